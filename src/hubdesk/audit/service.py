@@ -1,0 +1,74 @@
+"""Writing audit rows. Every service write calls `record` in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hubdesk.audit.models import AuditEntry
+from hubdesk.db.paging import Page, paginate
+from hubdesk.users.permissions import Principal
+
+
+def jsonable(value: Any) -> Any:
+    """A value as it should appear in the audit's JSON `changes`."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for every field whose value differs."""
+    return {
+        key: [jsonable(before.get(key)), jsonable(value)]
+        for key, value in after.items()
+        if jsonable(before.get(key)) != jsonable(value)
+    }
+
+
+def created(fields: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The changes of a newly created entity: every field from None."""
+    return {key: [None, jsonable(value)] for key, value in fields.items()}
+
+
+def record(
+    session: Session,
+    actor: Principal,
+    *,
+    entity_type: str,
+    entity_id: int | None,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+    ticket_id: int | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_user_id=actor.user_id,
+        actor=actor.actor,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        ticket_id=ticket_id,
+        action=action,
+        changes=jsonable(dict(changes or {})),
+    )
+    session.add(entry)
+    return entry
+
+
+def list_for_ticket(session: Session, ticket_id: int, *, limit: int, offset: int) -> Page[Any]:
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.ticket_id == ticket_id)
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    )
+    return paginate(session, statement, limit=limit, offset=offset)

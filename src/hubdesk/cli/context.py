@@ -1,0 +1,57 @@
+"""What every CLI command needs: settings loaded once, errors turned into exit codes.
+
+Exit codes: 0 success, 1 a refused operation (the message says why), 2 bad usage or
+configuration, 75 (EX_TEMPFAIL) when the database is unavailable so that callers retry.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+
+from hubdesk.config import Settings, load_settings
+from hubdesk.errors import ConfigError, DatabaseUnavailable, HubdeskError
+from hubdesk.runtime import Runtime
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_TEMPFAIL = 75
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
+    typer.echo(f"hubdesk: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+@contextmanager
+def runtime() -> Iterator[Runtime]:
+    """A runtime for one command; hubdesk errors become a message and an exit code."""
+    try:
+        built = Runtime.build(settings())
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    try:
+        yield built
+    except DatabaseUnavailable as exc:
+        fail(str(exc), EXIT_TEMPFAIL)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except HubdeskError as exc:
+        fail(str(exc))
+    finally:
+        built.close()
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

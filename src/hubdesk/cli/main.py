@@ -1,0 +1,163 @@
+"""The `hubdesk` command: serve, db, bootstrap, user, token, version (and more per issue)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from hubdesk import __version__
+from hubdesk.cli import context
+from hubdesk.db import migrate
+from hubdesk.db.types import utcnow
+from hubdesk.users import service as users
+from hubdesk.users.permissions import SYSTEM
+from hubdesk.users.secrets import generate_password
+
+app = typer.Typer(
+    name="hubdesk",
+    help="hubdesk: a helpdesk whose heart turns incoming email into tickets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="Users (agents and admins).", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+@app.command()
+def version() -> None:
+    """Print hubdesk's version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8001,
+) -> None:
+    """Serve the REST API (and the web UI) over HTTP."""
+    import uvicorn
+
+    from hubdesk.web.app import create_app
+
+    with context.runtime() as runtime:
+        current = migrate.current_revision(runtime.db.engine)
+        if current != migrate.head_revision():
+            context.fail(
+                f"the database is at revision {current or 'none'}, not the latest "
+                f"({migrate.head_revision()}); run 'hubdesk db upgrade' first"
+            )
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+        typer.echo(f"hubdesk {__version__} serving on http://{host}:{port}/", err=True)
+        uvicorn.run(create_app(runtime.settings, runtime=runtime), host=host, port=port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    with context.runtime() as runtime:
+        migrate.upgrade(runtime.db.engine, revision)
+        typer.echo(f"database at revision {migrate.current_revision(runtime.db.engine)}", err=True)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's current migration revision."""
+    with context.runtime() as runtime:
+        typer.echo(migrate.current_revision(runtime.db.engine) or "none")
+
+
+@app.command()
+def bootstrap(
+    email: Annotated[
+        str | None, typer.Option(help="Admin e-mail (default admin@MAIL_DOMAIN)")
+    ] = None,
+) -> None:
+    """Create the first admin user if there is no user yet, and print its login once."""
+    with context.runtime() as runtime, runtime.db.transaction() as session:
+        if users.count_users(session) > 0:
+            typer.echo("users exist already; no admin created", err=True)
+            return
+        address = email or f"admin@{runtime.settings.mail_domain}"
+        password = generate_password()
+        users.create_user(
+            session,
+            SYSTEM,
+            email=address,
+            name="Administrator",
+            password=password,
+            groups=["admins"],
+        )
+    typer.echo("")
+    typer.echo("  First admin user created. Log in with:")
+    typer.echo(f"    e-mail:   {address}")
+    typer.echo(f"    password: {password}")
+    typer.echo("  (shown once; change it with 'hubdesk user set-password')")
+    typer.echo("")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="The user's e-mail (their login)")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    password: Annotated[
+        str | None, typer.Option(help="Password (at least 10 characters); omit for API-only")
+    ] = None,
+    group: Annotated[list[str] | None, typer.Option(help="Group (repeatable)")] = None,
+) -> None:
+    """Create a user in one or more groups (admins, agents, readonly)."""
+    with context.runtime() as runtime, runtime.db.transaction() as session:
+        user = users.create_user(
+            session, SYSTEM, email=email, name=name, password=password, groups=group or ["agents"]
+        )
+        typer.echo(
+            f"created user {user.id} {user.email} in {', '.join(g.name for g in user.groups)}",
+            err=True,
+        )
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: Annotated[str, typer.Argument(help="The user's e-mail")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="New password")],
+) -> None:
+    """Set a user's password."""
+    with context.runtime() as runtime, runtime.db.transaction() as session:
+        user = users.find_user_by_email(session, email)
+        if user is None:
+            context.fail(f"no user with e-mail {email}")
+        users.update_user(session, SYSTEM, user, password=password)
+        typer.echo(f"password of {user.email} changed", err=True)
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Argument(help="The user the token acts as")],
+    name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
+    expires_days: Annotated[
+        int | None, typer.Option(min=1, help="Expire after this many days")
+    ] = None,
+) -> None:
+    """Create an API token and print only the token on stdout."""
+    with context.runtime() as runtime, runtime.db.transaction() as session:
+        user = users.find_user_by_email(session, email)
+        if user is None:
+            context.fail(f"no user with e-mail {email}")
+        expires = utcnow() + timedelta(days=expires_days) if expires_days else None
+        _token, secret = users.create_token(session, SYSTEM, user, name=name, expires_at=expires)
+    typer.echo(secret)
+
+
+def main() -> None:
+    app()

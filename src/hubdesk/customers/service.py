@@ -1,0 +1,274 @@
+"""Customers (with the e-mail domains that identify them) and contacts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hubdesk.audit import service as audit
+from hubdesk.customers.models import Contact, Customer, CustomerDomain
+from hubdesk.db.paging import Page, paginate
+from hubdesk.errors import Conflict, NotFound, ValidationFailed
+from hubdesk.text import multi_line, single_line
+from hubdesk.users.permissions import CUSTOMERS_MANAGE, TICKETS_VIEW, Principal
+from hubdesk.users.service import normalize_email
+
+_DOMAIN: Final = re.compile(
+    r"\A(?=.{1,253}\Z)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z"
+)
+# Free-mail domains identify nobody's company; mapping one to a customer would hand that
+# customer every stranger who writes from it.
+FREEMAIL_DOMAINS: Final = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "hotmail.com",
+        "hotmail.dk",
+        "outlook.com",
+        "outlook.dk",
+        "live.com",
+        "live.dk",
+        "yahoo.com",
+        "yahoo.dk",
+        "icloud.com",
+        "me.com",
+        "mail.dk",
+        "jubii.dk",
+        "gmx.com",
+        "gmx.net",
+        "proton.me",
+        "protonmail.com",
+        "aol.com",
+    }
+)
+
+
+def normalize_domain(value: str) -> str:
+    domain = value.strip().lower().lstrip("@").rstrip(".")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValidationFailed(f"{value!r} is not a valid domain name") from None
+    if not _DOMAIN.match(domain):
+        raise ValidationFailed(f"{value!r} is not a valid domain name")
+    if domain in FREEMAIL_DOMAINS:
+        raise ValidationFailed(
+            f"{domain} is a free-mail domain shared by many people; add its users as "
+            "contacts of the customer instead"
+        )
+    return domain
+
+
+def get_customer(session: Session, principal: Principal, customer_id: int) -> Customer:
+    principal.require(TICKETS_VIEW)
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+def list_customers(
+    session: Session, principal: Principal, *, q: str | None, limit: int, offset: int
+) -> Page[Any]:
+    principal.require(TICKETS_VIEW)
+    statement = select(Customer)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(Customer.name.ilike(pattern, escape="\\"))
+    return paginate(
+        session, statement.order_by(Customer.name, Customer.id), limit=limit, offset=offset
+    )
+
+
+def create_customer(
+    session: Session,
+    actor: Principal,
+    *,
+    name: str,
+    domains: Sequence[str] = (),
+    notes: str = "",
+    active: bool = True,
+) -> Customer:
+    actor.require(CUSTOMERS_MANAGE)
+    customer = Customer(name=_clean_name(name), notes=multi_line(notes), active=active)
+    session.add(customer)
+    session.flush()
+    _set_domains(session, customer, domains)
+    audit.record(
+        session,
+        actor,
+        entity_type="customer",
+        entity_id=customer.id,
+        action="created",
+        changes=audit.created(_snapshot(customer)),
+    )
+    return customer
+
+
+def update_customer(
+    session: Session, actor: Principal, customer: Customer, changes: dict[str, Any]
+) -> Customer:
+    actor.require(CUSTOMERS_MANAGE)
+    before = _snapshot(customer)
+    if "name" in changes:
+        customer.name = _clean_name(changes["name"] or "")
+    if "notes" in changes:
+        customer.notes = multi_line(changes["notes"] or "")
+    if "active" in changes and changes["active"] is not None:
+        customer.active = bool(changes["active"])
+    if "domains" in changes:
+        _set_domains(session, customer, changes["domains"] or [])
+    diff = audit.changes_between(before, _snapshot(customer))
+    if diff:
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            entity_type="customer",
+            entity_id=customer.id,
+            action="updated",
+            changes=diff,
+        )
+    return customer
+
+
+def _set_domains(session: Session, customer: Customer, raw: Sequence[str]) -> None:
+    domains = list(dict.fromkeys(normalize_domain(d) for d in raw))
+    for domain in domains:
+        owner = session.get(CustomerDomain, domain)
+        if owner is not None and owner.customer_id != customer.id:
+            raise Conflict(f"domain {domain} already belongs to customer {owner.customer_id}")
+    existing = {row.domain: row for row in customer.domain_rows}
+    customer.domain_rows = [existing.get(d) or CustomerDomain(domain=d) for d in domains]
+    session.flush()
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    return {
+        "name": customer.name,
+        "notes": customer.notes,
+        "active": customer.active,
+        "domains": customer.domains,
+    }
+
+
+def _clean_name(value: str) -> str:
+    name = single_line(value, 300)
+    if not name:
+        raise ValidationFailed("name must not be empty")
+    return name
+
+
+def customer_for_domain(session: Session, domain: str) -> Customer | None:
+    row = session.get(CustomerDomain, domain.lower())
+    if row is None:
+        return None
+    customer = session.get(Customer, row.customer_id)
+    return customer if customer is not None and customer.active else None
+
+
+def get_contact(session: Session, principal: Principal, contact_id: int) -> Contact:
+    principal.require(TICKETS_VIEW)
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found")
+    return contact
+
+
+def find_contact(session: Session, email: str) -> Contact | None:
+    return session.scalars(select(Contact).where(Contact.email == email.lower())).first()
+
+
+def list_contacts(
+    session: Session,
+    principal: Principal,
+    *,
+    customer_id: int | None,
+    email: str | None,
+    limit: int,
+    offset: int,
+) -> Page[Any]:
+    principal.require(TICKETS_VIEW)
+    statement = select(Contact)
+    if customer_id is not None:
+        statement = statement.where(Contact.customer_id == customer_id)
+    if email:
+        statement = statement.where(Contact.email == email.strip().lower())
+    return paginate(session, statement.order_by(Contact.email), limit=limit, offset=offset)
+
+
+def create_contact(
+    session: Session,
+    actor: Principal,
+    *,
+    email: str,
+    name: str = "",
+    customer_id: int | None = None,
+) -> Contact:
+    actor.require(CUSTOMERS_MANAGE)
+    address = normalize_email(email)
+    if find_contact(session, address) is not None:
+        raise Conflict(f"a contact with e-mail {address} already exists")
+    return _insert_contact(session, actor, address, name, customer_id)
+
+
+def ensure_contact(session: Session, actor: Principal, *, email: str, name: str = "") -> Contact:
+    """The contact for `email`, created (with the customer of its domain) when new.
+
+    Used by the mail pipeline; the sender's display name is kept only as display text.
+    """
+    address = email.lower()
+    contact = find_contact(session, address)
+    if contact is not None:
+        return contact
+    customer = customer_for_domain(session, address.rpartition("@")[2])
+    return _insert_contact(session, actor, address, name, customer.id if customer else None)
+
+
+def _insert_contact(
+    session: Session, actor: Principal, email: str, name: str, customer_id: int | None
+) -> Contact:
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise ValidationFailed(f"customer {customer_id} does not exist")
+    contact = Contact(email=email, name=single_line(name, 300), customer_id=customer_id)
+    session.add(contact)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="contact",
+        entity_id=contact.id,
+        action="created",
+        changes=audit.created({"email": email, "name": contact.name, "customer_id": customer_id}),
+    )
+    return contact
+
+
+def update_contact(
+    session: Session, actor: Principal, contact: Contact, changes: dict[str, Any]
+) -> Contact:
+    actor.require(CUSTOMERS_MANAGE)
+    before = {"name": contact.name, "customer_id": contact.customer_id}
+    if "name" in changes:
+        contact.name = single_line(changes["name"] or "", 300)
+    if "customer_id" in changes:
+        customer_id = changes["customer_id"]
+        if customer_id is not None and session.get(Customer, customer_id) is None:
+            raise ValidationFailed(f"customer {customer_id} does not exist")
+        contact.customer_id = customer_id
+    diff = audit.changes_between(before, {"name": contact.name, "customer_id": contact.customer_id})
+    if diff:
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            entity_type="contact",
+            entity_id=contact.id,
+            action="updated",
+            changes=diff,
+        )
+    return contact

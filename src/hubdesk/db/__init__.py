@@ -1,0 +1,1 @@
+"""Database plumbing: the declarative base, column types, engine, unit of work, migrations."""

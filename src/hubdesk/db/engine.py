@@ -1,0 +1,61 @@
+"""Building the engine: one place that knows the SQLite pragmas and PostgreSQL pooling.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout. pysqlite's own transaction
+handling is switched off so that we emit BEGIN ourselves: writers use BEGIN IMMEDIATE, which
+takes the write lock up front and makes concurrent writers queue on the busy timeout instead
+of failing with "database is locked" when a read transaction tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "hubdesk_write"
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url` (already in SQLAlchemy form, see `Settings.sqlalchemy_url`)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database, echo=echo)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
+    if database and database != ":memory:":
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see module doc
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

@@ -1,0 +1,54 @@
+"""The exception tree. Dispositions (duplicate, ignored, quarantined) are values, not these.
+
+HubdeskError
+├── ConfigError             a setting is invalid; start-up stops with its message
+├── DatabaseUnavailable     the database cannot be reached now; callers retry later
+├── NotFound                the object does not exist or is not visible to the caller
+├── PermissionDenied        the caller lacks a permission code
+├── ValidationFailed        input breaks a rule; the message says what to fix
+│   └── InvalidTransition   a ticket status change that the state machine refuses
+├── Conflict                the change collides with existing state (unique values)
+└── StorageError            a stored blob is missing or does not match its sha256
+"""
+
+from __future__ import annotations
+
+
+class HubdeskError(Exception):
+    """Root of every error hubdesk raises on purpose."""
+
+
+class ConfigError(HubdeskError):
+    """A setting has a value hubdesk cannot use; the message names the setting."""
+
+
+class DatabaseUnavailable(HubdeskError):
+    """The database refused or dropped the connection; the operation may be retried."""
+
+
+class NotFound(HubdeskError):
+    """The object does not exist, or the caller may not see it (both answer 404)."""
+
+
+class PermissionDenied(HubdeskError):
+    """The caller is known but lacks the permission code named in the message."""
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(f"this requires the permission {permission!r}")
+        self.permission = permission
+
+
+class ValidationFailed(HubdeskError):
+    """Input that breaks a rule; the message tells the caller what to fix."""
+
+
+class InvalidTransition(ValidationFailed):
+    """A ticket status change the state machine does not allow."""
+
+
+class Conflict(HubdeskError):
+    """The change collides with existing state, e.g. a duplicate unique value."""
+
+
+class StorageError(HubdeskError):
+    """A blob in the content-addressed store is missing or fails its sha256 check."""

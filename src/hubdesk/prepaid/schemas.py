@@ -1,0 +1,49 @@
+"""API shapes of prepaid hour cards, balances and draw-downs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from hubdesk.web.schemas import Out, Strict
+
+
+class CardCreate(Strict):
+    customer_id: int
+    hours_bought: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
+    price: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2)
+    currency: str = Field(default="DKK", min_length=3, max_length=3)
+    bought_on: date | None = None
+    expires_on: date | None = None
+    notes: str = ""
+
+
+class CardOut(Out):
+    id: int
+    customer_id: int
+    hours_bought: Decimal
+    price: Decimal
+    currency: str
+    bought_on: date
+    expires_on: date | None
+    status: str
+    minutes_total: int
+    minutes_used: int
+    minutes_remaining: int
+    hours_remaining: float
+    notes: str
+    created_at: datetime
+    cancelled_at: datetime | None
+
+
+class DrawdownOut(Out):
+    id: int
+    worklog_id: int
+    minutes: int
+    created_at: datetime
+
+
+class CardBalance(CardOut):
+    drawdowns: list[DrawdownOut]

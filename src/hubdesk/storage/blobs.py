@@ -1,0 +1,150 @@
+"""The content-addressed blob store under the data directory (attachments and raw mail).
+
+A blob's name is the sha256 of its bytes: `blobs/ab/cd/abcd...`. Writing goes to a temporary
+file in the same directory, is fsynced, and is renamed into place, so a reader never sees a
+short blob and a crash leaves at most an orphan temporary file (collected by `collect`).
+Every read verifies the sha256. Files are 0600 and directories 0700 whatever the umask.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from hubdesk.errors import StorageError
+
+_CHUNK: Final = 1 << 20
+_TEMP_PREFIX: Final = ".tmp-"
+_HEX: Final = frozenset("0123456789abcdef")
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not set(sha256) <= _HEX:
+            raise StorageError(f"not a sha256 digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> str:
+        """Store `data`; returns its sha256. Storing the same bytes twice is a no-op."""
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.path_for(digest)
+        if path.exists() and path.stat().st_size == len(data):
+            return digest
+        self._write(path, (data,))
+        return digest
+
+    def put_stream(self, stream: BinaryIO, *, max_bytes: int | None = None) -> tuple[str, int]:
+        """Store a stream without holding it in memory; returns (sha256, size)."""
+        self._ensure_dir(self.root)
+        hasher = hashlib.sha256()
+        size = 0
+        fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.root)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                while chunk := stream.read(_CHUNK):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise StorageError(f"the file is larger than {max_bytes} bytes")
+                    hasher.update(chunk)
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            digest = hasher.hexdigest()
+            path = self.path_for(digest)
+            self._ensure_dir(path.parent)
+            os.chmod(temp_name, 0o600)
+            os.replace(temp_name, path)
+            self._fsync_dir(path.parent)
+            return digest, size
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp_name)
+
+    def read(self, sha256: str) -> bytes:
+        """The blob's bytes, verified; `StorageError` when missing or corrupt."""
+        path = self.path_for(sha256)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"blob {sha256} is missing from the store") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise StorageError(f"blob {sha256} does not match its sha256 (corrupt)")
+        return data
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def delete(self, sha256: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path_for(sha256).unlink()
+
+    def all_digests(self) -> Iterable[str]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("??/??/*"):
+            if path.is_file() and len(path.name) == 64:
+                yield path.name
+
+    def collect(self, referenced: set[str], *, older_than_seconds: float = 3600) -> list[str]:
+        """Delete blobs no row references and stale temporary files; returns what went.
+
+        Only files older than `older_than_seconds` go, so a blob written by a transaction
+        that has not committed yet survives.
+        """
+        removed: list[str] = []
+        cutoff = time.time() - older_than_seconds
+        if not self.root.is_dir():
+            return removed
+        for path in self.root.rglob(f"{_TEMP_PREFIX}*"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+        for digest in list(self.all_digests()):
+            path = self.path_for(digest)
+            if digest not in referenced and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed.append(digest)
+        return removed
+
+    def _write(self, path: Path, chunks: Iterable[bytes]) -> None:
+        self._ensure_dir(path.parent)
+        fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp_name, 0o600)
+            os.replace(temp_name, path)
+            self._fsync_dir(path.parent)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp_name)
+
+    def _ensure_dir(self, directory: Path) -> None:
+        if directory.is_dir():
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        # mkdir's mode is filtered by the umask; set it explicitly on what we created.
+        current = directory
+        while current != self.root.parent and current.is_relative_to(self.root):
+            os.chmod(current, 0o700)
+            current = current.parent
+
+    @staticmethod
+    def _fsync_dir(directory: Path) -> None:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,174 @@
+"""The ticket module's tables (`tticket_*`): tickets, tags, participants, comments,
+attachments, the per-day number counters, and the email log of the spec."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hubdesk.db.base import Base
+from hubdesk.db.types import utcnow
+from hubdesk.tickets.states import PRIORITIES, SOURCES, STATUSES
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Ticket(Base):
+    __tablename__ = "tticket_tickets"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("priority", PRIORITIES), name="priority"),
+        CheckConstraint(_in("source", SOURCES), name="source"),
+        Index("ix_tticket_tickets_status_priority", "status", "priority"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(32), unique=True)
+    subject: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(32), default="open")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    assigned_to_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tticket_tickets.id", ondelete="SET NULL")
+    )
+    deleted_at: Mapped[datetime | None]
+
+    tag_rows: Mapped[list[TicketTag]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="TicketTag.position",
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+
+class TicketTag(Base):
+    __tablename__ = "tticket_ticket_tags"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tticket_tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketParticipant(Base):
+    """An address that takes part in a ticket: its contact, senders of replies, CC'd people."""
+
+    __tablename__ = "tticket_participants"
+    __table_args__ = (CheckConstraint(_in("role", ("contact", "sender", "cc")), name="role"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tticket_tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(320), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16), default="cc")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketNumberCounter(Base):
+    """The per-day sequence behind `TKT-YYYYMMDD-NNN`, advanced atomically by an upsert."""
+
+    __tablename__ = "tticket_number_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class Comment(Base):
+    __tablename__ = "tticket_comments"
+    __table_args__ = (CheckConstraint(_in("source", (*SOURCES, "system")), name="source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tticket_tickets.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    """Metadata of a stored file; the bytes live in the content-addressed blob store."""
+
+    __tablename__ = "tticket_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tticket_tickets.id", ondelete="CASCADE"), index=True
+    )
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tticket_comments.id", ondelete="SET NULL")
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_id: Mapped[str | None] = mapped_column(String(500))
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmailLog(Base):
+    """The spec's `tticket_email_log`: one row for every email that lands on a ticket."""
+
+    __tablename__ = "tticket_email_log"
+    __table_args__ = (
+        CheckConstraint(_in("direction", ("inbound", "outbound")), name="direction"),
+        Index("ix_tticket_email_log_ticket_created", "ticket_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tticket_tickets.id"))
+    email_message_id: Mapped[str] = mapped_column(Text, index=True)
+    email_subject: Mapped[str | None] = mapped_column(Text)
+    email_from: Mapped[str] = mapped_column(Text, index=True)
+    email_received_at: Mapped[datetime | None]
+    is_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    thread_data: Mapped[dict[str, Any] | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    direction: Mapped[str] = mapped_column(String(16), default="inbound")
+    decision: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")

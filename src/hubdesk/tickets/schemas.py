@@ -1,0 +1,103 @@
+"""API shapes of tickets, comments, attachments and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from hubdesk.web.schemas import Out, Strict
+
+Status = Literal[
+    "open", "in_progress", "waiting_customer", "waiting_internal", "resolved", "closed"
+]
+Priority = Literal["low", "normal", "high", "critical"]
+
+
+class TicketOut(Out):
+    id: int
+    ticket_number: str
+    subject: str
+    description: str
+    status: str
+    priority: str
+    customer_id: int | None
+    contact_id: int | None
+    assigned_to_user_id: int | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    source: str
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    merged_into_id: int | None
+
+
+class TicketCreate(Strict):
+    subject: str = Field(min_length=1, max_length=1000)
+    description: str = ""
+    status: Literal["open", "in_progress", "waiting_customer", "waiting_internal"] = "open"
+    priority: Priority | None = None
+    customer_id: int | None = None
+    contact_id: int | None = None
+    assigned_to_user_id: int | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class TicketUpdate(Strict):
+    subject: str | None = Field(default=None, min_length=1, max_length=1000)
+    description: str | None = None
+    status: Status | None = None
+    priority: Priority | None = None
+    customer_id: int | None = None
+    contact_id: int | None = None
+    assigned_to_user_id: int | None = None
+    tags: list[str] | None = None
+    custom_fields: dict[str, Any] | None = None
+
+
+class MergeRequest(Strict):
+    target_id: int = Field(description="The ticket this one is merged into")
+
+
+class CommentCreate(Strict):
+    body: str = Field(min_length=1)
+    internal: bool = False
+
+
+class CommentOut(Out):
+    id: int
+    ticket_id: int
+    body: str
+    is_internal: bool
+    author_user_id: int | None
+    author_contact_id: int | None
+    source: str
+    created_at: datetime
+
+
+class AttachmentOut(Out):
+    id: int
+    ticket_id: int
+    comment_id: int | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    inline: bool
+    content_id: str | None
+    created_at: datetime
+
+
+class AuditOut(Out):
+    id: int
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: int | None
+    changes: dict[str, Any]
+    created_at: datetime

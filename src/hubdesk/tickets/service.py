@@ -1,0 +1,393 @@
+"""Writing tickets: create, update (with the status state machine), merge, delete.
+
+Every function here writes, records its audit rows in the caller's transaction, and never
+commits. Reads start from `hubdesk.tickets.visibility`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hubdesk.audit import service as audit
+from hubdesk.customers.models import Contact, Customer
+from hubdesk.db.types import utcnow
+from hubdesk.errors import ValidationFailed
+from hubdesk.text import multi_line, single_line
+from hubdesk.tickets import search
+from hubdesk.tickets.models import Comment, Ticket, TicketParticipant, TicketTag
+from hubdesk.tickets.numbers import next_ticket_number
+from hubdesk.tickets.states import OPEN_STATES, PRIORITIES, SOURCES, STATUSES, check_transition
+from hubdesk.tickets.tags import MAX_TAGS, normalize_tags
+from hubdesk.users.models import User
+from hubdesk.users.permissions import (
+    TICKETS_ASSIGN,
+    TICKETS_CREATE,
+    TICKETS_DELETE,
+    TICKETS_EDIT,
+    Principal,
+)
+
+MAX_SUBJECT: Final = 1000
+EDITABLE_FIELDS: Final = frozenset(
+    {
+        "subject",
+        "description",
+        "status",
+        "priority",
+        "customer_id",
+        "contact_id",
+        "assigned_to_user_id",
+        "tags",
+        "custom_fields",
+    }
+)
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    subject: str
+    description: str = ""
+    status: str = "open"
+    priority: str = "normal"
+    customer_id: int | None = None
+    contact_id: int | None = None
+    assigned_to_user_id: int | None = None
+    tags: tuple[str, ...] = ()
+    custom_fields: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "api"
+
+
+def snapshot(ticket: Ticket) -> dict[str, Any]:
+    """The audited fields of a ticket, for diffs."""
+    return {
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "customer_id": ticket.customer_id,
+        "contact_id": ticket.contact_id,
+        "assigned_to_user_id": ticket.assigned_to_user_id,
+        "tags": ticket.tags,
+        "custom_fields": dict(ticket.custom_fields or {}),
+        "merged_into_id": ticket.merged_into_id,
+    }
+
+
+def create_ticket(
+    session: Session,
+    actor: Principal,
+    new: NewTicket,
+    *,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+) -> Ticket:
+    actor.require(TICKETS_CREATE)
+    if new.assigned_to_user_id is not None:
+        actor.require(TICKETS_ASSIGN)
+    now = now or utcnow()
+    subject = _clean_subject(new.subject)
+    _check_choice("status", new.status, STATUSES)
+    if new.status not in OPEN_STATES:
+        raise ValidationFailed(f"a new ticket starts open; status {new.status!r} is not allowed")
+    _check_choice("priority", new.priority, PRIORITIES)
+    _check_choice("source", new.source, SOURCES)
+    _check_references(session, new.customer_id, new.contact_id, new.assigned_to_user_id)
+    ticket = Ticket(
+        ticket_number=next_ticket_number(session, now, tz),
+        subject=subject,
+        description=multi_line(new.description),
+        status=new.status,
+        priority=new.priority,
+        customer_id=new.customer_id,
+        contact_id=new.contact_id,
+        assigned_to_user_id=new.assigned_to_user_id,
+        custom_fields=_check_custom_fields(new.custom_fields),
+        source=new.source,
+        created_by_user_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    ticket.tag_rows = [
+        TicketTag(tag=tag, position=i) for i, tag in enumerate(normalize_tags(new.tags))
+    ]
+    session.add(ticket)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="ticket",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
+        action="created",
+        changes=audit.created({"ticket_number": ticket.ticket_number, **snapshot(ticket)}),
+    )
+    search.reindex_ticket(session, ticket)
+    return ticket
+
+
+def update_ticket(
+    session: Session,
+    actor: Principal,
+    ticket: Ticket,
+    changes: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> Ticket:
+    """Apply `changes` (field -> new value); only fields present are touched."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationFailed(
+            f"cannot change {', '.join(sorted(unknown))}; editable fields: "
+            f"{', '.join(sorted(EDITABLE_FIELDS))}"
+        )
+    if set(changes) - {"assigned_to_user_id"}:
+        actor.require(TICKETS_EDIT)
+    if "assigned_to_user_id" in changes:
+        actor.require(TICKETS_ASSIGN)
+    if ticket.merged_into_id is not None:
+        raise ValidationFailed(
+            f"ticket {ticket.ticket_number} was merged into another ticket; change that one"
+        )
+    now = now or utcnow()
+    before = snapshot(ticket)
+    _apply_changes(session, ticket, changes, now)
+    after = snapshot(ticket)
+    diff = audit.changes_between(before, after)
+    if not diff:
+        return ticket
+    ticket.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="ticket",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
+        action="updated",
+        changes=diff,
+    )
+    if {"subject", "description"} & set(diff):
+        search.reindex_ticket(session, ticket)
+    return ticket
+
+
+def _apply_changes(
+    session: Session, ticket: Ticket, changes: Mapping[str, Any], now: datetime
+) -> None:
+    if "subject" in changes:
+        ticket.subject = _clean_subject(_required(changes, "subject"))
+    if "description" in changes:
+        ticket.description = multi_line(changes["description"] or "")
+    if "priority" in changes:
+        ticket.priority = _check_choice("priority", _required(changes, "priority"), PRIORITIES)
+    _check_references(
+        session,
+        changes.get("customer_id"),
+        changes.get("contact_id"),
+        changes.get("assigned_to_user_id"),
+    )
+    for key in ("customer_id", "contact_id", "assigned_to_user_id"):
+        if key in changes:
+            setattr(ticket, key, changes[key])
+    if "tags" in changes:
+        set_tags(ticket, normalize_tags(changes["tags"] or []))
+    if "custom_fields" in changes:
+        ticket.custom_fields = _check_custom_fields(changes["custom_fields"] or {})
+    if "status" in changes:
+        change_status(ticket, _required(changes, "status"), now)
+
+
+def change_status(ticket: Ticket, new_status: str, now: datetime) -> None:
+    """Move `ticket` to `new_status` through the state machine, keeping the timestamps."""
+    check_transition(ticket.status, new_status)
+    if new_status == ticket.status:
+        return
+    if new_status == "resolved":
+        ticket.resolved_at = now
+    elif new_status == "closed":
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif new_status in OPEN_STATES:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    ticket.status = new_status
+
+
+def set_tags(ticket: Ticket, tags: list[str]) -> None:
+    existing = {row.tag: row for row in ticket.tag_rows}
+    rows = []
+    for position, tag in enumerate(tags):
+        row = existing.get(tag) or TicketTag(tag=tag)
+        row.position = position
+        rows.append(row)
+    ticket.tag_rows = rows
+
+
+def add_tags(ticket: Ticket, tags: list[str]) -> list[str]:
+    """Append `tags` that the ticket lacks, up to the limit; returns the tags added."""
+    current = ticket.tags
+    added = [t for t in tags if t not in current][: max(0, MAX_TAGS - len(current))]
+    if added:
+        set_tags(ticket, current + added)
+    return added
+
+
+def merge_ticket(
+    session: Session,
+    actor: Principal,
+    source: Ticket,
+    target: Ticket,
+    *,
+    now: datetime | None = None,
+) -> Ticket:
+    """Merge `source` into `target`: source closes and points at target; target gains the
+    source's participants and tags. Replies to the source thread onto the target from now on.
+    """
+    actor.require(TICKETS_EDIT)
+    if source.id == target.id:
+        raise ValidationFailed("a ticket cannot be merged into itself")
+    if source.merged_into_id is not None:
+        raise ValidationFailed(f"ticket {source.ticket_number} is already merged")
+    if target.merged_into_id is not None:
+        raise ValidationFailed(
+            f"ticket {target.ticket_number} was itself merged; merge into the ticket it went to"
+        )
+    now = now or utcnow()
+    source_before, target_before = snapshot(source), snapshot(target)
+    source.merged_into_id = target.id
+    source.status = "closed"
+    source.closed_at = now
+    source.updated_at = now
+    target.updated_at = now
+    add_tags(target, source.tags)
+    _copy_participants(session, source, target)
+    session.add_all(
+        [
+            Comment(
+                ticket_id=target.id,
+                body=f"Ticket {source.ticket_number} was merged into this ticket.",
+                is_internal=True,
+                author_user_id=actor.user_id,
+                source="system",
+                created_at=now,
+            ),
+            Comment(
+                ticket_id=source.id,
+                body=f"This ticket was merged into {target.ticket_number}.",
+                is_internal=True,
+                author_user_id=actor.user_id,
+                source="system",
+                created_at=now,
+            ),
+        ]
+    )
+    session.flush()
+    for ticket, before, action in (
+        (source, source_before, "merged_into"),
+        (target, target_before, "merged_from"),
+    ):
+        diff = audit.changes_between(before, snapshot(ticket))
+        diff["merge"] = [None, {"source": source.ticket_number, "target": target.ticket_number}]
+        audit.record(
+            session,
+            actor,
+            entity_type="ticket",
+            entity_id=ticket.id,
+            ticket_id=ticket.id,
+            action=action,
+            changes=diff,
+        )
+        search.reindex_ticket(session, ticket)
+    return target
+
+
+def _copy_participants(session: Session, source: Ticket, target: Ticket) -> None:
+    have = set(
+        session.scalars(
+            select(TicketParticipant.email).where(TicketParticipant.ticket_id == target.id)
+        )
+    )
+    for row in session.scalars(
+        select(TicketParticipant).where(TicketParticipant.ticket_id == source.id)
+    ):
+        if row.email not in have:
+            session.add(TicketParticipant(ticket_id=target.id, email=row.email, role=row.role))
+
+
+def delete_ticket(
+    session: Session, actor: Principal, ticket: Ticket, *, now: datetime | None = None
+) -> None:
+    """Soft delete: the row stays (the audit and email log keep pointing at it)."""
+    actor.require(TICKETS_DELETE)
+    now = now or utcnow()
+    ticket.deleted_at = now
+    ticket.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="ticket",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
+        action="deleted",
+        changes={"deleted_at": [None, now.isoformat()]},
+    )
+
+
+def add_participant(session: Session, ticket: Ticket, email: str, role: str) -> bool:
+    """Record `email` as taking part in `ticket`; returns False when it already did."""
+    email = email.lower()
+    exists = session.get(TicketParticipant, (ticket.id, email))
+    if exists is not None:
+        return False
+    session.add(TicketParticipant(ticket_id=ticket.id, email=email, role=role))
+    return True
+
+
+def _clean_subject(value: str) -> str:
+    subject = single_line(value, MAX_SUBJECT)
+    if not subject:
+        raise ValidationFailed("subject must not be empty")
+    return subject
+
+
+def _required(changes: Mapping[str, Any], key: str) -> Any:
+    value = changes[key]
+    if value is None:
+        raise ValidationFailed(f"{key} cannot be null")
+    return value
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValidationFailed(f"{name} {value!r} is not valid; use one of: {', '.join(choices)}")
+    return value
+
+
+def _check_custom_fields(value: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationFailed("custom_fields must be a JSON object")
+    return dict(value)
+
+
+def _check_references(
+    session: Session,
+    customer_id: int | None,
+    contact_id: int | None,
+    assignee_id: int | None,
+) -> None:
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise ValidationFailed(f"customer {customer_id} does not exist")
+    if contact_id is not None and session.get(Contact, contact_id) is None:
+        raise ValidationFailed(f"contact {contact_id} does not exist")
+    if assignee_id is not None:
+        user = session.get(User, assignee_id)
+        if user is None or not user.active:
+            raise ValidationFailed(f"user {assignee_id} does not exist or is not active")

@@ -1,0 +1,87 @@
+"""API shapes of users, groups and tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, field_validator
+
+from hubdesk.users.models import Group, User
+from hubdesk.web.schemas import Out, Strict
+
+
+class UserOut(Out):
+    id: int
+    email: str
+    name: str
+    groups: list[str]
+    active: bool
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _group_names(cls, value: object) -> object:
+        if isinstance(value, list) and value and isinstance(value[0], Group):
+            return [g.name for g in value]
+        return value
+
+
+class MeOut(UserOut):
+    permissions: list[str]
+    language: str
+    notify_by_email: bool
+
+
+class UserCreate(Strict):
+    email: str = Field(min_length=3, max_length=320)
+    name: str = Field(min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=10)
+    groups: list[str] = Field(default_factory=lambda: ["agents"])
+    language: str = "en"
+
+
+class UserUpdate(Strict):
+    name: str | None = None
+    active: bool | None = None
+    groups: list[str] | None = None
+    password: str | None = Field(default=None, min_length=10)
+    language: str | None = None
+    notify_by_email: bool | None = None
+
+
+class GroupOut(Out):
+    id: int
+    name: str
+    description: str
+    permissions: list[str]
+
+    @field_validator("permissions", mode="before")
+    @classmethod
+    def _codes(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [getattr(p, "code", p) for p in value]
+        return value
+
+
+class TokenCreate(Strict):
+    user_id: int | None = Field(default=None, description="Defaults to the caller")
+    name: str = ""
+    expires_at: datetime | None = None
+
+
+class TokenOut(Out):
+    id: int
+    user_id: int
+    name: str
+    token_prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret; shown once, store it now")
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut.model_validate(user)

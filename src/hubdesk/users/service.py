@@ -1,0 +1,233 @@
+"""Users, their groups, API tokens and authentication (writes audit rows, never commits)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hubdesk.audit import service as audit
+from hubdesk.db.types import utcnow
+from hubdesk.errors import Conflict, NotFound, ValidationFailed
+from hubdesk.text import single_line
+from hubdesk.users.models import ApiToken, Group, Permission, User
+from hubdesk.users.permissions import USERS_MANAGE, Principal
+from hubdesk.users.secrets import generate_token, hash_password, hash_token
+
+MIN_PASSWORD_LENGTH: Final = 10
+# Token last-use is written at most this often, so reads do not all become writes.
+LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
+_EMAIL: Final = re.compile(r"\A[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
+
+
+def normalize_email(value: str) -> str:
+    email = value.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise ValidationFailed(f"{value!r} is not a valid e-mail address")
+    return email
+
+
+def principal_for(user: User) -> Principal:
+    codes = frozenset(p.code for g in user.groups for p in g.permissions)
+    return Principal(user_id=user.id, email=user.email, permissions=codes)
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email.strip().lower())).first()
+
+
+def groups_by_name(session: Session, names: Iterable[str]) -> list[Group]:
+    wanted = list(dict.fromkeys(names))
+    found = {g.name: g for g in session.scalars(select(Group).where(Group.name.in_(wanted)))}
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        known = ", ".join(session.scalars(select(Group.name).order_by(Group.name)))
+        raise ValidationFailed(f"unknown group {', '.join(missing)}; known groups: {known}")
+    return [found[n] for n in wanted]
+
+
+def create_user(
+    session: Session,
+    actor: Principal,
+    *,
+    email: str,
+    name: str,
+    password: str | None,
+    groups: Sequence[str],
+    language: str = "en",
+) -> User:
+    actor.require(USERS_MANAGE)
+    email = normalize_email(email)
+    if find_user_by_email(session, email) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    display = single_line(name, 200)
+    if not display:
+        raise ValidationFailed("name must not be empty")
+    user = User(
+        email=email,
+        name=display,
+        password_hash=hash_password(password) if password else None,
+        language=_check_language(language),
+    )
+    user.groups = groups_by_name(session, groups)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="user",
+        entity_id=user.id,
+        action="created",
+        changes=audit.created({"email": email, "name": display, "groups": list(groups)}),
+    )
+    return user
+
+
+def update_user(
+    session: Session,
+    actor: Principal,
+    user: User,
+    *,
+    name: str | None = None,
+    active: bool | None = None,
+    groups: Sequence[str] | None = None,
+    password: str | None = None,
+    language: str | None = None,
+    notify_by_email: bool | None = None,
+) -> User:
+    if actor.user_id != user.id or active is not None or groups is not None:
+        actor.require(USERS_MANAGE)
+    before = _user_snapshot(user)
+    if name is not None:
+        user.name = single_line(name, 200) or user.name
+    if active is not None:
+        user.active = active
+    if groups is not None:
+        user.groups = groups_by_name(session, groups)
+    if language is not None:
+        user.language = _check_language(language)
+    if notify_by_email is not None:
+        user.notify_by_email = notify_by_email
+    changes = audit.changes_between(before, _user_snapshot(user))
+    if password is not None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        user.password_hash = hash_password(password)
+        changes["password"] = ["(hidden)", "(changed)"]
+    if changes:
+        session.flush()
+        audit.record(
+            session, actor, entity_type="user", entity_id=user.id, action="updated", changes=changes
+        )
+    return user
+
+
+def _user_snapshot(user: User) -> dict[str, object]:
+    return {
+        "name": user.name,
+        "active": user.active,
+        "groups": [g.name for g in user.groups],
+        "language": user.language,
+        "notify_by_email": user.notify_by_email,
+    }
+
+
+def _check_language(language: str) -> str:
+    if language not in ("en", "da"):
+        raise ValidationFailed("language must be 'en' or 'da'")
+    return language
+
+
+def create_token(
+    session: Session,
+    actor: Principal,
+    user: User,
+    *,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for `user`; the secret is returned once and only its hash is stored."""
+    if actor.user_id != user.id:
+        actor.require(USERS_MANAGE)
+    if not user.active:
+        raise ValidationFailed(f"user {user.email} is not active")
+    if expires_at is not None and expires_at <= utcnow():
+        raise ValidationFailed("expires_at must be in the future")
+    secret = generate_token()
+    token = ApiToken(
+        user_id=user.id,
+        name=single_line(name, 200),
+        token_hash=hash_token(secret),
+        token_prefix=secret[:10],
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="api_token",
+        entity_id=token.id,
+        action="created",
+        changes=audit.created({"user": user.email, "name": token.name, "prefix": secret[:10]}),
+    )
+    return token, secret
+
+
+def revoke_token(session: Session, actor: Principal, token: ApiToken) -> None:
+    if actor.user_id != token.user_id:
+        actor.require(USERS_MANAGE)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            entity_type="api_token",
+            entity_id=token.id,
+            action="revoked",
+            changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+        )
+
+
+def authenticate_token(
+    session: Session, secret: str, *, now: datetime | None = None
+) -> User | None:
+    """The active user owning a valid, unexpired, unrevoked token, else None.
+
+    Records the token's last use (at most once a minute).
+    """
+    now = now or utcnow()
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
+    ).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    return token.user
+
+
+def list_permissions(session: Session) -> list[Permission]:
+    return list(session.scalars(select(Permission).order_by(Permission.code)))
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0

@@ -1,0 +1,58 @@
+"""`create_app(settings)`: the FastAPI application, built by `hubdesk serve` and tests.
+
+Nothing happens at import: the runtime (engine, blob store, key) is built here from the
+settings passed in, and disposed of when the application shuts down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from hubdesk import __version__
+from hubdesk.config import Settings
+from hubdesk.customers.router import router as customers_router
+from hubdesk.prepaid.router import router as prepaid_router
+from hubdesk.runtime import Runtime
+from hubdesk.tickets.router import router as tickets_router
+from hubdesk.users.router import router as users_router
+from hubdesk.web import problems
+from hubdesk.web.deps import get_principal
+from hubdesk.web.health import router as health_router
+from hubdesk.worklogs.router import router as worklogs_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="hubdesk",
+        version=__version__,
+        description="A helpdesk whose heart turns incoming email into tickets.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+
+    app.include_router(health_router, prefix=API_PREFIX)
+    protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
+    for router in (
+        tickets_router,
+        worklogs_router,
+        customers_router,
+        prepaid_router,
+        users_router,
+    ):
+        protected.include_router(router)
+    app.include_router(protected)
+    return app

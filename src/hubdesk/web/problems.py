@@ -1,0 +1,81 @@
+"""Mapping errors to HTTP answers: every error is JSON `{"detail": ...}`.
+
+NotFound -> 404      PermissionDenied -> 403   ValidationFailed -> 422
+Conflict -> 409      DatabaseUnavailable -> 503 Unauthenticated -> 401
+request validation -> 422 with one readable sentence per problem
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hubdesk.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    HubdeskError,
+    NotFound,
+    PermissionDenied,
+    StorageError,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Unauthenticated(HubdeskError):
+    """No credentials, or credentials that do not identify an active user."""
+
+
+_STATUS: dict[type[HubdeskError], int] = {
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ValidationFailed: 422,
+    DatabaseUnavailable: 503,
+    StorageError: 500,
+}
+
+
+def status_for(exc: HubdeskError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in _STATUS:
+            return _STATUS[kind]
+    return 500
+
+
+def describe_request_errors(errors: Any) -> str:
+    sentences = []
+    for error in errors:
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        sentences.append(f"{location}: {message}" if location else message)
+    return "; ".join(sentences)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(HubdeskError)
+    async def _hubdesk_error(_request: Request, exc: HubdeskError) -> JSONResponse:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("request failed: %s", exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 503:
+            headers = {"Retry-After": "30"}
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": describe_request_errors(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )

@@ -1,0 +1,112 @@
+"""Fixtures every test layer shares: database kinds, settings, runtime, API clients.
+
+Tests that take `db_kind` (directly or through `database_url`, `db`, `settings`, `runtime`,
+`api`) run once on SQLite and once on PostgreSQL when PostgreSQL is reachable. With
+HUBDESK_REQUIRE_POSTGRES=1 an unreachable PostgreSQL fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hubdesk.config import Settings
+from hubdesk.db.uow import Database
+from hubdesk.runtime import Runtime
+from tests.support.api import Api
+from tests.support.databases import Templates, pg_admin_url, postgres_unavailable_reason
+
+_PG_STATE: dict[str, str | None] = {}
+_RAN_ON: set[str] = set()
+
+
+def _pg_reason() -> str | None:
+    if "reason" not in _PG_STATE:
+        _PG_STATE["reason"] = postgres_unavailable_reason()
+    return _PG_STATE["reason"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    reason = _pg_reason()
+    if reason and os.environ.get("HUBDESK_REQUIRE_POSTGRES") == "1":
+        raise pytest.UsageError(
+            f"HUBDESK_REQUIRE_POSTGRES=1 but PostgreSQL at {pg_admin_url()} is unreachable: {reason}"
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    reason = _pg_reason()
+    if reason:
+        return f"hubdesk test databases: sqlite only (PostgreSQL unreachable: {reason})"
+    return f"hubdesk test databases: sqlite and postgresql ({pg_admin_url()})"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_kind" in metafunc.fixturenames:
+        kinds = ["sqlite"] if _pg_reason() else ["sqlite", "postgresql"]
+        metafunc.parametrize("db_kind", kinds, scope="function")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    kinds = ", ".join(sorted(_RAN_ON)) or "none"
+    terminalreporter.write_line(f"hubdesk: tests ran on databases: {kinds}")
+    reason = _pg_reason()
+    if reason:
+        terminalreporter.write_line(f"hubdesk: PostgreSQL was not used: {reason}")
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(workdir=tmp_path_factory.mktemp("db-templates"))
+    yield made
+    made.cleanup()
+
+
+@pytest.fixture
+def database_url(db_kind: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh database at the latest migration, dropped after the test."""
+    _RAN_ON.add(db_kind)
+    if db_kind == "sqlite":
+        yield templates.sqlite_copy(tmp_path / "hubdesk.db")
+        return
+    url = templates.postgres_copy()
+    try:
+        yield url
+    finally:
+        templates.drop_postgres(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key-" + "x" * 32,
+        mail_domain="support.example.com",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    built = Runtime.build(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def db(runtime: Runtime) -> Database:
+    return runtime.db
+
+
+@pytest.fixture
+def api(runtime: Runtime) -> Iterator[Api]:
+    from fastapi.testclient import TestClient
+
+    from hubdesk.web.app import create_app
+
+    with TestClient(create_app(runtime.settings, runtime=runtime)) as client:
+        yield Api(client=client, runtime=runtime)
