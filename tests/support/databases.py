@@ -86,7 +86,8 @@ class Templates:
             self._pg = name
         self._counter += 1
         name = f"{self.prefix}_{self._counter}"
-        _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg}"')
+        # FILE_COPY clones a small database several times faster than WAL_LOG (PG 15+).
+        _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg}" STRATEGY FILE_COPY')
         return self._pg_url(name)
 
     def drop_postgres(self, url: str) -> None:

@@ -137,7 +137,9 @@ def update_customer(
 
 
 def _set_domains(session: Session, customer: Customer, raw: Sequence[str]) -> None:
-    domains = list(dict.fromkeys(normalize_domain(d) for d in raw))
+    # Sorted, as the relationship loads them: the same set given in another order is then
+    # no change (no audit row), and the answer matches a later read.
+    domains = sorted({normalize_domain(d) for d in raw})
     for domain in domains:
         owner = session.get(CustomerDomain, domain)
         if owner is not None and owner.customer_id != customer.id:

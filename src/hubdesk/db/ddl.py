@@ -121,6 +121,8 @@ CREATE TRIGGER tticket_prepaid_cards_used_matches_ledger
     FOR EACH ROW EXECUTE FUNCTION tticket_prepaid_check_used()
 """
 
+# ROUND before CAST: SQLite holds hours_bought as a float (2.05 * 60 = 122.99999999999999),
+# and CAST truncates.
 _VIEWS = """
 CREATE VIEW tticket_v_open_tickets_by_customer AS
 SELECT t.customer_id, c.name AS customer_name, t.priority, COUNT(*) AS open_tickets
@@ -134,7 +136,7 @@ GROUP BY t.customer_id, c.name, t.priority
 CREATE VIEW tticket_v_prepaid_balances AS
 SELECT p.id AS card_id, p.customer_id, c.name AS customer_name, p.status,
        p.hours_bought, p.minutes_used,
-       CAST(p.hours_bought * 60 AS INTEGER) - p.minutes_used AS minutes_remaining,
+       CAST(ROUND(p.hours_bought * 60) AS INTEGER) - p.minutes_used AS minutes_remaining,
        p.bought_on, p.expires_on
 FROM tticket_prepaid_cards p
 JOIN customers c ON c.id = p.customer_id
@@ -147,6 +149,7 @@ SELECT t.customer_id, c.name AS customer_name,
 FROM tticket_worklogs w
 JOIN tticket_tickets t ON t.id = w.ticket_id
 LEFT JOIN customers c ON c.id = t.customer_id
+WHERE t.deleted_at IS NULL
 GROUP BY t.customer_id, c.name
 """
 

@@ -2,7 +2,9 @@
 
 The balance can never go below zero, and the database itself makes sure: a trigger adds each
 draw-down's minutes to the card's `minutes_used`, and a CHECK constraint refuses
-`minutes_used > hours_bought * 60`. Every used minute is a draw-down row naming a worklog.
+`minutes_used > ROUND(hours_bought * 60)`. Every used minute is a draw-down row naming a
+worklog. ROUND because SQLite keeps NUMERIC as a binary float: 2.05 hours * 60 is
+122.99999999999999 there, and without it the 123rd minute bought could never be used.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class PrepaidCard(Base):
     __table_args__ = (
         CheckConstraint("hours_bought > 0", name="hours_positive"),
         CheckConstraint("minutes_used >= 0", name="used_not_negative"),
-        CheckConstraint("minutes_used <= hours_bought * 60", name="balance_not_negative"),
+        CheckConstraint("minutes_used <= ROUND(hours_bought * 60)", name="balance_not_negative"),
         CheckConstraint("status IN ('active', 'depleted', 'expired', 'cancelled')", name="status"),
         CheckConstraint("price >= 0", name="price_not_negative"),
     )

@@ -146,8 +146,10 @@ def draw(
     session: Session, card: PrepaidCard, worklog_id: int, minutes: int, *, today: date
 ) -> PrepaidDrawdown:
     """Draw `minutes` for a worklog. The database refuses an overdraw; we refuse it first
-    with a clearer message (and re-read the card under the write lock to be exact)."""
-    session.refresh(card)
+    with a clearer message, re-reading the card under a row lock to be exact: without FOR
+    UPDATE two PostgreSQL transactions both see the old balance and the loser hits the
+    trigger or CHECK as a raw database error (SQLite's BEGIN IMMEDIATE already serialises)."""
+    session.refresh(card, with_for_update=True)
     status = effective_status(card, today)
     if status != "active":
         raise ValidationFailed(f"prepaid card {card.id} is {status}; choose an active card")

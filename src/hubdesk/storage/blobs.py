@@ -91,7 +91,8 @@ class BlobStore:
         if not self.root.is_dir():
             return
         for path in self.root.glob("??/??/*"):
-            if path.is_file() and len(path.name) == 64:
+            # Only names that are digests: a stray file must not make `collect` fail for good.
+            if path.is_file() and len(path.name) == 64 and set(path.name) <= _HEX:
                 yield path.name
 
     def collect(self, referenced: set[str], *, older_than_seconds: float = 3600) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, case, exists, select
@@ -95,9 +95,15 @@ def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]
     if flt.q and flt.q.strip():
         conditions.append(search.matches(session, flt.q))
     if flt.created_from is not None:
-        conditions.append(Ticket.created_at >= flt.created_from)
+        conditions.append(Ticket.created_at >= _as_utc(flt.created_from))
     if flt.created_to is not None:
-        conditions.append(Ticket.created_at < flt.created_to)
+        conditions.append(Ticket.created_at < _as_utc(flt.created_to))
     if not flt.include_merged:
         conditions.append(Ticket.merged_into_id.is_(None))
     return conditions
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """A bound given without an offset (`?created_from=2025-12-15`) is UTC, like every time
+    the API returns; the UTC column refuses naive values, which used to be a 500."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -87,7 +87,10 @@ def _card_for(session: Session, ticket: Ticket, new: NewWorklog) -> PrepaidCard 
         return None
     if new.prepaid_card_id is None:
         raise ValidationFailed("billing 'prepaid' needs a prepaid_card_id")
-    card = session.get(PrepaidCard, new.prepaid_card_id)
+    # Lock the card before the worklog row exists: inserting the worklog takes a KEY SHARE
+    # lock on the card (its foreign key), and two transactions that each hold one and then
+    # ask for FOR UPDATE in `prepaid.draw` deadlock on PostgreSQL.
+    card = session.get(PrepaidCard, new.prepaid_card_id, with_for_update=True)
     if card is None:
         raise ValidationFailed(f"prepaid card {new.prepaid_card_id} does not exist")
     if ticket.customer_id != card.customer_id:

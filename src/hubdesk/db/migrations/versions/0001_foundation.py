@@ -242,8 +242,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "hours_bought > 0", name=op.f("ck_tticket_prepaid_cards_hours_positive")
         ),
+        # ROUND: on SQLite hours_bought is a float and 2.05 * 60 = 122.99999999999999.
         sa.CheckConstraint(
-            "minutes_used <= hours_bought * 60",
+            "minutes_used <= ROUND(hours_bought * 60)",
             name=op.f("ck_tticket_prepaid_cards_balance_not_negative"),
         ),
         sa.CheckConstraint(

@@ -1,0 +1,62 @@
+"""Making rows through the real services (as the system principal) for tests to act on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from hubdesk.customers import service as customers
+from hubdesk.customers.models import Contact, Customer
+from hubdesk.prepaid import service as prepaid
+from hubdesk.prepaid.models import PrepaidCard
+from hubdesk.tickets import service as tickets
+from hubdesk.tickets.models import Ticket
+from hubdesk.users.permissions import SYSTEM
+from hubdesk.worklogs import service as worklogs
+from hubdesk.worklogs.models import Worklog
+
+TZ = ZoneInfo("Europe/Copenhagen")
+TODAY = date(2025, 12, 15)
+
+
+def customer(session: Session, name: str = "Acme A/S", domains: Sequence[str] = ()) -> Customer:
+    return customers.create_customer(session, SYSTEM, name=name, domains=domains)
+
+
+def contact(session: Session, email: str, customer_id: int | None = None) -> Contact:
+    return customers.create_contact(session, SYSTEM, email=email, customer_id=customer_id)
+
+
+def ticket(
+    session: Session,
+    subject: str = "Printer on fire",
+    *,
+    now: datetime | None = None,
+    **fields: Any,
+) -> Ticket:
+    return tickets.create_ticket(
+        session, SYSTEM, tickets.NewTicket(subject=subject, **fields), tz=TZ, now=now
+    )
+
+
+def card(
+    session: Session, customer_id: int, hours: str = "1", *, today: date = TODAY
+) -> PrepaidCard:
+    new = prepaid.NewCard(customer_id=customer_id, hours_bought=Decimal(hours))
+    return prepaid.create_card(session, SYSTEM, new, today=today)
+
+
+def worklog(session: Session, on: Ticket, minutes: int, **fields: Any) -> Worklog:
+    new = worklogs.NewWorklog(minutes=minutes, **fields)
+    return worklogs.create_worklog(session, SYSTEM, on, new, today=TODAY)
+
+
+def tickets_in_zone(session: Session, tz: ZoneInfo, now: datetime) -> str:
+    """The number of a ticket created at `now` by a hubdesk configured for `tz`."""
+    new = tickets.NewTicket(subject="Zoned")
+    return tickets.create_ticket(session, SYSTEM, new, tz=tz, now=now).ticket_number

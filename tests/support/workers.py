@@ -1,0 +1,93 @@
+"""Functions that run in spawned child processes (see `tests.support.processes`).
+
+They live in an importable module so that a spawned interpreter can find them, take only
+picklable arguments, and import hubdesk inside the function so that the test process's
+state never leaks into them. Each returns plain data describing what happened. They import
+`hubdesk.db.models` first, as every entry point does, so that the model registry is complete.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+
+def create_tickets(database_url: str, timezone: str, count: int, now_iso: str) -> dict[str, Any]:
+    """Create `count` tickets, one transaction each, through the real service."""
+    from zoneinfo import ZoneInfo
+
+    import hubdesk.db.models  # noqa: F401
+    from hubdesk.db.uow import Database
+    from hubdesk.tickets.service import NewTicket, create_ticket
+    from hubdesk.users.permissions import SYSTEM
+
+    db = Database.connect(database_url)
+    now = datetime.fromisoformat(now_iso)
+    numbers: list[str] = []
+    errors: list[str] = []
+    try:
+        for i in range(count):
+            try:
+                with db.transaction() as session:
+                    ticket = create_ticket(
+                        session,
+                        SYSTEM,
+                        NewTicket(subject=f"concurrent {i}"),
+                        tz=ZoneInfo(timezone),
+                        now=now,
+                    )
+                    number = ticket.ticket_number
+                numbers.append(number)
+            except Exception as exc:  # reported to the test, which asserts there are none
+                errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        db.dispose()
+    return {"numbers": numbers, "errors": errors}
+
+
+def draw_prepaid_minutes(
+    database_url: str, ticket_id: int, card_id: int, attempts: int, minutes: int, today_iso: str
+) -> dict[str, Any]:
+    """Try `attempts` prepaid worklogs of `minutes` each; report drawn, refused and errors."""
+    import hubdesk.db.models  # noqa: F401
+    from hubdesk.db.uow import Database
+    from hubdesk.errors import ValidationFailed
+    from hubdesk.tickets.models import Ticket
+    from hubdesk.users.permissions import SYSTEM
+    from hubdesk.worklogs.service import NewWorklog, create_worklog
+
+    db = Database.connect(database_url)
+    today = date.fromisoformat(today_iso)
+    drawn: list[int] = []
+    refused: list[str] = []
+    errors: list[str] = []
+    try:
+        for _ in range(attempts):
+            try:
+                with db.transaction() as session:
+                    ticket = session.get(Ticket, ticket_id)
+                    assert ticket is not None
+                    new = NewWorklog(minutes=minutes, billing="prepaid", prepaid_card_id=card_id)
+                    create_worklog(session, SYSTEM, ticket, new, today=today)
+                drawn.append(minutes)
+            except ValidationFailed as exc:
+                refused.append(str(exc))
+            except Exception as exc:  # reported to the test, which asserts there are none
+                errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        db.dispose()
+    return {"drawn": drawn, "refused": refused, "errors": errors}
+
+
+def resolve_key(data_dir: str) -> str:
+    """The secret key a freshly started process resolves for `data_dir`."""
+    from pathlib import Path
+
+    from hubdesk.config import Settings, resolve_secret_key
+
+    settings = Settings(
+        data_dir=Path(data_dir),
+        secret_key=None,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    return resolve_secret_key(settings)

@@ -1,0 +1,136 @@
+"""The content-addressed blob store: named by sha256, verified on read, private on disk,
+and garbage-collected without touching what is referenced, recent, or not ours."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hubdesk.errors import StorageError
+from hubdesk.storage.blobs import BlobStore
+
+HOUR = 3600
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """Run with umask 000, the worst case for file modes."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _age(path: Path, seconds: float) -> None:
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_blob_is_named_by_its_sha256(store: BlobStore) -> None:
+    """put returns the sha256 and stores the bytes under ab/cd/<digest>; read returns them;
+    storing the same bytes again keeps one file."""
+    data = b"Blaabaergroed \xc3\xa6\xc3\xb8\xc3\xa5\x00\xff"
+    digest = store.put(data)
+    assert digest == hashlib.sha256(data).hexdigest()
+    path = store.root / digest[:2] / digest[2:4] / digest
+    assert path.read_bytes() == data
+    assert store.read(digest) == data
+    assert store.exists(digest)
+    assert store.put(data) == digest
+    assert list(store.all_digests()) == [digest]
+
+
+def test_streamed_blob_matches_and_respects_the_size_limit(store: BlobStore) -> None:
+    """put_stream stores a stream under the same name put would use and reports its size; a
+    stream over max_bytes raises StorageError and leaves no file or temporary behind."""
+    data = os.urandom(3 * (1 << 20) + 17)
+    digest, size = store.put_stream(io.BytesIO(data))
+    assert (digest, size) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert store.read(digest) == data
+    before = sorted(p.name for p in store.root.rglob("*"))
+    with pytest.raises(StorageError, match="larger than"):
+        store.put_stream(io.BytesIO(b"x" * 2048), max_bytes=1024)
+    assert sorted(p.name for p in store.root.rglob("*")) == before
+
+
+def test_corrupt_or_missing_blob_raises(store: BlobStore) -> None:
+    """A blob whose bytes changed on disk, a missing blob and a malformed name all raise
+    StorageError instead of returning wrong bytes."""
+    digest = store.put(b"original")
+    store.path_for(digest).write_bytes(b"tampered")
+    with pytest.raises(StorageError, match="corrupt"):
+        store.read(digest)
+    store.delete(digest)
+    with pytest.raises(StorageError, match="missing"):
+        store.read(digest)
+    for bad in ("", "../../etc/passwd", "A" * 64, "g" * 64, digest[:63]):
+        with pytest.raises(StorageError):
+            store.path_for(bad)
+
+
+def test_files_are_0600_and_directories_0700_even_with_umask_000(
+    store: BlobStore, open_umask: None
+) -> None:
+    """Every file the store writes is 0600 and every directory it creates is 0700, whatever
+    the process umask."""
+    store.put(b"one")
+    store.put_stream(io.BytesIO(b"two"))
+    paths = [store.root, *store.root.rglob("*")]
+    assert len(paths) > 4
+    for path in paths:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+
+
+def test_collect_removes_only_old_unreferenced_blobs_and_stale_temporaries(
+    store: BlobStore,
+) -> None:
+    """collect deletes unreferenced blobs and temporary files older than the grace period,
+    and keeps referenced blobs, recent ones, and files that are not blobs."""
+    kept_referenced = store.put(b"referenced")
+    kept_recent = store.put(b"fresh, maybe not committed yet")
+    removed_old = store.put(b"orphan")
+    for digest in (kept_referenced, removed_old):
+        _age(store.path_for(digest), 2 * HOUR)
+    stale_temp = store.path_for(kept_referenced).parent / ".tmp-crashed"
+    stale_temp.write_bytes(b"partial")
+    _age(stale_temp, 2 * HOUR)
+    fresh_temp = store.root / ".tmp-in-progress"
+    fresh_temp.write_bytes(b"partial")
+    foreign = store.root / "README"
+    foreign.write_text("not a blob", encoding="utf-8")
+    _age(foreign, 2 * HOUR)
+    odd = store.root / "zz" / "zz" / ("z" * 64)
+    odd.parent.mkdir(parents=True)
+    odd.write_bytes(b"not a digest name")
+    _age(odd, 2 * HOUR)
+
+    removed = store.collect({kept_referenced}, older_than_seconds=HOUR)
+
+    assert sorted(removed) == sorted([removed_old, ".tmp-crashed"])
+    assert store.read(kept_referenced) == b"referenced"
+    assert store.read(kept_recent) == b"fresh, maybe not committed yet"
+    assert not store.exists(removed_old)
+    assert not stale_temp.exists()
+    assert fresh_temp.exists()
+    assert foreign.exists()
+    assert odd.exists()
+
+
+def test_collect_on_a_store_that_was_never_written(tmp_path: Path) -> None:
+    """An empty or absent store collects nothing and does not fail."""
+    assert BlobStore(tmp_path / "absent").collect(set()) == []
+    assert list(BlobStore(tmp_path / "absent").all_digests()) == []
