@@ -49,6 +49,17 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyPart:
+    """A MIME leaf whose text became (part of) `body_text` or `body_html`."""
+
+    content_type: str
+    size: int
+    """Decoded size in bytes (after the transfer encoding, before the charset)."""
+    charset: str | None = None
+    """The charset the part declared (the one used may differ; see `defects`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class SkippedPart:
     """A MIME leaf that is neither body nor attachment, listed with the reason."""
 
@@ -118,6 +129,11 @@ class ParsedEmail:
     defects: tuple[str, ...]
     facts: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Why each of auto_reply / bulk / bounce was set, e.g. {"auto_reply": "Auto-Submitted"}."""
+    body_parts: tuple[BodyPart, ...] = ()
+    """The MIME leaves that make up the body, in order (for accounting and the email log)."""
+    bounce_kind: str | None = None
+    """`permanent` (the address is bouncing) or `temporary` (delayed, still retrying) when
+    `bounce` is true; None when it is not a bounce or the kind could not be told."""
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), or None."""

@@ -1,0 +1,354 @@
+"""Strict, linear parsing of address headers (RFC 5322 3.4, RFC 6532 for UTF-8).
+
+Identity is the addr-spec and nothing else (RELIABILITY design rule 2, T21): a display name is
+text, never an address, even when it looks like one; anything ambiguous is refused rather than
+guessed. Examples refused for From: `alice@a.example)<bob@evil>` (unbalanced comment, the
+CVE-2023-27043 shape), `alice@a.example,bob@evil` (two mailboxes), `alice@a.example
+<bob@evil>` (an unquoted address as display name that differs from the real one). Accepted:
+`"alice@a.example" <mallory@evil>` - the identity is mallory@evil.
+
+The tokenizer is one pass over the value with bounded comment nesting; the parser works on the
+token list per comma-separated element, so the whole is linear in the header length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hubdesk.mail.rfc2047 import decode_encoded_words
+from hubdesk.mail.types import Address
+
+_MAX_COMMENT_DEPTH = 32
+_MAX_ADDRESS_CHARS = 320
+# RFC 5322 atext plus any non-ASCII character (RFC 6532 UTF8-non-ascii).
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\U0010ffff]+")
+# One token at a time: whitespace, atom, special, or the start of a quoted string, domain
+# literal or comment (scanned by hand: they nest or escape).
+_TOKEN = re.compile(
+    r"([ \t\r\n]+)|([A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\U0010ffff]+)|([<>@,;:.\]])|([\"(\[])"
+)
+_CONTROLS = re.compile("[\x00-\x1f\x7f]")
+_DISPLAY_SPACE = re.compile(r"\s+")
+
+ATOM, QUOTED, LITERAL, SPECIAL = "atom", "quoted", "literal", "special"
+
+# Fast paths for the simple forms. The phrase class has no "<", so each pattern is a single
+# greedy scan (linear); the slow tokenizer handles everything else.
+_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_FAST_BARE = re.compile(rf"[ \t]*({_DOT_ATOM}@{_DOT_ATOM})[ \t]*")
+_FAST_NAMED = re.compile(
+    rf"(?:[ \t]*\"([^\"\\\r\n]*)\"[ \t]*|([A-Za-z0-9!#$%&'*+/=?^_`{{|}}~ \t-]*))"
+    rf"<({_DOT_ATOM}@{_DOT_ATOM})>[ \t]*"
+)
+_SLOW_CHARS = re.compile(r"[\"(\\\[:;\r\n]")
+
+
+class AddressSyntaxError(ValueError):
+    """The header value is not a syntactically valid address list."""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str
+    text: str
+    comments: tuple[str, ...] = ()
+    """Comments that followed this token (legacy `addr (Full Name)` form)."""
+    spaced: bool = False
+    """Whitespace or a comment came before this token (display names keep that spacing)."""
+
+
+def tokenize(value: str) -> list[Token]:
+    """Split an address header into tokens. Raises AddressSyntaxError on broken syntax."""
+    tokens: list[Token] = []
+    pos, end = 0, len(value)
+    spaced = False
+    while pos < end:
+        m = _TOKEN.match(value, pos)
+        if m is None:
+            raise AddressSyntaxError(f"unexpected character {value[pos]!r}")
+        kind = m.lastindex
+        if kind == 1:
+            spaced = True
+            pos = m.end()
+            continue
+        if kind == 2:
+            tokens.append(Token(ATOM, m.group(2), spaced=spaced))
+            pos = m.end()
+        elif kind == 3:
+            tokens.append(Token(SPECIAL, m.group(3), spaced=spaced))
+            pos = m.end()
+        elif m.group(4) == "[":
+            close = value.find("]", pos)
+            if close < 0 or "[" in value[pos + 1 : close] or "\\" in value[pos:close]:
+                raise AddressSyntaxError("unterminated domain literal")
+            tokens.append(Token(LITERAL, value[pos : close + 1], spaced=spaced))
+            pos = close + 1
+        elif m.group(4) == '"':
+            pos, text = _quoted(value, pos)
+            tokens.append(Token(QUOTED, text, spaced=spaced))
+        else:
+            pos, comment = _comment(value, pos)
+            if tokens:
+                last = tokens[-1]
+                tokens[-1] = Token(last.kind, last.text, (*last.comments, comment), last.spaced)
+            spaced = True
+            continue
+        spaced = False
+    return tokens
+
+
+def _comment(value: str, pos: int) -> tuple[int, str]:
+    depth = 0
+    chars: list[str] = []
+    end = len(value)
+    while pos < end:
+        ch = value[pos]
+        if ch == "\\":
+            if pos + 1 < end:
+                chars.append(value[pos + 1])
+            pos += 2
+            continue
+        if ch == "(":
+            depth += 1
+            if depth > _MAX_COMMENT_DEPTH:
+                raise AddressSyntaxError("comments nested too deeply")
+            if depth > 1:
+                chars.append(ch)
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return pos + 1, "".join(chars)
+            chars.append(ch)
+        else:
+            chars.append(ch)
+        pos += 1
+    raise AddressSyntaxError("unterminated comment")
+
+
+def _quoted(value: str, pos: int) -> tuple[int, str]:
+    chars: list[str] = []
+    pos += 1
+    end = len(value)
+    while pos < end:
+        ch = value[pos]
+        if ch == "\\":
+            if pos + 1 >= end:
+                break
+            chars.append(value[pos + 1])
+            pos += 2
+            continue
+        if ch == '"':
+            return pos + 1, "".join(chars)
+        if ch in "\r\n":
+            pos += 1  # folding inside a quoted string
+            continue
+        chars.append(ch)
+        pos += 1
+    raise AddressSyntaxError("unterminated quoted string")
+
+
+def _dot_words(tokens: list[Token], allow_quoted: bool) -> str:
+    """word *("." word) with no empty words (RFC 5322 dot-atom / obs-local-part)."""
+    if not tokens:
+        raise AddressSyntaxError("empty")
+    parts: list[str] = []
+    expect_word = True
+    for tok in tokens:
+        if expect_word:
+            if tok.kind == ATOM or (allow_quoted and tok.kind == QUOTED):
+                parts.append(_quote_local(tok.text) if tok.kind == QUOTED else tok.text)
+            else:
+                raise AddressSyntaxError("expected a word")
+        elif tok.kind != SPECIAL or tok.text != ".":
+            raise AddressSyntaxError("expected '.'")
+        else:
+            parts.append(".")
+        expect_word = not expect_word
+    if expect_word:
+        raise AddressSyntaxError("trailing '.'")
+    return "".join(parts)
+
+
+def _quote_local(text: str) -> str:
+    if _ATOM.fullmatch(text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _addr_spec(tokens: list[Token]) -> str:
+    """local-part "@" domain, lowercased. Raises AddressSyntaxError."""
+    ats = [i for i, t in enumerate(tokens) if t.kind == SPECIAL and t.text == "@"]
+    if len(ats) != 1:
+        raise AddressSyntaxError("an address needs exactly one '@'")
+    at = ats[0]
+    local = _dot_words(tokens[:at], allow_quoted=True)
+    domain_tokens = tokens[at + 1 :]
+    if len(domain_tokens) == 1 and domain_tokens[0].kind == LITERAL:
+        domain = domain_tokens[0].text
+    else:
+        domain = _dot_words(domain_tokens, allow_quoted=False)
+    if _CONTROLS.search(local) or _CONTROLS.search(domain):
+        raise AddressSyntaxError("control character in address")
+    address = f"{local}@{domain}".lower()
+    if len(address) > _MAX_ADDRESS_CHARS:
+        raise AddressSyntaxError("address too long")
+    return address
+
+
+def _phrase(tokens: list[Token]) -> str:
+    """A display name from words (atoms, quoted strings, obs-phrase dots)."""
+    words: list[str] = []
+    for tok in tokens:
+        if tok.kind not in (ATOM, QUOTED) and (tok.kind != SPECIAL or tok.text != "."):
+            raise AddressSyntaxError("invalid display name")
+        if words and tok.spaced:
+            words.append(" ")
+        words.append(tok.text)
+    return _display("".join(words))
+
+
+def _display(text: str) -> str:
+    decoded, _ = decode_encoded_words(text)
+    decoded = _CONTROLS.sub(" ", decoded)
+    return _DISPLAY_SPACE.sub(" ", decoded).strip()
+
+
+def _comments_name(tokens: list[Token]) -> str:
+    comments = [c for t in tokens for c in t.comments]
+    return _display(" ".join(comments)) if comments else ""
+
+
+def parse_mailbox(tokens: list[Token]) -> Address:
+    """One mailbox: `name <addr>`, `<addr>` or `addr (comment)`."""
+    opens = [i for i, t in enumerate(tokens) if t.kind == SPECIAL and t.text == "<"]
+    closes = [i for i, t in enumerate(tokens) if t.kind == SPECIAL and t.text == ">"]
+    if not opens and not closes:
+        return Address(_comments_name(tokens), _addr_spec(tokens))
+    if len(opens) != 1 or len(closes) != 1 or closes[0] != len(tokens) - 1:
+        raise AddressSyntaxError("ambiguous angle brackets")
+    lt, gt = opens[0], closes[0]
+    if gt < lt:
+        raise AddressSyntaxError("'>' before '<'")
+    email = _addr_spec(tokens[lt + 1 : gt])
+    name_tokens = tokens[:lt]
+    try:
+        name = _phrase(name_tokens)
+    except AddressSyntaxError:
+        # An unquoted address used as display name (`a@x <a@x>`) is unambiguous only when it
+        # is the same address; anything else in front of "<" is refused.
+        if _addr_spec(name_tokens) != email:
+            raise
+        name = ""
+    return Address(name or _comments_name(tokens[lt:]), email)
+
+
+def _split_top_level(tokens: list[Token]) -> list[tuple[list[Token], bool]]:
+    """Split on commas outside angle brackets; groups (`name: a, b;`) are flattened.
+
+    Returns (element tokens, came_from_group) pairs; empty elements are dropped (RFC 5322
+    obs-addr-list allows them).
+    """
+    elements: list[tuple[list[Token], bool]] = []
+    current: list[Token] = []
+    in_group = False
+    in_angle = False
+    for tok in tokens:
+        if tok.kind == SPECIAL:
+            if tok.text == "<":
+                in_angle = True
+            elif tok.text == ">":
+                in_angle = False
+            elif tok.text == "," and not in_angle:
+                if current:
+                    elements.append((current, in_group))
+                current = []
+                continue
+            elif tok.text == ":" and not in_angle and not in_group:
+                _phrase(current)  # the group's display name must be a phrase
+                in_group = True
+                current = []
+                continue
+            elif tok.text == ";" and in_group and not in_angle:
+                if current:
+                    elements.append((current, True))
+                current = []
+                in_group = False
+                continue
+        current.append(tok)
+    if in_group or in_angle:
+        raise AddressSyntaxError("unterminated group or angle address")
+    if current:
+        elements.append((current, False))
+    return elements
+
+
+@dataclass(frozen=True, slots=True)
+class AddressList:
+    """The mailboxes that parsed, and how many elements did not."""
+
+    addresses: tuple[Address, ...]
+    invalid: int
+    groups: bool
+
+
+def _fast_mailbox(text: str) -> Address | None:
+    """The common simple forms (`a@b`, `Name <a@b>`, `"Name" <a@b>`) without tokenizing;
+    None when the text is anything else. Gives exactly what `parse_mailbox` gives."""
+    m = _FAST_BARE.fullmatch(text)
+    if m is not None:
+        name, email = "", m.group(1)
+    else:
+        m = _FAST_NAMED.fullmatch(text)
+        if m is None:
+            return None
+        phrase = m.group(1) if m.group(1) is not None else m.group(2)
+        name, email = _display(phrase), m.group(3)
+    if len(email) > _MAX_ADDRESS_CHARS:
+        return None
+    return Address(name, email.lower())
+
+
+def parse_address_list(value: str) -> AddressList:
+    """Parse To/Cc/Reply-To style lists; invalid elements are counted, not guessed at."""
+    if not _SLOW_CHARS.search(value):
+        fast = [_fast_mailbox(e) for e in value.split(",") if e.strip(" \t\r\n")]
+        if all(a is not None for a in fast):
+            return AddressList(tuple(a for a in fast if a is not None), 0, False)
+    try:
+        elements = _split_top_level(tokenize(value))
+    except AddressSyntaxError:
+        return AddressList((), 1, False)
+    addresses: list[Address] = []
+    invalid = 0
+    groups = False
+    for tokens, in_group in elements:
+        groups = groups or in_group
+        try:
+            addresses.append(parse_mailbox(tokens))
+        except AddressSyntaxError:
+            invalid += 1
+    return AddressList(tuple(addresses), invalid, groups)
+
+
+def parse_single_mailbox(values: list[str]) -> tuple[Address | None, str | None]:
+    """The one sender identity from the From (or Sender) field values, or None and why.
+
+    Problems: `missing`, `multiple_fields`, `unparseable`, `multiple_addresses`, `group`,
+    `empty`.
+    """
+    if not values:
+        return None, "missing"
+    if len(values) > 1:
+        return None, "multiple_fields"
+    result = parse_address_list(values[0])
+    if result.invalid:
+        return None, "unparseable"
+    if result.groups:
+        return None, "group"
+    if not result.addresses:
+        return None, "empty"
+    if len(result.addresses) > 1:
+        return None, "multiple_addresses"
+    return result.addresses[0], None
