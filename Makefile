@@ -9,7 +9,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8001
 
-.PHONY: run test test-long lint typecheck install install-dev clean bench
+.PHONY: run test test-long lint typecheck install install-dev clean bench system-packages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hubdesk needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -39,10 +39,15 @@ lint: $(STAMP_DEV)
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
 
-test: $(STAMP_DEV)
+# Real peers the tests drive (a browser, an IMAP server), installed when missing.
+system-packages:
+	scripts/ensure-system-packages
+
+test: $(STAMP_DEV) system-packages
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	HUBDESK_ARTIFACTS_DIR=$(CURDIR)/test-artifacts $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "screenshots and other test artifacts: $(CURDIR)/test-artifacts"
 
 test-long: $(STAMP_DEV)
 	$(BIN)/python -m pytest -m long $(PYTEST_ARGS)

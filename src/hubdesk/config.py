@@ -8,6 +8,7 @@ accepts; `resolve_secret_key()` supplies the generated key when none is configur
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -21,6 +22,9 @@ from hubdesk.errors import ConfigError
 
 Priority = Literal["low", "normal", "high", "critical"]
 ThreadingPolicy = Literal["participants", "any"]
+SmtpSecurity = Literal["starttls", "tls", "none"]
+AutoReplyLanguage = Literal["auto", "da", "en"]
+WorkflowFallback = Literal["create_ticket", "triage"]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 MIN_SECRET_KEY_LENGTH = 32
@@ -59,6 +63,86 @@ class Settings(BaseSettings):
         "normal", validation_alias=_env("TICKET_DEFAULT_PRIORITY")
     )
     email_workflows_enabled: bool = Field(False, validation_alias=_env("EMAIL_WORKFLOWS_ENABLED"))
+    email_workflows_fallback: WorkflowFallback = Field(
+        "create_ticket", validation_alias=_env("EMAIL_WORKFLOWS_FALLBACK")
+    )
+    workflow_failure_alert_threshold: int = Field(
+        5, ge=1, validation_alias=_env("WORKFLOW_FAILURE_ALERT_THRESHOLD")
+    )
+
+    # The email-to-ticket pipeline.
+    ticket_threading_policy: ThreadingPolicy = Field(
+        "participants", validation_alias=_env("TICKET_THREADING_POLICY")
+    )
+    ticket_reopen_days: int = Field(30, ge=0, validation_alias=_env("TICKET_REOPEN_DAYS"))
+    ticket_ignore_bulk: bool = Field(False, validation_alias=_env("TICKET_IGNORE_BULK"))
+    trusted_authserv_id: str | None = Field(None, validation_alias=_env("TRUSTED_AUTHSERV_ID"))
+    raw_retention_days: int = Field(90, ge=1, validation_alias=_env("HUBDESK_RAW_RETENTION_DAYS"))
+    ingest_max_attempts: int = Field(3, ge=1, validation_alias=_env("HUBDESK_INGEST_MAX_ATTEMPTS"))
+    mail_max_message_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, validation_alias=_env("MAIL_MAX_MESSAGE_BYTES")
+    )
+    mail_max_header_bytes: int = Field(
+        64 * 1024, ge=1024, validation_alias=_env("MAIL_MAX_HEADER_BYTES")
+    )
+    mail_max_headers_total_bytes: int = Field(
+        256 * 1024, ge=1024, validation_alias=_env("MAIL_MAX_HEADERS_TOTAL_BYTES")
+    )
+    mail_max_parts: int = Field(1000, ge=1, validation_alias=_env("MAIL_MAX_PARTS"))
+    mail_max_depth: int = Field(50, ge=1, validation_alias=_env("MAIL_MAX_DEPTH"))
+
+    # Mail channels: mailbox secrets, the IMAP poller, the LMTP/SMTP receiver.
+    secrets_file: Path | None = Field(None, validation_alias=_env("HUBDESK_SECRETS_FILE"))
+    imap_ca_file: Path | None = Field(None, validation_alias=_env("IMAP_CA_FILE"))
+    imap_poll_interval: float = Field(60.0, ge=0.2, validation_alias=_env("IMAP_POLL_INTERVAL"))
+    imap_timeout: float = Field(30.0, gt=0, validation_alias=_env("IMAP_TIMEOUT"))
+    mailbox_lease_seconds: float = Field(
+        120.0, ge=1, validation_alias=_env("MAILBOX_LEASE_SECONDS")
+    )
+    receiver_host: str = Field("127.0.0.1", validation_alias=_env("RECEIVER_HOST"))
+    receiver_lmtp_port: int = Field(
+        2424, ge=0, le=65535, validation_alias=_env("RECEIVER_LMTP_PORT")
+    )
+    receiver_smtp_port: int = Field(
+        2525, ge=0, le=65535, validation_alias=_env("RECEIVER_SMTP_PORT")
+    )
+    receiver_max_recipients: int = Field(
+        100, ge=1, validation_alias=_env("RECEIVER_MAX_RECIPIENTS")
+    )
+    receiver_idle_timeout: float = Field(
+        300.0, gt=0, le=3600, validation_alias=_env("RECEIVER_IDLE_TIMEOUT")
+    )
+
+    # Outgoing mail.
+    smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
+    smtp_user: str | None = Field(None, validation_alias=_env("SMTP_USER"))
+    smtp_password: str | None = Field(None, validation_alias=_env("SMTP_PASSWORD"), repr=False)
+    smtp_security: SmtpSecurity = Field("starttls", validation_alias=_env("SMTP_SECURITY"))
+    smtp_from: str | None = Field(None, validation_alias=_env("SMTP_FROM"))
+    smtp_ca_file: Path | None = Field(None, validation_alias=_env("SMTP_CA_FILE"))
+    smtp_timeout: float = Field(30.0, gt=0, validation_alias=_env("SMTP_TIMEOUT"))
+    outbox_max_attempts: int = Field(8, ge=1, validation_alias=_env("OUTBOX_MAX_ATTEMPTS"))
+    ticket_auto_reply: bool = Field(True, validation_alias=_env("TICKET_AUTO_REPLY"))
+    auto_reply_language: AutoReplyLanguage = Field(
+        "auto", validation_alias=_env("AUTO_REPLY_LANGUAGE")
+    )
+    auto_reply_per_recipient_per_day: int = Field(
+        3, ge=0, validation_alias=_env("AUTO_REPLY_PER_RECIPIENT_PER_DAY")
+    )
+    auto_reply_per_ticket_per_hour: int = Field(
+        1, ge=0, validation_alias=_env("AUTO_REPLY_PER_TICKET_PER_HOUR")
+    )
+    auto_reply_global_per_5_minutes: int = Field(
+        100, ge=0, validation_alias=_env("AUTO_REPLY_GLOBAL_PER_5_MINUTES")
+    )
+    new_tickets_per_sender_per_hour: int = Field(
+        50, ge=1, validation_alias=_env("TICKET_NEW_PER_SENDER_PER_HOUR")
+    )
+    notify_agents: bool = Field(True, validation_alias=_env("NOTIFY_AGENTS"))
+    notify_min_interval_minutes: int = Field(
+        10, ge=0, validation_alias=_env("NOTIFY_MIN_INTERVAL_MINUTES")
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -100,6 +184,11 @@ class Settings(BaseSettings):
         return value.lower()
 
     @property
+    def sender_address(self) -> str:
+        """The From address of our mail: SMTP_FROM, else support@MAIL_DOMAIN."""
+        return self.smtp_from or f"support@{self.mail_domain}"
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -115,7 +204,8 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite:")
 
 
-def _env_name(field_name: str) -> str:
+def env_name(field_name: str) -> str:
+    """The environment variable that sets `field_name`."""
     alias = Settings.model_fields[field_name].validation_alias
     if isinstance(alias, AliasChoices):
         first = alias.choices[0]
@@ -124,15 +214,29 @@ def _env_name(field_name: str) -> str:
     return field_name.upper()
 
 
+# By field name or by variable name (a value read from the environment is reported by it).
+_SECRET_FIELDS = frozenset({"secret_key", "hubdesk_secret_key", "smtp_password"})
+_URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/@\s]*@")
+
+
+def _shown(field_name: str, value: Any) -> str:
+    """The rejected value for the message, minus secrets: start-up errors end up in logs."""
+    if field_name.lower() in _SECRET_FIELDS:
+        return "value hidden"
+    if isinstance(value, str):
+        return repr(_URL_PASSWORD.sub(r"\1***@", value))
+    return repr(value)
+
+
 def describe_validation_error(error: ValidationError) -> str:
     """One sentence per broken setting, naming it by its environment variable."""
     sentences = []
     for item in error.errors():
         field_name = str(item["loc"][0]) if item["loc"] else "?"
-        name = _env_name(field_name) if field_name in Settings.model_fields else field_name
+        name = env_name(field_name) if field_name in Settings.model_fields else field_name
         message = str(item["msg"]).removeprefix("Value error, ")
-        given = item.get("input")
-        sentences.append(f"Setting {name} is invalid ({given!r}): {message}.")
+        shown = _shown(field_name, item.get("input"))
+        sentences.append(f"Setting {name} is invalid ({shown}): {message}.")
     return " ".join(sentences)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from hubdesk.config import Settings, resolve_secret_key
 from hubdesk.db.types import utcnow
@@ -17,6 +18,8 @@ class Runtime:
     db: Database
     blobs: BlobStore
     secret_key: str
+    loaded_models: dict[int, Any] = field(default_factory=dict)
+    """Trained classifier models by row id, loaded once per process (they never change)."""
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -15,13 +15,19 @@ from hubdesk.users.permissions import SYSTEM
 
 
 def make_user(
-    runtime: Runtime, groups: Sequence[str], *, email: str | None = None, name: str = "Test User"
+    runtime: Runtime,
+    groups: Sequence[str],
+    *,
+    email: str | None = None,
+    name: str = "Test User",
+    password: str | None = None,
 ) -> tuple[int, str]:
-    """Create a user in `groups` with an API token; returns (user id, token)."""
+    """Create a user in `groups` with an API token; returns (user id, token). API tests need
+    no password (and skip the deliberately slow argon2 hash); UI tests pass one."""
     address = email or f"user-{secrets.token_hex(4)}@agents.example.com"
     with runtime.db.transaction() as session:
         user = users.create_user(
-            session, SYSTEM, email=address, name=name, password="correct horse battery", groups=groups
+            session, SYSTEM, email=address, name=name, password=password, groups=groups
         )
         _token, secret = users.create_token(session, SYSTEM, user, name="test")
         return user.id, secret
@@ -49,16 +55,24 @@ class Api:
         return {"Authorization": f"Bearer {self.login_as(role)}"}
 
     def get(self, path: str, role: str = "admins", **kwargs: Any) -> Any:
-        return self.client.get(path, headers=self.headers(role), **kwargs)
+        headers = {**self.headers(role), **kwargs.pop("headers", {})}
+        return self.client.get(path, headers=headers, **kwargs)
 
     def post(self, path: str, role: str = "admins", **kwargs: Any) -> Any:
-        return self.client.post(path, headers=self.headers(role), **kwargs)
+        headers = {**self.headers(role), **kwargs.pop("headers", {})}
+        return self.client.post(path, headers=headers, **kwargs)
 
     def patch(self, path: str, role: str = "admins", **kwargs: Any) -> Any:
-        return self.client.patch(path, headers=self.headers(role), **kwargs)
+        headers = {**self.headers(role), **kwargs.pop("headers", {})}
+        return self.client.patch(path, headers=headers, **kwargs)
+
+    def put(self, path: str, role: str = "admins", **kwargs: Any) -> Any:
+        headers = {**self.headers(role), **kwargs.pop("headers", {})}
+        return self.client.put(path, headers=headers, **kwargs)
 
     def delete(self, path: str, role: str = "admins", **kwargs: Any) -> Any:
-        return self.client.delete(path, headers=self.headers(role), **kwargs)
+        headers = {**self.headers(role), **kwargs.pop("headers", {})}
+        return self.client.delete(path, headers=headers, **kwargs)
 
     def ok(self, response: Any, status: int = 200) -> Any:
         assert response.status_code == status, (response.status_code, response.text)

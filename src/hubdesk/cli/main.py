@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hubdesk import __version__
-from hubdesk.cli import context
+from hubdesk.cli import classifier_commands, context, mail_commands, workflow_commands
 from hubdesk.db import migrate
 from hubdesk.db.types import utcnow
 from hubdesk.users import service as users
@@ -157,6 +157,11 @@ def token_create(
         expires = utcnow() + timedelta(days=expires_days) if expires_days else None
         _token, secret = users.create_token(session, SYSTEM, user, name=name, expires_at=expires)
     typer.echo(secret)
+
+
+mail_commands.register(app)
+workflow_commands.register(app)
+classifier_commands.register(app)
 
 
 def main() -> None:

@@ -29,4 +29,5 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: JSONValue(),
         list[str]: JSONValue(),
+        list[Any]: JSONValue(),
     }

@@ -1,8 +1,12 @@
 """Imports every model so that `Base.metadata` is complete (Alembic, tests, reflection)."""
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
 from hubdesk.db.base import Base
+from hubdesk.inbound.models import DedupeKey, InboundMessage
+from hubdesk.mailboxes.models import Mailbox, MailboxAddress
+from hubdesk.outbox.models import AddressFlag, MailTemplate, OutboxAttempt, OutboxMessage
 from hubdesk.prepaid.models import PrepaidCard, PrepaidDrawdown
 from hubdesk.tickets.models import (
     Attachment,
@@ -14,20 +18,33 @@ from hubdesk.tickets.models import (
     TicketTag,
 )
 from hubdesk.users.models import ApiToken, Group, GroupPermission, Permission, User, UserGroup
+from hubdesk.users.session_models import LoginAttempt, UserSession
+from hubdesk.workflows.models import Workflow, WorkflowExecution
 from hubdesk.worklogs.models import Worklog
 
 __all__ = [
+    "AddressFlag",
     "ApiToken",
     "Attachment",
     "AuditEntry",
     "Base",
+    "Classification",
+    "ClassifierModel",
     "Comment",
     "Contact",
     "Customer",
     "CustomerDomain",
+    "DedupeKey",
     "EmailLog",
     "Group",
     "GroupPermission",
+    "InboundMessage",
+    "LoginAttempt",
+    "MailTemplate",
+    "Mailbox",
+    "MailboxAddress",
+    "OutboxAttempt",
+    "OutboxMessage",
     "Permission",
     "PrepaidCard",
     "PrepaidDrawdown",
@@ -37,5 +54,8 @@ __all__ = [
     "TicketTag",
     "User",
     "UserGroup",
+    "UserSession",
+    "Workflow",
+    "WorkflowExecution",
     "Worklog",
 ]

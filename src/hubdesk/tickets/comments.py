@@ -30,6 +30,7 @@ def add_comment(
     source: str = "api",
     author_contact_id: int | None = None,
     now: datetime | None = None,
+    reindex: bool = True,
 ) -> Comment:
     """Add a comment; a user's first public comment marks the ticket's first response."""
     actor.require(COMMENTS_CREATE)
@@ -62,7 +63,8 @@ def add_comment(
         action="comment_added",
         changes=audit.created({"is_internal": internal, "source": source, "length": len(text)}),
     )
-    search.reindex_ticket(session, ticket)
+    if reindex:
+        search.reindex_ticket(session, ticket)
     return comment
 
 

@@ -125,6 +125,9 @@ class Comment(Base):
     )
     source: Mapped[str] = mapped_column(String(16), default="api")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email_log_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tticket_email_log.id", ondelete="SET NULL")
+    )
 
 
 class Attachment(Base):
@@ -149,6 +152,9 @@ class Attachment(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email_log_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tticket_email_log.id", ondelete="SET NULL"), index=True
+    )
 
 
 class EmailLog(Base):
@@ -172,3 +178,14 @@ class EmailLog(Base):
     direction: Mapped[str] = mapped_column(String(16), default="inbound")
     decision: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Added by the pipeline (migration 0002): the ledger row, who else it went to, the bodies
+    # (full text, the visible new text, sanitised HTML) and facts such as from_problem.
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True
+    )
+    email_to: Mapped[list[str]] = mapped_column(default=list)
+    email_cc: Mapped[list[str]] = mapped_column(default=list)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_visible: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)
+    flags: Mapped[dict[str, Any]] = mapped_column(default=dict)

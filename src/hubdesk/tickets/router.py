@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from hubdesk.audit import service as audit
+from hubdesk.db.types import utcnow
+from hubdesk.outbox.notify import notify_agent
 from hubdesk.tickets import comments, queries, service
 from hubdesk.tickets.schemas import (
     AuditOut,
@@ -100,11 +102,19 @@ def get_ticket(ticket_id: int, session: SessionDep, principal: PrincipalDep) -> 
 
 @router.patch("/{ticket_id}", response_model=TicketOut)
 def update_ticket(
-    ticket_id: int, body: TicketUpdate, session: SessionDep, principal: PrincipalDep
+    ticket_id: int,
+    body: TicketUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
 ) -> TicketOut:
     ticket = get_visible_ticket(session, principal, ticket_id)
     changes = {key: getattr(body, key) for key in body.model_fields_set}
-    return TicketOut.model_validate(service.update_ticket(session, principal, ticket, changes))
+    assignee_before = ticket.assigned_to_user_id
+    service.update_ticket(session, principal, ticket, changes)
+    if ticket.assigned_to_user_id not in (None, assignee_before, principal.user_id):
+        notify_agent(session, runtime, ticket, event="assigned", now=utcnow())
+    return TicketOut.model_validate(ticket)
 
 
 @router.delete("/{ticket_id}", status_code=204)

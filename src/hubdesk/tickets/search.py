@@ -1,8 +1,8 @@
 """Full-text search over tickets: SQLite FTS5 or PostgreSQL tsvector, one document a ticket.
 
-The document holds the ticket number, subject, description and every comment of the
-ticket; `reindex_ticket` rebuilds it after a write. A query is split into words, and every
-word must match (as a prefix): the same meaning on both databases.
+The document holds the ticket number, subject, description, every comment and every
+email body of the ticket; `reindex_ticket` rebuilds it after a write. A query is split
+into words, and every word must match (as a prefix): the same meaning on both databases.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, Integer, select, text
 from sqlalchemy.orm import Session
 
-from hubdesk.tickets.models import Comment, Ticket
+from hubdesk.tickets.models import Comment, EmailLog, Ticket
 
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS: Final = 16
@@ -28,6 +28,11 @@ def ticket_document(session: Session, ticket: Ticket) -> str:
     parts.extend(
         session.scalars(
             select(Comment.body).where(Comment.ticket_id == ticket.id).order_by(Comment.id)
+        )
+    )
+    parts.extend(
+        session.scalars(
+            select(EmailLog.body_text).where(EmailLog.ticket_id == ticket.id).order_by(EmailLog.id)
         )
     )
     return "\n".join(p for p in parts if p)

@@ -23,7 +23,14 @@ from hubdesk.text import multi_line, single_line
 from hubdesk.tickets import search
 from hubdesk.tickets.models import Comment, Ticket, TicketParticipant, TicketTag
 from hubdesk.tickets.numbers import next_ticket_number
-from hubdesk.tickets.states import OPEN_STATES, PRIORITIES, SOURCES, STATUSES, check_transition
+from hubdesk.tickets.states import (
+    OPEN_STATES,
+    PRIORITIES,
+    SOURCES,
+    STATUSES,
+    allowed_transitions,
+    check_transition,
+)
 from hubdesk.tickets.tags import MAX_TAGS, normalize_tags
 from hubdesk.users.models import User
 from hubdesk.users.permissions import (
@@ -87,7 +94,10 @@ def create_ticket(
     *,
     tz: ZoneInfo,
     now: datetime | None = None,
+    reindex: bool = True,
 ) -> Ticket:
+    """Open a ticket. `reindex=False` leaves the search document to a caller that adds
+    more to the ticket in the same transaction and indexes once at the end."""
     actor.require(TICKETS_CREATE)
     if new.assigned_to_user_id is not None:
         actor.require(TICKETS_ASSIGN)
@@ -128,7 +138,8 @@ def create_ticket(
         action="created",
         changes=audit.created({"ticket_number": ticket.ticket_number, **snapshot(ticket)}),
     )
-    search.reindex_ticket(session, ticket)
+    if reindex:
+        search.reindex_ticket(session, ticket)
     return ticket
 
 
@@ -155,6 +166,9 @@ def update_ticket(
         raise ValidationFailed(
             f"ticket {ticket.ticket_number} was merged into another ticket; change that one"
         )
+    if changes.get("status") is not None:
+        # Refuse a bad transition before any field changes, so nothing is half-applied.
+        check_transition(ticket.status, changes["status"])
     now = now or utcnow()
     before = snapshot(ticket)
     _apply_changes(session, ticket, changes, now)
@@ -218,6 +232,26 @@ def change_status(ticket: Ticket, new_status: str, now: datetime) -> None:
         ticket.resolved_at = None
         ticket.closed_at = None
     ticket.status = new_status
+
+
+def close_path(status: str) -> list[str]:
+    """The statuses a ticket passes through to be closed, as the state machine allows:
+    straight to closed when it may, else by way of resolved (pure)."""
+    if status == "closed":
+        return []
+    allowed = allowed_transitions(status)
+    if "closed" not in allowed and "resolved" in allowed:
+        return ["resolved", "closed"]
+    return ["closed"]
+
+
+def close_ticket(
+    session: Session, actor: Principal, ticket: Ticket, *, now: datetime | None = None
+) -> Ticket:
+    """Close a ticket from any status, resolving it first where the state machine asks."""
+    for status in close_path(ticket.status):
+        update_ticket(session, actor, ticket, {"status": status}, now=now)
+    return ticket
 
 
 def set_tags(ticket: Ticket, tags: list[str]) -> None:

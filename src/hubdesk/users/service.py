@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
@@ -17,6 +17,7 @@ from hubdesk.text import single_line
 from hubdesk.users.models import ApiToken, Group, Permission, User
 from hubdesk.users.permissions import USERS_MANAGE, Principal
 from hubdesk.users.secrets import generate_token, hash_password, hash_token
+from hubdesk.users.session_models import LoginAttempt, UserSession
 
 MIN_PASSWORD_LENGTH: Final = 10
 # Token last-use is written at most this often, so reads do not all become writes.
@@ -127,6 +128,12 @@ def update_user(
             raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
         user.password_hash = hash_password(password)
         changes["password"] = ["(hidden)", "(changed)"]
+        # A new password ends every browser session of the user (a stolen one included).
+        session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
     if changes:
         session.flush()
         audit.record(
@@ -223,6 +230,18 @@ def authenticate_token(
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now
     return token.user
+
+
+def purge_sessions(session: Session, *, older_than: timedelta) -> int:
+    """Delete ended browser sessions and login attempts older than `older_than`."""
+    cutoff = utcnow() - older_than
+    ended = session.execute(
+        delete(UserSession).where(
+            (UserSession.expires_at < cutoff) | (UserSession.revoked_at < cutoff)
+        )
+    )
+    attempts = session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
+    return int(ended.rowcount or 0) + int(attempts.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def list_permissions(session: Session) -> list[Permission]:

@@ -14,13 +14,20 @@ from fastapi import APIRouter, Depends, FastAPI
 from hubdesk import __version__
 from hubdesk.config import Settings
 from hubdesk.customers.router import router as customers_router
+from hubdesk.inbound.router import router as inbound_router
+from hubdesk.intake.router import router as intake_router
+from hubdesk.intake.triage_router import router as triage_router
+from hubdesk.outbox.router import router as outbox_router
 from hubdesk.prepaid.router import router as prepaid_router
 from hubdesk.runtime import Runtime
+from hubdesk.tickets.attachment_router import router as attachments_router
+from hubdesk.tickets.email_router import router as ticket_emails_router
 from hubdesk.tickets.router import router as tickets_router
 from hubdesk.users.router import router as users_router
-from hubdesk.web import problems
+from hubdesk.web import problems, ui
 from hubdesk.web.deps import get_principal
 from hubdesk.web.health import router as health_router
+from hubdesk.workflows.router import router as workflows_router
 from hubdesk.worklogs.router import router as worklogs_router
 
 API_PREFIX = "/api/v1"
@@ -47,12 +54,20 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(health_router, prefix=API_PREFIX)
     protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     for router in (
+        ticket_emails_router,
         tickets_router,
+        attachments_router,
         worklogs_router,
         customers_router,
         prepaid_router,
         users_router,
+        intake_router,
+        inbound_router,
+        triage_router,
+        outbox_router,
+        workflows_router,
     ):
         protected.include_router(router)
     app.include_router(protected)
+    ui.install(app)
     return app

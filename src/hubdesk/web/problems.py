@@ -32,11 +32,21 @@ class Unauthenticated(HubdeskError):
     """No credentials, or credentials that do not identify an active user."""
 
 
+class PayloadTooLarge(HubdeskError):
+    """The request body is over a size budget."""
+
+
+class UnsupportedMediaType(HubdeskError):
+    """The request body has a content type the route does not take."""
+
+
 _STATUS: dict[type[HubdeskError], int] = {
     Unauthenticated: 401,
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
     ValidationFailed: 422,
     DatabaseUnavailable: 503,
     StorageError: 500,

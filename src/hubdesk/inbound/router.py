@@ -1,0 +1,132 @@
+"""`/api/v1/inbound`: the ledger of received mail, its raw bytes, and re-processing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from hubdesk.classifier import service as classifier
+from hubdesk.classifier.models import Classification
+from hubdesk.inbound import service
+from hubdesk.intake import pipeline
+from hubdesk.intake.router import outcome_body
+from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_REPROCESS, INBOUND_VIEW
+from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.downloads import attachment_response
+from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
+
+router = APIRouter(prefix="/inbound", tags=["inbound"])
+
+
+class InboundOut(Out):
+    id: int
+    source: str
+    received_at: datetime
+    raw_sha256: str
+    size: int
+    status: str
+    reason: str
+    message_id: str | None
+    subject: str | None
+    from_address: str | None
+    ticket_id: int | None
+    duplicate_of_id: int | None
+    flags: dict[str, Any]
+    attempts: int
+    processed_at: datetime | None
+    raw_purged_at: datetime | None
+    classification: str | None
+    classification_confidence: float | None
+    queue: str | None
+    mailbox_id: int | None
+
+
+class ClassificationIn(Strict):
+    label: str = Field(min_length=1, max_length=64)
+    note: str = Field(default="", max_length=2000)
+
+
+class ClassificationOut(Out):
+    id: int
+    inbound_id: int
+    label: str
+    confidence: float
+    source: str
+    model: str
+    reasons: list[str]
+    created_at: datetime
+
+
+class InboundDetail(InboundOut):
+    envelope: dict[str, Any]
+    last_error: str | None
+
+
+@router.get("", response_model=ListOf[InboundOut])
+def list_inbound(
+    session: SessionDep, principal: PrincipalDep, paging: PagingDep, status: str | None = None
+) -> ListOf[InboundOut]:
+    page = service.list_messages(
+        session, principal, status=status, limit=paging.limit, offset=paging.offset
+    )
+    return page_of(InboundOut, page)
+
+
+@router.get("/{inbound_id}", response_model=InboundDetail)
+def get_inbound(inbound_id: int, session: SessionDep, principal: PrincipalDep) -> InboundDetail:
+    principal.require(INBOUND_VIEW)
+    return InboundDetail.model_validate(service.get(session, inbound_id))
+
+
+@router.get("/{inbound_id}/raw")
+def get_raw(
+    inbound_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    """The exact bytes received, as a download (never rendered by the browser)."""
+    principal.require(INBOUND_VIEW)
+    row = service.get(session, inbound_id)
+    data = service.raw_bytes(runtime.blobs, row)
+    return attachment_response(
+        data, filename=f"inbound-{row.id}.eml", content_type="message/rfc822"
+    )
+
+
+@router.post("/{inbound_id}/reprocess")
+async def reprocess(
+    inbound_id: int, principal: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Run a quarantined, failed or stuck message through the pipeline again."""
+    principal.require(INBOUND_REPROCESS)
+    outcome = await run_in_threadpool(pipeline.reprocess, runtime, inbound_id, principal)
+    return outcome_body(outcome)
+
+
+@router.get("/{inbound_id}/classifications", response_model=list[ClassificationOut])
+def classifications(
+    inbound_id: int, session: SessionDep, principal: PrincipalDep
+) -> list[ClassificationOut]:
+    """Every classification of the email, oldest first (rules, model, agents)."""
+    principal.require(INBOUND_VIEW)
+    row = service.get(session, inbound_id)
+    found = session.scalars(
+        select(Classification)
+        .where(Classification.inbound_id == row.id)
+        .order_by(Classification.created_at, Classification.id)
+    )
+    return [ClassificationOut.model_validate(c) for c in found]
+
+
+@router.post("/{inbound_id}/classification", response_model=ClassificationOut, status_code=201)
+def reclassify(
+    inbound_id: int, body: ClassificationIn, session: SessionDep, principal: PrincipalDep
+) -> ClassificationOut:
+    """An agent's label for the email; it trains the next classifier model."""
+    principal.require(EMAILS_CLASSIFY)
+    row = service.get(session, inbound_id)
+    entry = classifier.reclassify(session, principal, row, body.label, body.note)
+    return ClassificationOut.model_validate(entry)

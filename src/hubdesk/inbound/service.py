@@ -1,0 +1,217 @@
+"""The ledger's writes and reads: receiving raw bytes, recording a fate, purging old raw mail.
+
+`receive` is the first thing that happens to a message: its bytes go to the blob store
+(fsynced) and a `received` row is committed before any parsing, so every later failure can
+be re-run from the exact bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hubdesk.audit import service as audit
+from hubdesk.db.paging import Page, paginate
+from hubdesk.db.types import utcnow
+from hubdesk.db.uow import Database
+from hubdesk.errors import Conflict, NotFound, ValidationFailed
+from hubdesk.inbound.models import STATUSES, DedupeKey, InboundMessage
+from hubdesk.storage.blobs import BlobStore
+from hubdesk.tickets.models import Attachment
+from hubdesk.users.permissions import INBOUND_REPROCESS, INBOUND_VIEW, SYSTEM, Principal
+
+
+def receive(
+    db: Database,
+    blobs: BlobStore,
+    raw: bytes,
+    *,
+    source: str,
+    envelope: Mapping[str, Any] | None = None,
+    received_at: datetime | None = None,
+    submitted_by: Principal | None = None,
+    mailbox_id: int | None = None,
+) -> int:
+    """Keep the raw bytes and commit a `received` ledger row; returns its id.
+
+    A message handed in by a user (API injection) records who did, in the same transaction.
+    """
+    digest = blobs.put(raw)
+    with db.transaction() as session:
+        row = InboundMessage(
+            source=source[:500],
+            raw_sha256=digest,
+            size=len(raw),
+            status="received",
+            envelope=dict(envelope or {}),
+            received_at=received_at or utcnow(),
+            mailbox_id=mailbox_id,
+        )
+        session.add(row)
+        session.flush()
+        if submitted_by is not None:
+            audit.record(
+                session,
+                submitted_by,
+                entity_type="inbound_message",
+                entity_id=row.id,
+                action="submitted",
+                changes={"source": [None, row.source], "size": [None, row.size]},
+            )
+        return row.id
+
+
+def get(session: Session, inbound_id: int) -> InboundMessage:
+    row = session.get(InboundMessage, inbound_id)
+    if row is None:
+        raise NotFound(f"inbound message {inbound_id} not found")
+    return row
+
+
+def lock(session: Session, inbound_id: int) -> InboundMessage:
+    """The row, locked for this transaction (SELECT ... FOR UPDATE on PostgreSQL)."""
+    row = session.scalars(
+        select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"inbound message {inbound_id} not found")
+    return row
+
+
+def raw_bytes(blobs: BlobStore, row: InboundMessage) -> bytes:
+    if row.raw_purged_at is not None:
+        raise ValidationFailed(
+            f"the raw bytes of inbound message {row.id} were purged on "
+            f"{row.raw_purged_at:%Y-%m-%d} (HUBDESK_RAW_RETENTION_DAYS)"
+        )
+    return blobs.read(row.raw_sha256)
+
+
+def settle(
+    row: InboundMessage,
+    status: str,
+    reason: str,
+    *,
+    ticket_id: int | None = None,
+    duplicate_of_id: int | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> None:
+    """Record the message's fate on its row (the caller's transaction commits it)."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown inbound status {status!r}")
+    row.status = status
+    row.reason = reason[:4000]
+    row.ticket_id = ticket_id
+    row.duplicate_of_id = duplicate_of_id
+    row.processed_at = utcnow()
+    if flags:
+        row.flags = {**(row.flags or {}), **flags}
+
+
+def record_failure(db: Database, inbound_id: int, error: str, raw_key: str) -> None:
+    """Mark a row failed after its processing transaction rolled back, in a transaction of
+    its own; the raw key is claimed so a re-delivery of the same bytes is a duplicate."""
+    with db.transaction() as session:
+        row = lock(session, inbound_id)
+        row.attempts += 1
+        row.last_error = error[:8000]
+        settle(row, "failed", f"failed: {error.splitlines()[0][:500] if error else 'error'}")
+        if session.get(DedupeKey, raw_key) is None:
+            session.add(DedupeKey(key=raw_key, inbound_id=inbound_id))
+        audit.record(
+            session,
+            SYSTEM,
+            entity_type="inbound_message",
+            entity_id=inbound_id,
+            action="failed",
+            changes={"status": [None, "failed"], "attempts": [None, row.attempts]},
+        )
+
+
+REPROCESSABLE = frozenset({"received", "failed", "quarantined"})
+
+
+def request_reprocess(session: Session, actor: Principal, inbound_id: int) -> InboundMessage:
+    """Check that a message may be run again and record who asked (audit)."""
+    actor.require(INBOUND_REPROCESS)
+    row = get(session, inbound_id)
+    if row.status not in REPROCESSABLE:
+        raise Conflict(
+            f"inbound message {inbound_id} is {row.status}; only quarantined, failed or "
+            "received messages are re-processed"
+        )
+    audit.record(
+        session,
+        actor,
+        entity_type="inbound_message",
+        entity_id=row.id,
+        action="reprocess_requested",
+        changes={"status": [row.status, None]},
+    )
+    return row
+
+
+def list_messages(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> Page[Any]:
+    principal.require(INBOUND_VIEW)
+    statement = select(InboundMessage)
+    if status is not None:
+        if status not in STATUSES:
+            raise ValidationFailed(
+                f"status {status!r} is not valid; use one of {', '.join(STATUSES)}"
+            )
+        statement = statement.where(InboundMessage.status == status)
+    statement = statement.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+    return paginate(session, statement, limit=limit, offset=offset)
+
+
+def pending_ids(session: Session, *, older_than: timedelta, max_attempts: int) -> list[int]:
+    """Rows left `received` by a process that died, and failed rows still worth a retry."""
+    cutoff = utcnow() - older_than
+    stuck = select(InboundMessage.id).where(
+        InboundMessage.status == "received", InboundMessage.received_at < cutoff
+    )
+    retry = select(InboundMessage.id).where(
+        InboundMessage.status == "failed", InboundMessage.attempts < max_attempts
+    )
+    return sorted(set(session.scalars(stuck)) | set(session.scalars(retry)))
+
+
+def purge_raw(session: Session, blobs: BlobStore, *, older_than_days: int) -> int:
+    """Forget the raw bytes of mail that reached a final state more than N days ago.
+
+    Quarantined and failed mail keeps its bytes until it is resolved. A blob is deleted only
+    when no other ledger row still needs it and no attachment shares it.
+    """
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    rows = session.scalars(
+        select(InboundMessage).where(
+            InboundMessage.status.in_(("processed", "duplicate", "ignored")),
+            InboundMessage.processed_at < cutoff,
+            InboundMessage.raw_purged_at.is_(None),
+        )
+    ).all()
+    now = utcnow()
+    for row in rows:
+        row.raw_purged_at = now
+    session.flush()
+    for digest in {row.raw_sha256 for row in rows}:
+        still_needed = session.scalar(
+            select(InboundMessage.id)
+            .where(InboundMessage.raw_sha256 == digest, InboundMessage.raw_purged_at.is_(None))
+            .limit(1)
+        )
+        shared = session.scalar(select(Attachment.id).where(Attachment.sha256 == digest).limit(1))
+        if still_needed is None and shared is None:
+            blobs.delete(digest)
+    return len(rows)

@@ -1,0 +1,281 @@
+"""The spec's two actions that put an email on a ticket (with `hubdesk.intake.ticket_actions`,
+the only code that writes tickets from mail).
+
+- `create_ticket` (params `customer_id`, `assigned_to_user_id`, `priority`): smart routing.
+  A mail that threads to a ticket is added to it as a reply; any other mail opens a ticket.
+  Returns `{"ticket_id", "ticket_number", "created", "linked"}`.
+- `link_email_to_ticket` (param `ticket_number`): adds the mail to that ticket.
+  Returns `{"ticket_id", "ticket_number", "linked"}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from hubdesk.audit import service as audit
+from hubdesk.config import Settings
+from hubdesk.customers import service as customers
+from hubdesk.customers.models import Contact
+from hubdesk.errors import ValidationFailed
+from hubdesk.intake import record
+from hubdesk.intake.extract import extract
+from hubdesk.intake.record import Mail
+from hubdesk.intake.threading import find_ticket
+from hubdesk.runtime import Runtime
+from hubdesk.storage.blobs import BlobStore
+from hubdesk.tickets import comments, search
+from hubdesk.tickets import service as tickets
+from hubdesk.tickets.models import Ticket
+from hubdesk.tickets.states import OPEN_STATES, PRIORITIES
+from hubdesk.users import service as users
+from hubdesk.users.models import User
+from hubdesk.users.permissions import ALL_PERMISSIONS, Principal
+
+NO_SUBJECT: Final = "(no subject)"
+
+
+@dataclass(frozen=True)
+class ActionEnv:
+    """The I/O handles an action may use, inside the pipeline's one transaction."""
+
+    session: Session
+    runtime: Runtime
+    own_addresses: frozenset[str]
+    workflow_name: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.runtime.blobs
+
+
+@dataclass
+class RunState:
+    """What the steps of one run have done so far; later steps act on `ticket_id`."""
+
+    ticket_id: int | None = None
+    ticket_number: str | None = None
+    created: bool = False
+    linked: bool = False
+    disposition: tuple[str, str] | None = None
+    """(`spam` or `ignored`, reason) when a step decided the email makes no ticket."""
+    notes: list[str] = field(default_factory=list)
+
+    def snapshot(self) -> RunState:
+        return replace(self, notes=list(self.notes))
+
+    def on_ticket(self, ticket: Ticket, *, created: bool) -> None:
+        self.ticket_id, self.ticket_number = ticket.id, ticket.ticket_number
+        self.created = self.created or created
+        self.linked = self.linked or not created
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "ticket_id": self.ticket_id,
+            "ticket_number": self.ticket_number,
+            "created": self.created,
+            "linked": self.linked,
+        }
+
+
+ActionResult = dict[str, Any]
+Action = Callable[[ActionEnv, Mail, Mapping[str, Any], RunState], ActionResult]
+
+
+def mail_actor(mail: Mail) -> Principal:
+    """Audit rows of mail-driven writes name the sender, e.g. `email:alice@example.com`."""
+    return Principal(
+        user_id=None,
+        email=f"email:{mail.sender or 'unknown'}",
+        permissions=frozenset(ALL_PERMISSIONS),
+    )
+
+
+def create_ticket(
+    env: ActionEnv, mail: Mail, params: Mapping[str, Any], state: RunState
+) -> ActionResult:
+    """Smart routing: link a reply to its ticket, else open a new ticket."""
+    if state.ticket_id is not None:
+        return {**state.result(), "created": False, "linked": True}
+    if mail.decision.ticket_id is not None:
+        ticket = env.session.get(Ticket, mail.decision.ticket_id)
+        if ticket is not None:
+            return _add_reply(env, mail, ticket, state)
+    return _open_ticket(env, mail, params, state)
+
+
+def link_email_to_ticket(
+    env: ActionEnv, mail: Mail, params: Mapping[str, Any], state: RunState
+) -> ActionResult:
+    number = params.get("ticket_number")
+    if not isinstance(number, str) or not number:
+        raise ValidationFailed("link_email_to_ticket needs the parameter ticket_number")
+    ticket = find_ticket(env.session, number)
+    if ticket is None:
+        raise ValidationFailed(f"ticket {number} does not exist")
+    if state.ticket_id == ticket.id:
+        return {"ticket_id": ticket.id, "ticket_number": ticket.ticket_number, "linked": True}
+    result = _add_reply(env, mail, ticket, state)
+    return {key: result[key] for key in ("ticket_id", "ticket_number", "linked")}
+
+
+def _open_ticket(
+    env: ActionEnv,
+    mail: Mail,
+    params: Mapping[str, Any],
+    state: RunState,
+    *,
+    follow_up_of: str | None = None,
+) -> ActionResult:
+    session, settings, parsed = env.session, env.settings, mail.parsed
+    actor = mail_actor(mail)
+    contact = _sender_contact(env, mail)
+    found = extract(parsed.subject, parsed.body_visible, settings.ticket_default_priority)
+    priority = params.get("priority") or found.priority
+    if priority not in PRIORITIES:
+        raise ValidationFailed(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}")
+    customer_id = params.get("customer_id") or (contact.customer_id if contact else None)
+    assignee = params.get("assigned_to_user_id")
+    if assignee is None and settings.ticket_auto_assign:
+        assignee = settings.ticket_default_assignee_id
+    custom_fields: dict[str, Any] = {
+        "email_from": mail.sender or None,
+        "email_message_id": parsed.message_id,
+        "created_from_email": True,
+    }
+    if mail.decision.hinted_ticket_number:
+        custom_fields["email_named_ticket"] = mail.decision.hinted_ticket_number
+    if follow_up_of:
+        custom_fields["follow_up_of"] = follow_up_of
+    ticket = tickets.create_ticket(
+        session,
+        actor,
+        tickets.NewTicket(
+            subject=parsed.subject or NO_SUBJECT,
+            description=_description(mail, settings),
+            priority=priority,
+            customer_id=customer_id,
+            contact_id=contact.id if contact else None,
+            assigned_to_user_id=assignee,
+            tags=found.tags,
+            custom_fields=custom_fields,
+            source="email",
+        ),
+        tz=settings.tz,
+        now=mail.received_at,
+        reindex=False,
+    )
+    log = record.log_email(session, ticket, mail, is_reply=False)
+    record.store_attachments(session, env.blobs, ticket, mail, log)
+    if contact is not None:
+        tickets.add_participant(session, ticket, contact.email, "contact")
+    record.add_cc_participants(session, ticket, mail.parsed.cc, env.own_addresses)
+    search.reindex_ticket(session, ticket)
+    state.on_ticket(ticket, created=True)
+    return {
+        "ticket_id": ticket.id,
+        "ticket_number": ticket.ticket_number,
+        "created": True,
+        "linked": False,
+        "priority": ticket.priority,
+        "tags": ticket.tags,
+    }
+
+
+def _add_reply(env: ActionEnv, mail: Mail, ticket: Ticket, state: RunState) -> ActionResult:
+    session, settings = env.session, env.settings
+    if ticket.status not in OPEN_STATES and _past_reopen_window(ticket, mail, settings):
+        return _open_ticket(env, mail, {}, state, follow_up_of=ticket.ticket_number)
+    agent = _sender_agent(env, mail)
+    actor = mail_actor(mail) if agent is None else _agent_actor(agent)
+    contact = None if agent is not None else _sender_contact(env, mail)
+    log = record.log_email(session, ticket, mail, is_reply=True)
+    body = mail.parsed.body_visible.strip() or mail.parsed.body_text.strip() or "(empty message)"
+    comment = comments.add_comment(
+        session,
+        actor,
+        ticket,
+        body,
+        source="email",
+        author_contact_id=contact.id if contact else None,
+        now=mail.received_at,
+        reindex=False,
+    )
+    comment.email_log_id = log.id
+    record.store_attachments(session, env.blobs, ticket, mail, log, comment_id=comment.id)
+    if mail.sender:
+        tickets.add_participant(session, ticket, mail.sender, "sender")
+    if mail.decision.sender_trusted:
+        record.add_cc_participants(session, ticket, mail.parsed.cc, env.own_addresses)
+    if agent is None:
+        _wake(session, actor, ticket, mail)
+    search.reindex_ticket(session, ticket)
+    state.on_ticket(ticket, created=False)
+    return {
+        "ticket_id": ticket.id,
+        "ticket_number": ticket.ticket_number,
+        "created": False,
+        "linked": True,
+    }
+
+
+def _wake(session: Session, actor: Principal, ticket: Ticket, mail: Mail) -> None:
+    """A customer reply reopens a resolved or closed ticket, and brings a ticket that was
+    waiting for the customer back to open."""
+    if ticket.status not in ("waiting_customer", "resolved", "closed"):
+        return
+    before = ticket.status
+    tickets.change_status(ticket, "open", mail.received_at)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="ticket",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
+        action="reopened" if before in ("resolved", "closed") else "customer_replied",
+        changes={"status": [before, "open"]},
+    )
+
+
+def _past_reopen_window(ticket: Ticket, mail: Mail, settings: Settings) -> bool:
+    ended = ticket.closed_at or ticket.resolved_at
+    if ended is None:
+        return False
+    return mail.received_at - ended > timedelta(days=settings.ticket_reopen_days)
+
+
+def _agent_actor(agent: User) -> Principal:
+    """An agent answering by mail writes as themselves (their comment is a first response)."""
+    return Principal(user_id=agent.id, email=agent.email, permissions=frozenset(ALL_PERMISSIONS))
+
+
+def _sender_agent(env: ActionEnv, mail: Mail) -> User | None:
+    """An active user writing from their own address answers as an agent, not a contact."""
+    if not mail.sender:
+        return None
+    agent = users.find_user_by_email(env.session, mail.sender)
+    return agent if agent is not None and agent.active else None
+
+
+def _sender_contact(env: ActionEnv, mail: Mail) -> Contact | None:
+    address = mail.parsed.from_
+    if address is None or address.email in env.own_addresses:
+        return None
+    return customers.ensure_contact(
+        env.session, mail_actor(mail), email=address.email, name=address.name
+    )
+
+
+def _description(mail: Mail, settings: Settings) -> str:
+    received = mail.received_at.astimezone(settings.tz)
+    body = mail.parsed.body_text.strip() or "(empty message)"
+    return f"From: {mail.sender_label}\nReceived: {received:%Y-%m-%d %H:%M %Z}\n\n{body}"

@@ -1,0 +1,85 @@
+"""Deciding that a delivery is one we already have, race-free.
+
+Two keys identify a message: its exact bytes (`raw:`), and its normalised Message-ID with
+its content (`msg:`; `nomid:` with the content alone when the id is synthetic, so a message
+without an id that arrives by two routes is still one message). The same Message-ID with
+different content is a different message (a collision, flagged, never merged).
+
+A key is claimed by inserting it; its primary key settles the race between two workers:
+on PostgreSQL the loser's insert waits for the winner's commit and then finds the row, on
+SQLite writers are serialised by BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from hubdesk.db.types import utcnow
+from hubdesk.inbound.models import DedupeKey, InboundMessage
+from hubdesk.mail.types import ParsedEmail
+
+
+def raw_key(raw_sha256: str) -> str:
+    return f"raw:{raw_sha256}"
+
+
+def content_key(parsed: ParsedEmail) -> str:
+    if parsed.message_id_synthetic:
+        return f"nomid:{parsed.content_key}"
+    id_hash = hashlib.sha256(parsed.message_id.encode("utf-8", "surrogateescape")).hexdigest()
+    return f"msg:{id_hash}:{parsed.content_key}"
+
+
+def claim(session: Session, inbound_id: int, key: str) -> int | None:
+    """Claim `key` for ledger row `inbound_id`. Returns None when it is ours (now or before),
+    else the id of the original ledger row this delivery duplicates."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(
+        insert(DedupeKey)
+        .values(key=key, inbound_id=inbound_id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(DedupeKey.key)
+    ).first()
+    if inserted is not None:
+        return None
+    owner = session.scalar(select(DedupeKey.inbound_id).where(DedupeKey.key == key))
+    if owner is None or owner == inbound_id:
+        return None
+    return original_of(session, owner)
+
+
+def original_of(session: Session, inbound_id: int) -> int:
+    """Follow `duplicate_of` to the delivery that was processed first."""
+    seen = {inbound_id}
+    current = inbound_id
+    while True:
+        parent = session.scalar(
+            select(InboundMessage.duplicate_of_id).where(InboundMessage.id == current)
+        )
+        if parent is None or parent in seen:
+            return current
+        seen.add(parent)
+        current = parent
+
+
+def same_message_id_exists(session: Session, parsed: ParsedEmail, inbound_id: int) -> bool:
+    """True when another ledger row carries this (real) Message-ID with different content."""
+    if parsed.message_id_synthetic:
+        return False
+    return (
+        session.scalar(
+            select(InboundMessage.id)
+            .where(
+                InboundMessage.message_id == parsed.message_id,
+                InboundMessage.id != inbound_id,
+                InboundMessage.status.in_(("processed", "ignored")),
+            )
+            .limit(1)
+        )
+        is not None
+    )

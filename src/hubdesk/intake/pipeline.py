@@ -1,0 +1,160 @@
+"""The orchestrator: one email, one transaction, a straight line of steps.
+
+    receive -> parse -> dedupe -> thread -> classify -> dispose -> route -> follow up -> settle
+
+Each step's output is the next one's input. Dispositions (duplicate, ignored, quarantined,
+triage) are values; an unexpected exception rolls the transaction back and the message is
+marked failed in a transaction of its own, with its raw bytes kept for a re-run. A database
+outage propagates as `DatabaseUnavailable` and leaves the message `received` for a retry.
+"""
+
+from __future__ import annotations
+
+import traceback
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hubdesk.classifier import service as classifier
+from hubdesk.config import Settings
+from hubdesk.db.uow import is_transient
+from hubdesk.errors import DatabaseUnavailable, ValidationFailed
+from hubdesk.inbound import service as inbound
+from hubdesk.inbound.models import InboundMessage
+from hubdesk.intake import dedupe, dispositions, routing
+from hubdesk.intake.plan import disposition
+from hubdesk.intake.record import Mail
+from hubdesk.intake.signals import thread_signals
+from hubdesk.intake.threading import resolve
+from hubdesk.intake.types import Outcome
+from hubdesk.mail.limits import MailLimits
+from hubdesk.mail.parse import parse_email
+from hubdesk.mail.types import ParsedEmail, ParseRejection
+from hubdesk.outbox.bounces import record_bounce
+from hubdesk.runtime import Runtime
+from hubdesk.users.permissions import Principal
+
+
+def mail_limits(settings: Settings) -> MailLimits:
+    return MailLimits(
+        max_message_bytes=settings.mail_max_message_bytes,
+        max_header_field_bytes=settings.mail_max_header_bytes,
+        max_header_block_bytes=settings.mail_max_headers_total_bytes,
+        max_mime_parts=settings.mail_max_parts,
+        max_mime_depth=settings.mail_max_depth,
+    )
+
+
+def check_enabled(settings: Settings) -> None:
+    if not settings.ticket_enabled:
+        raise ValidationFailed("the ticket system is disabled (TICKET_ENABLED=false)")
+    if not settings.ticket_email_integration:
+        raise ValidationFailed(
+            "email-to-ticket is disabled (TICKET_EMAIL_INTEGRATION=false); no mail is accepted"
+        )
+
+
+def ingest(
+    runtime: Runtime,
+    raw: bytes,
+    *,
+    source: str,
+    envelope: dict[str, Any] | None = None,
+    received_at: datetime | None = None,
+    submitted_by: Principal | None = None,
+    mailbox_id: int | None = None,
+) -> Outcome:
+    """Keep `raw` in the ledger, then process it."""
+    check_enabled(runtime.settings)
+    inbound_id = inbound.receive(
+        runtime.db,
+        runtime.blobs,
+        raw,
+        source=source,
+        envelope=envelope,
+        received_at=received_at,
+        submitted_by=submitted_by,
+        mailbox_id=mailbox_id,
+    )
+    return process(runtime, inbound_id)
+
+
+def process(runtime: Runtime, inbound_id: int, *, reprocess: bool = False) -> Outcome:
+    """Run one ledger row through the pipeline; `reprocess` also takes quarantined rows."""
+    check_enabled(runtime.settings)
+    try:
+        with runtime.db.transaction() as session:
+            return _process(session, runtime, inbound_id, reprocess)
+    except (DatabaseUnavailable, ValidationFailed):
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
+        with runtime.db.transaction(write=False) as session:
+            raw_sha256 = inbound.get(session, inbound_id).raw_sha256
+        error = "".join(traceback.format_exception(exc)).strip()
+        inbound.record_failure(runtime.db, inbound_id, error, dedupe.raw_key(raw_sha256))
+        return Outcome("failed", inbound_id, reason=f"failed: {type(exc).__name__}: {exc}")
+
+
+def reprocess(runtime: Runtime, inbound_id: int, actor: Principal) -> Outcome:
+    """Run a quarantined, failed or stuck message again on a user's request (audited)."""
+    with runtime.db.transaction() as session:
+        inbound.request_reprocess(session, actor, inbound_id)
+    return process(runtime, inbound_id, reprocess=True)
+
+
+def _process(session: Session, runtime: Runtime, inbound_id: int, reprocess: bool) -> Outcome:
+    row = inbound.lock(session, inbound_id)
+    if row.status not in (inbound.REPROCESSABLE if reprocess else {"received", "failed"}):
+        return dispositions.outcome_of(session, row)
+    raw = inbound.raw_bytes(runtime.blobs, row)
+    if (first := dedupe.claim(session, row.id, dedupe.raw_key(row.raw_sha256))) is not None:
+        return dispositions.duplicate(session, row, first, "the same bytes were received before")
+    parsed = parse_email(
+        raw, mail_limits(runtime.settings), trusted_authserv_id=runtime.settings.trusted_authserv_id
+    )
+    if isinstance(parsed, ParseRejection):
+        return dispositions.quarantine(session, row, parsed)
+    _describe(row, parsed)
+    if (first := dedupe.claim(session, row.id, dedupe.content_key(parsed))) is not None:
+        return dispositions.duplicate(session, row, first, "the same message was received before")
+    flags = _flags(session, row, parsed)
+    thread = resolve(
+        session,
+        parsed,
+        thread_signals(parsed),
+        policy=runtime.settings.ticket_threading_policy,
+        secret_key=runtime.secret_key,
+    )
+    verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
+    classifier.record(session, row, verdict, source="rules" if verdict.certain else "model")
+    ignored = disposition(parsed, verdict, ignore_bulk=runtime.settings.ticket_ignore_bulk)
+    if ignored is not None:
+        ticket_id = record_bounce(session, parsed, row.received_at) if parsed.bounce else None
+        ticket_id = ticket_id or dispositions.bounced_ticket(
+            session, parsed.bounce_original_message_id if parsed.bounce else None
+        )
+        return dispositions.ignore(session, row, ignored.reason, flags, ticket_id)
+    mail = Mail(parsed, row.id, row.received_at, thread, flags)
+    return routing.route(session, runtime, row, mail, verdict)
+
+
+def _describe(row: InboundMessage, parsed: ParsedEmail) -> None:
+    row.message_id = parsed.message_id
+    row.subject = parsed.subject[:2000]
+    row.from_address = parsed.from_.email if parsed.from_ else None
+
+
+def _flags(session: Session, row: InboundMessage, parsed: ParsedEmail) -> dict[str, Any]:
+    flags: dict[str, Any] = {}
+    if parsed.from_problem:
+        flags["from_problem"] = parsed.from_problem
+    if parsed.message_id_synthetic:
+        flags["message_id_synthetic"] = True
+    if parsed.bulk:
+        flags["bulk"] = parsed.facts.get("bulk", True)
+    if dedupe.same_message_id_exists(session, parsed, row.id):
+        flags["message_id_collision"] = True
+    return flags

@@ -1,0 +1,112 @@
+"""Putting an email on a ticket: its email-log row, attachments and participants (writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hubdesk.intake.types import ThreadDecision
+from hubdesk.mail.types import Address, ParsedEmail
+from hubdesk.storage.blobs import BlobStore
+from hubdesk.tickets.models import Attachment, EmailLog, Ticket
+from hubdesk.tickets.service import add_participant
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One inbound email as the actions see it: parsed facts, ledger row, decision."""
+
+    parsed: ParsedEmail
+    inbound_id: int
+    received_at: datetime
+    decision: ThreadDecision
+    flags: dict[str, Any]
+
+    @property
+    def sender(self) -> str:
+        return self.parsed.from_.email if self.parsed.from_ else ""
+
+    @property
+    def sender_label(self) -> str:
+        address = self.parsed.from_
+        if address is None:
+            return "(unknown sender)"
+        return f"{address.name} <{address.email}>" if address.name else address.email
+
+
+def thread_data(parsed: ParsedEmail) -> dict[str, Any]:
+    """The spec's `thread_data` JSON: ids in the `<...>` form, references space-separated."""
+    return {
+        "message_id": parsed.message_id,
+        "in_reply_to": " ".join(parsed.in_reply_to) or None,
+        "references": " ".join(parsed.references) or None,
+    }
+
+
+def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -> EmailLog:
+    parsed = mail.parsed
+    row = EmailLog(
+        ticket_id=ticket.id,
+        email_message_id=parsed.message_id,
+        email_subject=parsed.subject,
+        email_from=mail.sender or "(unknown)",
+        email_received_at=mail.received_at,
+        is_reply=is_reply,
+        thread_data=thread_data(parsed),
+        direction="inbound",
+        decision=mail.decision.decision,
+        reason=mail.decision.reason,
+        inbound_id=mail.inbound_id,
+        email_to=[a.email for a in parsed.to],
+        email_cc=[a.email for a in parsed.cc],
+        body_text=parsed.body_text,
+        body_visible=parsed.body_visible,
+        body_html=parsed.body_html,
+        flags=dict(mail.flags),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def store_attachments(
+    session: Session,
+    blobs: BlobStore,
+    ticket: Ticket,
+    mail: Mail,
+    email_log: EmailLog,
+    *,
+    comment_id: int | None = None,
+) -> list[Attachment]:
+    """Every attachment of the mail, bytes into the blob store, metadata onto the ticket."""
+    rows = []
+    for attachment in mail.parsed.attachments:
+        digest = blobs.put(attachment.payload)
+        row = Attachment(
+            ticket_id=ticket.id,
+            comment_id=comment_id,
+            filename=attachment.filename[:255],
+            content_type=attachment.content_type[:255],
+            size=attachment.size,
+            sha256=digest,
+            inline=attachment.inline,
+            content_id=attachment.content_id[:500] if attachment.content_id else None,
+            email_log_id=email_log.id,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def add_cc_participants(
+    session: Session, ticket: Ticket, addresses: Iterable[Address], ours: frozenset[str]
+) -> None:
+    """CC'd people take part in the ticket; our own addresses never do."""
+    for address in addresses:
+        if address.email not in ours and address.domain not in ours:
+            add_participant(session, ticket, address.email, "cc")

@@ -1,0 +1,66 @@
+"""Attachment routes: upload to a ticket, list, and download with the safe headers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+
+from hubdesk.tickets import attachments
+from hubdesk.tickets.schemas import AttachmentOut
+from hubdesk.tickets.visibility import get_visible_ticket
+from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.downloads import attachment_response
+from hubdesk.web.schemas import ListOf, PagingDep, page_of
+
+router = APIRouter(tags=["attachments"])
+
+
+@router.post("/tickets/{ticket_id}/attachments", response_model=AttachmentOut, status_code=201)
+def upload(
+    ticket_id: int,
+    file: Annotated[UploadFile, File(description="The file (multipart field `file`)")],
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    comment_id: Annotated[int | None, Form()] = None,
+) -> AttachmentOut:
+    ticket = get_visible_ticket(session, principal, ticket_id)
+    row = attachments.add_attachment(
+        session,
+        principal,
+        runtime.blobs,
+        ticket,
+        filename=file.filename,
+        content_type=file.content_type,
+        stream=file.file,
+        comment_id=comment_id,
+    )
+    return AttachmentOut.model_validate(row)
+
+
+@router.get("/tickets/{ticket_id}/attachments", response_model=ListOf[AttachmentOut])
+def list_for_ticket(
+    ticket_id: int, session: SessionDep, principal: PrincipalDep, paging: PagingDep
+) -> ListOf[AttachmentOut]:
+    ticket = get_visible_ticket(session, principal, ticket_id)
+    page = attachments.list_attachments(session, ticket, limit=paging.limit, offset=paging.offset)
+    return page_of(AttachmentOut, page)
+
+
+@router.get("/attachments/{attachment_id}", response_model=AttachmentOut)
+def metadata(attachment_id: int, session: SessionDep, principal: PrincipalDep) -> AttachmentOut:
+    row = attachments.get_attachment(session, attachment_id)
+    get_visible_ticket(session, principal, row.ticket_id)
+    return AttachmentOut.model_validate(row)
+
+
+@router.get("/attachments/{attachment_id}/download")
+def download(
+    attachment_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    """The bytes, verified against their sha256, always as a download."""
+    row = attachments.get_attachment(session, attachment_id)
+    get_visible_ticket(session, principal, row.ticket_id)
+    data = runtime.blobs.read(row.sha256)
+    return attachment_response(data, filename=row.filename, content_type=row.content_type)
