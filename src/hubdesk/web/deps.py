@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 from hubdesk.runtime import Runtime
 from hubdesk.users import service as users
 from hubdesk.users.permissions import Principal
+from hubdesk.web import sessions
 from hubdesk.web.problems import Unauthenticated
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -45,13 +48,17 @@ def bearer_token(request: Request) -> str | None:
 
 
 def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
-    """The caller, from a bearer token (or the UI's session, once set by its middleware)."""
+    """The caller, from a bearer token, else from the agent UI's session cookie.
+
+    A cookie alone never authorises a write: unsafe methods must also send the session's
+    CSRF token in `X-CSRF-Token`, which another site cannot read.
+    """
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
     token = bearer_token(request)
     if token is None:
-        raise Unauthenticated("authentication required: send 'Authorization: Bearer <token>'")
+        return _cookie_principal(request, runtime)
     with runtime.db.transaction(write=True) as session:
         user = users.authenticate_token(session, token)
         if user is None:
@@ -59,6 +66,21 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
         principal = users.principal_for(user)
     request.state.principal = principal
     return principal
+
+
+def _cookie_principal(request: Request, runtime: Runtime) -> Principal:
+    found = sessions.browser_session(request, runtime)
+    if found is None:
+        raise Unauthenticated("authentication required: send 'Authorization: Bearer <token>'")
+    if request.method not in SAFE_METHODS and not sessions.tokens_match(
+        found.csrf_token, request.headers.get(sessions.CSRF_HEADER)
+    ):
+        raise sessions.CsrfRejected(
+            "a request authenticated by the session cookie must send its CSRF token in the "
+            "X-CSRF-Token header"
+        )
+    request.state.principal = found.principal
+    return found.principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

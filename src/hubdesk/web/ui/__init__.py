@@ -1,1 +1,52 @@
-"""web/ui."""
+"""The agent web UI: server-rendered pages for agents and admins, installed on the app.
+
+`install(app)` adds the security headers to every response, serves `static/` (one CSS file,
+one small script), and includes the page routers. The pages call the same services as the
+API, start every ticket read from `hubdesk.tickets.visibility`, and render through one Jinja2
+environment with autoescape on (`templating`). Sessions, CSRF and the failed-login limit are
+`hubdesk.web.sessions`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hubdesk.web.ui import (
+    admin_inbound,
+    admin_users,
+    auth,
+    customer_pages,
+    dashboard,
+    mail_frame,
+    ticket_forms,
+    ticket_list,
+    ticket_page,
+)
+from hubdesk.web.ui.routing import PageAnswer, send_page_answer
+from hubdesk.web.ui.security import SecurityHeaders
+from hubdesk.web.ui.templating import build_environment
+
+
+def install(app: FastAPI) -> None:
+    app.state.ui_templates = build_environment()
+    app.add_exception_handler(PageAnswer, send_page_answer)
+    app.add_middleware(SecurityHeaders)
+    static = resources.files("hubdesk.web.ui").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for router in (
+        auth.login_router,
+        auth.router,
+        dashboard.router,
+        ticket_list.router,
+        ticket_page.router,
+        ticket_forms.router,
+        mail_frame.router,
+        mail_frame.image_router,
+        customer_pages.router,
+        admin_users.router,
+        admin_inbound.router,
+    ):
+        app.include_router(router)

@@ -1,0 +1,127 @@
+"""Admin: the inbound ledger (`/admin/inbound`): quarantined and failed mail, its raw bytes,
+and re-processing.
+
+Listing and reading need `inbound.view`; re-processing needs `inbound.reprocess` and runs
+the message through `hubdesk.intake.pipeline.process` again, as the API's reprocess does.
+That route holds no transaction of its own while the pipeline runs its own. The raw message
+is shown as escaped text (the first `RAW_PREVIEW_BYTES`) and offered as a download, never
+rendered as mail.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import Request
+from starlette.responses import Response
+
+from hubdesk.errors import ValidationFailed
+from hubdesk.inbound import service as inbound
+from hubdesk.inbound.models import STATUSES
+from hubdesk.intake import pipeline
+from hubdesk.tickets.models import Ticket
+from hubdesk.users.permissions import INBOUND_VIEW
+from hubdesk.web.deps import RuntimeDep, SessionDep
+from hubdesk.web.downloads import attachment_response
+from hubdesk.web.ui import flash, i18n, labels
+from hubdesk.web.ui.routing import ViewerDep, page_router
+from hubdesk.web.ui.templating import language_of, render
+
+router = page_router()
+PAGE_SIZE: Final = 50
+RAW_PREVIEW_BYTES: Final = 64 * 1024
+PROBLEMS: Final = "problems"
+
+
+@router.get("/admin/inbound")
+def ledger(
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    status: str = PROBLEMS,
+    page: int = 1,
+) -> Response:
+    """Quarantined and failed mail first (`status=problems`); any status on request."""
+    principal = viewer.principal
+    page = max(page, 1)
+    if status == PROBLEMS:
+        sections = [
+            (
+                name,
+                inbound.list_messages(session, principal, status=name, limit=PAGE_SIZE, offset=0),
+            )
+            for name in ("quarantined", "failed")
+        ]
+    else:
+        chosen = status or None
+        sections = [
+            (
+                status,
+                inbound.list_messages(
+                    session,
+                    principal,
+                    status=chosen,
+                    limit=PAGE_SIZE,
+                    offset=(page - 1) * PAGE_SIZE,
+                ),
+            )
+        ]
+    return render(
+        request,
+        "admin_inbound.html",
+        {"status": status, "statuses": STATUSES, "sections": sections, "page": page},
+    )
+
+
+@router.get("/admin/inbound/{inbound_id}")
+def message_page(
+    request: Request, inbound_id: int, session: SessionDep, viewer: ViewerDep, runtime: RuntimeDep
+) -> Response:
+    viewer.principal.require(INBOUND_VIEW)
+    row = inbound.get(session, inbound_id)
+    try:
+        raw = inbound.raw_bytes(runtime.blobs, row)
+        preview: str | None = raw[:RAW_PREVIEW_BYTES].decode("utf-8", "replace")
+        purged = None
+    except ValidationFailed as exc:
+        preview, purged = None, str(exc)
+    return render(
+        request,
+        "admin_inbound_message.html",
+        {
+            "row": row,
+            "ticket": session.get(Ticket, row.ticket_id) if row.ticket_id else None,
+            "preview": preview,
+            "preview_cut": row.size > RAW_PREVIEW_BYTES,
+            "purged": purged,
+            "reprocessable": row.status in inbound.REPROCESSABLE,
+        },
+    )
+
+
+@router.get("/admin/inbound/{inbound_id}/raw")
+def raw_message(
+    inbound_id: int, session: SessionDep, viewer: ViewerDep, runtime: RuntimeDep
+) -> Response:
+    """The exact bytes received, as a download."""
+    viewer.principal.require(INBOUND_VIEW)
+    row = inbound.get(session, inbound_id)
+    data = inbound.raw_bytes(runtime.blobs, row)
+    return attachment_response(
+        data, filename=f"inbound-{row.id}.eml", content_type="application/octet-stream"
+    )
+
+
+@router.post("/admin/inbound/{inbound_id}/reprocess")
+def reprocess(
+    request: Request, inbound_id: int, viewer: ViewerDep, runtime: RuntimeDep
+) -> Response:
+    outcome = pipeline.reprocess(runtime, inbound_id, viewer.principal)
+    _ = i18n.translator(language_of(request))
+    message = _(
+        "Processed again: {status}.", status=_(labels.OUTCOME.get(outcome.status, outcome.status))
+    )
+    if outcome.reason:
+        message += f" {outcome.reason}"
+    kind: flash.Kind = "error" if outcome.status in ("quarantined", "failed") else "ok"
+    return flash.redirect(request, f"/admin/inbound/{inbound_id}", message, kind=kind)

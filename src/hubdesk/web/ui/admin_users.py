@@ -1,0 +1,103 @@
+"""Admin: users and groups (`/admin/users`), for holders of `users.manage`.
+
+Creating and changing users goes through `hubdesk.users.service`, which checks the
+permission again and writes the audit rows. Groups and their permissions are shown as the
+migrations seeded them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from hubdesk.users import service as users
+from hubdesk.users.models import Group, User
+from hubdesk.users.permissions import USERS_MANAGE
+from hubdesk.web.deps import SessionDep
+from hubdesk.web.ui import flash, forms, i18n
+from hubdesk.web.ui.routing import ViewerDep, page_router
+from hubdesk.web.ui.templating import language_of, render
+
+router = page_router()
+GroupsField = Annotated[list[str] | None, Form()]
+
+
+@router.get("/admin/users")
+def user_list(request: Request, session: SessionDep, viewer: ViewerDep) -> Response:
+    viewer.principal.require(USERS_MANAGE)
+    return render(
+        request,
+        "admin_users.html",
+        {
+            "users": session.scalars(select(User).order_by(User.name, User.id)).all(),
+            "groups": session.scalars(select(Group).order_by(Group.name)).all(),
+        },
+    )
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    email: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    password: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "en",
+    groups: GroupsField = None,
+) -> Response:
+    user = users.create_user(
+        session,
+        viewer.principal,
+        email=email,
+        name=name,
+        password=password or None,
+        groups=groups or [],
+        language=language,
+    )
+    _ = i18n.translator(language_of(request))
+    return flash.redirect(request, f"/admin/users/{user.id}", _("User created."))
+
+
+@router.get("/admin/users/{user_id}")
+def user_page(request: Request, user_id: int, session: SessionDep, viewer: ViewerDep) -> Response:
+    viewer.principal.require(USERS_MANAGE)
+    return render(
+        request,
+        "admin_user.html",
+        {
+            "user": users.get_user(session, user_id),
+            "groups": session.scalars(select(Group).order_by(Group.name)).all(),
+        },
+    )
+
+
+@router.post("/admin/users/{user_id}")
+def update_user(
+    request: Request,
+    user_id: int,
+    session: SessionDep,
+    viewer: ViewerDep,
+    name: Annotated[str, Form()],
+    language: Annotated[str, Form()],
+    active: Annotated[str | None, Form()] = None,
+    password: Annotated[str, Form()] = "",
+    groups: GroupsField = None,
+) -> Response:
+    viewer.principal.require(USERS_MANAGE)
+    user = users.get_user(session, user_id)
+    users.update_user(
+        session,
+        viewer.principal,
+        user,
+        name=name,
+        active=forms.checked(active),
+        groups=groups or [],
+        password=password or None,
+        language=language,
+    )
+    _ = i18n.translator(language_of(request))
+    return flash.redirect(request, f"/admin/users/{user.id}", _("User saved."))

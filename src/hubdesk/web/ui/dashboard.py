@@ -1,0 +1,66 @@
+"""`GET /`: the agent's start page.
+
+My open tickets, open tickets nobody has, tickets waiting for the customer, open tickets by
+priority, and the newest mail. Every list is a `queries.list_tickets` call, so it starts from
+`visible_tickets` like the API's list; the newest mail is read through the same scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from hubdesk.tickets import queries
+from hubdesk.tickets.models import EmailLog, Ticket
+from hubdesk.tickets.states import OPEN_STATES, PRIORITIES
+from hubdesk.tickets.visibility import visible_tickets
+from hubdesk.users.permissions import Principal
+from hubdesk.web.deps import SessionDep
+from hubdesk.web.ui.routing import ViewerDep, page_router
+from hubdesk.web.ui.templating import render
+
+router = page_router()
+SHOWN: Final = 8
+ACTIVE: Final = tuple(sorted(OPEN_STATES))
+
+
+@router.get("/")
+def dashboard(request: Request, session: SessionDep, viewer: ViewerDep) -> Response:
+    principal = viewer.principal
+
+    def tickets(**filters: Any) -> Any:
+        flt = queries.TicketFilter(include_merged=False, sort="-updated_at", **filters)
+        return queries.list_tickets(session, principal, flt, limit=SHOWN, offset=0)
+
+    by_priority = [
+        (name, tickets(status=ACTIVE, priority=(name,)).total) for name in reversed(PRIORITIES)
+    ]
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "mine": tickets(status=ACTIVE, assigned_to_user_id=viewer.user_id),
+            "unassigned": tickets(status=ACTIVE, unassigned=True),
+            "waiting": tickets(status=("waiting_customer",)),
+            "by_priority": by_priority,
+            "newest_mail": newest_mail(session, principal),
+        },
+    )
+
+
+def newest_mail(session: Session, principal: Principal) -> list[tuple[EmailLog, Ticket]]:
+    """The latest inbound mail on tickets the principal may see, with its ticket."""
+    visible = visible_tickets(principal).subquery()
+    rows = session.execute(
+        select(EmailLog, Ticket)
+        .join(visible, visible.c.id == EmailLog.ticket_id)
+        .join(Ticket, Ticket.id == EmailLog.ticket_id)
+        .where(EmailLog.direction == "inbound")
+        .order_by(EmailLog.created_at.desc(), EmailLog.id.desc())
+        .limit(SHOWN)
+    ).all()
+    return [(mail, ticket) for mail, ticket in rows]

@@ -1,0 +1,51 @@
+"""Reading HTML form values into what the services take (pure).
+
+Browsers send every field as text; an empty select means "none". A value that cannot be
+read raises `ValidationFailed` with a sentence naming the field, which the UI shows on the
+page the form came from.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Final
+
+from hubdesk.errors import ValidationFailed
+
+_TAG_SPLIT: Final = re.compile(r"[\s,]+")
+
+
+def optional_id(value: str | None, field: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValidationFailed(f"{field} must be chosen from the list")
+    return int(text)
+
+
+def whole_number(value: str | None, field: str) -> int:
+    text = (value or "").strip()
+    if not text.lstrip("-").isdigit():
+        raise ValidationFailed(f"{field} must be a whole number")
+    return int(text)
+
+
+def optional_date(value: str | None, field: str) -> date | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(f"{field} must be a date such as 2025-12-15") from None
+
+
+def tag_list(value: str | None) -> list[str]:
+    """`"#billing, urgent  vpn"` -> `["#billing", "urgent", "vpn"]` (the service normalises)."""
+    return [part for part in _TAG_SPLIT.split(value or "") if part]
+
+
+def checked(value: str | None) -> bool:
+    return value is not None and value not in ("", "0", "false", "off")

@@ -1,0 +1,115 @@
+"""Human names for stored codes (statuses, priorities, decisions, audit fields), pure.
+
+The codes come from the domain modules; this module only names them, in English, for the
+translator to look up.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+STATUS: Final = {
+    "open": "Open",
+    "in_progress": "In progress",
+    "waiting_customer": "Waiting for customer",
+    "waiting_internal": "Waiting internally",
+    "resolved": "Resolved",
+    "closed": "Closed",
+}
+PRIORITY: Final = {"low": "Low", "normal": "Normal", "high": "High", "critical": "Critical"}
+SORT: Final = {
+    "-updated_at": "Recently updated",
+    "-created_at": "Newest",
+    "-priority": "Highest priority",
+    "ticket_number": "Number",
+    "subject": "Subject",
+    "status": "Status",
+    "updated_at": "Least recently updated",
+    "created_at": "Oldest",
+    "priority": "Lowest priority",
+    "-ticket_number": "Number, descending",
+    "-subject": "Subject, descending",
+    "-status": "Status, descending",
+}
+BILLING: Final = {"none": "Not billed", "invoice": "Invoice", "prepaid": "Prepaid card"}
+CARD_STATUS: Final = {
+    "active": "Active",
+    "depleted": "Depleted",
+    "expired": "Expired",
+    "cancelled": "Cancelled",
+}
+INBOUND_STATUS: Final = {
+    "received": "Received",
+    "processed": "Processed",
+    "duplicate": "Duplicate",
+    "ignored": "Ignored",
+    "quarantined": "Quarantined",
+    "failed": "Failed",
+}
+OUTCOME: Final = {
+    "created": "a new ticket",
+    "linked": "added to its ticket",
+    "duplicate": "a duplicate",
+    "ignored": "ignored",
+    "quarantined": "quarantined",
+    "failed": "failed",
+}
+DECISION: Final = {
+    "message_id": "Reply to a message of this ticket",
+    "ticket_in_message_id": "Ticket number in a Message-ID",
+    "subject_token": "Ticket number in the subject",
+    "new": "New conversation",
+    "hint_refused": "Ticket number named, but the sender may not add to it",
+}
+FLAG: Final = {
+    "from_problem": "The sender's address could not be read",
+    "message_id_collision": "Another mail has the same Message-ID",
+    "bulk": "Bulk or list mail",
+    "message_id_synthetic": "The mail had no Message-ID",
+}
+FIELD: Final = {
+    "subject": "Subject",
+    "description": "Description",
+    "status": "Status",
+    "priority": "Priority",
+    "customer_id": "Customer",
+    "contact_id": "Contact",
+    "assigned_to_user_id": "Assignee",
+    "tags": "Tags",
+    "custom_fields": "Custom fields",
+    "merged_into_id": "Merged into",
+    "merge": "Merge",
+    "ticket_number": "Number",
+    "deleted_at": "Deleted",
+    "filename": "File",
+}
+ACTION: Final = {
+    "created": "created the ticket",
+    "updated": "changed the ticket",
+    "merged_into": "merged this ticket into another",
+    "merged_from": "merged another ticket into this one",
+    "reopened": "reopened the ticket by replying",
+    "customer_replied": "replied; the ticket is open again",
+    "deleted": "deleted the ticket",
+    "attached": "attached a file",
+}
+
+
+PAGE: Final = {
+    "csrf": "The form was out of date or came from another site. Reload the page and try again.",
+    "login_expired": "The sign-in form had expired. Reload the page and try again.",
+    "not_found": "There is nothing here, or you may not see it.",
+    "forbidden": "You do not have permission to do this.",
+    "unavailable": "The database is unavailable right now. Try again in a moment.",
+    "error": "Something went wrong on our side.",
+    "locked": "Too many failed sign-ins for this address. Try again in {minutes} minutes.",
+    "bad_login": "The e-mail address or password is not right.",
+}
+"""Whole sentences the UI shows on its own pages (translated like every other message)."""
+
+
+def minutes_text(minutes: int) -> str:
+    """`95` -> `1:35` (hours and minutes, as on a time sheet)."""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours}:{rest:02d}"

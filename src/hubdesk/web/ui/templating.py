@@ -1,0 +1,91 @@
+"""Rendering pages: one Jinja2 environment with autoescape on for every template.
+
+Nothing from mail is ever marked safe here: values reach the HTML escaped. The only template
+that outputs markup from mail is `mail_frame.html`, and only the sanitiser's output, served
+from the sandboxed frame route (`hubdesk.web.ui.mail_frame`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from hubdesk import __version__
+from hubdesk.runtime import Runtime
+from hubdesk.web.sessions import BrowserSession
+from hubdesk.web.ui import flash, i18n, labels
+
+MAX_TEXT = 100_000
+"""Characters of one text (a mail body, a comment) shown on a page; the rest is cut."""
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("hubdesk.web.ui", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        labels=labels,
+        minutes=labels.minutes_text,
+        version=__version__,
+        languages=i18n.LANGUAGE_NAMES,
+        max_text=MAX_TEXT,
+    )
+    return env
+
+
+def viewer_of(request: Request) -> BrowserSession | None:
+    found: BrowserSession | None = getattr(request.state, "browser_session", None)
+    return found
+
+
+def language_of(request: Request) -> str:
+    viewer = viewer_of(request)
+    if viewer is not None and viewer.language in i18n.LANGUAGES:
+        return viewer.language
+    return i18n.language_from_header(request.headers.get("accept-language"))
+
+
+def here(request: Request) -> str:
+    """This page's local URL (path and query), for forms that return to it."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> HTMLResponse:
+    """The page `template` for this request's user, in their language, with any message."""
+    env: Environment = request.app.state.ui_templates
+    runtime: Runtime = request.app.state.runtime
+    viewer = viewer_of(request)
+    language = language_of(request)
+    waiting = flash.pending(request)
+    values: dict[str, Any] = {
+        "viewer": viewer,
+        "can": (viewer.principal.can if viewer is not None else (lambda _code: False)),
+        "csrf_token": viewer.csrf_token if viewer is not None else "",
+        "lang": language,
+        "_": i18n.translator(language),
+        "fmt": i18n.DateFormat(language, runtime.settings.tz),
+        "flash": waiting,
+        "here": here(request),
+        "path": request.url.path,
+    }
+    values.update(context or {})
+    body = env.get_template(template).render(values)
+    response = HTMLResponse(body, status_code=status)
+    response.headers["Cache-Control"] = "private, no-store"
+    flash.forget(request, response)
+    return response

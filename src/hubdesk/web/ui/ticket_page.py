@@ -1,0 +1,129 @@
+"""`GET /tickets/{id}`: the ticket detail page.
+
+The header and the editable fields, one timeline (`hubdesk.web.ui.timeline`), the reply
+composer and internal note, a worklog entry that can draw on the customer's prepaid cards
+(their balances shown), merge, and the ticket's files. Which forms appear follows the
+viewer's permissions; the services check them again on every post.
+
+`?html=<email id>` shows that mail's HTML in a sandboxed frame (`?remote=1` with remote
+images); without it every mail shows its text only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from hubdesk.customers import service as customers
+from hubdesk.prepaid import service as prepaid
+from hubdesk.runtime import Runtime
+from hubdesk.tickets.models import Ticket
+from hubdesk.tickets.states import PRIORITIES, allowed_transitions
+from hubdesk.tickets.visibility import get_visible_ticket
+from hubdesk.users.models import User
+from hubdesk.users.permissions import PREPAID_VIEW, Principal
+from hubdesk.web.deps import RuntimeDep, SessionDep
+from hubdesk.web.sessions import BrowserSession
+from hubdesk.web.ui import i18n, mailhtml
+from hubdesk.web.ui.routing import ViewerDep, page_router
+from hubdesk.web.ui.templating import language_of, render
+from hubdesk.web.ui.timeline import build_timeline, load_timeline
+
+router = page_router()
+MAX_CHOICES = 1000
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_page(
+    request: Request,
+    ticket_id: int,
+    session: SessionDep,
+    viewer: ViewerDep,
+    runtime: RuntimeDep,
+    html: int | None = None,
+    remote: bool = False,
+) -> Response:
+    ticket = get_visible_ticket(session, viewer.principal, ticket_id)
+    _ = i18n.translator(language_of(request))
+    loaded = load_timeline(session, ticket)
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "names": loaded.names,
+        "timeline": build_timeline(loaded, _),
+        "shown_html": html if any(m.id == html for m in loaded.mails) else None,
+        "remote": remote,
+        "has_remote_images": {m.id: mailhtml.has_remote_images(m.body_html) for m in loaded.mails},
+        "html_too_large": {m.id: mailhtml.too_large(m.body_html) for m in loaded.mails},
+        "files": [a for a in loaded.attachments if a.email_log_id is None],
+        "merged_into": session.get(Ticket, ticket.merged_into_id)
+        if ticket.merged_into_id
+        else None,
+        "today": runtime.today(),
+        **edit_choices(session, viewer, ticket),
+        **card_choices(session, viewer.principal, ticket, runtime),
+    }
+    return render(request, "ticket.html", context)
+
+
+def edit_choices(session: Session, viewer: BrowserSession, ticket: Ticket) -> dict[str, Any]:
+    """What the detail form offers: the statuses the state machine allows from here, and the
+    customers, contacts and agents to choose from, always including the ticket's current ones
+    (so saving the form never drops a value the list did not show)."""
+    principal = viewer.principal
+    statuses = [ticket.status, *sorted(allowed_transitions(ticket.status))]
+    choices = list(
+        customers.list_customers(session, principal, q=None, limit=MAX_CHOICES, offset=0).items
+    )
+    if ticket.customer_id is not None and all(c.id != ticket.customer_id for c in choices):
+        choices.insert(0, customers.get_customer(session, principal, ticket.customer_id))
+    contacts = []
+    if ticket.customer_id is not None:
+        contacts = list(
+            customers.list_contacts(
+                session,
+                principal,
+                customer_id=ticket.customer_id,
+                email=None,
+                limit=MAX_CHOICES,
+                offset=0,
+            ).items
+        )
+    if ticket.contact_id is not None and all(c.id != ticket.contact_id for c in contacts):
+        contacts.insert(0, customers.get_contact(session, principal, ticket.contact_id))
+    agents = active_users(session)
+    assignee = ticket.assigned_to_user_id
+    if assignee is not None and all(u.id != assignee for u in agents):
+        current = session.get(User, assignee)
+        agents = [current, *agents] if current is not None else agents
+    return {
+        "statuses": statuses,
+        "priorities": PRIORITIES,
+        "customers": choices,
+        "contacts": contacts,
+        "agents": agents,
+    }
+
+
+def active_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
+
+
+def card_choices(
+    session: Session, principal: Principal, ticket: Ticket, runtime: Runtime
+) -> dict[str, Any]:
+    """The customer's prepaid cards with balances; the active ones can take a worklog."""
+    if ticket.customer_id is None or not principal.can(PREPAID_VIEW):
+        return {"cards": [], "usable_cards": []}
+    today = runtime.today()
+    page = prepaid.list_cards(
+        session, principal, customer_id=ticket.customer_id, status=None, limit=100, offset=0
+    )
+    cards = [(card, prepaid.balance(card, today)) for card in page.items]
+    return {
+        "cards": cards,
+        "usable_cards": [(c, b) for c, b in cards if b["status"] == "active"],
+    }

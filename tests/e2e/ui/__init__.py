@@ -1,0 +1,1 @@
+"""Browser tests of the agent web UI (Playwright driving Debian's Chromium)."""

@@ -1,0 +1,164 @@
+"""The browser tests' world: a real uvicorn serving the app on a free loopback port, against a
+fresh SQLite database per test, and one Chromium for the whole session.
+
+Chromium is Debian's `/usr/bin/chromium`, driven by Playwright through `executable_path`;
+no browser is ever downloaded. Screenshots go to `$HUBDESK_ARTIFACTS_DIR/screenshots/`
+(a temporary directory when the variable is unset).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Dialog, Page, Playwright, sync_playwright
+
+from hubdesk.config import Settings
+from hubdesk.runtime import Runtime
+from hubdesk.web.app import create_app
+from tests.integration.ui.client import PASSWORD, make_user
+from tests.support.databases import Templates
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-background-networking",
+]
+OUR_CONFIRMS = ("Change all selected", "Merge this ticket", "Run this message")
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def settings(templates: Templates, tmp_path: Path) -> Settings:
+    """Browser tests run on SQLite only: they are about the pages, not the database."""
+    return Settings(
+        database_url=templates.sqlite_copy(tmp_path / "hubdesk.db"),
+        data_dir=tmp_path / "data",
+        secret_key="browser-test-key-" + "x" * 32,
+        mail_domain="support.example.com",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def server(runtime: Runtime) -> Iterator[str]:
+    """The app under a real uvicorn on 127.0.0.1:<free port>; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(runtime.settings, runtime=runtime),
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not served.started:
+        assert thread.is_alive(), "uvicorn stopped while starting"
+        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@dataclass
+class Watch:
+    """What the pages did that they should not: dialogs they opened, errors they threw."""
+
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def watch() -> Watch:
+    return Watch()
+
+
+@pytest.fixture
+def page(browser: Browser, watch: Watch) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+
+    def on_dialog(dialog: Dialog) -> None:
+        watch.dialogs.append(f"{dialog.type}: {dialog.message}")
+        if dialog.type == "confirm" and dialog.message.startswith(OUR_CONFIRMS):
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    opened.on("dialog", on_dialog)
+    opened.on("pageerror", lambda error: watch.errors.append(str(error)))
+    opened.on(
+        "console",
+        lambda msg: (
+            watch.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
+        ),
+    )
+    yield opened
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    base = os.environ.get("HUBDESK_ARTIFACTS_DIR") or tempfile.mkdtemp(prefix="hubdesk-artifacts-")
+    folder = Path(base) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form, as a person would."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+@pytest.fixture
+def agent(runtime: Runtime) -> str:
+    """An agent's e-mail (password `PASSWORD`)."""
+    return make_user(runtime, ["agents"], name="Agnes Agent")[1]
+
+
+@pytest.fixture
+def admin(runtime: Runtime) -> str:
+    return make_user(runtime, ["admins"], name="Ada Admin")[1]
+
+
+def pwned(page: Page) -> list[Any]:
+    """The payloads' flag in every frame of the page (None where it was never set)."""
+    return [frame.evaluate("() => window.__pwned ?? null") for frame in page.frames]

@@ -1,0 +1,1 @@
+"""HTTP-level tests of the agent web UI (no browser)."""
