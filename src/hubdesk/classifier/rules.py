@@ -47,6 +47,11 @@ class Verdict:
     certain: bool = False
     """A rule settled it; a trained model does not overrule a certain verdict."""
 
+    @property
+    def source(self) -> str:
+        """`rules` when the deterministic layer decided, else `model`."""
+        return "rules" if self.model == RULES_MODEL else "model"
+
 
 def classify_by_rules(parsed: ParsedEmail, *, threads_to_ticket: bool) -> Verdict:
     if parsed.bounce:

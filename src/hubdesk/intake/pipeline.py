@@ -129,7 +129,7 @@ def _process(session: Session, runtime: Runtime, inbound_id: int, reprocess: boo
         secret_key=runtime.secret_key,
     )
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
-    classifier.record(session, row, verdict, source="rules" if verdict.certain else "model")
+    classifier.record(session, row, verdict, source=verdict.source)
     ignored = disposition(parsed, verdict, ignore_bulk=runtime.settings.ticket_ignore_bulk)
     if ignored is not None:
         ticket_id = record_bounce(session, parsed, row.received_at) if parsed.bounce else None
