@@ -30,7 +30,7 @@ install-dev: $(STAMP_DEV)
 run: $(STAMP_RUN)
 	$(BIN)/hubdesk db upgrade
 	$(BIN)/hubdesk bootstrap
-	$(BIN)/hubdesk serve --host $(HOST) --port $(PORT)
+	$(BIN)/hubdesk serve --host $(HOST) --port $(PORT) --with-workers
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests bench

@@ -50,6 +50,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("db_kind", kinds, scope="function")
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker, hand the databases it used to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["hubdesk_ran_on"] = sorted(_RAN_ON)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """In the xdist controller, collect what each worker reported."""
+    _RAN_ON.update(getattr(node, "workeroutput", {}).get("hubdesk_ran_on", []))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     kinds = ", ".join(sorted(_RAN_ON)) or "none"
     terminalreporter.write_line(f"hubdesk: tests ran on databases: {kinds}")

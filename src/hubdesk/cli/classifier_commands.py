@@ -138,7 +138,7 @@ def predict(
 ) -> None:
     """Classify messages as the pipeline would (the rules, then the active model)."""
     from hubdesk.classifier import service as classifier
-    from hubdesk.intake.pipeline import mail_limits
+    from hubdesk.intake.limits import mail_limits
     from hubdesk.mail.parse import parse_email
     from hubdesk.mail.types import ParseRejection
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from hubdesk.config import Settings, load_settings
 from hubdesk.errors import ConfigError, DatabaseUnavailable, HubdeskError
-from hubdesk.runtime import Runtime
+
+if TYPE_CHECKING:
+    from hubdesk.runtime import Runtime
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -35,13 +37,18 @@ def settings() -> Settings:
 
 
 @contextmanager
-def runtime() -> Iterator[Runtime]:
-    """A runtime for one command; hubdesk errors become a message and an exit code."""
+def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
+    """A runtime for one command; hubdesk errors become a message and an exit code. The
+    database must be at the latest migration (except for the `db` commands themselves)."""
+    from hubdesk.runtime import Runtime
+
     try:
         built = Runtime.build(settings())
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     try:
+        if check_schema:
+            _check_schema(built)
         yield built
     except DatabaseUnavailable as exc:
         fail(str(exc), EXIT_TEMPFAIL)
@@ -51,6 +58,19 @@ def runtime() -> Iterator[Runtime]:
         fail(str(exc))
     finally:
         built.close()
+
+
+def _check_schema(built: Runtime) -> None:
+    from hubdesk.db import migrate
+
+    current = migrate.current_revision(built.db.engine)
+    head = migrate.head_revision()
+    if current != head:
+        fail(
+            f"the database is at revision {current or 'none'}, not the latest ({head}); "
+            "run 'hubdesk db upgrade' first",
+            EXIT_USAGE,
+        )
 
 
 def is_terminal() -> bool:

@@ -1,4 +1,8 @@
-"""`hubdesk parse | ingest | plan | reprocess | purge`: mail from files, stdin and the ledger."""
+"""`hubdesk parse | ingest | plan | reprocess | purge`: mail from files, stdin and the ledger.
+
+`parse` touches no database, so the database layer is imported inside the commands that use
+it: `hubdesk parse` starts without SQLAlchemy.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,21 @@ import json
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import select
 
 from hubdesk.cli import context
 from hubdesk.config import load_settings
 from hubdesk.errors import ConfigError, DatabaseUnavailable, ValidationFailed
-from hubdesk.inbound import service as inbound
-from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import pipeline
-from hubdesk.intake.preview import preview
-from hubdesk.intake.sources import iter_sources
-from hubdesk.intake.types import Outcome
+from hubdesk.intake.limits import mail_limits
 from hubdesk.mail.limits import DEFAULT_LIMITS
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.serialize import parsed_to_json_dict, rejection_to_json_dict
 from hubdesk.mail.types import ParseRejection
-from hubdesk.users import service as users
-from hubdesk.users.permissions import SYSTEM
+
+if TYPE_CHECKING:
+    from hubdesk.intake.types import Outcome
 
 app = typer.Typer()
 
@@ -49,7 +48,7 @@ def parse_command(
     trusted = None
     try:
         settings = load_settings()
-        limits = pipeline.mail_limits(settings)
+        limits = mail_limits(settings)
         trusted = settings.trusted_authserv_id
     except ConfigError as exc:
         context.fail(str(exc), context.EXIT_USAGE)
@@ -75,6 +74,9 @@ def ingest_command(
     mbox: Annotated[bool, typer.Option("--mbox", help="Read every file as an mbox")] = False,
 ) -> None:
     """Turn messages into tickets (exit 75 when the database is unavailable, so MTAs retry)."""
+    from hubdesk.intake import pipeline
+    from hubdesk.intake.sources import iter_sources
+
     with context.runtime() as runtime:
         try:
             pipeline.check_enabled(runtime.settings)
@@ -127,6 +129,8 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """Show what ingesting this message would do, writing nothing."""
+    from hubdesk.intake.preview import preview
+
     raw = _read_one(path)
     with context.runtime() as runtime:
         document = preview(runtime, raw)
@@ -145,6 +149,12 @@ def reprocess_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per message")] = False,
 ) -> None:
     """Run quarantined or failed messages through the pipeline again."""
+    from sqlalchemy import select
+
+    from hubdesk.inbound.models import InboundMessage
+    from hubdesk.intake import pipeline
+    from hubdesk.users.permissions import SYSTEM
+
     wanted = {s for s, on in (("quarantined", quarantined), ("failed", failed)) if on}
     if (inbound_id is None) == (not wanted):
         context.fail("give one ledger id, or --quarantined and/or --failed", context.EXIT_USAGE)
@@ -166,6 +176,9 @@ def purge_command(
     ] = None,
 ) -> None:
     """Forget raw bytes of mail processed over N days ago (quarantined mail is kept)."""
+    from hubdesk.inbound import service as inbound
+    from hubdesk.users import service as users
+
     with context.runtime() as runtime, runtime.db.transaction() as session:
         retention = days or runtime.settings.raw_retention_days
         purged = inbound.purge_raw(session, runtime.blobs, older_than_days=retention)

@@ -1,4 +1,9 @@
-"""The `hubdesk` command: serve, db, bootstrap, user, token, version (and more per issue)."""
+"""The `hubdesk` command: serve, db, bootstrap, user, token, version, and the command groups
+of the other CLI modules.
+
+Start-up stays light: the database layer, Alembic and the web stack are imported inside the
+commands that use them, so `hubdesk version` and `hubdesk parse` do not load them.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,14 @@ from typing import Annotated
 import typer
 
 from hubdesk import __version__
-from hubdesk.cli import classifier_commands, context, mail_commands, workflow_commands
-from hubdesk.db import migrate
-from hubdesk.db.types import utcnow
-from hubdesk.users import service as users
-from hubdesk.users.permissions import SYSTEM
-from hubdesk.users.secrets import generate_password
+from hubdesk.cli import (
+    classifier_commands,
+    context,
+    mail_commands,
+    mailbox_commands,
+    worker_commands,
+    workflow_commands,
+)
 
 app = typer.Typer(
     name="hubdesk",
@@ -41,24 +48,26 @@ def version() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8001,
+    with_workers: Annotated[
+        bool,
+        typer.Option(
+            "--with-workers",
+            help="Also run the mail channels and periodic jobs (hubdesk worker) in this process",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the REST API (and the web UI) over HTTP."""
+    """Serve the web UI and the REST API over HTTP."""
     import uvicorn
 
     from hubdesk.web.app import create_app
 
     with context.runtime() as runtime:
-        current = migrate.current_revision(runtime.db.engine)
-        if current != migrate.head_revision():
-            context.fail(
-                f"the database is at revision {current or 'none'}, not the latest "
-                f"({migrate.head_revision()}); run 'hubdesk db upgrade' first"
-            )
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
         typer.echo(f"hubdesk {__version__} serving on http://{host}:{port}/", err=True)
-        uvicorn.run(create_app(runtime.settings, runtime=runtime), host=host, port=port)
+        with worker_commands.background_worker(runtime, enabled=with_workers):
+            uvicorn.run(create_app(runtime.settings, runtime=runtime), host=host, port=port)
 
 
 @db_app.command("upgrade")
@@ -66,7 +75,9 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
 ) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    with context.runtime() as runtime:
+    from hubdesk.db import migrate
+
+    with context.runtime(check_schema=False) as runtime:
         migrate.upgrade(runtime.db.engine, revision)
         typer.echo(f"database at revision {migrate.current_revision(runtime.db.engine)}", err=True)
 
@@ -74,7 +85,9 @@ def db_upgrade(
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's current migration revision."""
-    with context.runtime() as runtime:
+    from hubdesk.db import migrate
+
+    with context.runtime(check_schema=False) as runtime:
         typer.echo(migrate.current_revision(runtime.db.engine) or "none")
 
 
@@ -85,6 +98,10 @@ def bootstrap(
     ] = None,
 ) -> None:
     """Create the first admin user if there is no user yet, and print its login once."""
+    from hubdesk.users import service as users
+    from hubdesk.users.permissions import SYSTEM
+    from hubdesk.users.secrets import generate_password
+
     with context.runtime() as runtime, runtime.db.transaction() as session:
         if users.count_users(session) > 0:
             typer.echo("users exist already; no admin created", err=True)
@@ -117,6 +134,9 @@ def user_create(
     group: Annotated[list[str] | None, typer.Option(help="Group (repeatable)")] = None,
 ) -> None:
     """Create a user in one or more groups (admins, agents, readonly)."""
+    from hubdesk.users import service as users
+    from hubdesk.users.permissions import SYSTEM
+
     with context.runtime() as runtime, runtime.db.transaction() as session:
         user = users.create_user(
             session, SYSTEM, email=email, name=name, password=password, groups=group or ["agents"]
@@ -133,6 +153,9 @@ def user_set_password(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="New password")],
 ) -> None:
     """Set a user's password."""
+    from hubdesk.users import service as users
+    from hubdesk.users.permissions import SYSTEM
+
     with context.runtime() as runtime, runtime.db.transaction() as session:
         user = users.find_user_by_email(session, email)
         if user is None:
@@ -150,6 +173,10 @@ def token_create(
     ] = None,
 ) -> None:
     """Create an API token and print only the token on stdout."""
+    from hubdesk.db.types import utcnow
+    from hubdesk.users import service as users
+    from hubdesk.users.permissions import SYSTEM
+
     with context.runtime() as runtime, runtime.db.transaction() as session:
         user = users.find_user_by_email(session, email)
         if user is None:
@@ -162,6 +189,8 @@ def token_create(
 mail_commands.register(app)
 workflow_commands.register(app)
 classifier_commands.register(app)
+mailbox_commands.register(app)
+worker_commands.register(app)
 
 
 def main() -> None:

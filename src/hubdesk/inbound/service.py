@@ -132,6 +132,34 @@ def record_failure(db: Database, inbound_id: int, error: str, raw_key: str) -> N
         )
 
 
+def begin_retry(db: Database, inbound_id: int, max_attempts: int) -> bool:
+    """Count a retry of a message left `received` before running it, in a transaction of its
+    own: a message that kills the process outright (no exception to catch) would otherwise be
+    retried on every restart. Past `max_attempts` it is quarantined instead (returns False)."""
+    with db.transaction() as session:
+        row = lock(session, inbound_id)
+        if row.status != "received":
+            return True
+        row.attempts += 1
+        if row.attempts <= max_attempts:
+            return True
+        settle(
+            row,
+            "quarantined",
+            f"crashed: processing stopped without an answer {row.attempts - 1} times "
+            "(the process died while handling this message); re-run it after a fix",
+        )
+        audit.record(
+            session,
+            SYSTEM,
+            entity_type="inbound_message",
+            entity_id=row.id,
+            action="quarantined",
+            changes={"status": ["received", "quarantined"], "reason": [None, "crashed"]},
+        )
+        return False
+
+
 REPROCESSABLE = frozenset({"received", "failed", "quarantined"})
 
 

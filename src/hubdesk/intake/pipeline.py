@@ -23,27 +23,17 @@ from hubdesk.errors import DatabaseUnavailable, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dedupe, dispositions, routing
+from hubdesk.intake.limits import mail_limits
 from hubdesk.intake.plan import disposition
 from hubdesk.intake.record import Mail
 from hubdesk.intake.signals import thread_signals
 from hubdesk.intake.threading import resolve
 from hubdesk.intake.types import Outcome
-from hubdesk.mail.limits import MailLimits
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail, ParseRejection
 from hubdesk.outbox.bounces import record_bounce
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import Principal
-
-
-def mail_limits(settings: Settings) -> MailLimits:
-    return MailLimits(
-        max_message_bytes=settings.mail_max_message_bytes,
-        max_header_field_bytes=settings.mail_max_header_bytes,
-        max_header_block_bytes=settings.mail_max_headers_total_bytes,
-        max_mime_parts=settings.mail_max_parts,
-        max_mime_depth=settings.mail_max_depth,
-    )
 
 
 def check_enabled(settings: Settings) -> None:

@@ -12,7 +12,7 @@ from hubdesk.classifier import service as classifier
 from hubdesk.inbound.models import DedupeKey
 from hubdesk.intake import dedupe
 from hubdesk.intake.extract import extract
-from hubdesk.intake.pipeline import mail_limits
+from hubdesk.intake.limits import mail_limits
 from hubdesk.intake.plan import disposition
 from hubdesk.intake.signals import thread_signals
 from hubdesk.intake.threading import resolve

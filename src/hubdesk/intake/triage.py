@@ -19,7 +19,7 @@ from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dispositions
 from hubdesk.intake.actions import ActionEnv, RunState
-from hubdesk.intake.pipeline import mail_limits
+from hubdesk.intake.limits import mail_limits
 from hubdesk.intake.record import Mail
 from hubdesk.intake.routing import DEFAULT_ROUTE, own_addresses
 from hubdesk.intake.signals import thread_signals

@@ -17,6 +17,7 @@ from hubdesk.customers.router import router as customers_router
 from hubdesk.inbound.router import router as inbound_router
 from hubdesk.intake.router import router as intake_router
 from hubdesk.intake.triage_router import router as triage_router
+from hubdesk.mailboxes.router import router as mailboxes_router
 from hubdesk.outbox.router import router as outbox_router
 from hubdesk.prepaid.router import router as prepaid_router
 from hubdesk.runtime import Runtime
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         triage_router,
         outbox_router,
         workflows_router,
+        mailboxes_router,
     ):
         protected.include_router(router)
     app.include_router(protected)

@@ -166,3 +166,19 @@ def test_disabled_integration_refuses_mail(runtime: Runtime) -> None:
     )
     with pytest.raises(ValidationFailed, match="TICKET_EMAIL_INTEGRATION"):
         pipeline.ingest(off, raw_mail(), source="t")
+
+
+def test_a_message_that_keeps_killing_the_process_is_quarantined(runtime: Runtime) -> None:
+    """Each retry of a message left `received` is counted before it runs; when the process
+    died on it more than HUBDESK_INGEST_MAX_ATTEMPTS times it is quarantined, bytes kept."""
+    inbound_id = inbound.receive(runtime.db, runtime.blobs, raw_mail(), source="t")
+    limit = runtime.settings.ingest_max_attempts
+    for _ in range(limit):
+        assert inbound.begin_retry(runtime.db, inbound_id, limit) is True
+    assert inbound.begin_retry(runtime.db, inbound_id, limit) is False
+    row = _row(runtime, inbound_id)
+    assert row.status == "quarantined"
+    assert row.reason.startswith("crashed:")
+    assert runtime.blobs.exists(row.raw_sha256)
+    again = pipeline.process(runtime, inbound_id, reprocess=True)
+    assert again.status == "created"

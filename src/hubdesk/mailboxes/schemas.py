@@ -1,0 +1,100 @@
+"""API shapes of mailboxes. A password never appears: only the name of the variable that
+holds it, and whether this process can find it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from hubdesk.config import Settings
+from hubdesk.mailboxes import secrets
+from hubdesk.mailboxes.models import Mailbox
+from hubdesk.mailboxes.service import uid_from_column
+from hubdesk.web.schemas import Out, Strict
+
+ProcessedAction = Literal["seen", "move", "delete"]
+OversizedAction = Literal["leave", "move"]
+
+
+class MailboxOut(Out):
+    id: int
+    name: str
+    enabled: bool
+    addresses: list[str]
+    imap_url: str | None
+    password_env: str | None
+    password_available: bool | None
+    """Whether the named secret is set where this server process looks (None without IMAP)."""
+    processed_action: str
+    processed_folder: str | None
+    oversized_action: str
+    oversized_folder: str | None
+    state: str
+    last_error: str | None
+    last_error_at: datetime | None
+    last_success_at: datetime | None
+    uidvalidity: int | None
+    last_uid: int
+    lease_holder: str | None
+    lease_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, mailbox: Mailbox, settings: Settings) -> MailboxOut:
+        available = (
+            secrets.is_available(mailbox.password_env, settings)
+            if mailbox.password_env is not None
+            else None
+        )
+        return cls(
+            id=mailbox.id,
+            name=mailbox.name,
+            enabled=mailbox.enabled,
+            addresses=mailbox.addresses,
+            imap_url=mailbox.imap_url,
+            password_env=mailbox.password_env,
+            password_available=available,
+            processed_action=mailbox.processed_action,
+            processed_folder=mailbox.processed_folder,
+            oversized_action=mailbox.oversized_action,
+            oversized_folder=mailbox.oversized_folder,
+            state=mailbox.state,
+            last_error=mailbox.last_error,
+            last_error_at=mailbox.last_error_at,
+            last_success_at=mailbox.last_success_at,
+            uidvalidity=(
+                uid_from_column(mailbox.uidvalidity) if mailbox.uidvalidity is not None else None
+            ),
+            last_uid=uid_from_column(mailbox.last_uid),
+            lease_holder=mailbox.lease_holder,
+            lease_expires_at=mailbox.lease_expires_at,
+            created_at=mailbox.created_at,
+            updated_at=mailbox.updated_at,
+        )
+
+
+class MailboxCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    addresses: list[str] = Field(min_length=1, max_length=100)
+    enabled: bool = True
+    imap_url: str | None = Field(default=None, max_length=500)
+    password_env: str | None = Field(default=None, max_length=200)
+    processed_action: ProcessedAction = "seen"
+    processed_folder: str | None = Field(default=None, max_length=200)
+    oversized_action: OversizedAction = "leave"
+    oversized_folder: str | None = Field(default=None, max_length=200)
+
+
+class MailboxUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    addresses: list[str] | None = Field(default=None, min_length=1, max_length=100)
+    enabled: bool | None = None
+    imap_url: str | None = Field(default=None, max_length=500)
+    password_env: str | None = Field(default=None, max_length=200)
+    processed_action: ProcessedAction | None = None
+    processed_folder: str | None = Field(default=None, max_length=200)
+    oversized_action: OversizedAction | None = None
+    oversized_folder: str | None = Field(default=None, max_length=200)

@@ -1,0 +1,1 @@
+"""Mail channels against real peers: a Dovecot IMAP server, `hubdesk worker` processes."""

@@ -1,0 +1,1 @@
+"""Mail channels in-process: mailboxes (API, CLI, secrets), leases, the LMTP/SMTP receiver."""

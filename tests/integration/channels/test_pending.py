@@ -1,0 +1,104 @@
+"""The worker's catch-up jobs: ledger rows nobody is processing are processed (rows left
+`received` by a crash, failed rows below the retry limit), never a header-only row as if it
+were the message; raw mail past its retention is purged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from hubdesk.channels import oversized, pending
+from hubdesk.config import Settings
+from hubdesk.db.types import utcnow
+from hubdesk.inbound import service as inbound
+from hubdesk.inbound.models import InboundMessage
+from hubdesk.runtime import Runtime
+from tests.integration.channels.helpers import count_tickets, ledger
+from tests.support.mail import raw_mail
+
+
+def test_rows_left_received_are_processed_once_they_are_stale(
+    channel_settings: Settings,
+) -> None:
+    """A row received a minute ago and never processed (its process died) becomes a ticket;
+    a fresh one is left to the process that received it; the next run finds nothing."""
+    runtime = Runtime.build(channel_settings)
+    try:
+        stale = inbound.receive(
+            runtime.db,
+            runtime.blobs,
+            raw_mail(subject="Left behind"),
+            source="lmtp",
+            received_at=utcnow() - timedelta(minutes=2),
+        )
+        fresh = inbound.receive(runtime.db, runtime.blobs, raw_mail(), source="lmtp")
+        assert pending.process_pending(runtime) == 1
+        statuses = {row.id: row.status for row in ledger(runtime)}
+        assert statuses == {stale: "processed", fresh: "received"}
+        assert pending.process_pending(runtime) == 0
+    finally:
+        runtime.close()
+
+
+def test_failed_rows_are_retried_up_to_the_limit(channel_settings: Settings) -> None:
+    """A failed row below HUBDESK_INGEST_MAX_ATTEMPTS is retried; at the limit it is left
+    for an admin (no retry loop)."""
+    runtime = Runtime.build(channel_settings.model_copy(update={"ingest_max_attempts": 2}))
+    try:
+        retry = inbound.receive(runtime.db, runtime.blobs, raw_mail(subject="Retry"), source="x")
+        given_up = inbound.receive(runtime.db, runtime.blobs, raw_mail(), source="x")
+        with runtime.db.transaction() as session:
+            for row_id, attempts in ((retry, 1), (given_up, 2)):
+                session.execute(
+                    update(InboundMessage)
+                    .where(InboundMessage.id == row_id)
+                    .values(status="failed", attempts=attempts, reason="failed: boom")
+                )
+        assert pending.process_pending(runtime) == 1
+        statuses = {row.id: row.status for row in ledger(runtime)}
+        assert statuses == {retry: "processed", given_up: "failed"}
+    finally:
+        runtime.close()
+
+
+def test_a_header_only_row_is_quarantined_never_made_a_ticket(
+    channel_settings: Settings,
+) -> None:
+    """An oversized IMAP message's header block, left `received` by a crash between its two
+    commits, is settled as quarantined (message_size) instead of becoming an empty ticket."""
+    runtime = Runtime.build(channel_settings)
+    try:
+        header = raw_mail(subject="Huge").split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+        inbound.receive(
+            runtime.db,
+            runtime.blobs,
+            header,
+            source="imaps://u@host:993/INBOX;UIDVALIDITY=1/;UID=1",
+            envelope={"size": 30_000_000, oversized.TRUNCATED: oversized.HEADER_ONLY},
+            received_at=utcnow() - timedelta(minutes=2),
+        )
+        assert pending.process_pending(runtime) == 1
+        [row] = ledger(runtime)
+        assert row.status == "quarantined"
+        assert row.reason.startswith("message_size: 30000000 bytes")
+        assert row.subject == "Huge"
+        assert count_tickets(runtime) == 0
+    finally:
+        runtime.close()
+
+
+def test_the_purge_job_forgets_old_raw_mail(channel_settings: Settings) -> None:
+    """Raw bytes of mail processed longer ago than HUBDESK_RAW_RETENTION_DAYS are purged."""
+    runtime = Runtime.build(channel_settings)
+    try:
+        inbound_id = inbound.receive(runtime.db, runtime.blobs, raw_mail(), source="lmtp")
+        pending.process_one(runtime, inbound_id)
+        with runtime.db.transaction() as session:
+            session.execute(
+                update(InboundMessage).values(processed_at=utcnow() - timedelta(days=400))
+            )
+        assert pending.purge_raw_mail(runtime) == 1
+        assert ledger(runtime)[0].raw_purged_at is not None
+    finally:
+        runtime.close()
