@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
+# pytest workers (pytest-xdist); 0 runs everything in one process.
+TEST_WORKERS ?= 2
 PORT ?= 8001
 
 .PHONY: run test test-long lint typecheck install install-dev clean bench system-packages
@@ -46,7 +48,7 @@ system-packages:
 test: $(STAMP_DEV) system-packages
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	HUBDESK_ARTIFACTS_DIR=$(CURDIR)/test-artifacts $(BIN)/python -m pytest $(PYTEST_ARGS)
+	HUBDESK_ARTIFACTS_DIR=$(CURDIR)/test-artifacts $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	@echo "screenshots and other test artifacts: $(CURDIR)/test-artifacts"
 
 test-long: $(STAMP_DEV)

@@ -112,7 +112,9 @@ def _message(
         message["In-Reply-To"] = in_reply_to
     if references:
         message["References"] = " ".join(references)
-    message["Received"] = f"from mx.{sender.split('@')[1]} by mx.support.example.com; {format_datetime(when)}"
+    message["Received"] = (
+        f"from mx.{sender.split('@')[1]} by mx.support.example.com; {format_datetime(when)}"
+    )
     message.set_content(body)
     if html:
         paragraphs = "".join(f"<p>{line}</p>" for line in body.split("\n") if line)

@@ -33,7 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
     reason = _pg_reason()
     if reason and os.environ.get("HUBDESK_REQUIRE_POSTGRES") == "1":
         raise pytest.UsageError(
-            f"HUBDESK_REQUIRE_POSTGRES=1 but PostgreSQL at {pg_admin_url()} is unreachable: {reason}"
+            f"HUBDESK_REQUIRE_POSTGRES=1 but PostgreSQL at {pg_admin_url()} is unreachable: "
+            f"{reason}"
         )
 
 

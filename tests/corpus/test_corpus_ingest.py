@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from hubdesk.config import Settings
 from hubdesk.intake import pipeline
-from hubdesk.runtime import Runtime
 from hubdesk.mail.html_text import html_to_text
+from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import EmailLog, Ticket
 from tests.corpus.corpus import Corpus
 from tests.support.databases import Templates

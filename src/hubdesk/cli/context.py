@@ -63,6 +63,7 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
 def _check_schema(built: Runtime) -> None:
     from hubdesk.db import migrate
 
+    built.db.ping()  # an unreachable database is DatabaseUnavailable (exit 75), not a crash
     current = migrate.current_revision(built.db.engine)
     head = migrate.head_revision()
     if current != head:
