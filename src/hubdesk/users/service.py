@@ -212,10 +212,11 @@ def revoke_token(session: Session, actor: Principal, token: ApiToken) -> None:
 
 def authenticate_token(
     session: Session, secret: str, *, now: datetime | None = None
-) -> User | None:
-    """The active user owning a valid, unexpired, unrevoked token, else None.
+) -> tuple[User, int | None] | None:
+    """The active user owning a valid, unexpired, unrevoked token, else None. Reads only.
 
-    Records the token's last use (at most once a minute).
+    With the user comes the token's id when its last use is due to be recorded (at most once
+    a minute, `record_token_use`), so most requests never write.
     """
     now = now or utcnow()
     token = session.scalars(
@@ -227,9 +228,14 @@ def authenticate_token(
         return None
     if not token.user.active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    return token.user
+    due = token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION
+    return token.user, token.id if due else None
+
+
+def record_token_use(session: Session, token_id: int, *, now: datetime | None = None) -> None:
+    session.execute(
+        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now or utcnow())
+    )
 
 
 def purge_sessions(session: Session, *, older_than: timedelta) -> int:

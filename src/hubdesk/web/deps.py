@@ -2,7 +2,8 @@
 
 The transaction dependency has `scope="function"`: it commits when the route function
 returns and before the response is sent, so a client never sees 2xx for work that failed to
-commit. Authentication runs in its own short transaction (it may record a token's last use).
+commit. Authentication reads in its own short transaction; a token's last use is written at
+most once a minute, in another.
 """
 
 from __future__ import annotations
@@ -59,11 +60,15 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     token = bearer_token(request)
     if token is None:
         return _cookie_principal(request, runtime)
-    with runtime.db.transaction(write=True) as session:
-        user = users.authenticate_token(session, token)
-        if user is None:
+    with runtime.db.transaction(write=False) as session:
+        found = users.authenticate_token(session, token)
+        if found is None:
             raise Unauthenticated("the token is invalid, expired or revoked")
+        user, due_token_id = found
         principal = users.principal_for(user)
+    if due_token_id is not None:
+        with runtime.db.transaction() as session:
+            users.record_token_use(session, due_token_id)
     request.state.principal = principal
     return principal
 
