@@ -15,17 +15,20 @@ from typing import Any
 LINEAR_BOUND = 30.0
 
 
-def cpu_cost(function: Callable[[Any], Any], argument: Any, *, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        function(argument)
-        best = min(best, time.process_time() - start)
-    return best
+def cpu_seconds(fn: Callable[[], object]) -> float:
+    """CPU time (process time, not wall time) that `fn()` took."""
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def best_cpu_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The smallest CPU time of `repeat` runs (for ratios: noise only adds)."""
+    return min(cpu_seconds(fn) for _ in range(repeat))
 
 
 def assert_linear(function: Callable[[Any], Any], small: Any, large: Any) -> None:
     """`large` is ten times `small`; its cost must stay within LINEAR_BOUND times."""
-    small_cost = cpu_cost(function, small)
-    large_cost = cpu_cost(function, large)
+    small_cost = best_cpu_seconds(lambda: function(small))
+    large_cost = best_cpu_seconds(lambda: function(large))
     assert large_cost <= LINEAR_BOUND * small_cost + 0.02, (small_cost, large_cost)

@@ -17,7 +17,6 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from hubdesk.audit import service as audit
 from hubdesk.config import Settings
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact
@@ -235,15 +234,8 @@ def _wake(session: Session, actor: Principal, ticket: Ticket, mail: Mail) -> Non
     before = ticket.status
     tickets.change_status(ticket, "open", mail.received_at)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        entity_type="ticket",
-        entity_id=ticket.id,
-        ticket_id=ticket.id,
-        action="reopened" if before in ("resolved", "closed") else "customer_replied",
-        changes={"status": [before, "open"]},
-    )
+    action = "reopened" if before in ("resolved", "closed") else "customer_replied"
+    tickets.record_event(session, actor, ticket, action, {"status": [before, "open"]})
 
 
 def _past_reopen_window(ticket: Ticket, mail: Mail, settings: Settings) -> bool:

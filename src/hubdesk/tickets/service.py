@@ -71,6 +71,21 @@ class NewTicket:
     source: str = "api"
 
 
+def record_event(
+    session: Session, actor: Principal, ticket: Ticket, action: str, changes: Mapping[str, Any]
+) -> None:
+    """The audit row of something that happened to `ticket` (in the caller's transaction)."""
+    audit.record(
+        session,
+        actor,
+        entity_type="ticket",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
+        action=action,
+        changes=changes,
+    )
+
+
 def snapshot(ticket: Ticket) -> dict[str, Any]:
     """The audited fields of a ticket, for diffs."""
     return {
@@ -129,14 +144,12 @@ def create_ticket(
     ]
     session.add(ticket)
     session.flush()
-    audit.record(
+    record_event(
         session,
         actor,
-        entity_type="ticket",
-        entity_id=ticket.id,
-        ticket_id=ticket.id,
-        action="created",
-        changes=audit.created({"ticket_number": ticket.ticket_number, **snapshot(ticket)}),
+        ticket,
+        "created",
+        audit.created({"ticket_number": ticket.ticket_number, **snapshot(ticket)}),
     )
     if reindex:
         search.reindex_ticket(session, ticket)
@@ -178,15 +191,7 @@ def update_ticket(
         return ticket
     ticket.updated_at = now
     session.flush()
-    audit.record(
-        session,
-        actor,
-        entity_type="ticket",
-        entity_id=ticket.id,
-        ticket_id=ticket.id,
-        action="updated",
-        changes=diff,
-    )
+    record_event(session, actor, ticket, "updated", diff)
     if {"subject", "description"} & set(diff):
         search.reindex_ticket(session, ticket)
     return ticket
@@ -329,15 +334,7 @@ def merge_ticket(
     ):
         diff = audit.changes_between(before, snapshot(ticket))
         diff["merge"] = [None, {"source": source.ticket_number, "target": target.ticket_number}]
-        audit.record(
-            session,
-            actor,
-            entity_type="ticket",
-            entity_id=ticket.id,
-            ticket_id=ticket.id,
-            action=action,
-            changes=diff,
-        )
+        record_event(session, actor, ticket, action, diff)
         search.reindex_ticket(session, ticket)
     return target
 
@@ -364,15 +361,7 @@ def delete_ticket(
     ticket.deleted_at = now
     ticket.updated_at = now
     session.flush()
-    audit.record(
-        session,
-        actor,
-        entity_type="ticket",
-        entity_id=ticket.id,
-        ticket_id=ticket.id,
-        action="deleted",
-        changes={"deleted_at": [None, now.isoformat()]},
-    )
+    record_event(session, actor, ticket, "deleted", {"deleted_at": [None, now.isoformat()]})
 
 
 def add_participant(session: Session, ticket: Ticket, email: str, role: str) -> bool:
