@@ -104,6 +104,11 @@ def _world(api: Api, n: int) -> World:
                 ],
             ),
         )
+        session.execute(
+            sa.update(InboundMessage)
+            .where(InboundMessage.id == delivered.inbound_id)
+            .values(queue="triage", ticket_id=None)
+        )
         execution = WorkflowExecution(
             workflow_id=workflow.id,
             workflow_name=workflow.name,

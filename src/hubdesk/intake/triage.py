@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
 from hubdesk.db.paging import Page, paginate
-from hubdesk.errors import Conflict, HubdeskError, ValidationFailed
+from hubdesk.errors import Conflict, HubdeskError, NotFound, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dispositions
@@ -29,6 +29,7 @@ from hubdesk.intake.types import Outcome
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParseRejection
 from hubdesk.runtime import Runtime
+from hubdesk.tickets.visibility import get_visible_ticket_by_number
 from hubdesk.users.permissions import TICKETS_CREATE, TICKETS_VIEW, Principal
 
 KINDS: Final = ("triage", "spam")
@@ -106,6 +107,11 @@ def decide(
     if action == "link":
         if not ticket_number:
             raise ValidationFailed("action link needs ticket_number")
+        number = ticket_number.strip().upper()
+        try:
+            get_visible_ticket_by_number(session, actor, number)
+        except NotFound:
+            raise ValidationFailed(f"ticket {number} does not exist") from None
         steps = ({"action": "link_email_to_ticket", "params": {"ticket_number": ticket_number}},)
     try:
         run_steps(env, mail, steps, state)

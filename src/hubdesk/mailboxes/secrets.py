@@ -26,9 +26,10 @@ def check_name(name: str) -> str:
     """A valid secret name (what `password_env` may hold), or `ValidationFailed`."""
     cleaned = name.strip()
     if not _NAME.match(cleaned):
+        # The value is not repeated: a password pasted here by mistake must not be echoed.
         raise ValidationFailed(
-            f"{name!r} is not a usable secret name; use letters, digits and underscores, "
-            "e.g. SUPPORT_IMAP_PASSWORD"
+            "password_env must name a variable, not hold a password: use letters, digits and "
+            "underscores, e.g. SUPPORT_IMAP_PASSWORD"
         )
     return cleaned
 

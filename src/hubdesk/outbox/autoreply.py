@@ -14,18 +14,22 @@ import logging
 import re
 import string
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubdesk.audit import service as audit
 from hubdesk.config import Settings
+from hubdesk.db.types import utcnow
+from hubdesk.errors import NotFound, ValidationFailed
 from hubdesk.mail.compose import UnsafeAddress, plain_address
 from hubdesk.mail.types import ParsedEmail
 from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import MailTemplate, OutboxMessage
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
-from hubdesk.users.permissions import SYSTEM
+from hubdesk.users.permissions import MAILBOXES_MANAGE, SYSTEM, Principal
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +95,83 @@ def render(template: str, ticket_number: str) -> str:
 
 
 def check_template(text: str) -> None:
-    """Refuse a template that asks for anything but the ticket number."""
-    names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    unknown = names - PLACEHOLDERS
+    """Refuse a template that asks for anything but the ticket number, written exactly as
+    `{ticket_number}` (what `render` replaces)."""
+    try:
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
+    except ValueError as exc:
+        raise ValueError(
+            f"the template has a stray brace ({exc}); write the placeholder as {{ticket_number}}"
+        ) from None
+    unknown = {name or "{}" for name, _spec, _conversion in fields} - PLACEHOLDERS
     if unknown:
         raise ValueError(
             f"templates may use only {{ticket_number}}; found {', '.join(sorted(unknown))}"
         )
+    if any(spec or conversion for _name, spec, conversion in fields):
+        raise ValueError(
+            "write the placeholder exactly as {ticket_number}, without a format or conversion"
+        )
+
+
+TEMPLATE_KEYS: Final = (TEMPLATE_KEY,)
+TEMPLATE_LANGUAGES: Final = ("da", "en")
+MAX_SUBJECT: Final = 500
+MAX_BODY: Final = 20_000
+
+
+def list_templates(session: Session, actor: Principal) -> list[MailTemplate]:
+    actor.require(MAILBOXES_MANAGE)
+    return list(
+        session.scalars(select(MailTemplate).order_by(MailTemplate.key, MailTemplate.language))
+    )
+
+
+def save_template(
+    session: Session,
+    actor: Principal,
+    key: str,
+    language: str,
+    *,
+    subject: str,
+    body: str,
+    now: datetime | None = None,
+) -> MailTemplate:
+    """Change (or create) a template after checking it; audited."""
+    actor.require(MAILBOXES_MANAGE)
+    if key not in TEMPLATE_KEYS or language not in TEMPLATE_LANGUAGES:
+        raise NotFound(f"there is no template {key}/{language}")
+    for name, text, limit in (("subject", subject, MAX_SUBJECT), ("body", body, MAX_BODY)):
+        if not text.strip():
+            raise ValidationFailed(f"the {name} must not be empty")
+        if len(text) > limit:
+            raise ValidationFailed(f"the {name} may be at most {limit} characters")
+        try:
+            check_template(text)
+        except ValueError as exc:
+            raise ValidationFailed(f"{name}: {exc}") from None
+    row = session.get(MailTemplate, (key, language)) or MailTemplate(key=key, language=language)
+    before: dict[str, Any] = {"subject": row.subject, "body": row.body}
+    row.subject, row.body = subject, body
+    row.updated_at, row.updated_by = now or utcnow(), actor.actor
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="mail_template",
+        entity_id=None,
+        action="updated",
+        changes={
+            **audit.changes_between(before, {"subject": row.subject, "body": row.body}),
+            "template": [None, f"{key}/{language}"],
+        },
+    )
+    return row
 
 
 def acknowledge(

@@ -49,7 +49,10 @@ def send_reply(
     attachment_ids: Sequence[int] = (),
     status: str | None = None,
     now: datetime,
+    source: str = "api",
 ) -> tuple[Comment, OutboxMessage]:
+    """The reply as a public comment (`source`: where it was written) and its outgoing
+    message; `ValidationFailed` when the ticket has no contact to send it to."""
     actor.require(REPLIES_SEND)
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id is not None else None
     if contact is None:
@@ -57,7 +60,7 @@ def send_reply(
             f"ticket {ticket.ticket_number} has no contact to reply to; set its contact first"
         )
     files = _attachments(session, runtime.blobs, ticket, attachment_ids)
-    comment = comments.add_comment(session, actor, ticket, body, source="api", now=now)
+    comment = comments.add_comment(session, actor, ticket, body, source=source, now=now)
     in_reply_to, references = outbox.thread_ids(session, ticket)
     row = outbox.enqueue(
         session,

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import Field
-from sqlalchemy import select
 
-from hubdesk.audit import service as audit
-from hubdesk.db.paging import paginate
 from hubdesk.db.types import utcnow
-from hubdesk.errors import NotFound, ValidationFailed
 from hubdesk.outbox import autoreply, replies, service
-from hubdesk.outbox.models import AddressFlag, MailTemplate, OutboxMessage
 from hubdesk.tickets.schemas import CommentOut
 from hubdesk.tickets.visibility import get_visible_ticket
-from hubdesk.users.permissions import MAILBOXES_MANAGE, REPLIES_SEND
+from hubdesk.users.permissions import REPLIES_SEND
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
 
@@ -108,65 +103,41 @@ def list_outbox(
     status: str | None = None,
     ticket_id: int | None = None,
 ) -> ListOf[OutboxOut]:
-    principal.require(REPLIES_SEND)
-    statement = select(OutboxMessage).order_by(OutboxMessage.id.desc())
-    if status is not None:
-        statement = statement.where(OutboxMessage.status == status)
-    if ticket_id is not None:
-        get_visible_ticket(session, principal, ticket_id)
-        statement = statement.where(OutboxMessage.ticket_id == ticket_id)
-    return page_of(
-        OutboxOut, paginate(session, statement, limit=paging.limit, offset=paging.offset)
+    page = service.list_messages(
+        session,
+        principal,
+        status=status,
+        ticket_id=ticket_id,
+        limit=paging.limit,
+        offset=paging.offset,
     )
+    return page_of(OutboxOut, page)
 
 
 @router.post("/outbox/{outbox_id}/retry", response_model=OutboxOut)
 def retry(outbox_id: int, session: SessionDep, principal: PrincipalDep) -> OutboxOut:
     """Send a failed or held message again."""
-    principal.require(REPLIES_SEND)
-    row = session.get(OutboxMessage, outbox_id)
-    if row is None:
-        raise NotFound(f"outgoing message {outbox_id} not found")
+    row = service.get_message(session, principal, outbox_id)
     service.retry(session, principal, row, utcnow())
     return OutboxOut.model_validate(row)
 
 
 @router.get("/address-flags", response_model=ListOf[FlagOut])
 def list_flags(session: SessionDep, principal: PrincipalDep, paging: PagingDep) -> ListOf[FlagOut]:
-    principal.require(REPLIES_SEND)
-    statement = (
-        select(AddressFlag).where(AddressFlag.bouncing.is_(True)).order_by(AddressFlag.email)
-    )
-    return page_of(FlagOut, paginate(session, statement, limit=paging.limit, offset=paging.offset))
+    page = service.bouncing_addresses(session, principal, limit=paging.limit, offset=paging.offset)
+    return page_of(FlagOut, page)
 
 
 @router.delete("/address-flags/{email}", status_code=204)
 def clear_flag(email: str, session: SessionDep, principal: PrincipalDep) -> Response:
     """The address works again: mail held for it goes out."""
-    principal.require(REPLIES_SEND)
-    flag = session.get(AddressFlag, email.strip().lower())
-    if flag is None or not flag.bouncing:
-        raise NotFound(f"{email} is not flagged")
-    flag.bouncing, flag.updated_at = False, utcnow()
-    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.status == "held")):
-        if flag.email in row.recipients and not service.bouncing_among(session, row.recipients):
-            row.status, row.next_attempt_at, row.reason = "pending", utcnow(), "address cleared"
-    audit.record(
-        session,
-        principal,
-        entity_type="address_flag",
-        entity_id=None,
-        action="cleared",
-        changes={"email": [flag.email, None], "bouncing": [True, False]},
-    )
+    service.clear_flag(session, principal, email, utcnow())
     return Response(status_code=204)
 
 
 @router.get("/templates", response_model=list[TemplateOut])
 def list_templates(session: SessionDep, principal: PrincipalDep) -> list[TemplateOut]:
-    principal.require(MAILBOXES_MANAGE)
-    rows = session.scalars(select(MailTemplate).order_by(MailTemplate.key, MailTemplate.language))
-    return [TemplateOut.model_validate(t) for t in rows]
+    return [TemplateOut.model_validate(t) for t in autoreply.list_templates(session, principal)]
 
 
 @router.put("/templates/{key}/{language}", response_model=TemplateOut)
@@ -179,27 +150,7 @@ def put_template(
 ) -> TemplateOut:
     """Change a template. It may use only `{ticket_number}`: nothing of the customer's
     message ever goes back out automatically."""
-    principal.require(MAILBOXES_MANAGE)
-    for text in (body.subject, body.body):
-        try:
-            autoreply.check_template(text)
-        except ValueError as exc:
-            raise ValidationFailed(str(exc)) from None
-    row = session.get(MailTemplate, (key, language)) or MailTemplate(key=key, language=language)
-    before: dict[str, Any] = {"subject": row.subject, "body": row.body}
-    row.subject, row.body = body.subject, body.body
-    row.updated_at, row.updated_by = utcnow(), principal.actor
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        principal,
-        entity_type="mail_template",
-        entity_id=None,
-        action="updated",
-        changes={
-            **audit.changes_between(before, {"subject": row.subject, "body": row.body}),
-            "template": [None, f"{key}/{language}"],
-        },
+    row = autoreply.save_template(
+        session, principal, key, language, subject=body.subject, body=body.body
     )
     return TemplateOut.model_validate(row)

@@ -17,13 +17,15 @@ from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
 from hubdesk.config import Settings
+from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
-from hubdesk.errors import ValidationFailed
+from hubdesk.errors import NotFound, ValidationFailed
 from hubdesk.mail.compose import Outgoing, UnsafeAddress, compose, header_text, plain_address
-from hubdesk.outbox.models import AddressFlag, OutboxMessage
+from hubdesk.outbox.models import OUTBOX_STATUSES, AddressFlag, OutboxMessage
 from hubdesk.tickets.message_ids import make_message_id
 from hubdesk.tickets.models import EmailLog, Ticket
-from hubdesk.users.permissions import Principal
+from hubdesk.tickets.visibility import get_visible_ticket, visible_tickets
+from hubdesk.users.permissions import REPLIES_SEND, Principal
 
 
 def enqueue(
@@ -199,7 +201,87 @@ def thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]
     return (inbound[-1] if inbound else (ids[-1] if ids else None)), ids
 
 
+def get_message(session: Session, actor: Principal, outbox_id: int) -> OutboxMessage:
+    actor.require(REPLIES_SEND)
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        raise NotFound(f"outgoing message {outbox_id} not found")
+    return row
+
+
+def list_messages(
+    session: Session,
+    actor: Principal,
+    *,
+    status: str | None,
+    ticket_id: int | None,
+    limit: int,
+    offset: int,
+) -> Page[Any]:
+    """Outgoing messages, newest first; `ticket_id` must name a ticket the actor may see."""
+    actor.require(REPLIES_SEND)
+    statement = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status is not None:
+        if status not in OUTBOX_STATUSES:
+            raise ValidationFailed(
+                f"status {status!r} is not valid; use one of {', '.join(OUTBOX_STATUSES)}"
+            )
+        statement = statement.where(OutboxMessage.status == status)
+    if ticket_id is not None:
+        get_visible_ticket(session, actor, ticket_id)
+        statement = statement.where(OutboxMessage.ticket_id == ticket_id)
+    visible = visible_tickets(actor).with_only_columns(Ticket.id)
+    statement = statement.where(
+        OutboxMessage.ticket_id.is_(None) | OutboxMessage.ticket_id.in_(visible)
+    )
+    return paginate(session, statement, limit=limit, offset=offset)
+
+
+def deliveries(session: Session, email_log_ids: Sequence[int]) -> dict[int, OutboxMessage]:
+    """The outgoing message behind each outbound email-log row (by `email_log_id`)."""
+    if not email_log_ids:
+        return {}
+    rows = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.email_log_id.in_(list(email_log_ids)))
+    )
+    return {row.email_log_id: row for row in rows if row.email_log_id is not None}
+
+
+def bouncing_addresses(session: Session, actor: Principal, *, limit: int, offset: int) -> Page[Any]:
+    actor.require(REPLIES_SEND)
+    statement = (
+        select(AddressFlag).where(AddressFlag.bouncing.is_(True)).order_by(AddressFlag.email)
+    )
+    return paginate(session, statement, limit=limit, offset=offset)
+
+
+def clear_flag(session: Session, actor: Principal, email: str, now: datetime) -> int:
+    """The address works again: mail held only for it goes out. Returns how many held
+    messages were released."""
+    actor.require(REPLIES_SEND)
+    flag = session.get(AddressFlag, email.strip().lower())
+    if flag is None or not flag.bouncing:
+        raise NotFound(f"{email} is not flagged")
+    flag.bouncing, flag.updated_at = False, now
+    session.flush()
+    released = 0
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.status == "held")).all():
+        if flag.email in row.recipients and not bouncing_among(session, row.recipients):
+            row.status, row.next_attempt_at, row.reason = "pending", now, "address cleared"
+            released += 1
+    audit.record(
+        session,
+        actor,
+        entity_type="address_flag",
+        entity_id=None,
+        action="cleared",
+        changes={"email": [flag.email, None], "bouncing": [True, False]},
+    )
+    return released
+
+
 def retry(session: Session, actor: Principal, row: OutboxMessage, now: datetime) -> None:
+    actor.require(REPLIES_SEND)
     if row.status not in ("failed", "held"):
         raise ValidationFailed(
             f"outgoing message {row.id} is {row.status}; only failed or held messages are retried"

@@ -31,6 +31,15 @@ def retry_execution(runtime: Runtime, actor: Principal, execution_id: int) -> in
         if failed.inbound_id is None:
             raise NotFound(f"the email of execution {execution_id} no longer exists")
         row = inbound.lock(session, failed.inbound_id)
+        waiting = row.queue == dispositions.TRIAGE
+        on_reply = failed.classification == "reply" and row.ticket_id is not None
+        if not (waiting or on_reply):
+            # Someone decided this email since (dismissed it, or opened its ticket by hand):
+            # running the workflow again could make a second ticket for it.
+            raise Conflict(
+                f"the email of execution {execution_id} no longer waits in triage "
+                f"({row.status}: {row.reason[:200]}); there is nothing to retry"
+            )
         mail = reload_mail(session, runtime, row)
         state = RunState()
         ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None

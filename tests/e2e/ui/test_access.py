@@ -69,7 +69,7 @@ def test_danish_is_remembered_and_pages_fit_a_phone(
         expect(small.get_by_role("navigation", name="Hovedmenu")).to_contain_text("Sager")
         small.goto(f"{server}/tickets/{made.ticket_id}")
         expect(small.get_by_role("heading", name="Historik")).to_be_visible()
-        expect(small.get_by_role("button", name="Tilføj svar")).to_be_visible()
+        expect(small.get_by_role("button", name="Send svar")).to_be_visible()
         width = small.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width}px wide on a 390px screen"
         small.screenshot(path=screenshots / "phone-ticket-da.png", full_page=True)

@@ -88,9 +88,21 @@ def test_no_payload_runs_on_any_page_and_the_text_stays_readable(
     page: Page, server: str, runtime: Runtime, admin: str, watch: Watch, screenshots: Path
 ) -> None:
     """Payloads in the subject (plain and encoded-word), the sender's name, the HTML and text
-    bodies and an attachment name: every page that shows them runs none (no flag, no dialog,
-    no javascript: or data: link), and shows them as text."""
+    bodies and an attachment name: every page that shows them (triage's spam tab included)
+    runs none (no flag, no dialog, no javascript: or data: link), and shows them as text."""
     first, second = _hostile_mails(runtime)
+    spam = ingest(
+        runtime,
+        message(
+            subject=SUBJECT,
+            sender="spammer@evil.example",
+            sender_name=SENDER,
+            text="\n".join(PAYLOADS),
+            headers={"X-Spam-Flag": "YES"},
+        ),
+        source="test",
+    )
+    assert spam.status == "ignored", spam
     log_in(page, server, admin)
     pages = [
         "/",
@@ -102,6 +114,8 @@ def test_no_payload_runs_on_any_page_and_the_text_stays_readable(
         "/customers",
         "/admin/inbound?status=",
         "/admin/inbound/1",
+        "/triage?kind=spam",
+        f"/admin/inbound/{spam.inbound_id}",
     ]
     for path in pages:
         page.goto(server + path)

@@ -72,17 +72,24 @@ def test_agent_finds_and_reads_a_ticket_made_from_mail(
 def test_agent_answers_notes_logs_time_and_changes_the_ticket(
     page: Page, server: str, runtime: Runtime, agent: str, screenshots: Path
 ) -> None:
-    """Reply, internal note, a worklog drawn from the prepaid card (its balance drops on the
-    page and in the database), and a new status and priority: each shows in the timeline."""
+    """A reply mailed to the contact with a file (waiting in the outbox, shown as outgoing
+    mail, the ticket now waiting for the customer), an internal note, a worklog drawn from the
+    prepaid card (its balance drops on the page and in the database), and a new status and
+    priority: each shows in the timeline."""
     made = printer_ticket(runtime)
     log_in(page, server, agent)
     page.goto(f"{server}/tickets/{made.ticket_id}")
 
+    composer = page.get_by_role("region", name="Reply to the customer")
+    expect(composer).to_contain_text("To: Alice Customer <alice@acme.example>")
     page.get_by_label("Reply", exact=True).fill("We are sending a technician today.")
-    page.get_by_role("button", name="Add reply").click()
-    expect(page.get_by_role("status")).to_have_text("Reply added to the ticket.")
-    reply = page.locator(".entry.comment").filter(has_text="sending a technician")
-    expect(reply).to_contain_text("Public reply")
+    page.get_by_label("printer-log.txt").check()
+    expect(page.get_by_label("After sending, set the status to")).to_have_value("waiting_customer")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("status")).to_contain_text("Reply queued for alice@acme.example.")
+    reply = page.locator(".entry.mail-outbound").filter(has_text="sending a technician")
+    expect(reply).to_contain_text("Outgoing mail")
+    expect(reply).to_contain_text("Waiting to be sent")
 
     page.get_by_label("Note", exact=True).fill("Toner sensor E42, check the spare parts.")
     page.get_by_role("button", name="Add note").click()
@@ -99,14 +106,16 @@ def test_agent_answers_notes_logs_time_and_changes_the_ticket(
     expect(page.locator(".entry.worklog")).to_contain_text("logged 0:45")
     expect(cards.locator("tbody td strong")).to_have_text("1:15")
 
-    page.get_by_label("Status").select_option("in_progress")
+    page.get_by_label("Status", exact=True).select_option("in_progress")
     page.get_by_label("Priority").select_option("high")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_have_text("Ticket saved.")
     facts = page.get_by_role("list", name="Ticket facts")
     expect(facts).to_contain_text("In progress")
     expect(facts).to_contain_text("High")
-    expect(page.locator(".entry.event").last).to_contain_text("Status Open → In progress")
+    expect(page.locator(".entry.event").last).to_contain_text(
+        "Status Waiting for customer → In progress"
+    )
     page.screenshot(path=screenshots / "ticket.png", full_page=True)
 
     with runtime.db.transaction(write=False) as session:

@@ -89,7 +89,7 @@ def test_invalid_mailboxes_are_refused_with_a_reason(api: Api) -> None:
         ({"imap_url": "http://imap.example.com/"}, "imaps://"),
         ({"password_env": None}, "needs password_env"),
         ({"processed_action": "move"}, "needs processed_folder"),
-        ({"password_env": "not a name"}, "not a usable secret name"),
+        ({"password_env": "hunter2 pasted here"}, "password_env must name a variable"),
         ({"addresses": ["not-an-address"]}, "not a valid e-mail address"),
     ]
     for change, reason in cases:

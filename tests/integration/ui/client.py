@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 from collections.abc import Sequence
@@ -12,10 +13,13 @@ import httpx
 from fastapi.testclient import TestClient
 
 from hubdesk.runtime import Runtime
+from hubdesk.web.ui import flash
 from tests.support import api as support_api
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
 
 
 def make_user(
@@ -27,6 +31,18 @@ def make_user(
         runtime, groups, email=address, name=name, password=PASSWORD
     )
     return user_id, address
+
+
+def flash_of(runtime: Runtime, response: httpx.Response) -> flash.Flash:
+    """The one-time message a form post left for the next page."""
+    shown = flash.decode(runtime.secret_key, response.cookies.get(flash.COOKIE))
+    assert shown is not None, "the post left no message"
+    return shown
+
+
+def text_of(page: str) -> str:
+    """A page's text as a reader sees it: no tags, entities decoded, spaces collapsed."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", page))).replace(" :", ":")
 
 
 def csrf_of(html: str) -> str:

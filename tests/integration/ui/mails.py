@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -36,14 +36,18 @@ def message(
     message_id: str | None = None,
     raw_subject: str | None = None,
     date: datetime | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> bytes:
-    """A complete message; `raw_subject` puts a Subject header in verbatim (encoded words)."""
+    """A complete message; `raw_subject` puts a Subject header in verbatim (encoded words);
+    `headers` adds more (say, a spam filter's `X-Spam-Flag`)."""
     mail = EmailMessage(policy=SMTP)
     mail["From"] = f'"{sender_name}" <{sender}>' if sender_name else sender
     mail["To"] = SUPPORT
     mail["Subject"] = subject
     mail["Message-ID"] = message_id or make_msgid(domain="acme.example")
     mail["Date"] = format_datetime(date or datetime.now(UTC))
+    for name, value in (headers or {}).items():
+        mail[name] = value
     mail.set_content(text)
     if html is not None:
         mail.add_alternative(html, subtype="html")

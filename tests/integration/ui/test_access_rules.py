@@ -14,7 +14,7 @@ from hubdesk.users.permissions import SYSTEM
 from hubdesk.web.ui.security import PAGE_POLICY
 from tests.integration.ui.client import PASSWORD, UiClient, make_user
 from tests.integration.ui.routes import fill, protected, ui_routes
-from tests.integration.ui.scenario import Scenario, printer_ticket
+from tests.integration.ui.scenario import MailWorld, Scenario, mail_world, printer_ticket
 
 FORM = {"body": "x", "target": "TKT-1", "name": "x", "language": "en", "minutes": "5"}
 """Every field any UI form requires, so that a post gets as far as looking up its ids."""
@@ -25,7 +25,7 @@ def _audit_rows(runtime: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
 
 
-def _ids(made: Scenario) -> dict[str, int]:
+def _ids(made: Scenario, world: MailWorld | None = None) -> dict[str, int]:
     return {
         "ticket_id": made.ticket_id,
         "customer_id": made.customer_id,
@@ -33,6 +33,7 @@ def _ids(made: Scenario) -> dict[str, int]:
         "attachment_id": 1,
         "inbound_id": 1,
         "user_id": 1,
+        **(world.ids() if world is not None else {}),
     }
 
 
@@ -86,13 +87,14 @@ def test_every_page_carries_the_security_headers(ui: UiClient, runtime: Runtime)
     """Every page (and the login and error pages) forbids inline script, framing and
     referrers; the mail frame has its own sandboxing policy."""
     made = printer_ticket(runtime)
+    world = mail_world(runtime, made)
     for path in ("/login", "/tickets/999999"):
         response = ui.get(path)
         assert response.headers["content-security-policy"] == PAGE_POLICY, path
     ui.log_in_as(["admins"])
     pages = [r for r in protected(ui.client.app) if r.startswith("GET ")]  # type: ignore[arg-type]
     for route in pages:
-        path = fill(route.split(" ", 1)[1], **_ids(made))
+        path = fill(route.split(" ", 1)[1], **_ids(made, world))
         response = ui.get(path)
         assert response.status_code == 200, (route, response.status_code)
         headers = response.headers

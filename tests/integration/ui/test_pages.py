@@ -17,7 +17,7 @@ from hubdesk.web.ui import labels
 from hubdesk.web.ui.templating import build_environment
 from tests.integration.ui.client import UiClient
 from tests.integration.ui.routes import fill, protected
-from tests.integration.ui.scenario import printer_ticket
+from tests.integration.ui.scenario import mail_world, printer_ticket
 
 UI = Path(str(resources.files("hubdesk.web.ui")))
 TEMPLATES = sorted((UI / "templates").glob("*.html"))
@@ -88,19 +88,23 @@ class _Fields(HTMLParser):
 
 def test_every_field_on_every_page_has_a_label(ui: UiClient, runtime: Runtime) -> None:
     """On every page an admin can open (the richest forms), each input, select and textarea
-    has an id that a `<label for>` names; the login page too."""
+    has an id that a `<label for>` names; the login page too. The mail pages have something
+    to list: held mail in triage and as spam, a failed run, a held reply, a mailbox."""
     made = printer_ticket(runtime)
+    world = mail_world(runtime, made)
     ids = {
         "ticket_id": made.ticket_id,
         "customer_id": made.customer_id,
         "user_id": 1,
         "inbound_id": 1,
+        **world.ids(),
     }
     pages = ["/login"]
     ui_pages = [r.split(" ", 1)[1] for r in protected(ui.client.app) if r.startswith("GET ")]  # type: ignore[arg-type]
     skipped = ("{email_id}", "{attachment_id}", "/raw")
     pages += [fill(p, **ids) for p in ui_pages if not any(s in p for s in skipped)]
     pages.append(f"/tickets/{made.ticket_id}?html=1")
+    pages += ["/triage?kind=spam", f"/admin/inbound/{world.triage_id}"]
     for path in pages:
         if path == "/login":
             text = ui.client.get(path).text

@@ -76,15 +76,15 @@ def test_a_status_the_state_machine_refuses_comes_back_with_its_reason(
 
 
 def test_reply_note_and_worklog_on_a_prepaid_card(ui: UiClient, runtime: Runtime) -> None:
-    """A reply is a public web comment and marks the first response; a note is internal; a
+    """A public comment is a web comment and marks the first response; a note is internal; a
     worklog on the card draws its minutes, and too many minutes are refused with the card's
     balance in the message."""
     made = printer_ticket(runtime)
     ui.log_in_as(["agents"])
     base = f"/tickets/{made.ticket_id}"
     assert (
-        _message(ui, ui.post(f"{base}/reply", {"body": "On our way"}))
-        == "Reply added to the ticket."
+        _message(ui, ui.post(f"{base}/comment", {"body": "On our way"}))
+        == "Public comment added to the ticket."
     )
     assert _message(ui, ui.post(f"{base}/note", {"body": "Check toner"})) == "Internal note added."
     logged = ui.post(

@@ -243,3 +243,28 @@ def test_workflow_can_ignore_or_mark_spam(engine_api: Api) -> None:
     assert released["status"] == "created"
     assert released["created"] is True
     assert engine_api.ok(engine_api.get("/api/v1/triage?kind=spam", "agents"))["total"] == 0
+
+
+def test_no_retry_once_an_agent_decided_the_email(engine_api: Api) -> None:
+    """After an agent dismissed (or ticketed) the email in triage, retrying the failed run is
+    a 409: it could otherwise make a second ticket for one email."""
+    runtime = engine_api.runtime
+    _workflow(
+        runtime,
+        name="fails",
+        workflow_steps=[
+            {"action": "link_email_to_ticket", "params": {"ticket_number": "TKT-20990101-001"}}
+        ],
+    )
+    outcome = pipeline.ingest(runtime, raw_mail(), source="t")
+    [execution] = engine_api.ok(engine_api.get("/api/v1/workflow-executions?status=failed"))[
+        "items"
+    ]
+    engine_api.ok(
+        engine_api.post(
+            f"/api/v1/triage/{outcome.inbound_id}", "agents", json={"action": "dismiss"}
+        )
+    )
+    retry = engine_api.post(f"/api/v1/workflow-executions/{execution['id']}/retry")
+    assert retry.status_code == 409
+    assert "no longer waits in triage" in retry.json()["detail"]

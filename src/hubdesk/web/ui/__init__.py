@@ -16,7 +16,10 @@ from fastapi.staticfiles import StaticFiles
 
 from hubdesk.web.ui import (
     admin_inbound,
+    admin_mailboxes,
+    admin_outbox,
     admin_users,
+    admin_workflows,
     auth,
     customer_pages,
     dashboard,
@@ -24,6 +27,7 @@ from hubdesk.web.ui import (
     ticket_forms,
     ticket_list,
     ticket_page,
+    triage_pages,
 )
 from hubdesk.web.ui.routing import PageAnswer, send_page_answer
 from hubdesk.web.ui.security import SecurityHeaders
@@ -46,7 +50,11 @@ def install(app: FastAPI) -> None:
         mail_frame.router,
         mail_frame.image_router,
         customer_pages.router,
+        triage_pages.router,
         admin_users.router,
         admin_inbound.router,
+        admin_workflows.router,
+        admin_outbox.router,
+        admin_mailboxes.router,
     ):
         app.include_router(router)

@@ -1,31 +1,37 @@
 """Admin: the inbound ledger (`/admin/inbound`): quarantined and failed mail, its raw bytes,
-and re-processing.
+its classification history, re-processing and reclassifying.
 
 Listing and reading need `inbound.view`; re-processing needs `inbound.reprocess` and runs
 the message through `hubdesk.intake.pipeline.process` again, as the API's reprocess does.
 That route holds no transaction of its own while the pipeline runs its own. The raw message
 is shown as escaped text (the first `RAW_PREVIEW_BYTES`) and offered as a download, never
-rendered as mail.
+rendered as mail. The detail shows every classification (rules, model, agents) and the
+queue the mail waits in; a holder of `emails.classify` corrects the class through
+`hubdesk.classifier.service.reclassify` (a training label; the mail is not processed again).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import Request
+from fastapi import Form, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
+from hubdesk.classifier import service as classifier
+from hubdesk.classifier.models import Classification
 from hubdesk.errors import ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import STATUSES
 from hubdesk.intake import pipeline
 from hubdesk.tickets.models import Ticket
-from hubdesk.users.permissions import INBOUND_VIEW
+from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_VIEW
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.downloads import attachment_response
 from hubdesk.web.ui import flash, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
+from hubdesk.workflows import catalog
 
 router = page_router()
 PAGE_SIZE: Final = 50
@@ -95,6 +101,12 @@ def message_page(
             "preview_cut": row.size > RAW_PREVIEW_BYTES,
             "purged": purged,
             "reprocessable": row.status in inbound.REPROCESSABLE,
+            "classifications": session.scalars(
+                select(Classification)
+                .where(Classification.inbound_id == row.id)
+                .order_by(Classification.created_at, Classification.id)
+            ).all(),
+            "known_classes": sorted(catalog.known_classes(session) - {"*"}),
         },
     )
 
@@ -125,3 +137,21 @@ def reprocess(
         message += f" {outcome.reason}"
     kind: flash.Kind = "error" if outcome.status in ("quarantined", "failed") else "ok"
     return flash.redirect(request, f"/admin/inbound/{inbound_id}", message, kind=kind)
+
+
+@router.post("/admin/inbound/{inbound_id}/classification")
+def reclassify(
+    request: Request,
+    inbound_id: int,
+    session: SessionDep,
+    viewer: ViewerDep,
+    label: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """An agent's class for the mail; it trains the next classifier model."""
+    viewer.principal.require(EMAILS_CLASSIFY)
+    row = inbound.get(session, inbound_id)
+    entry = classifier.reclassify(session, viewer.principal, row, label, note.strip())
+    _ = i18n.translator(language_of(request))
+    message = _("The mail is now classified as {label}.", label=entry.label)
+    return flash.redirect(request, f"/admin/inbound/{inbound_id}", message)

@@ -3,6 +3,10 @@
 My open tickets, open tickets nobody has, tickets waiting for the customer, open tickets by
 priority, and the newest mail. Every list is a `queries.list_tickets` call, so it starts from
 `visible_tickets` like the API's list; the newest mail is read through the same scope.
+
+Mail waiting in triage and held as spam is counted (`hubdesk.intake.triage.held`) with a link
+to `/triage`. Admins also see what `GET /api/v1/health` would flag for them: workflows that
+keep failing (`engine.alerts`) and mailboxes in the error state.
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.intake import triage
+from hubdesk.mailboxes import service as mailboxes
+from hubdesk.mailboxes.models import Mailbox
+from hubdesk.runtime import Runtime
 from hubdesk.tickets import queries
 from hubdesk.tickets.models import EmailLog, Ticket
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES
 from hubdesk.tickets.visibility import visible_tickets
-from hubdesk.users.permissions import Principal
-from hubdesk.web.deps import SessionDep
+from hubdesk.users.permissions import MAILBOXES_MANAGE, WORKFLOWS_MANAGE, Principal
+from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import render
+from hubdesk.workflows import engine
 
 router = page_router()
 SHOWN: Final = 8
@@ -29,7 +38,9 @@ ACTIVE: Final = tuple(sorted(OPEN_STATES))
 
 
 @router.get("/")
-def dashboard(request: Request, session: SessionDep, viewer: ViewerDep) -> Response:
+def dashboard(
+    request: Request, session: SessionDep, viewer: ViewerDep, runtime: RuntimeDep
+) -> Response:
     principal = viewer.principal
 
     def tickets(**filters: Any) -> Any:
@@ -48,8 +59,25 @@ def dashboard(request: Request, session: SessionDep, viewer: ViewerDep) -> Respo
             "waiting": tickets(status=("waiting_customer",)),
             "by_priority": by_priority,
             "newest_mail": newest_mail(session, principal),
+            "held": {
+                kind: triage.held(session, principal, kind, limit=1, offset=0).total
+                for kind in triage.KINDS
+            },
+            **attention(session, principal, runtime),
         },
     )
+
+
+def attention(session: Session, principal: Principal, runtime: Runtime) -> dict[str, Any]:
+    """Workflow alerts and broken mailboxes, for those who can act on them."""
+    alerts: list[dict[str, object]] = []
+    broken: list[Mailbox] = []
+    if principal.can(WORKFLOWS_MANAGE):
+        alerts = engine.alerts(session, runtime.settings.workflow_failure_alert_threshold)
+    if principal.can(MAILBOXES_MANAGE):
+        found = mailboxes.list_mailboxes(session, principal, limit=500, offset=0).items
+        broken = [m for m in found if m.enabled and m.state == "error"]
+    return {"workflow_alerts": alerts, "broken_mailboxes": broken}
 
 
 def newest_mail(session: Session, principal: Principal) -> list[tuple[EmailLog, Ticket]]:

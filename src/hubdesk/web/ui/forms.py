@@ -14,6 +14,7 @@ from typing import Final
 from hubdesk.errors import ValidationFailed
 
 _TAG_SPLIT: Final = re.compile(r"[\s,]+")
+_ADDRESS_SPLIT: Final = re.compile(r"[\s,;]+")
 
 
 def optional_id(value: str | None, field: str) -> int | None:
@@ -49,3 +50,38 @@ def tag_list(value: str | None) -> list[str]:
 
 def checked(value: str | None) -> bool:
     return value is not None and value not in ("", "0", "false", "off")
+
+
+def optional_text(value: str | None) -> str | None:
+    """The text without surrounding space, or None when nothing was entered."""
+    text = (value or "").strip()
+    return text or None
+
+
+def optional_whole_number(value: str | None, field: str) -> int | None:
+    if not (value or "").strip():
+        return None
+    return whole_number(value, field)
+
+
+def decimal_number(value: str | None, field: str) -> float:
+    """`0.7` or `0,7` (a Danish keyboard's comma) -> 0.7."""
+    text = (value or "").strip().replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValidationFailed(f"{field} must be a number such as 0.7") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValidationFailed(f"{field} must be a number such as 0.7")
+    return number
+
+
+def address_list(value: str | None) -> list[str]:
+    """`"a@x, b@y; c@z"` or one per line -> the addresses (the service checks each)."""
+    return [part for part in _ADDRESS_SPLIT.split(value or "") if part]
+
+
+def id_list(values: list[str] | None, field: str) -> list[int]:
+    """Checked boxes' values -> ids."""
+    found = [optional_id(value, field) for value in values or []]
+    return [value for value in found if value is not None]

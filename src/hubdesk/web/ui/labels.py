@@ -94,6 +94,56 @@ ACTION: Final = {
     "attached": "attached a file",
 }
 
+OUTBOX_STATUS: Final = {
+    "pending": "Waiting to be sent",
+    "sending": "Sending",
+    "sent": "Sent",
+    "failed": "Failed",
+    "bounced": "Bounced",
+    "held": "Held",
+    "suppressed": "Not sent",
+}
+OUTBOX_KIND: Final = {
+    "auto_reply": "Automatic reply",
+    "agent_reply": "Reply",
+    "notification": "Notification",
+    "notice": "Notice",
+}
+EXECUTION_STATUS: Final = {
+    "pending": "Pending",
+    "running": "Running",
+    "completed": "Completed",
+    "failed": "Failed",
+    "skipped": "Skipped",
+}
+MAILBOX_STATE: Final = {
+    "ok": "OK",
+    "error": "Error",
+    "unknown": "Not checked yet",
+    "disabled": "Disabled",
+}
+PROCESSED_ACTION: Final = {
+    "seen": "Mark as read",
+    "move": "Move to a folder",
+    "delete": "Delete",
+}
+OVERSIZED_ACTION: Final = {"leave": "Leave in the inbox", "move": "Move to a folder"}
+CLASSIFICATION_SOURCE: Final = {"rules": "Rules", "model": "Trained model", "agent": "Agent"}
+TRIAGE_KIND: Final = {"triage": "Waiting", "spam": "Spam"}
+LANGUAGE: Final = {"da": "Danish", "en": "English"}
+REPLY_SENT: Final = {
+    "held": (
+        "Reply saved, but the mail to {recipients} is held: mail to that address bounced "
+        "before. Clear the address under Outgoing mail to send it."
+    ),
+    "no_smtp": (
+        "Reply queued for {recipients}. No mail server is set up (SMTP_HOST), so it waits in "
+        "the outbox until one is."
+    ),
+    "queued": "Reply queued for {recipients}; it is sent in a moment.",
+}
+"""What the reply composer says about the mail it queued."""
+
 
 PAGE: Final = {
     "csrf": "The form was out of date or came from another site. Reload the page and try again.",

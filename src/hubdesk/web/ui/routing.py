@@ -12,12 +12,16 @@ is a 404 page, a missing permission a 403 page; a form whose input a service ref
 the path without its last segment) with the service's message. That answer is raised as a
 `PageAnswer`, so the error still unwinds the request's dependencies and its transaction rolls
 back (a returned answer would let the transaction commit half a change).
+
+Long forms (workflows, mailboxes, mail templates) instead come back as their own page with the
+values as entered and the service's message next to them (`form_refused`, status 422).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+import re
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Annotated, Any, Final, NoReturn
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
@@ -177,3 +181,27 @@ def error_page(request: Request, status: int, message: str, *, translate: bool =
         {"status": status, "message": message, "translate": translate},
         status=status,
     )
+
+
+_NEXT_PROBLEM: Final = re.compile(
+    r"; (?=step \d+\b|confidence_threshold |classification_trigger |[a-z_][\w.]*: )"
+)
+"""Where a service's message starts its next problem: a workflow step (`step 1 (...)`), a
+workflow field, or a `field: ...` sentence; a fix such as "...; use one of ..." stays."""
+
+
+def problems_of(message: str) -> list[str]:
+    """A service's message as the list shown next to a form, one problem a line."""
+    return [part.strip() for part in _NEXT_PROBLEM.split(message) if part.strip()]
+
+
+def form_refused(
+    request: Request, template: str, context: Mapping[str, Any], message: str
+) -> NoReturn:
+    """Show the form's page again, as the user filled it in, with the service's message.
+
+    Raised, so the request's transaction rolls back whatever the refused call did."""
+    page = templating.render(
+        request, template, {**context, "problems": problems_of(message)}, status=422
+    )
+    raise PageAnswer(page)

@@ -7,6 +7,7 @@ from the sandboxed frame route (`hubdesk.web.ui.mail_frame`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,8 +38,15 @@ def build_environment() -> Environment:
         version=__version__,
         languages=i18n.LANGUAGE_NAMES,
         max_text=MAX_TEXT,
+        json_text=json_text,
     )
     return env
+
+
+def json_text(value: Any) -> str:
+    """A stored JSON value (a workflow step's result) as compact text, escaped like any other
+    text when it is output."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def viewer_of(request: Request) -> BrowserSession | None:

@@ -1,9 +1,11 @@
-"""The forms of the ticket page: details, reply, internal note, worklog, merge.
+"""The forms of the ticket page: details, reply, public comment, internal note, worklog, merge.
 
 Each post calls the same service as the API, in the request's one transaction, and answers
 with a redirect back to the ticket and a one-line message (post/redirect/get). The reply
-composer adds a public comment; sending it by mail belongs to the outbox, which picks up
-public comments once mail channels exist.
+composer is `hubdesk.outbox.replies.send_reply` (a public comment and a queued mail to the
+ticket's contact); its message says whether the mail was queued or held for a bouncing
+address, and that it waits in the outbox when no SMTP server is configured. A ticket without
+a contact gets a public comment only.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from starlette.responses import Response
 
+from hubdesk.db.types import utcnow
 from hubdesk.errors import NotFound, ValidationFailed
+from hubdesk.outbox import replies
+from hubdesk.outbox.models import OutboxMessage
+from hubdesk.runtime import Runtime
 from hubdesk.tickets import comments
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
 from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.ui import flash, forms, i18n
+from hubdesk.web.ui import flash, forms, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of
 from hubdesk.worklogs import service as worklogs
@@ -27,6 +33,7 @@ from hubdesk.worklogs import service as worklogs
 router = page_router()
 TextField = Annotated[str, Form()]
 OptionalField = Annotated[str | None, Form()]
+IdsField = Annotated[list[str] | None, Form()]
 
 
 @router.post("/tickets/{ticket_id}/edit")
@@ -77,12 +84,53 @@ def _current(ticket: Ticket, key: str) -> Any:
 
 @router.post("/tickets/{ticket_id}/reply")
 def reply(
+    request: Request,
+    ticket_id: int,
+    body: TextField,
+    session: SessionDep,
+    viewer: ViewerDep,
+    runtime: RuntimeDep,
+    cc: OptionalField = None,
+    attachment_ids: IdsField = None,
+    status: OptionalField = None,
+) -> Response:
+    """Answer the customer by mail (a public comment and an outgoing message)."""
+    ticket = get_visible_ticket(session, viewer.principal, ticket_id)
+    _comment, row = replies.send_reply(
+        session,
+        runtime,
+        viewer.principal,
+        ticket,
+        body=body,
+        cc=forms.address_list(cc),
+        attachment_ids=forms.id_list(attachment_ids, "attachment"),
+        status=forms.optional_text(status),
+        now=utcnow(),
+        source="web",
+    )
+    message, kind = _sent_message(request, runtime, row)
+    return flash.redirect(request, _ticket_url(ticket), message, kind=kind)
+
+
+def _sent_message(request: Request, runtime: Runtime, row: OutboxMessage) -> tuple[str, flash.Kind]:
+    """Whether the mail was queued or held, and that it waits when no SMTP server is set."""
+    _ = i18n.translator(language_of(request))
+    recipients = ", ".join(row.recipients)
+    if row.status == "held":
+        return _(labels.REPLY_SENT["held"], recipients=recipients), "error"
+    key = "queued" if runtime.settings.smtp_host else "no_smtp"
+    return _(labels.REPLY_SENT[key], recipients=recipients), "ok"
+
+
+@router.post("/tickets/{ticket_id}/comment")
+def public_comment(
     request: Request, ticket_id: int, body: TextField, session: SessionDep, viewer: ViewerDep
 ) -> Response:
+    """A public comment without mail (a ticket with no contact to write to)."""
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
     comments.add_comment(session, viewer.principal, ticket, body, internal=False, source="web")
     _ = i18n.translator(language_of(request))
-    return flash.redirect(request, _ticket_url(ticket), _("Reply added to the ticket."))
+    return flash.redirect(request, _ticket_url(ticket), _("Public comment added to the ticket."))
 
 
 @router.post("/tickets/{ticket_id}/note")

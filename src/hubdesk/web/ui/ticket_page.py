@@ -1,7 +1,9 @@
 """`GET /tickets/{id}`: the ticket detail page.
 
-The header and the editable fields, one timeline (`hubdesk.web.ui.timeline`), the reply
-composer and internal note, a worklog entry that can draw on the customer's prepaid cards
+The header and the editable fields, one timeline (`hubdesk.web.ui.timeline`) where each
+outgoing mail shows its delivery, the reply composer (mail to the ticket's contact, with Cc,
+the ticket's files and the status to set; a public comment only when there is no contact to
+write to) and internal note, a worklog entry that can draw on the customer's prepaid cards
 (their balances shown), merge, and the ticket's files. Which forms appear follows the
 viewer's permissions; the services check them again on every post.
 
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from hubdesk.customers import service as customers
+from hubdesk.customers.models import Contact
 from hubdesk.prepaid import service as prepaid
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
@@ -31,7 +34,7 @@ from hubdesk.web.sessions import BrowserSession
 from hubdesk.web.ui import i18n, mailhtml
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
-from hubdesk.web.ui.timeline import build_timeline, load_timeline
+from hubdesk.web.ui.timeline import Loaded, build_timeline, load_timeline
 
 router = page_router()
 MAX_CHOICES = 1000
@@ -63,6 +66,8 @@ def ticket_page(
         if ticket.merged_into_id
         else None,
         "today": runtime.today(),
+        "deliveries": loaded.deliveries,
+        **reply_choices(session, ticket, loaded),
         **edit_choices(session, viewer, ticket),
         **card_choices(session, viewer.principal, ticket, runtime),
     }
@@ -105,6 +110,20 @@ def edit_choices(session: Session, viewer: BrowserSession, ticket: Ticket) -> di
         "customers": choices,
         "contacts": contacts,
         "agents": agents,
+    }
+
+
+def reply_choices(session: Session, ticket: Ticket, loaded: Loaded) -> dict[str, Any]:
+    """Whom a reply goes to (the contact, or None: then only a public comment is offered),
+    the ticket's files it may carry, and the statuses it may set afterwards (those the state
+    machine allows from here; closing is not a reply's business, as in the API)."""
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id is not None else None
+    statuses = sorted(allowed_transitions(ticket.status) - {"closed"})
+    return {
+        "reply_to": contact,
+        "reply_files": list(loaded.attachments),
+        "reply_statuses": statuses,
+        "reply_status_default": "waiting_customer" if "waiting_customer" in statuses else "",
     }
 
 

@@ -1,8 +1,9 @@
 """One ticket's history as one list: mail in and out, comments, worklogs and audit events.
 
 `load_timeline` reads everything of one (already visible) ticket in a fixed number of
-queries; `build_timeline` (pure) merges it oldest first. A reply that arrived by mail is
-both an email-log row and a comment; it appears once, as the mail. Audit rows of comments and
+queries, including the delivery (the outbox row) of each outgoing mail; `build_timeline`
+(pure) merges it oldest first. A reply that arrived (or was sent) by mail is both an
+email-log row and a comment; it appears once, as the mail. Audit rows of comments and
 worklogs are left out because those appear as themselves; audit rows of the ticket (changes,
 merges, reopenings) and of files become events with their changes spelled out.
 """
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.customers.models import Contact, Customer
+from hubdesk.outbox import service as outbox
+from hubdesk.outbox.models import OutboxMessage
 from hubdesk.prepaid.models import PrepaidCard
 from hubdesk.tickets import emails
 from hubdesk.tickets.models import Attachment, Comment, EmailLog, Ticket
@@ -75,6 +78,8 @@ class Loaded:
     attachments: Sequence[Attachment]
     cards: Mapping[int, PrepaidCard]
     names: Names
+    deliveries: Mapping[int, OutboxMessage] = field(default_factory=dict)
+    """The outgoing message of each outbound mail, by email-log id."""
 
 
 def load_timeline(session: Session, ticket: Ticket) -> Loaded:
@@ -104,6 +109,7 @@ def load_timeline(session: Session, ticket: Ticket) -> Loaded:
         attachments,
         cards,
         _names(session, ticket, comments, worklogs, audit),
+        outbox.deliveries(session, [m.id for m in mails if m.direction == "outbound"]),
     )
 
 
