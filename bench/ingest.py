@@ -45,7 +45,9 @@ from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail
 from hubdesk.runtime import Runtime
 
-PG_ADMIN = os.environ.get("HUBDESK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "HUBDESK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def summarise(name: str, seconds: Sequence[float]) -> dict[str, Any]:
@@ -151,8 +153,13 @@ def lookup_run(url: str, workdir: Path, stored: int, probes: int = 2000) -> dict
     with runtime.db.transaction(write=False) as session:
         for parsed in replies:
             start = time.perf_counter()
-            decision = resolve(session, parsed, thread_signals(parsed), policy="participants",
-                               secret_key=runtime.secret_key)
+            decision = resolve(
+                session,
+                parsed,
+                thread_signals(parsed),
+                policy="participants",
+                secret_key=runtime.secret_key,
+            )
             seconds.append(time.perf_counter() - start)
             assert decision.ticket_id == 1
     runtime.close()
@@ -171,16 +178,21 @@ def main() -> None:
     size = sum(len(r) for r in raws)
     print(f"{len(raws)} messages, {size / len(raws) / 1024:.1f} KiB on average")
     results: list[dict[str, Any]] = []
-    default = summarise("stdlib policy.default", timed(
-        lambda r: email.message_from_bytes(r, policy=email.policy.default), raws))
-    compat = summarise("stdlib policy.compat32", timed(
-        lambda r: email.message_from_bytes(r, policy=email.policy.compat32), raws))
+    default = summarise(
+        "stdlib policy.default",
+        timed(lambda r: email.message_from_bytes(r, policy=email.policy.default), raws),
+    )
+    compat = summarise(
+        "stdlib policy.compat32",
+        timed(lambda r: email.message_from_bytes(r, policy=email.policy.compat32), raws),
+    )
     ours = summarise("hubdesk parse_email", timed(parse_email, raws))
     results += [default, compat, ours]
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as scratch:
         work = Path(scratch)
-        results.append(pipeline_run("pipeline on SQLite", f"sqlite:///{work}/bench.db", raws,
-                                    work / "sqlite"))
+        results.append(
+            pipeline_run("pipeline on SQLite", f"sqlite:///{work}/bench.db", raws, work / "sqlite")
+        )
         pg = None if args.skip_postgres else fresh_postgres(f"hubdesk_bench_{os.getpid()}")
         if pg is not None:
             results.append(pipeline_run("pipeline on PostgreSQL", pg, raws, work / "pg"))
@@ -200,8 +212,10 @@ def main() -> None:
     width = max(len(e["name"]) for e in results)
     print(f"{'what':<{width}}  {'median ms':>10}  {'p99 ms':>9}  {'per s':>9}  {'x default':>9}")
     for e in results:
-        print(f"{e['name']:<{width}}  {e['median_ms']:>10.3f}  {e['p99_ms']:>9.3f}  "
-              f"{e['per_second']:>9.1f}  {e['ratio_to_policy_default']:>9.3f}")
+        print(
+            f"{e['name']:<{width}}  {e['median_ms']:>10.3f}  {e['p99_ms']:>9.3f}  "
+            f"{e['per_second']:>9.1f}  {e['ratio_to_policy_default']:>9.3f}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"count": len(raws), "results": results}, indent=2))
 
