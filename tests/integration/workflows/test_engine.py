@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hubdesk.customers import service as customers
 from hubdesk.inbound.models import InboundMessage
@@ -268,3 +268,31 @@ def test_no_retry_once_an_agent_decided_the_email(engine_api: Api) -> None:
     retry = engine_api.post(f"/api/v1/workflow-executions/{execution['id']}/retry")
     assert retry.status_code == 409
     assert "no longer waits in triage" in retry.json()["detail"]
+
+
+def test_spec_troubleshooting_query_lists_failed_runs(engine_runtime: Runtime) -> None:
+    """The spec's debug query over email_workflow_executions runs as written and shows the
+    failed run with its error."""
+    _workflow(
+        engine_runtime,
+        name="broken link",
+        workflow_steps=[
+            {"action": "link_email_to_ticket", "params": {"ticket_number": "TKT-20990101-001"}}
+        ],
+    )
+    pipeline.ingest(engine_runtime, raw_mail(), source="t")
+    with engine_runtime.db.transaction(write=False) as session:
+        rows = (
+            session.execute(
+                text(
+                    "SELECT * FROM email_workflow_executions \n"
+                    "WHERE status = 'failed' \n"
+                    "ORDER BY created_at DESC \n"
+                    "LIMIT 10;"
+                )
+            )
+            .mappings()
+            .all()
+        )
+    assert [(r["workflow_name"], r["status"]) for r in rows] == [("broken link", "failed")]
+    assert "does not exist" in rows[0]["error"]
