@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hubdesk.config import Settings
 from tests.support.mail import deeply_nested, raw_mail
+from tests.unit.mail.test_parse import CONTRACT_KEYS
 
 HUBDESK = str(Path(sys.executable).parent / "hubdesk")
 
@@ -148,28 +149,7 @@ def test_parse_prints_the_contract_without_touching_anything(tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert set(document) >= {
-        "message_id",
-        "message_id_synthetic",
-        "in_reply_to",
-        "references",
-        "subject",
-        "subject_normalized",
-        "from",
-        "reply_to",
-        "to",
-        "cc",
-        "date",
-        "body_text",
-        "body_visible",
-        "body_html",
-        "attachments",
-        "auto_reply",
-        "bounce",
-        "bounce_recipients",
-        "bulk",
-        "defects",
-    }
+    assert set(document) >= CONTRACT_KEYS
     assert document["subject_normalized"] == "Printer"
     assert document["from"] == {"name": "", "email": "customer@example.com"}
     assert document["attachments"][0]["filename"] == "r.pdf"
