@@ -17,15 +17,9 @@ from hubdesk.audit.models import AuditEntry
 from hubdesk.db.uow import Database
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import pipeline
-from hubdesk.mailboxes.models import Mailbox, MailboxAddress
-from hubdesk.outbox import service as outbox
-from hubdesk.outbox.models import AddressFlag
 from hubdesk.tickets.models import Ticket
 from hubdesk.users import service as users
 from hubdesk.users.permissions import SYSTEM
-from hubdesk.workflows import service as workflows
-from hubdesk.workflows.catalog import WorkflowIn
-from hubdesk.workflows.models import WorkflowExecution
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.mail import deeply_nested, raw_mail
@@ -90,53 +84,18 @@ def _world(api: Api, n: int) -> World:
         )
         token, _secret = users.create_token(session, SYSTEM, user)
         ticket.contact_id = contact.id
-        workflow = workflows.create(
-            session,
-            SYSTEM,
-            WorkflowIn(
-                name=f"audit {n}",
-                classification_trigger="invoice",
-                workflow_steps=[
-                    {
-                        "action": "link_email_to_ticket",
-                        "params": {"ticket_number": "TKT-20990101-999"},
-                    }
-                ],
-            ),
-        )
         session.execute(
             sa.update(InboundMessage)
             .where(InboundMessage.id == delivered.inbound_id)
             .values(queue="triage", ticket_id=None)
         )
-        execution = WorkflowExecution(
-            workflow_id=workflow.id,
-            workflow_name=workflow.name,
-            inbound_id=delivered.inbound_id,
-            classification="invoice",
-            confidence=0.9,
-            status="failed",
-            error="for the audit test",
-        )
-        session.add(execution)
+        steps = [
+            {"action": "link_email_to_ticket", "params": {"ticket_number": "TKT-20990101-999"}}
+        ]
+        execution = factories.failed_run(session, f"audit {n}", delivered.inbound_id, steps)
         flagged = f"flag{n}@{domain}"
-        session.add(AddressFlag(email=flagged, bouncing=True, bounce_count=1))
-        session.flush()
-        held = outbox.enqueue(
-            session,
-            api.runtime.settings,
-            api.runtime.secret_key,
-            SYSTEM,
-            kind="agent_reply",
-            ticket=ticket,
-            to=[flagged],
-            subject="Held",
-            body="held",
-        )
-        mailbox = Mailbox(name=f"audit-{n}")
-        mailbox.address_rows = [MailboxAddress(address=f"box{n}@support.example.com")]
-        session.add(mailbox)
-        session.flush()
+        held = factories.held_reply(session, api.runtime, ticket, flagged)
+        mailbox = factories.mailbox(session, f"audit-{n}", f"box{n}@support.example.com")
         return World(
             ticket.id,
             other.id,
@@ -148,7 +107,7 @@ def _world(api: Api, n: int) -> World:
             token.id,
             domain,
             quarantined.inbound_id,
-            workflow.id,
+            execution.workflow_id or 0,
             execution.id,
             held.id,
             flagged,

@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from hubdesk.intake import pipeline
-from hubdesk.mailboxes.models import Mailbox, MailboxAddress
-from hubdesk.outbox import service as outbox
-from hubdesk.outbox.models import AddressFlag
 from hubdesk.tickets import attachments
 from hubdesk.users import service as users
 from hubdesk.users.permissions import (
@@ -37,9 +34,6 @@ from hubdesk.users.permissions import (
     WORKFLOWS_MANAGE,
     WORKLOGS_CREATE,
 )
-from hubdesk.workflows import service as workflows
-from hubdesk.workflows.catalog import WorkflowIn
-from hubdesk.workflows.models import WorkflowExecution
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.mail import deeply_nested
@@ -122,43 +116,15 @@ def _world(api: Api, n: int) -> World:
             stream=io.BytesIO(b"matrix notes"),
         )
         ticket.contact_id = contact.id
-        workflow = workflows.create(
+        execution = factories.failed_run(
             session,
-            SYSTEM,
-            WorkflowIn(
-                name=f"matrix {n}",
-                classification_trigger="invoice",
-                workflow_steps=[{"action": "create_ticket", "params": {}}],
-            ),
+            f"matrix {n}",
+            quarantined.inbound_id,
+            [{"action": "create_ticket", "params": {}}],
         )
-        execution = WorkflowExecution(
-            workflow_id=workflow.id,
-            workflow_name=workflow.name,
-            inbound_id=quarantined.inbound_id,
-            classification="invoice",
-            confidence=0.9,
-            status="failed",
-            error="step 0 (create_ticket) failed: for the matrix",
-        )
-        session.add(execution)
         flagged = f"flag{n}@flags.example.com"
-        session.add(AddressFlag(email=flagged, bouncing=True, bounce_count=1))
-        session.flush()
-        held = outbox.enqueue(
-            session,
-            api.runtime.settings,
-            api.runtime.secret_key,
-            SYSTEM,
-            kind="agent_reply",
-            ticket=ticket,
-            to=[flagged],
-            subject="Held",
-            body="held for the matrix",
-        )
-        mailbox = Mailbox(name=f"matrix-{n}")
-        mailbox.address_rows = [MailboxAddress(address=f"box{n}@support.example.com")]
-        session.add(mailbox)
-        session.flush()
+        held = factories.held_reply(session, api.runtime, ticket, flagged)
+        mailbox = factories.mailbox(session, f"matrix-{n}", f"box{n}@support.example.com")
         spare = {}
         for role, user_id in api.user_ids.items():
             owner = users.get_user(session, user_id)
@@ -176,7 +142,7 @@ def _world(api: Api, n: int) -> World:
             spare,
             quarantined.inbound_id or MISSING,
             upload.id,
-            workflow.id,
+            execution.workflow_id or MISSING,
             execution.id,
             held.id,
             flagged,

@@ -12,11 +12,18 @@ from sqlalchemy.orm import Session
 
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact, Customer
+from hubdesk.mailboxes.models import Mailbox, MailboxAddress
+from hubdesk.outbox import service as outbox
+from hubdesk.outbox.models import AddressFlag, OutboxMessage
 from hubdesk.prepaid import service as prepaid
 from hubdesk.prepaid.models import PrepaidCard
+from hubdesk.runtime import Runtime
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import SYSTEM
+from hubdesk.workflows import service as workflows
+from hubdesk.workflows.catalog import WorkflowIn
+from hubdesk.workflows.models import WorkflowExecution
 from hubdesk.worklogs import service as worklogs
 from hubdesk.worklogs.models import Worklog
 
@@ -60,3 +67,51 @@ def tickets_in_zone(session: Session, tz: ZoneInfo, now: datetime) -> str:
     """The number of a ticket created at `now` by a hubdesk configured for `tz`."""
     new = tickets.NewTicket(subject="Zoned")
     return tickets.create_ticket(session, SYSTEM, new, tz=tz, now=now).ticket_number
+
+
+def failed_run(
+    session: Session, name: str, inbound_id: int | None, steps: list[dict[str, Any]]
+) -> WorkflowExecution:
+    """A workflow (trigger `invoice`) and one failed run of it on an email."""
+    workflow = workflows.create(
+        session,
+        SYSTEM,
+        WorkflowIn(name=name, classification_trigger="invoice", workflow_steps=steps),
+    )
+    execution = WorkflowExecution(
+        workflow_id=workflow.id,
+        workflow_name=workflow.name,
+        inbound_id=inbound_id,
+        classification="invoice",
+        confidence=0.9,
+        status="failed",
+        error=f"a failed run of {name}",
+    )
+    session.add(execution)
+    session.flush()
+    return execution
+
+
+def held_reply(session: Session, runtime: Runtime, on: Ticket, address: str) -> OutboxMessage:
+    """A reply to `address`, held because the address is flagged as bouncing."""
+    session.add(AddressFlag(email=address, bouncing=True, bounce_count=1))
+    session.flush()
+    return outbox.enqueue(
+        session,
+        runtime.settings,
+        runtime.secret_key,
+        SYSTEM,
+        kind="agent_reply",
+        ticket=on,
+        to=[address],
+        subject="Held",
+        body="held",
+    )
+
+
+def mailbox(session: Session, name: str, address: str) -> Mailbox:
+    row = Mailbox(name=name)
+    row.address_rows = [MailboxAddress(address=address)]
+    session.add(row)
+    session.flush()
+    return row
