@@ -127,20 +127,30 @@ def public_comment(
     request: Request, ticket_id: int, body: TextField, session: SessionDep, viewer: ViewerDep
 ) -> Response:
     """A public comment without mail (a ticket with no contact to write to)."""
-    ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    comments.add_comment(session, viewer.principal, ticket, body, internal=False, source="web")
-    _ = i18n.translator(language_of(request))
-    return flash.redirect(request, _ticket_url(ticket), _("Public comment added to the ticket."))
+    return _comment(request, ticket_id, body, session, viewer, internal=False)
 
 
 @router.post("/tickets/{ticket_id}/note")
 def internal_note(
     request: Request, ticket_id: int, body: TextField, session: SessionDep, viewer: ViewerDep
 ) -> Response:
+    return _comment(request, ticket_id, body, session, viewer, internal=True)
+
+
+def _comment(
+    request: Request,
+    ticket_id: int,
+    body: str,
+    session: SessionDep,
+    viewer: ViewerDep,
+    *,
+    internal: bool,
+) -> Response:
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    comments.add_comment(session, viewer.principal, ticket, body, internal=True, source="web")
+    comments.add_comment(session, viewer.principal, ticket, body, internal=internal, source="web")
     _ = i18n.translator(language_of(request))
-    return flash.redirect(request, _ticket_url(ticket), _("Internal note added."))
+    added = _("Internal note added.") if internal else _("Public comment added to the ticket.")
+    return flash.redirect(request, _ticket_url(ticket), added)
 
 
 @router.post("/tickets/{ticket_id}/worklog")
