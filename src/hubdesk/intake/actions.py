@@ -24,7 +24,8 @@ from hubdesk.errors import ValidationFailed
 from hubdesk.intake import record
 from hubdesk.intake.extract import extract
 from hubdesk.intake.record import Mail
-from hubdesk.intake.threading import find_ticket
+from hubdesk.intake.threading import find_ticket, is_agent
+from hubdesk.intake.trust import NOT_VERIFIED_FLAG
 from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import BlobStore
 from hubdesk.tickets import comments, search
@@ -152,6 +153,8 @@ def _open_ticket(
     }
     if mail.decision.hinted_ticket_number:
         custom_fields["email_named_ticket"] = mail.decision.hinted_ticket_number
+    if mail.trust.failed:
+        custom_fields[NOT_VERIFIED_FLAG] = mail.trust.auth.reason
     if follow_up_of:
         custom_fields["follow_up_of"] = follow_up_of
     ticket = tickets.create_ticket(
@@ -251,16 +254,21 @@ def _agent_actor(agent: User) -> Principal:
 
 
 def _sender_agent(env: ActionEnv, mail: Mail) -> User | None:
-    """An active user writing from their own address answers as an agent, not a contact."""
-    if not mail.sender:
+    """An active user whose address is authentic (our receiving server or the channel vouches
+    for it) answers as an agent; an agent's address alone is never a credential."""
+    if not mail.sender or mail.trust.authentic_reason is None:
         return None
     agent = users.find_user_by_email(env.session, mail.sender)
     return agent if agent is not None and agent.active else None
 
 
 def _sender_contact(env: ActionEnv, mail: Mail) -> Contact | None:
+    """The sender as a customer's contact; none for our own addresses, for a sender our
+    receiving server failed, and for an agent's address that nothing vouches for."""
     address = mail.parsed.from_
-    if address is None or address.email in env.own_addresses:
+    if address is None or address.email in env.own_addresses or mail.trust.failed:
+        return None
+    if is_agent(env.session, address.email):
         return None
     return customers.ensure_contact(
         env.session, mail_actor(mail), email=address.email, name=address.name

@@ -28,6 +28,7 @@ from hubdesk.intake.plan import disposition
 from hubdesk.intake.record import Mail
 from hubdesk.intake.signals import thread_signals
 from hubdesk.intake.threading import resolve
+from hubdesk.intake.trust import SUBMITTED_BY, sender_trust, trust_flags
 from hubdesk.intake.types import Outcome
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail, ParseRejection
@@ -57,6 +58,8 @@ def ingest(
 ) -> Outcome:
     """Keep `raw` in the ledger, then process it."""
     check_enabled(runtime.settings)
+    if submitted_by is not None and submitted_by.user_id is not None:
+        envelope = {**(envelope or {}), SUBMITTED_BY: submitted_by.email}
     inbound_id = inbound.receive(
         runtime.db,
         runtime.blobs,
@@ -107,16 +110,20 @@ def _process(session: Session, runtime: Runtime, inbound_id: int, reprocess: boo
     )
     if isinstance(parsed, ParseRejection):
         return dispositions.quarantine(session, row, parsed)
+    if not parsed.headers:
+        return dispositions.quarantine(session, row, _not_an_email(parsed))
     _describe(row, parsed)
     if (first := dedupe.claim(session, row.id, dedupe.content_key(parsed))) is not None:
         return dispositions.duplicate(session, row, first, "the same message was received before")
-    flags = _flags(session, row, parsed)
+    trust = sender_trust(parsed, row.envelope)
+    flags = {**_flags(session, row, parsed), **trust_flags(trust)}
     thread = resolve(
         session,
         parsed,
         thread_signals(parsed),
         policy=runtime.settings.ticket_threading_policy,
         secret_key=runtime.secret_key,
+        trust=trust,
     )
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
     classifier.record(session, row, verdict, source=verdict.source)
@@ -127,8 +134,24 @@ def _process(session: Session, runtime: Runtime, inbound_id: int, reprocess: boo
             session, parsed.bounce_original_message_id if parsed.bounce else None
         )
         return dispositions.ignore(session, row, ignored.reason, flags, ticket_id)
-    mail = Mail(parsed, row.id, row.received_at, thread, flags)
+    if parsed.from_ is None:
+        return dispositions.triage(session, row, _no_sender(parsed), flags)
+    mail = Mail(parsed, row.id, row.received_at, thread, flags, trust)
     return routing.route(session, runtime, row, mail, verdict)
+
+
+def _not_an_email(parsed: ParsedEmail) -> ParseRejection:
+    """Empty input or bytes without a single header field: kept, never a ticket."""
+    what = "empty input" if parsed.size == 0 else f"{parsed.size} bytes without a header field"
+    return ParseRejection("not_email", f"not an email ({what})", parsed.raw_sha256)
+
+
+def _no_sender(parsed: ParsedEmail) -> str:
+    """Mail with no readable sender waits for an agent: a ticket could not be answered."""
+    return (
+        f"no readable sender (From {parsed.from_problem or 'missing'}); nobody could be "
+        "answered, so an agent decides"
+    )
 
 
 def _describe(row: InboundMessage, parsed: ParsedEmail) -> None:

@@ -16,6 +16,7 @@ from hubdesk.intake.limits import mail_limits
 from hubdesk.intake.plan import disposition
 from hubdesk.intake.signals import thread_signals
 from hubdesk.intake.threading import resolve
+from hubdesk.intake.trust import sender_trust
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParseRejection
 from hubdesk.runtime import Runtime
@@ -43,6 +44,7 @@ def preview(runtime: Runtime, raw: bytes) -> dict[str, Any]:
             thread_signals(parsed),
             policy=settings.ticket_threading_policy,
             secret_key=runtime.secret_key,
+            trust=sender_trust(parsed, None),
         )
         verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
         base["classification"] = {

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hubdesk.intake.types import ThreadDecision
+from hubdesk.intake.types import UNVERIFIED, SenderTrust, ThreadDecision
 from hubdesk.mail.types import Address, ParsedEmail
 from hubdesk.storage.blobs import BlobStore
 from hubdesk.tickets.models import Attachment, EmailLog, Ticket
@@ -25,6 +25,8 @@ class Mail:
     received_at: datetime
     decision: ThreadDecision
     flags: dict[str, Any]
+    trust: SenderTrust = UNVERIFIED
+    """How far the From can be believed; only an authentic agent address acts as the agent."""
 
     @property
     def sender(self) -> str:

@@ -1,16 +1,21 @@
 """Deciding which ticket an email belongs to (the spec's Option B, made safe).
 
-A Message-ID we stored for a ticket (inbound or our own outbound), or one of our signed
-Message-IDs, in In-Reply-To or References links the mail whoever sends it: the sender saw the
-thread. A ticket number inside an id we did not store, or in the subject, is only a hint:
-under TICKET_THREADING_POLICY=participants it links only a sender who already takes part in
-the ticket (its contact, an earlier sender, an agent, or someone of the ticket customer's
-domain); anyone else gets a new ticket that records which ticket they named.
+One of our signed Message-IDs in In-Reply-To or References links the mail whoever sends it:
+only someone who received our mail can know it. A Message-ID of a customer's mail stored on a
+ticket is no secret (it travels in every quote and forward), so under
+TICKET_THREADING_POLICY=participants it links only a sender who takes part in that ticket or
+received that message; anyone else gets a new ticket that records which ticket they named
+(`reference_refused`). A ticket number inside an id we did not store, or in the subject, is
+only a hint: it links only a sender who already takes part in the ticket (its contact, an
+earlier sender, an agent whose address is authentic, or someone of the ticket customer's
+domain). A sender whom our receiving server failed (DMARC, or SPF without DKIM) never links
+by a stored id or a hint; an agent's address is a credential only when it is authentic
+(`SenderTrust`). TICKET_THREADING_POLICY=any links every match, as the spec's literal text.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Final
 
 from sqlalchemy import select
@@ -18,13 +23,20 @@ from sqlalchemy.orm import Session
 
 from hubdesk.customers.models import Contact, CustomerDomain
 from hubdesk.intake.signals import ThreadSignals
-from hubdesk.intake.types import Decision, ThreadDecision
+from hubdesk.intake.types import UNVERIFIED, Decision, SenderTrust, ThreadDecision
 from hubdesk.mail.types import ParsedEmail
 from hubdesk.tickets.message_ids import verified_ticket_number
 from hubdesk.tickets.models import EmailLog, Ticket, TicketParticipant
 from hubdesk.users.models import User
 
 MAX_MERGE_HOPS: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class _IdMatch:
+    decision: ThreadDecision
+    message_id: str
+    signed: bool
 
 
 def resolve(
@@ -34,13 +46,12 @@ def resolve(
     *,
     policy: str,
     secret_key: str,
+    trust: SenderTrust = UNVERIFIED,
 ) -> ThreadDecision:
     sender = parsed.from_.email if parsed.from_ else None
-    linked = _by_message_id(session, signals, secret_key)
-    if linked is not None:
-        ticket = session.get(Ticket, linked.ticket_id)
-        trusted = ticket is not None and participant_reason(session, ticket, sender) is not None
-        return replace(linked, sender_trusted=trusted)
+    match = _by_message_id(session, signals, secret_key)
+    if match is not None:
+        return _judge_id_match(session, match, sender, policy, trust)
     hints: list[tuple[str, Decision, str]] = [
         (n, "ticket_in_message_id", "a Message-ID it refers to") for n in signals.numbers_in_ids
     ]
@@ -57,7 +68,7 @@ def resolve(
                 f"{where} names {number} (TICKET_THREADING_POLICY=any)",
                 ticket_id=ticket.id,
             )
-        why = participant_reason(session, ticket, sender)
+        why = None if trust.failed else participant_reason(session, ticket, sender, trust)
         if why is not None:
             return ThreadDecision(
                 decision,
@@ -67,8 +78,8 @@ def resolve(
             )
         return ThreadDecision(
             "hint_refused",
-            f"{where} names {number}, but the sender {sender or '(unknown)'} takes no part in "
-            "that ticket; a new ticket was opened instead",
+            f"{where} names {number}, but {_outsider(sender, trust)}; a new ticket was opened "
+            "instead",
             hinted_ticket_number=number,
         )
     if missing:
@@ -76,9 +87,34 @@ def resolve(
     return ThreadDecision("new", "no In-Reply-To, References or subject token matched a ticket")
 
 
-def _by_message_id(
-    session: Session, signals: ThreadSignals, secret_key: str
-) -> ThreadDecision | None:
+def _judge_id_match(
+    session: Session, match: _IdMatch, sender: str | None, policy: str, trust: SenderTrust
+) -> ThreadDecision:
+    linked = match.decision
+    ticket = session.get(Ticket, linked.ticket_id)
+    assert ticket is not None
+    why = None if trust.failed else participant_reason(session, ticket, sender, trust)
+    if match.signed or policy == "any":
+        return replace(linked, sender_trusted=why is not None)
+    if why is None and not trust.failed and not is_agent(session, sender):
+        why = _recipient_reason(session, ticket, sender, match.message_id)
+    if why is not None:
+        return replace(linked, reason=f"{linked.reason}, and the sender {why}", sender_trusted=True)
+    return ThreadDecision(
+        "reference_refused",
+        f"{linked.reason}, but {_outsider(sender, trust)} (a customer's Message-ID is no "
+        "secret); a new ticket was opened instead",
+        hinted_ticket_number=ticket.ticket_number,
+    )
+
+
+def _outsider(sender: str | None, trust: SenderTrust) -> str:
+    if trust.failed:
+        return f"the sender {sender or '(unknown)'} is not verified ({trust.auth.reason})"
+    return f"the sender {sender or '(unknown)'} takes no part in that ticket"
+
+
+def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) -> _IdMatch | None:
     ids = signals.ids
     if not ids:
         return None
@@ -92,14 +128,38 @@ def _by_message_id(
     for position, message_id in enumerate(ids):
         header = "In-Reply-To" if position < signals.from_in_reply_to else "References"
         ticket: Ticket | None = None
-        if message_id in stored:
+        signed = False
+        if (number := verified_ticket_number(message_id, secret_key)) is not None:
+            ticket, signed = find_ticket(session, number), True
+            reason = f"{header} {message_id} is one of our signed Message-IDs for {number}"
+        elif message_id in stored:
             ticket = follow_merges(session, session.get(Ticket, stored[message_id]))
             reason = f"{header} {message_id} is a message stored on the ticket"
-        elif (number := verified_ticket_number(message_id, secret_key)) is not None:
-            ticket = find_ticket(session, number)
-            reason = f"{header} {message_id} is one of our signed Message-IDs for {number}"
         if ticket is not None:
-            return ThreadDecision("message_id", reason, ticket_id=ticket.id)
+            decision = ThreadDecision("message_id", reason, ticket_id=ticket.id)
+            return _IdMatch(decision, message_id, signed)
+    return None
+
+
+def _recipient_reason(
+    session: Session, ticket: Ticket, sender: str | None, message_id: str
+) -> str | None:
+    """Whether `sender` was copied on the ticket or received the message it answers."""
+    if sender is None:
+        return None
+    copied = session.scalar(
+        select(TicketParticipant.role).where(
+            TicketParticipant.ticket_id == ticket.id, TicketParticipant.email == sender
+        )
+    )
+    if copied is not None:
+        return "takes part in the ticket"
+    rows = session.execute(
+        select(EmailLog.email_to, EmailLog.email_cc).where(EmailLog.email_message_id == message_id)
+    ).all()
+    for to, cc in rows:
+        if sender in (to or []) or sender in (cc or []):
+            return f"received {message_id}"
     return None
 
 
@@ -119,10 +179,26 @@ def follow_merges(session: Session, ticket: Ticket | None) -> Ticket | None:
     return ticket
 
 
-def participant_reason(session: Session, ticket: Ticket, sender: str | None) -> str | None:
-    """Why `sender` may add to `ticket` under the participants policy, or None."""
+def is_agent(session: Session, address: str | None) -> bool:
+    """Whether `address` is an active user's (whatever it proves about who wrote)."""
+    if not address:
+        return False
+    found = session.scalar(select(User.id).where(User.email == address, User.active.is_(True)))
+    return found is not None
+
+
+def participant_reason(
+    session: Session, ticket: Ticket, sender: str | None, trust: SenderTrust = UNVERIFIED
+) -> str | None:
+    """Why `sender` may add to `ticket` under the participants policy, or None. An agent's
+    address counts only when `trust` says it is authentic."""
     if sender is None:
         return None
+    if is_agent(session, sender):
+        # An agent's address is a credential only when it is authentic; a forged one is
+        # nobody, even on a ticket that address wrote to before.
+        authentic = trust.authentic_reason
+        return f"is an agent ({authentic})" if authentic is not None else None
     if ticket.contact_id is not None:
         contact = session.get(Contact, ticket.contact_id)
         if contact is not None and contact.email == sender:
@@ -136,8 +212,6 @@ def participant_reason(session: Session, ticket: Ticket, sender: str | None) -> 
     )
     if role is not None:
         return "wrote to the ticket before"
-    if session.scalar(select(User.id).where(User.email == sender, User.active.is_(True))):
-        return "is an agent"
     if ticket.customer_id is not None:
         domain = sender.rpartition("@")[2]
         owner = session.get(CustomerDomain, domain)

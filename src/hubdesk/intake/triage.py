@@ -25,6 +25,7 @@ from hubdesk.intake.routing import DEFAULT_ROUTE, own_addresses
 from hubdesk.intake.signals import thread_signals
 from hubdesk.intake.steps import StepFailed, run_steps
 from hubdesk.intake.threading import resolve
+from hubdesk.intake.trust import sender_trust
 from hubdesk.intake.types import Outcome
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParseRejection
@@ -61,14 +62,16 @@ def reload_mail(session: Session, runtime: Runtime, row: InboundMessage) -> Mail
     )
     if isinstance(parsed, ParseRejection):
         raise Conflict(f"inbound message {row.id} no longer parses: {parsed.reason}")
+    trust = sender_trust(parsed, row.envelope)
     thread = resolve(
         session,
         parsed,
         thread_signals(parsed),
         policy=runtime.settings.ticket_threading_policy,
         secret_key=runtime.secret_key,
+        trust=trust,
     )
-    return Mail(parsed, row.id, row.received_at, thread, dict(row.flags or {}))
+    return Mail(parsed, row.id, row.received_at, thread, dict(row.flags or {}), trust)
 
 
 def decide(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
+
+from hubdesk.mail.sender_auth import UNKNOWN, SenderAuth
 
 OutcomeStatus = Literal["created", "linked", "duplicate", "ignored", "quarantined", "failed"]
 
@@ -47,7 +49,38 @@ Decision = Literal[
     "subject_token",
     "new",
     "hint_refused",
+    "reference_refused",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class SenderTrust:
+    """How far the From of a mail can be believed (RELIABILITY design rule 3).
+
+    An address alone is never a credential: the mail of an agent's address acts as that agent
+    only when the address is `authentic`, that is vouched for by our receiving server
+    (Authentication-Results of TRUSTED_AUTHSERV_ID) or by the channel it came over (handed in
+    through the API by that same user). A `failed` sender is never trusted by hints at all.
+    """
+
+    auth: SenderAuth = UNKNOWN
+    channel_vouched: str | None = None
+    """Why the channel vouches for the From address, e.g. `submitted by its own user`."""
+
+    @property
+    def authentic_reason(self) -> str | None:
+        if self.auth.failed:
+            return None
+        if self.auth.verified:
+            return self.auth.reason
+        return self.channel_vouched
+
+    @property
+    def failed(self) -> bool:
+        return self.auth.failed
+
+
+UNVERIFIED: Final = SenderTrust()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from hubdesk.config import Settings
 from hubdesk.db.types import utcnow
 from hubdesk.errors import NotFound, ValidationFailed
 from hubdesk.mail.compose import UnsafeAddress, plain_address
+from hubdesk.mail.sender_auth import sender_authentication
 from hubdesk.mail.types import ParsedEmail
 from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import MailTemplate, OutboxMessage
@@ -66,6 +67,8 @@ def refusal(parsed: ParsedEmail, address: str | None, own: frozenset[str]) -> st
         return "list or bulk mail is never answered automatically"
     if parsed.header("x-hubdesk-loop") is not None:
         return "the mail carries our loop header"
+    if (auth := sender_authentication(parsed)).failed:
+        return f"the sender is not verified ({auth.reason})"
     if address is None:
         return "no envelope sender to answer (Return-Path <> or no From)"
     try:

@@ -3,6 +3,7 @@ failed, and re-run from the ledger."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import timedelta
 
@@ -182,3 +183,38 @@ def test_a_message_that_keeps_killing_the_process_is_quarantined(runtime: Runtim
     assert runtime.blobs.exists(row.raw_sha256)
     again = pipeline.process(runtime, inbound_id, reprocess=True)
     assert again.status == "created"
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        (b"", "empty input"),
+        (random.Random(7).randbytes(300), "300 bytes without a header field"),
+        (b"just some words\r\nand more words\r\n", "bytes without a header field"),
+    ],
+)
+def test_junk_is_quarantined_never_a_ticket(runtime: Runtime, raw: bytes, detail: str) -> None:
+    """An empty file or random bytes are kept with their reason, and make no ticket."""
+    outcome = pipeline.ingest(runtime, raw, source="test")
+    assert outcome.status == "quarantined"
+    assert outcome.ticket_id is None
+    assert outcome.reason.startswith("not_email: not an email")
+    assert detail in outcome.reason
+    with runtime.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+        row = session.get(InboundMessage, outcome.inbound_id)
+        assert row is not None
+        assert inbound.raw_bytes(runtime.blobs, row) == raw
+
+
+def test_mail_without_a_sender_waits_in_triage(runtime: Runtime) -> None:
+    """Nobody could be answered: the mail is held for an agent instead of making a ticket."""
+    raw = b"To: support@support.example.com\r\nSubject: help\r\n\r\nPlease call me.\r\n"
+    outcome = pipeline.ingest(runtime, raw, source="test")
+    assert outcome.ticket_id is None
+    assert "triage: no readable sender (From missing)" in outcome.reason
+    with runtime.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+        row = session.get(InboundMessage, outcome.inbound_id)
+        assert row is not None
+        assert row.queue == "triage"

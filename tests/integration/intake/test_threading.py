@@ -32,9 +32,10 @@ def _log(runtime: Runtime, outcome: Outcome) -> EmailLog:
         return row
 
 
-def test_in_reply_to_a_stored_message_links_whoever_sends_it(runtime: Runtime) -> None:
-    """A reply naming a Message-ID stored on the ticket links, even from a new address."""
-    first = _ingest(runtime, message_id="<orig@example.com>")
+def test_in_reply_to_a_stored_message_links_a_participant(runtime: Runtime) -> None:
+    """A reply naming a Message-ID stored on the ticket links a sender who takes part (here
+    someone the customer copied in); a stranger is refused in test_sender_trust."""
+    first = _ingest(runtime, message_id="<orig@example.com>", cc=["colleague@other.example"])
     reply = _ingest(
         runtime,
         sender="colleague@other.example",
@@ -132,12 +133,20 @@ def test_subject_token_from_the_customers_domain_links(runtime: Runtime) -> None
     assert "domain" in _log(runtime, reply).reason
 
 
-def test_subject_token_from_an_agent_links(runtime: Runtime) -> None:
-    """An agent writing from their own address adds to the ticket as themselves."""
+def test_subject_token_from_an_authentic_agent_links(runtime: Runtime) -> None:
+    """An agent whose address our receiving server vouches for (DMARC pass under
+    TRUSTED_AUTHSERV_ID) adds to the ticket as themselves."""
+    runtime = replace(
+        runtime,
+        settings=runtime.settings.model_copy(update={"trusted_authserv_id": "mx.example.net"}),
+    )
     make_user(runtime, ["agents"], email="agent@support.example.com")
     first = _ingest(runtime)
     reply = _ingest(
-        runtime, sender="agent@support.example.com", subject=f"[{first.ticket_number}] update"
+        runtime,
+        sender="agent@support.example.com",
+        subject=f"[{first.ticket_number}] update",
+        headers={"Authentication-Results": "mx.example.net; dmarc=pass"},
     )
     assert reply.ticket_id == first.ticket_id
     with runtime.db.transaction(write=False) as session:
