@@ -6,12 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_FUZZ := $(VENV)/.installed-fuzz
+# make fuzz FUZZ_TARGET=parse|ingest FUZZ_SECONDS=N
+FUZZ_TARGET ?= parse
+FUZZ_SECONDS ?= 300
 HOST ?= 127.0.0.1
 # pytest workers (pytest-xdist); 0 runs everything in one process.
 TEST_WORKERS ?= 2
 PORT ?= 8001
 
-.PHONY: run test test-long lint typecheck install install-dev clean bench system-packages
+.PHONY: run test test-long lint typecheck install install-dev clean bench system-packages fuzz
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hubdesk needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -26,6 +30,10 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(STAMP_RUN)
 
+$(STAMP_FUZZ): $(STAMP_DEV)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
+	@touch $@
+
 install: $(STAMP_RUN)
 install-dev: $(STAMP_DEV)
 
@@ -35,8 +43,8 @@ run: $(STAMP_RUN)
 	$(BIN)/hubdesk serve --host $(HOST) --port $(PORT) --with-workers
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff format --check src tests bench fuzz
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
@@ -46,13 +54,17 @@ system-packages:
 	scripts/ensure-system-packages
 
 test: $(STAMP_DEV) system-packages
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/mypy
 	HUBDESK_ARTIFACTS_DIR=$(CURDIR)/test-artifacts $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	@echo "screenshots and other test artifacts: $(CURDIR)/test-artifacts"
 
 test-long: $(STAMP_DEV)
 	$(BIN)/python -m pytest -m long $(PYTEST_ARGS)
+
+# Coverage-guided fuzzing (RELIABILITY T01); findings land in fuzz/regressions/.
+fuzz: $(STAMP_FUZZ)
+	$(BIN)/python -m fuzz.run --target $(FUZZ_TARGET) --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
