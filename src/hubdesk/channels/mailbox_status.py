@@ -21,7 +21,7 @@ from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
 from hubdesk.mailboxes.models import Mailbox
-from hubdesk.mailboxes.service import ImapTarget, parse_imap_url, uid_from_column, uid_to_column
+from hubdesk.mailboxes.service import ImapTarget, parse_imap_url
 from hubdesk.users.permissions import SYSTEM
 
 SUCCESS_RESOLUTION: Final = timedelta(minutes=1)
@@ -47,6 +47,7 @@ class MailboxView:
     oversized_folder: str | None
     uidvalidity: int | None
     last_uid: int
+    import_from: datetime | None
     state: str
     last_success_at: datetime | None
 
@@ -79,8 +80,9 @@ def load(db: Database, mailbox_id: int) -> MailboxView | None:
             processed_folder=row.processed_folder,
             oversized_action=row.oversized_action,
             oversized_folder=row.oversized_folder,
-            uidvalidity=uid_from_column(row.uidvalidity) if row.uidvalidity is not None else None,
-            last_uid=uid_from_column(row.last_uid),
+            uidvalidity=row.uidvalidity,
+            last_uid=row.last_uid,
+            import_from=row.import_from,
             state=row.state,
             last_success_at=row.last_success_at,
         )
@@ -126,7 +128,7 @@ def save_checkpoint(
                 Mailbox.lease_holder == holder,
                 Mailbox.imap_url == view.imap_url,
             )
-            .values(uidvalidity=uid_to_column(uidvalidity), last_uid=uid_to_column(last_uid))
+            .values(uidvalidity=uidvalidity, last_uid=last_uid)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
