@@ -6,6 +6,10 @@ is audited; routine successes are not (they would flood the audit log), and
 `last_success_at` is refreshed at most once per `SUCCESS_RESOLUTION` so that an idle mailbox
 does not write every poll. The checkpoint (UIDVALIDITY, last UID) is written only while this
 worker holds the lease and the account is unchanged; otherwise `LeaseLost` stops the poller.
+
+A mailbox is stale when it has not been polled successfully for longer than
+HUBDESK_MAILBOX_STALE_MINUTES (at least three poll intervals): no worker runs, or every poll
+fails. The dashboard and health show stale mailboxes to those who manage mailboxes.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
+from hubdesk.config import Settings
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
 from hubdesk.mailboxes.models import Mailbox
@@ -133,6 +138,34 @@ def save_checkpoint(
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"mailbox {view.name} is no longer this worker's to poll")
+
+
+def stale_threshold(settings: Settings) -> timedelta:
+    """How long without a successful poll makes a mailbox stale: the setting, but never
+    less than three poll intervals (a healthy poller succeeds once per interval)."""
+    return max(
+        timedelta(minutes=settings.mailbox_stale_minutes),
+        timedelta(seconds=3 * settings.imap_poll_interval),
+    )
+
+
+def is_stale(row: Mailbox, threshold: timedelta, now: datetime) -> bool:
+    """An enabled IMAP mailbox without a successful poll for longer than `threshold` (counted
+    from its last change when it has never been polled)."""
+    if not row.enabled or not row.imap_url:
+        return False
+    return now - (row.last_success_at or row.updated_at) > threshold
+
+
+def stale_mailboxes(session: Session, settings: Settings, now: datetime) -> list[Mailbox]:
+    """The stale mailboxes, by name."""
+    threshold = stale_threshold(settings)
+    rows = session.scalars(
+        select(Mailbox)
+        .where(Mailbox.enabled.is_(True), Mailbox.imap_url.is_not(None))
+        .order_by(Mailbox.name)
+    )
+    return [row for row in rows if is_stale(row, threshold, now)]
 
 
 def _audit_state(

@@ -3,6 +3,8 @@ who may reach the admin pages."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
@@ -359,3 +361,28 @@ def test_the_mailbox_form_offers_the_backlog_until_the_first_poll(
         assert archive is not None
         assert archive.import_from is None
 
+
+def test_a_stale_mailbox_shows_on_the_dashboard_for_admins(ui: UiClient, runtime: Runtime) -> None:
+    """A mailbox not polled successfully for over HUBDESK_MAILBOX_STALE_MINUTES (30) shows on
+    an admin's dashboard with a link to it, not only in the log; a freshly polled one and an
+    agent's dashboard show nothing."""
+    now = utcnow()
+    with runtime.db.transaction() as session:
+        for name, last in (("stuck", now - timedelta(hours=2)), ("fresh", now)):
+            session.add(
+                Mailbox(
+                    name=name,
+                    imap_url=f"imaps://{name}@imap.example.com/INBOX",
+                    password_env="X_PASSWORD",
+                    state="ok",
+                    last_success_at=last,
+                )
+            )
+    ui.log_in_as(["admins"])
+    page = ui.get("/").text
+    assert "Mailbox stuck has not been polled successfully for over 30 minutes" in page
+    assert "Is the worker running?" in page
+    assert "Mailbox fresh" not in page
+    ui.forget_cookies()
+    ui.log_in_as(["agents"])
+    assert "has not been polled successfully" not in ui.get("/").text
