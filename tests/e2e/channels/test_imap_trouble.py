@@ -128,8 +128,8 @@ def test_bad_credentials_show_on_the_mailbox_and_in_health(
 ) -> None:
     """A refused login puts the mailbox in state error with the server's words, audited,
     and health turns degraded (still 200, the reason shown to admins only); another mailbox
-    keeps importing; the wrong
-    password appears nowhere: not in the mailbox row, the audit, the API or the logs."""
+    keeps importing; the wrong password appears nowhere: not in the mailbox row, the audit,
+    the API or the logs."""
     wrong = "not-the-password-4711"
     secrets_file = write_secrets(
         tmp_path / "more-secrets", **{PASSWORD_VARIABLE: account.password, "WRONG": wrong}
