@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     mailbox_lease_seconds: float = Field(
         120.0, ge=1, validation_alias=_env("MAILBOX_LEASE_SECONDS")
     )
+    mailbox_stale_minutes: float = Field(
+        30.0, gt=0, validation_alias=_env("HUBDESK_MAILBOX_STALE_MINUTES")
+    )
     receiver_host: str = Field("127.0.0.1", validation_alias=_env("RECEIVER_HOST"))
     receiver_lmtp_port: int = Field(
         2424, ge=0, le=65535, validation_alias=_env("RECEIVER_LMTP_PORT")

@@ -1,5 +1,6 @@
 """`GET /api/v1/health` names what needs an admin: repeated workflow failures, throttled
-senders, outgoing mail that cannot leave — 200 `degraded`, never hiding the database state."""
+senders, outgoing mail that cannot leave — 200 `degraded`, never hiding the database state.
+The details are for holders of `mailboxes.manage`; anyone else gets liveness only."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from hubdesk.users.permissions import SYSTEM
 from hubdesk.web.app import create_app
 from hubdesk.workflows import service as workflows
 from hubdesk.workflows.catalog import WorkflowIn
+from tests.support.api import make_user
 from tests.support.mail import raw_mail
 
 
-def _health(runtime: Runtime) -> dict[str, object]:
+def _health(runtime: Runtime, *, groups: tuple[str, ...] = ("admins",)) -> dict[str, object]:
+    """The health answer as a member of `groups` sees it (no groups: without a login)."""
+    headers = {"Authorization": f"Bearer {make_user(runtime, groups)[1]}"} if groups else {}
     with TestClient(create_app(runtime.settings, runtime=runtime)) as client:
-        response = client.get("/api/v1/health")
+        response = client.get("/api/v1/health", headers=headers)
         assert response.status_code == 200
         body: dict[str, object] = response.json()
         return body
@@ -28,6 +32,29 @@ def _health(runtime: Runtime) -> dict[str, object]:
 def test_healthy_by_default(runtime: Runtime) -> None:
     """A fresh install is ok with no problems listed."""
     assert _health(runtime) == {"status": "ok", "database": "ok"}
+
+
+def test_details_need_the_permission(runtime: Runtime) -> None:
+    """Without a login, and for an agent, health is liveness only (`status`, `database`):
+    `degraded` says something needs an admin, never what. An admin gets the problems and
+    the outbox counts."""
+    with runtime.db.transaction() as session:
+        outbox.enqueue(
+            session,
+            runtime.settings,
+            runtime.secret_key,
+            SYSTEM,
+            kind="notice",
+            to=["secret-customer@example.com"],
+            subject="x",
+            body="y",
+        )
+    for groups in ((), ("agents",), ("readonly",)):
+        assert _health(runtime, groups=groups) == {"status": "degraded", "database": "ok"}
+    admin = _health(runtime)
+    assert admin["status"] == "degraded"
+    assert admin["outbox"] == {"pending": 1, "failed_last_day": 0}
+    assert admin["problems"] == ["1 outgoing message(s) wait: SMTP_HOST is not set"]
 
 
 def test_repeated_workflow_failures_raise_an_alert(runtime: Runtime) -> None:

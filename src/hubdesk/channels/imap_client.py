@@ -16,6 +16,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 from email.parser import BytesHeaderParser
 from typing import Any, Final
 
@@ -28,6 +29,23 @@ from hubdesk.mailboxes.service import ImapTarget
 
 _UID: Final = re.compile(rb"\bUID (\d+)")
 _SIZE: Final = re.compile(rb"\bRFC822\.SIZE (\d+)")
+_INTERNALDATE: Final = re.compile(
+    rb'\bINTERNALDATE "\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"'
+)
+_MONTHS: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
 _NEW_RESPONSE: Final = re.compile(rb"\A\d+ \(")
 _CHUNK: Final = 500
 _IDLE_SLICE: Final = 1.0
@@ -93,6 +111,31 @@ def _fetch_items(data: Sequence[Any]) -> list[tuple[bytes, bytes | None]]:
 def _number(pattern: re.Pattern[bytes], text: bytes) -> int | None:
     found = pattern.search(text)
     return int(found.group(1)) if found else None
+
+
+def internaldate_of(meta: bytes) -> datetime | None:
+    """The INTERNALDATE in a FETCH response (RFC 3501 date-time), as an aware datetime."""
+    found = _INTERNALDATE.search(meta)
+    if found is None:
+        return None
+    day, month, year, hour, minute, second, sign, off_h, off_m = (
+        part.decode("ascii") for part in found.groups()
+    )
+    if month.title() not in _MONTHS:
+        return None
+    offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == "-" else 1)
+    try:
+        return datetime(
+            int(year),
+            _MONTHS.index(month.title()) + 1,
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=timezone(offset),
+        )
+    except ValueError:
+        return None
 
 
 def message_id_of(header_block: bytes) -> str | None:
@@ -177,6 +220,23 @@ class ImapConnection:
 
     def all_uids(self) -> list[int]:
         return self._search("ALL")
+
+    def delivered_since(self, moment: datetime) -> list[int]:
+        """UIDs of the messages delivered at `moment` or later (INTERNALDATE, RFC 3501 2.3.3).
+        SEARCH SINCE narrows by day (in the server's time zone, so from the day before);
+        INTERNALDATE then decides to the second. The second `moment` falls in counts as
+        after it: a new message is never left behind for an old one taken."""
+        start = moment - timedelta(days=1)
+        day = f"{start.day}-{_MONTHS[start.month - 1]}-{start.year}"
+        candidates = self._search(f"SINCE {day}")
+        floor = moment.replace(microsecond=0)
+        found: set[int] = set()
+        for meta, _literal in self._fetch(candidates, "(UID INTERNALDATE)"):
+            uid = _number(_UID, meta)
+            delivered = internaldate_of(meta)
+            if uid is not None and (delivered is None or delivered >= floor):
+                found.add(uid)
+        return sorted(found)
 
     def _search(self, criteria: str) -> list[int]:
         with _talking("UID SEARCH failed"):

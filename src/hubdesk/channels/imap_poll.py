@@ -18,6 +18,9 @@ When UIDVALIDITY differs from the checkpoint (RFC 3501 2.3.1.1: every UID may no
 another message), or on a mailbox's first poll, each message is recognised by Message-ID and
 size instead, reading only that header field; known ones are left as they are (a match is
 strong evidence, not proof, so it never moves or deletes mail), the rest are imported.
+Unless the mailbox was added with `import_existing`, only messages delivered since it was
+added (`import_from`, by INTERNALDATE) are candidates: the folder's backlog is left alone,
+untouched and unacknowledged, and counted in `existing_left`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class PollReport:
     recognised: int = 0
     oversized: int = 0
     acknowledged: int = 0
+    existing_left: int = 0
     skipped: list[str] = field(default_factory=list)
 
 
@@ -61,7 +65,12 @@ def poll(
     if view.uidvalidity != uidvalidity:
         report.resync = True
         every = connection.all_uids()
-        candidates = _unknown(runtime, view, connection, every)
+        wanted = every
+        if view.import_from is not None and every:
+            delivered = set(connection.delivered_since(view.import_from))
+            wanted = [uid for uid in every if uid in delivered]
+            report.existing_left = len(every) - len(wanted)
+        candidates = _unknown(runtime, view, connection, wanted)
         final = max(every, default=0)
     else:
         candidates = connection.uids_after(view.last_uid)

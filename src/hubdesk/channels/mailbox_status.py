@@ -6,6 +6,10 @@ is audited; routine successes are not (they would flood the audit log), and
 `last_success_at` is refreshed at most once per `SUCCESS_RESOLUTION` so that an idle mailbox
 does not write every poll. The checkpoint (UIDVALIDITY, last UID) is written only while this
 worker holds the lease and the account is unchanged; otherwise `LeaseLost` stops the poller.
+
+A mailbox is stale when it has not been polled successfully for longer than
+HUBDESK_MAILBOX_STALE_MINUTES (at least three poll intervals): no worker runs, or every poll
+fails. The dashboard and health show stale mailboxes to those who manage mailboxes.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
+from hubdesk.config import Settings
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
 from hubdesk.mailboxes.models import Mailbox
-from hubdesk.mailboxes.service import ImapTarget, parse_imap_url, uid_from_column, uid_to_column
+from hubdesk.mailboxes.service import ImapTarget, parse_imap_url
 from hubdesk.users.permissions import SYSTEM
 
 SUCCESS_RESOLUTION: Final = timedelta(minutes=1)
@@ -47,6 +52,7 @@ class MailboxView:
     oversized_folder: str | None
     uidvalidity: int | None
     last_uid: int
+    import_from: datetime | None
     state: str
     last_success_at: datetime | None
 
@@ -79,8 +85,9 @@ def load(db: Database, mailbox_id: int) -> MailboxView | None:
             processed_folder=row.processed_folder,
             oversized_action=row.oversized_action,
             oversized_folder=row.oversized_folder,
-            uidvalidity=uid_from_column(row.uidvalidity) if row.uidvalidity is not None else None,
-            last_uid=uid_from_column(row.last_uid),
+            uidvalidity=row.uidvalidity,
+            last_uid=row.last_uid,
+            import_from=row.import_from,
             state=row.state,
             last_success_at=row.last_success_at,
         )
@@ -126,11 +133,39 @@ def save_checkpoint(
                 Mailbox.lease_holder == holder,
                 Mailbox.imap_url == view.imap_url,
             )
-            .values(uidvalidity=uid_to_column(uidvalidity), last_uid=uid_to_column(last_uid))
+            .values(uidvalidity=uidvalidity, last_uid=last_uid)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"mailbox {view.name} is no longer this worker's to poll")
+
+
+def stale_threshold(settings: Settings) -> timedelta:
+    """How long without a successful poll makes a mailbox stale: the setting, but never
+    less than three poll intervals (a healthy poller succeeds once per interval)."""
+    return max(
+        timedelta(minutes=settings.mailbox_stale_minutes),
+        timedelta(seconds=3 * settings.imap_poll_interval),
+    )
+
+
+def is_stale(row: Mailbox, threshold: timedelta, now: datetime) -> bool:
+    """An enabled IMAP mailbox without a successful poll for longer than `threshold` (counted
+    from its last change when it has never been polled)."""
+    if not row.enabled or not row.imap_url:
+        return False
+    return now - (row.last_success_at or row.updated_at) > threshold
+
+
+def stale_mailboxes(session: Session, settings: Settings, now: datetime) -> list[Mailbox]:
+    """The stale mailboxes, by name."""
+    threshold = stale_threshold(settings)
+    rows = session.scalars(
+        select(Mailbox)
+        .where(Mailbox.enabled.is_(True), Mailbox.imap_url.is_not(None))
+        .order_by(Mailbox.name)
+    )
+    return [row for row in rows if is_stale(row, threshold, now)]
 
 
 def _audit_state(

@@ -3,9 +3,11 @@
 Threads: the LMTP and SMTP listeners and the processing queue behind them, one poller per
 IMAP mailbox whose lease this worker holds, and one thread per periodic job in `JOBS`
 (pending ledger rows, the daily raw-mail purge, the outbox sender) plus the mailbox
-supervisor, which starts the pollers. `stop()` is the clean shutdown that
-SIGTERM/SIGINT trigger: listeners stop accepting and finish the message being stored,
-pollers finish the message in hand and release their leases, jobs end after their run.
+supervisor, which starts the pollers. The receiver alone (`hubdesk lmtp`) runs
+`RECEIVER_JOBS`: the pending job, so accepted mail is never left unprocessed. `stop()` is
+the clean shutdown that SIGTERM/SIGINT trigger: listeners stop accepting and finish the
+message being stored, pollers finish the message in hand and release their leases, jobs end
+after their run.
 """
 
 from __future__ import annotations
@@ -27,11 +29,15 @@ from hubdesk.runtime import Runtime
 log = logging.getLogger(__name__)
 
 # The periodic jobs: one line each. The outbox sender must see new rows within 5 s.
+PENDING: Final = Job("pending", 10.0, pending.process_pending)
 JOBS: Final[tuple[Job, ...]] = (
-    Job("pending", 10.0, pending.process_pending),
+    PENDING,
     Job("purge", 24 * 3600.0, pending.purge_raw_mail),
     Job("outbox", 2.0, send_due),
 )
+# `hubdesk lmtp` (the receiver alone) runs the pending job too: mail it accepted just before
+# a crash or a database outage is processed without a `hubdesk worker` beside it.
+RECEIVER_JOBS: Final[tuple[Job, ...]] = (PENDING,)
 
 
 @dataclass(frozen=True)

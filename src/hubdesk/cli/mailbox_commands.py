@@ -45,8 +45,17 @@ def add_command(
     oversized_folder: Annotated[
         str | None, typer.Option(help="Folder for oversized_action move")
     ] = None,
+    import_existing: Annotated[
+        bool,
+        typer.Option(
+            "--import-existing",
+            help="Also import the mail already in the IMAP folder (default: only mail "
+            "delivered after the mailbox is added)",
+        ),
+    ] = False,
 ) -> None:
-    """Add a mailbox (with an IMAP account to poll when --imap is given)."""
+    """Add a mailbox (with an IMAP account to poll when --imap is given). Its first poll
+    takes only mail delivered from now on, unless --import-existing is given."""
     with context.runtime() as runtime, runtime.db.transaction() as session:
         mailbox = service.create_mailbox(
             session,
@@ -59,8 +68,15 @@ def add_command(
             processed_folder=processed_folder,
             oversized_action=oversized_action,
             oversized_folder=oversized_folder,
+            import_existing=import_existing,
         )
         typer.echo(f"mailbox {mailbox.name} added ({', '.join(mailbox.addresses)})", err=True)
+        if imap is not None and not import_existing:
+            typer.echo(
+                "only mail delivered from now on is imported (--import-existing takes the "
+                "folder's existing mail too)",
+                err=True,
+            )
 
 
 @app.command("list")
@@ -118,6 +134,11 @@ def poll_command(name: Annotated[str, typer.Argument(help="The mailbox's name")]
         typer.echo(
             f"mailbox {name}: {report.fetched} fetched, {report.oversized} oversized, "
             f"{report.recognised} already in the ledger, {report.acknowledged} acknowledged"
+            + (
+                f", {report.existing_left} older than the mailbox left alone"
+                if report.existing_left
+                else ""
+            )
             + (f", skipped: {'; '.join(report.skipped)}" if report.skipped else ""),
             err=True,
         )

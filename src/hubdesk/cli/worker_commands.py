@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from hubdesk.channels.worker import Listeners, Worker
+from hubdesk.channels.worker import RECEIVER_JOBS, Listeners, Worker
 from hubdesk.cli import context
 from hubdesk.db import migrate
 from hubdesk.runtime import Runtime
@@ -87,7 +87,8 @@ def lmtp_command(
     ] = None,
     smtp: Annotated[bool, typer.Option("--smtp", help="Speak SMTP instead of LMTP")] = False,
 ) -> None:
-    """Run only the receiver (LMTP, or SMTP with --smtp) and the processing behind it."""
+    """Run only the receiver (LMTP, or SMTP with --smtp) and the processing behind it,
+    including mail accepted earlier and left unprocessed (a crash, a database outage)."""
     with context.runtime() as runtime:
         require_latest_schema(runtime)
         _logging()
@@ -100,7 +101,7 @@ def lmtp_command(
             lmtp_port=None if smtp else chosen,
             smtp_port=chosen if smtp else None,
         )
-        _until_signalled(Worker(runtime, listeners, imap=False, jobs=()))
+        _until_signalled(Worker(runtime, listeners, imap=False, jobs=RECEIVER_JOBS))
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hubdesk.db.base import Base
@@ -35,8 +35,13 @@ class Mailbox(Base):
     processed_folder: Mapped[str | None] = mapped_column(String(200))
     oversized_action: Mapped[str] = mapped_column(String(16), default="leave")
     oversized_folder: Mapped[str | None] = mapped_column(String(200))
-    uidvalidity: Mapped[int | None] = mapped_column(Integer)
-    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    """UIDVALIDITY and UIDs are unsigned 32-bit (RFC 3501 2.3.1.1): 64-bit columns hold
+    every value as it is."""
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    import_from: Mapped[datetime | None]
+    """The first poll (and a resync) takes only mail delivered from this moment on (IMAP
+    INTERNALDATE); None imports what the folder held already too (`--import-existing`)."""
     lease_holder: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(16), default="unknown")

@@ -11,7 +11,6 @@ from pydantic import Field
 from hubdesk.config import Settings
 from hubdesk.mailboxes import secrets
 from hubdesk.mailboxes.models import Mailbox
-from hubdesk.mailboxes.service import uid_from_column
 from hubdesk.web.schemas import Out, Strict
 
 ProcessedAction = Literal["seen", "move", "delete"]
@@ -37,6 +36,10 @@ class MailboxOut(Out):
     last_success_at: datetime | None
     uidvalidity: int | None
     last_uid: int
+    import_existing: bool
+    """Whether the first poll imports the mail the folder held already (False: only mail
+    delivered from `import_from` on)."""
+    import_from: datetime | None
     lease_holder: str | None
     lease_expires_at: datetime | None
     created_at: datetime
@@ -65,10 +68,10 @@ class MailboxOut(Out):
             last_error=mailbox.last_error,
             last_error_at=mailbox.last_error_at,
             last_success_at=mailbox.last_success_at,
-            uidvalidity=(
-                uid_from_column(mailbox.uidvalidity) if mailbox.uidvalidity is not None else None
-            ),
-            last_uid=uid_from_column(mailbox.last_uid),
+            uidvalidity=mailbox.uidvalidity,
+            last_uid=mailbox.last_uid,
+            import_existing=mailbox.import_from is None,
+            import_from=mailbox.import_from,
             lease_holder=mailbox.lease_holder,
             lease_expires_at=mailbox.lease_expires_at,
             created_at=mailbox.created_at,
@@ -86,6 +89,9 @@ class MailboxCreate(Strict):
     processed_folder: str | None = Field(default=None, max_length=200)
     oversized_action: OversizedAction = "leave"
     oversized_folder: str | None = Field(default=None, max_length=200)
+    import_existing: bool = False
+    """Import the mail the IMAP folder holds already (default: only mail delivered after the
+    mailbox is added)."""
 
 
 class MailboxUpdate(Strict):
@@ -98,3 +104,5 @@ class MailboxUpdate(Strict):
     processed_folder: str | None = Field(default=None, max_length=200)
     oversized_action: OversizedAction | None = None
     oversized_folder: str | None = Field(default=None, max_length=200)
+    import_existing: bool | None = None
+    """Before the first poll of an account only: import what the folder holds already."""

@@ -5,6 +5,10 @@ account is an `imaps://user@host[:port]/FOLDER` (implicit TLS, RFC 8314) or `ima
 (STARTTLS) URL without a password; the password is named by `password_env` and looked up by
 `mailboxes.secrets` when connecting. Changing the URL resets the IMAP checkpoint: UIDs of
 another account or folder mean nothing here.
+
+A new IMAP account takes only the mail delivered after it is added (`import_from`, set to
+now); the mail already in the folder is imported only when asked (`import_existing`), as a
+deliberate choice: a folder with years of mail would otherwise flood the queue.
 """
 
 from __future__ import annotations
@@ -31,8 +35,6 @@ _NAME: Final = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 _FOLDER_MAX: Final = 200
 PROCESSED_ACTIONS: Final = ("seen", "move", "delete")
 OVERSIZED_ACTIONS: Final = ("leave", "move")
-_UINT32: Final = 1 << 32
-_INT32_MAX: Final = (1 << 31) - 1
 
 
 @dataclass(frozen=True)
@@ -84,16 +86,6 @@ def parse_imap_url(url: str) -> ImapTarget:
         folder=folder,
         implicit_tls=implicit,
     )
-
-
-def uid_to_column(value: int) -> int:
-    """UIDVALIDITY and UIDs are unsigned 32-bit (RFC 3501 2.3.1.1); the columns are signed
-    INTEGER on PostgreSQL, so the upper half is stored as negative numbers."""
-    return value - _UINT32 if value > _INT32_MAX else value
-
-
-def uid_from_column(value: int) -> int:
-    return value + _UINT32 if value < 0 else value
 
 
 def check_name(name: str) -> str:
@@ -148,12 +140,16 @@ def create_mailbox(
     processed_folder: str | None = None,
     oversized_action: str = "leave",
     oversized_folder: str | None = None,
+    import_existing: bool = False,
 ) -> Mailbox:
+    """Add a mailbox. With an IMAP account, only mail delivered from now on is imported,
+    unless `import_existing` asks for what the folder holds already too."""
     actor.require(MAILBOXES_MANAGE)
     cleaned = check_name(name)
     if find_by_name(session, cleaned) is not None:
         raise Conflict(f"a mailbox named {cleaned!r} exists already")
     mailbox = Mailbox(name=cleaned, enabled=enabled, state="unknown" if enabled else "disabled")
+    mailbox.import_from = None if import_existing else utcnow()
     _apply_settings(
         mailbox,
         {
@@ -198,6 +194,19 @@ def update_mailbox(
         mailbox.enabled = bool(changes["enabled"])
     if "addresses" in changes:
         _set_addresses(session, mailbox, changes["addresses"] or [])
+    url_changed = mailbox.imap_url != before["imap_url"]
+    if url_changed or mailbox.uidvalidity is None:
+        # Only before the first poll of an account is there a backlog to decide about.
+        wanted = changes.get("import_existing")
+        if wanted is not None:
+            mailbox.import_from = None if wanted else (mailbox.import_from or utcnow())
+        elif url_changed:
+            mailbox.import_from = utcnow()
+    elif changes.get("import_existing") not in (None, mailbox.import_from is None):
+        raise ValidationFailed(
+            "import_existing only applies before the first poll of an IMAP account; this "
+            "mailbox has been polled already"
+        )
     after = _snapshot(mailbox)
     diff = audit.changes_between(before, after)
     if diff.keys() & {"imap_url"}:
@@ -348,4 +357,5 @@ def _snapshot(mailbox: Mailbox) -> dict[str, Any]:
         "processed_folder": mailbox.processed_folder,
         "oversized_action": mailbox.oversized_action,
         "oversized_folder": mailbox.oversized_folder,
+        "import_existing": mailbox.import_from is None,
     }

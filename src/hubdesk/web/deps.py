@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from hubdesk.errors import DatabaseUnavailable
 from hubdesk.runtime import Runtime
 from hubdesk.users import service as users
 from hubdesk.users.permissions import Principal
@@ -86,6 +87,16 @@ def _cookie_principal(request: Request, runtime: Runtime) -> Principal:
         )
     request.state.principal = found.principal
     return found.principal
+
+
+def optional_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
+    """The caller when the request carries valid credentials, else None: for a public route
+    that shows more to those allowed to see it (and answers for itself when the database,
+    needed to check the credentials, is down)."""
+    try:
+        return get_principal(request, runtime)
+    except (Unauthenticated, DatabaseUnavailable):
+        return None
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

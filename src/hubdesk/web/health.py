@@ -1,22 +1,28 @@
-"""`GET /api/v1/health`: no authentication; 503 only when the database is down.
+"""`GET /api/v1/health`: liveness for anyone, the details for those who manage mailboxes.
 
-A problem elsewhere keeps the answer 200 with `status: "degraded"` and a list of `problems`:
-a mailbox whose login failed or whose server is unreachable (its `state` is error, in the
-server's words), an IMAP mailbox that no worker has polled for a while, a workflow failing
+Without a login (or without the `mailboxes.manage` permission) the answer is only
+`{"status", "database"}`: `ok`, or `degraded` when something needs an admin, and 503 with
+`"database": "unavailable"` when the database is down (the driver's words go to the log, not
+to an anonymous caller). Holders of `mailboxes.manage` (admins) also get the details:
+`mailboxes` (each IMAP mailbox's state and the server's last error), `stale_mailboxes` (not
+polled successfully for HUBDESK_MAILBOX_STALE_MINUTES), `outbox` (mail failed or waiting)
+and `problems`, one sentence each: a mailbox in error, a stale mailbox, a workflow failing
 again and again, the auto-reply circuit breaker open, senders throttled in the last hour,
-and outgoing mail that failed or cannot leave.
+outgoing mail that failed or cannot leave.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hubdesk.channels import mailbox_status
 from hubdesk.config import Settings
 from hubdesk.db.types import utcnow
 from hubdesk.errors import DatabaseUnavailable
@@ -24,35 +30,71 @@ from hubdesk.inbound.models import InboundMessage
 from hubdesk.mailboxes.models import Mailbox
 from hubdesk.outbox import autoreply
 from hubdesk.outbox.models import OutboxMessage
-from hubdesk.web.deps import RuntimeDep
+from hubdesk.users.permissions import MAILBOXES_MANAGE, Principal
+from hubdesk.web.deps import RuntimeDep, optional_principal
 from hubdesk.workflows import engine
 
 router = APIRouter(tags=["health"])
+logger = logging.getLogger(__name__)
 
-_MIN_STALE = timedelta(minutes=5)
+HEALTH_DETAILS: Final = MAILBOXES_MANAGE
+"""The permission that shows health's details (mailbox errors, outbox, problems)."""
+DATABASE_DOWN: Final = "the database is unavailable; the server log says why"
+
+CallerDep = Annotated[Principal | None, Depends(optional_principal)]
 
 
 @router.get("/health")
-def health(runtime: RuntimeDep) -> JSONResponse:
+def health(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
     body: dict[str, Any] = {"status": "ok", "database": "ok"}
     try:
         runtime.db.ping()
         with runtime.db.transaction(write=False) as session:
-            rows = session.scalars(
-                select(Mailbox).where(Mailbox.imap_url.is_not(None)).order_by(Mailbox.name)
-            ).all()
-            mailboxes = [_mailbox(row) for row in rows]
-            now = utcnow()
-            problems = [p for row in rows if (p := _problem(row, runtime.settings, now))]
-            problems += _service_problems(session, runtime.settings, now)
+            details = _details(session, runtime.settings, utcnow())
     except DatabaseUnavailable as exc:
-        body.update(status="error", database="unavailable", reason=str(exc))
+        logger.warning("health: %s", exc)
+        body.update(status="error", database="unavailable", reason=DATABASE_DOWN)
         return JSONResponse(body, status_code=503)
-    if mailboxes:
-        body["mailboxes"] = mailboxes
-    if problems:
-        body.update(status="degraded", problems=problems)
+    if details.get("problems"):
+        body["status"] = "degraded"
+    if caller is not None and caller.can(HEALTH_DETAILS):
+        body.update(details)
     return JSONResponse(body)
+
+
+def _details(session: Session, settings: Settings, now: datetime) -> dict[str, Any]:
+    rows = session.scalars(
+        select(Mailbox).where(Mailbox.imap_url.is_not(None)).order_by(Mailbox.name)
+    ).all()
+    threshold = mailbox_status.stale_threshold(settings)
+    stale = [row for row in rows if mailbox_status.is_stale(row, threshold, now)]
+    problems = [f"mailbox {row.name}: {row.last_error or 'error'}" for row in rows if _broken(row)]
+    problems += [_stale_problem(row, threshold) for row in stale]
+    problems += _service_problems(session, settings, now)
+    details: dict[str, Any] = {}
+    if rows:
+        details["mailboxes"] = [_mailbox(row) for row in rows]
+    if stale:
+        details["stale_mailboxes"] = [row.name for row in stale]
+    outbox = _outbox(session, now)
+    if any(outbox.values()):
+        details["outbox"] = outbox
+    if problems:
+        details["problems"] = problems
+    return details
+
+
+def _broken(row: Mailbox) -> bool:
+    return row.enabled and row.state == "error"
+
+
+def _stale_problem(row: Mailbox, threshold: timedelta) -> str:
+    minutes = round(threshold.total_seconds() / 60)
+    when = f"since {_iso(row.last_success_at)}" if row.last_success_at else "yet"
+    return (
+        f"mailbox {row.name}: not polled successfully {when} (over {minutes} min); "
+        "is 'hubdesk worker' running?"
+    )
 
 
 def _mailbox(row: Mailbox) -> dict[str, Any]:
@@ -66,18 +108,18 @@ def _mailbox(row: Mailbox) -> dict[str, Any]:
     }
 
 
-def _problem(row: Mailbox, settings: Settings, now: datetime) -> str | None:
-    if not row.enabled:
-        return None
-    if row.state == "error":
-        return f"mailbox {row.name}: {row.last_error or 'error'}"
-    stale_after = max(_MIN_STALE, timedelta(seconds=3 * settings.imap_poll_interval))
-    leased = row.lease_expires_at is not None and row.lease_expires_at > now
-    last = row.last_success_at or row.updated_at
-    if not leased and now - last > stale_after:
-        when = f"since {_iso(row.last_success_at)}" if row.last_success_at else "yet"
-        return f"mailbox {row.name}: not polled {when}; is 'hubdesk worker' running?"
-    return None
+def _outbox(session: Session, now: datetime) -> dict[str, int]:
+    failed = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.status == "failed", OutboxMessage.created_at >= now - timedelta(days=1)
+        )
+    )
+    pending = session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+    )
+    return {"pending": pending or 0, "failed_last_day": failed or 0}
 
 
 def _service_problems(session: Session, settings: Settings, now: datetime) -> list[str]:
@@ -101,20 +143,11 @@ def _service_problems(session: Session, settings: Settings, now: datetime) -> li
     problems += [
         f"sender {sender} throttled: {n} message(s) held in triage" for sender, n in throttled
     ]
-    failed = session.scalar(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.status == "failed", OutboxMessage.created_at >= now - timedelta(days=1)
-        )
-    )
-    if failed:
-        problems.append(f"{failed} outgoing message(s) failed in the last day")
-    waiting = session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-    )
-    if waiting and not settings.smtp_host:
-        problems.append(f"{waiting} outgoing message(s) wait: SMTP_HOST is not set")
+    outbox = _outbox(session, now)
+    if outbox["failed_last_day"]:
+        problems.append(f"{outbox['failed_last_day']} outgoing message(s) failed in the last day")
+    if outbox["pending"] and not settings.smtp_host:
+        problems.append(f"{outbox['pending']} outgoing message(s) wait: SMTP_HOST is not set")
     return problems
 
 

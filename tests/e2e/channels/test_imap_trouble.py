@@ -31,6 +31,7 @@ from tests.e2e.channels.world import (
     write_secrets,
 )
 from tests.integration.channels.relay import TcpRelay
+from tests.support.api import make_user
 from tests.support.dovecot import Dovecot, ImapAccount
 from tests.support.mail import deeply_nested, raw_mail
 from tests.support.tls import Certificates
@@ -126,8 +127,9 @@ def test_bad_credentials_show_on_the_mailbox_and_in_health(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A refused login puts the mailbox in state error with the server's words, audited,
-    and health turns degraded (still 200); another mailbox keeps importing; the wrong
-    password appears nowhere: not in the mailbox row, the audit, the API or the logs."""
+    and health turns degraded (still 200, the reason shown to admins only); another mailbox
+    keeps importing; the wrong password appears nowhere: not in the mailbox row, the audit,
+    the API or the logs."""
     wrong = "not-the-password-4711"
     secrets_file = write_secrets(
         tmp_path / "more-secrets", **{PASSWORD_VARIABLE: account.password, "WRONG": wrong}
@@ -157,13 +159,16 @@ def test_bad_credentials_show_on_the_mailbox_and_in_health(
                 (broken, ["unknown", "error"])
             ]
             assert all(wrong not in str(a.changes) for a in audit)
+        admin = {"Authorization": f"Bearer {make_user(runtime, ['admins'])[1]}"}
         with TestClient(create_app(runtime.settings, runtime=runtime)) as client:
-            response = client.get("/api/v1/health")
+            response = client.get("/api/v1/health", headers=admin)
+            anonymous = client.get("/api/v1/health")
         assert response.status_code == 200
         body = response.json()
         assert body["status"] == "degraded"
         assert any("broken" in p and "AUTHENTICATIONFAILED" in p for p in body["problems"])
         assert wrong not in response.text
+        assert anonymous.json() == {"status": "degraded", "database": "ok"}
         assert wrong not in caplog.text
         assert wrong not in last_error
     finally:

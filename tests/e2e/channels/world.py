@@ -51,6 +51,10 @@ def channel_settings(
 
 
 def add_mailbox(runtime: Runtime, url: str, *, name: str = "support", **options: Any) -> int:
+    """Add an IMAP mailbox. These tests mostly deliver mail before adding the mailbox, so it
+    imports the folder's existing mail unless told `import_existing=False` (the product's
+    default is False: see test_imap_backlog.py)."""
+    options.setdefault("import_existing", True)
     with runtime.db.transaction() as session:
         mailbox = mailboxes.create_mailbox(
             session,

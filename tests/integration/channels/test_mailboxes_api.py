@@ -113,3 +113,38 @@ def test_only_mailbox_managers_see_mailboxes(api: Api) -> None:
     assert api.get("/api/v1/mailboxes", "agents").status_code == 403
     assert api.get(f"/api/v1/mailboxes/{mailbox_id}", "agents").status_code == 403
     assert api.delete(f"/api/v1/mailboxes/{mailbox_id}", "agents").status_code == 403
+
+
+def test_import_existing_is_an_explicit_choice_before_the_first_poll(api: Api) -> None:
+    """A new IMAP mailbox takes only mail delivered from now on (`import_existing` false,
+    `import_from` set); asking for the backlog is a field on create, and can be changed until
+    the first poll, then it is refused with the reason. A new account starts over."""
+    default = api.ok(api.post("/api/v1/mailboxes", json=BODY), 201)
+    assert default["import_existing"] is False
+    assert default["import_from"] is not None
+    backlog = api.ok(
+        api.post(
+            "/api/v1/mailboxes",
+            json={
+                **BODY,
+                "name": "archive",
+                "addresses": ["archive@support.example.com"],
+                "import_existing": True,
+            },
+        ),
+        201,
+    )
+    assert (backlog["import_existing"], backlog["import_from"]) == (True, None)
+    path = f"/api/v1/mailboxes/{default['id']}"
+    assert api.ok(api.patch(path, json={"import_existing": True}))["import_existing"] is True
+    with api.runtime.db.transaction() as session:
+        mailbox = session.get(Mailbox, default["id"])
+        assert mailbox is not None
+        mailbox.uidvalidity, mailbox.last_uid = 7, 3  # polled
+    refused = api.patch(path, json={"import_existing": False})
+    assert refused.status_code == 422
+    assert "before the first poll" in refused.json()["detail"]
+    assert api.patch(path, json={"import_existing": True}).status_code == 200  # unchanged
+    moved = api.ok(api.patch(path, json={"imap_url": "imaps://other@imap.example.com/INBOX"}))
+    assert (moved["import_existing"], moved["last_uid"]) == (False, 0)
+    assert moved["import_from"] is not None

@@ -3,6 +3,8 @@ who may reach the admin pages."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
@@ -318,3 +320,69 @@ def test_agents_cannot_reach_the_admin_pages_and_readonly_cannot_send(
         assert flag is not None
         assert flag.bouncing
         assert session.get(Mailbox, world.mailbox_id) is not None
+
+
+def test_the_mailbox_form_offers_the_backlog_until_the_first_poll(
+    ui: UiClient, runtime: Runtime
+) -> None:
+    """The new-mailbox form has the "import the mail already in the folder" checkbox, off by
+    default; ticked, the mailbox imports the backlog. Once the account has been polled the
+    edit form no longer offers it, and saving the form leaves the choice as it was."""
+    ui.log_in_as(["admins"])
+    new = ui.get("/admin/mailboxes/new").text
+    assert 'name="import_existing"' in new
+    assert "Also import the mail already in the folder" in new
+    form = {
+        "name": "support",
+        "addresses": "support@example.com",
+        "enabled": "1",
+        "imap_url": "imaps://support@imap.example.com/INBOX",
+        "password_env": "SUPPORT_IMAP_PASSWORD",
+        "processed_action": "seen",
+        "oversized_action": "leave",
+    }
+    ui.post("/admin/mailboxes", form)
+    archive_form = {**form, "name": "archive", "addresses": "a@example.com"}
+    ui.post("/admin/mailboxes", {**archive_form, "import_existing": "1"})
+    with runtime.db.transaction() as session:
+        rows = {m.name: m for m in session.scalars(select(Mailbox))}
+        assert rows["support"].import_from is not None
+        assert rows["archive"].import_from is None
+        support_id = rows["support"].id
+        rows["archive"].uidvalidity, rows["archive"].last_uid = 9, 1  # polled
+        archive_id = rows["archive"].id
+    assert 'name="import_existing"' in ui.get(f"/admin/mailboxes/{support_id}").text
+    polled = ui.get(f"/admin/mailboxes/{archive_id}").text
+    assert 'name="import_existing"' not in polled
+    saved = ui.post(f"/admin/mailboxes/{archive_id}", archive_form)
+    assert flash_of(runtime, saved).text == "Mailbox archive saved."
+    with runtime.db.transaction(write=False) as session:
+        archive = session.get(Mailbox, archive_id)
+        assert archive is not None
+        assert archive.import_from is None
+
+
+def test_a_stale_mailbox_shows_on_the_dashboard_for_admins(ui: UiClient, runtime: Runtime) -> None:
+    """A mailbox not polled successfully for over HUBDESK_MAILBOX_STALE_MINUTES (30) shows on
+    an admin's dashboard with a link to it, not only in the log; a freshly polled one and an
+    agent's dashboard show nothing."""
+    now = utcnow()
+    with runtime.db.transaction() as session:
+        for name, last in (("stuck", now - timedelta(hours=2)), ("fresh", now)):
+            session.add(
+                Mailbox(
+                    name=name,
+                    imap_url=f"imaps://{name}@imap.example.com/INBOX",
+                    password_env="X_PASSWORD",
+                    state="ok",
+                    last_success_at=last,
+                )
+            )
+    ui.log_in_as(["admins"])
+    page = ui.get("/").text
+    assert "Mailbox stuck has not been polled successfully for over 30 minutes" in page
+    assert "Is the worker running?" in page
+    assert "Mailbox fresh" not in page
+    ui.forget_cookies()
+    ui.log_in_as(["agents"])
+    assert "has not been polled successfully" not in ui.get("/").text

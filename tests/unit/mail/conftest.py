@@ -8,7 +8,9 @@ from tests.support.timing import best_cpu_seconds, cpu_seconds
 
 __all__ = ["CPU_BUDGET_SECONDS", "best_cpu_seconds", "cpu_seconds", "parsed", "rejected"]
 
-# RELIABILITY design rule 5: no input may cost more than about 2 s of CPU. Real runs take
+# RELIABILITY design rule 5: no input may cost more than about 2 s of CPU. Only tests marked
+# `long` (make test-long) assert this absolute figure; `make test` checks the shape of the
+# cost (tests/support/timing.py), which a busy machine cannot break. Real runs take
 # milliseconds; the bound is generous so the tests are not flaky on a loaded machine.
 CPU_BUDGET_SECONDS = 2.0
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from hubdesk.mail.reply import strip_quotes, strip_signature, visible_html_text, visible_text
+from tests.support.timing import assert_linear
 from tests.unit.mail.builders import message, multipart_message, part
-from tests.unit.mail.conftest import best_cpu_seconds, parsed
+from tests.unit.mail.conftest import parsed
 
 NEW = "Printeren på 2. sal virker stadig ikke.\nKan I kigge på den i dag?"
 
@@ -229,13 +230,11 @@ def test_parsed_body_visible_and_full_text() -> None:
     ],
 )
 def test_reply_stripping_is_linear(unit: str) -> None:
-    """T11: time(1 MB) <= 10 x time(100 KB) (15x allowed for noise; quadratic is 100x)."""
+    """T11: time(1 MB) about 10 x time(100 KB) (assert_linear's bound; quadratic is 100x)."""
     small = unit * (100_000 // len(unit))
     large = unit * (1_000_000 // len(unit))
 
     def strip_all(text: str) -> str:
         return strip_signature(strip_quotes(text))
 
-    t_small = best_cpu_seconds(lambda: strip_all(small))
-    t_large = best_cpu_seconds(lambda: strip_all(large))
-    assert t_large <= 15 * max(t_small, 0.002)
+    assert_linear(strip_all, small, large)

@@ -3,11 +3,14 @@ T12, T14, T15): scripts, handlers and dangerous URLs removed, idempotent, bounde
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hubdesk.mail.sanitize import TRUNCATION_MARKER, balance, clean_html, sanitize_html
+from tests.support.timing import assert_linear
 from tests.unit.mail.conftest import CPU_BUDGET_SECONDS, cpu_seconds
 
 
@@ -220,21 +223,39 @@ def test_truncation_marker() -> None:
     assert not sanitize_html("<p>short</p>", max_chars=10_000).endswith(TRUNCATION_MARKER)
 
 
-@pytest.mark.parametrize(
-    ("name", "html"),
-    [
-        ("10,000 links", '<a href="https://x.example/">link</a>' * 10_000),
-        ("100,000 nested divs", "<div>" * 100_000),
-        ("unclosed formatting + stray </p>", "<b><i><u>" * 100_000 + "x" + "</p>" * 100_000),
-        ("5 MB single line", "x" * 5_000_000),
-        ("1 MB of CSS selectors", "<style>" + "a " * 500_000 + "{color:red}</style><p>x</p>"),
-        ("unterminated attribute quotes", '<a b="' * 200_000),
-        ("unterminated comments", "<!--" * 200_000),
-        ("1 MB of '<'", "<" * 1_000_000),
-    ],
-)
-def test_render_cost_is_bounded(name: str, html: str) -> None:
-    """T10: hostile HTML is sanitised within the budget (nh3 alone takes 13-175 s on some
-    of these: html5ever's tree builder is quadratic in nesting)."""
+# Hostile HTML (nh3 alone takes 13-175 s on some of these: html5ever's tree builder is
+# quadratic in nesting): a builder of the input at size `n`, and the full size.
+HOSTILE_HTML: list[tuple[str, Callable[[int], str], int]] = [
+    ("10,000 links", lambda n: '<a href="https://x.example/">link</a>' * n, 10_000),
+    ("100,000 nested divs", lambda n: "<div>" * n, 100_000),
+    (
+        "unclosed formatting + stray </p>",
+        lambda n: "<b><i><u>" * n + "x" + "</p>" * n,
+        100_000,
+    ),
+    ("5 MB single line", lambda n: "x" * n, 5_000_000),
+    (
+        "1 MB of CSS selectors",
+        lambda n: "<style>" + "a " * n + "{color:red}</style><p>x</p>",
+        500_000,
+    ),
+    ("unterminated attribute quotes", lambda n: '<a b="' * n, 200_000),
+    ("unterminated comments", lambda n: "<!--" * n, 200_000),
+    ("1 MB of '<'", lambda n: "<" * n, 1_000_000),
+]
+
+
+@pytest.mark.parametrize(("name", "build", "size"), HOSTILE_HTML)
+def test_render_cost_is_linear(name: str, build: Callable[[int], str], size: int) -> None:
+    """T10: hostile HTML is sanitised in time linear in its size."""
+    assert_linear(sanitize_html, build(size // 10), build(size))
+
+
+@pytest.mark.long
+@pytest.mark.parametrize(("name", "build", "size"), HOSTILE_HTML)
+def test_render_cost_is_bounded(name: str, build: Callable[[int], str], size: int) -> None:
+    """T10 (absolute figure, make test-long): each hostile input is sanitised within the
+    CPU budget."""
+    html = build(size)
     seconds = cpu_seconds(lambda: sanitize_html(html))
     assert seconds < CPU_BUDGET_SECONDS, name

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from hubdesk.mail.subject import clean_subject, normalize_subject
+from tests.support.timing import assert_linear
 from tests.unit.mail.builders import message
-from tests.unit.mail.conftest import best_cpu_seconds, parsed
+from tests.unit.mail.conftest import parsed
 
 
 @pytest.mark.parametrize(
@@ -69,11 +70,8 @@ def test_parsed_subject_fields() -> None:
 
 @pytest.mark.parametrize("unit", ["[TKT-", "Re: ", "((((", "[a] ", "Re[2]: ", "http://" + "a" * 60])
 def test_normalization_is_linear(unit: str) -> None:
-    """T11: time(1 MB) <= 10 x time(100 KB) (15x allowed for timer noise; quadratic would
-    be 100x), and well under the budget."""
+    """T11: time(1 MB) about 10 x time(100 KB) (assert_linear's bound; quadratic would be
+    100x)."""
     small = unit * (100_000 // len(unit))
     large = unit * (1_000_000 // len(unit))
-    t_small = best_cpu_seconds(lambda: normalize_subject(small))
-    t_large = best_cpu_seconds(lambda: normalize_subject(large))
-    assert t_large <= 15 * max(t_small, 0.001)
-    assert t_large < 1.0
+    assert_linear(normalize_subject, small, large)

@@ -7,7 +7,9 @@ URL, the folders and the actions together and audits every change; a refused for
 back as entered with the reason. A password is never asked for or shown: a mailbox names the
 environment variable that holds it, and the page says only whether this server can find it.
 A refused form does not echo what may be a password: an IMAP URL with `user:...@`, or a
-variable name that is not one (someone may paste the password there).
+variable name that is not one (someone may paste the password there). Until an IMAP account
+has been polled, the form offers to import the mail its folder holds already (off by
+default: only mail delivered after the mailbox is added is taken).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class MailboxForm:
     processed_folder: str = ""
     oversized_action: str = "leave"
     oversized_folder: str = ""
+    import_existing: bool = False
 
     @classmethod
     def of(cls, mailbox: Mailbox) -> MailboxForm:
@@ -64,6 +67,7 @@ class MailboxForm:
             processed_folder=mailbox.processed_folder or "",
             oversized_action=mailbox.oversized_action,
             oversized_folder=mailbox.oversized_folder or "",
+            import_existing=mailbox.import_from is None,
         )
 
     def without_secrets(self) -> MailboxForm:
@@ -92,6 +96,7 @@ class MailboxForm:
             "processed_folder": forms.optional_text(self.processed_folder),
             "oversized_action": self.oversized_action,
             "oversized_folder": forms.optional_text(self.oversized_folder),
+            "import_existing": self.import_existing,
         }
 
 
@@ -105,6 +110,7 @@ def mailbox_form(
     processed_folder: TextField = "",
     oversized_action: TextField = "leave",
     oversized_folder: TextField = "",
+    import_existing: OptionalField = None,
 ) -> MailboxForm:
     return MailboxForm(
         name=name,
@@ -116,6 +122,7 @@ def mailbox_form(
         processed_folder=processed_folder,
         oversized_action=oversized_action,
         oversized_folder=oversized_folder,
+        import_existing=forms.checked(import_existing),
     )
 
 
@@ -129,6 +136,11 @@ def password_found(mailbox: Mailbox, runtime: Runtime) -> bool | None:
     return secrets.is_available(mailbox.password_env, runtime.settings)
 
 
+def backlog_open(mailbox: Mailbox | None) -> bool:
+    """Whether importing the folder's existing mail can still be chosen (not yet polled)."""
+    return mailbox is None or mailbox.uidvalidity is None
+
+
 def form_context(mailbox: Mailbox | None, values: MailboxForm, runtime: Runtime) -> dict[str, Any]:
     return {
         "mailbox": mailbox,
@@ -136,6 +148,7 @@ def form_context(mailbox: Mailbox | None, values: MailboxForm, runtime: Runtime)
         "processed_actions": mailboxes.PROCESSED_ACTIONS,
         "oversized_actions": mailboxes.OVERSIZED_ACTIONS,
         "password_found": password_found(mailbox, runtime) if mailbox is not None else None,
+        "backlog_open": backlog_open(mailbox),
         "problems": [],
     }
 
@@ -196,8 +209,11 @@ def update_mailbox(
     values: FormDep,
 ) -> Response:
     mailbox = mailboxes.get_mailbox(session, viewer.principal, mailbox_id)
+    settings = values.settings()
+    if not backlog_open(mailbox):
+        del settings["import_existing"]  # not offered once the account has been polled
     try:
-        mailboxes.update_mailbox(session, viewer.principal, mailbox, values.settings())
+        mailboxes.update_mailbox(session, viewer.principal, mailbox, settings)
     except (ValidationFailed, Conflict) as exc:
         _refused(request, session, mailbox_id, values, runtime, _safe_message(values, exc))
     _ = i18n.translator(language_of(request))

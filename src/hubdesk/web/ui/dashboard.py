@@ -6,7 +6,8 @@ priority, and the newest mail. Every list is a `queries.list_tickets` call, so i
 
 Mail waiting in triage and held as spam is counted (`hubdesk.intake.triage.held`) with a link
 to `/triage`. Admins also see what `GET /api/v1/health` would flag for them: workflows that
-keep failing (`engine.alerts`) and mailboxes in the error state.
+keep failing (`engine.alerts`), mailboxes in the error state, and mailboxes not polled
+successfully for HUBDESK_MAILBOX_STALE_MINUTES (`mailbox_status.stale_mailboxes`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.channels import mailbox_status
+from hubdesk.db.types import utcnow
 from hubdesk.intake import triage
 from hubdesk.mailboxes import service as mailboxes
 from hubdesk.mailboxes.models import Mailbox
@@ -69,15 +72,24 @@ def dashboard(
 
 
 def attention(session: Session, principal: Principal, runtime: Runtime) -> dict[str, Any]:
-    """Workflow alerts and broken mailboxes, for those who can act on them."""
+    """Workflow alerts, broken and stale mailboxes, for those who can act on them."""
     alerts: list[dict[str, object]] = []
     broken: list[Mailbox] = []
+    stale: list[Mailbox] = []
     if principal.can(WORKFLOWS_MANAGE):
         alerts = engine.alerts(session, runtime.settings.workflow_failure_alert_threshold)
     if principal.can(MAILBOXES_MANAGE):
         found = mailboxes.list_mailboxes(session, principal, limit=500, offset=0).items
         broken = [m for m in found if m.enabled and m.state == "error"]
-    return {"workflow_alerts": alerts, "broken_mailboxes": broken}
+        stale = mailbox_status.stale_mailboxes(session, runtime.settings, utcnow())
+    return {
+        "workflow_alerts": alerts,
+        "broken_mailboxes": broken,
+        "stale_mailboxes": stale,
+        "stale_minutes": round(
+            mailbox_status.stale_threshold(runtime.settings).total_seconds() / 60
+        ),
+    }
 
 
 def newest_mail(session: Session, principal: Principal) -> list[tuple[EmailLog, Ticket]]:
