@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     mail_domain: str = Field("localhost", validation_alias=_env("MAIL_DOMAIN"))
     timezone: str = Field("Europe/Copenhagen", validation_alias=_env("HUBDESK_TIMEZONE"))
     cookie_secure: bool = Field(False, validation_alias=_env("HUBDESK_COOKIE_SECURE"))
+    max_json_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024, validation_alias=_env("HUBDESK_MAX_JSON_BYTES")
+    )
 
     ticket_enabled: bool = Field(True, validation_alias=_env("TICKET_ENABLED"))
     ticket_email_integration: bool = Field(True, validation_alias=_env("TICKET_EMAIL_INTEGRATION"))

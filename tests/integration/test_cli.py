@@ -130,7 +130,9 @@ def test_bad_input_is_refused_with_a_message(tmp_path: Path, templates: Template
     """Refused operations exit non-zero with a clear one-line message on stderr and nothing on
     stdout: an unknown group, a duplicate user, a token for an unknown user, a short password."""
     templates.sqlite_copy(tmp_path / "cli.db")
-    assert hubdesk(tmp_path, "user", "create", "a@example.com", "--name", "A").code == 0
+    made = hubdesk(tmp_path, "user", "create", "a@example.com", "--name", "A")
+    assert made.code == 0
+    assert "in no group" in made.err  # no --group: no permissions, as through the API
     for args, needle in (
         (
             ("user", "create", "b@example.com", "--name", "B", "--group", "gods"),

@@ -118,7 +118,7 @@ def test_ticket_input_errors_answer_422_saying_what_to_fix(api: Api) -> None:
     response = api.patch(f"/api/v1/tickets/{ticket['id']}", json={"ticket_number": "TKT-1"})
     assert response.status_code == 422
     assert "ticket_number" in response.json()["detail"]
-    assert api.get("/api/v1/tickets", params={"limit": 501}).status_code == 422
+    assert api.get("/api/v1/tickets", params={"limit": 201}).status_code == 422
     assert api.get("/api/v1/tickets/not-a-number").status_code == 422
 
 
@@ -282,3 +282,38 @@ def test_assignment_needs_an_active_user(api: Api) -> None:
     refused = api.patch(url, json={"assigned_to_user_id": agent_id})
     assert refused.status_code == 422
     assert f"user {agent_id}" in refused.json()["detail"]
+
+
+def test_a_ticket_contact_must_belong_to_the_tickets_customer(api: Api) -> None:
+    """Replies go to the ticket's contact, so another customer's contact is refused with 422
+    on create and on update (as a prepaid card of another customer is) and nothing changes;
+    the customer's own contact, or one of no customer, is taken."""
+    acme = api.ok(api.post("/api/v1/customers", json={"name": "Acme"}), 201)
+    other = api.ok(api.post("/api/v1/customers", json={"name": "Other"}), 201)
+
+    def contact(email: str, customer_id: int | None) -> int:
+        body = {"email": email, "customer_id": customer_id}
+        return int(api.ok(api.post("/api/v1/contacts", json=body), 201)["id"])
+
+    mine, theirs, loose = (
+        contact("a@acme.example", acme["id"]),
+        contact("b@other.example", other["id"]),
+        contact("c@free.example", None),
+    )
+    refused = api.post(
+        "/api/v1/tickets", json={"subject": "x", "customer_id": acme["id"], "contact_id": theirs}
+    )
+    assert refused.status_code == 422
+    assert f"contact {theirs} belongs to customer {other['id']}" in refused.json()["detail"]
+    assert api.ok(api.get("/api/v1/tickets"))["total"] == 0
+    no_customer = api.post("/api/v1/tickets", json={"subject": "x", "contact_id": theirs})
+    assert no_customer.status_code == 422
+    ticket = _create(api, customer_id=acme["id"], contact_id=mine)
+    url = f"/api/v1/tickets/{ticket['id']}"
+    response = api.patch(url, json={"contact_id": theirs})
+    assert response.status_code == 422
+    assert "choose a contact of the ticket's customer" in response.json()["detail"]
+    assert api.ok(api.get(url))["contact_id"] == mine
+    assert api.ok(api.patch(url, json={"contact_id": loose}))["contact_id"] == loose
+    moved = api.ok(api.patch(url, json={"customer_id": other["id"], "contact_id": theirs}))
+    assert (moved["customer_id"], moved["contact_id"]) == (other["id"], theirs)

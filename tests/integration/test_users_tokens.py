@@ -4,11 +4,14 @@ use, and refused once revoked, expired, or owned by an inactive user."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from hubdesk.db.models import Base
 from hubdesk.db.uow import Database
+from hubdesk.users.models import User
+from hubdesk.users.secrets import verify_password
 from tests.support.api import Api
 
 USER_KEYS = {"id", "email", "name", "groups", "active"}
@@ -152,3 +155,59 @@ def test_users_may_rename_themselves_but_not_change_their_groups(api: Api) -> No
     other = api.user_ids["agents"]
     assert api.patch(f"/api/v1/users/{other}", "readonly", json={"name": "X"}).status_code == 403
     assert api.ok(api.get(f"/api/v1/users/{me}"))["groups"] == ["readonly"]
+
+
+def test_a_user_created_without_groups_has_none_and_no_permissions(api: Api) -> None:
+    """Without `groups` a new user is in no group (not an agent): its token can read nothing
+    until an admin adds a group."""
+    created = api.ok(api.post("/api/v1/users", json={"email": "new@example.com", "name": "N"}), 201)
+    assert created["groups"] == []
+    token = api.ok(api.post("/api/v1/tokens", json={"user_id": created["id"]}), 201)["token"]
+    me = api.client.get("/api/v1/users/me", headers=_bearer(token)).json()
+    assert me["permissions"] == []
+    assert api.client.get("/api/v1/tickets", headers=_bearer(token)).status_code == 403
+    api.ok(api.patch(f"/api/v1/users/{created['id']}", json={"groups": ["agents"]}))
+    assert api.client.get("/api/v1/tickets", headers=_bearer(token)).status_code == 200
+
+
+def test_changing_ones_own_password_needs_the_current_one(api: Api) -> None:
+    """PATCH /users/{self} with a new password and no or a wrong `current_password` is a 422
+    naming the field, and the password stays; with the right one it changes. An admin sets
+    another user's password without knowing it."""
+    made = api.ok(
+        api.post(
+            "/api/v1/users",
+            json={
+                "email": "self@example.com",
+                "name": "Self",
+                "groups": ["agents"],
+                "password": "the first password",
+            },
+        ),
+        201,
+    )
+    token = api.ok(api.post("/api/v1/tokens", json={"user_id": made["id"]}), 201)["token"]
+    url = f"/api/v1/users/{made['id']}"
+
+    def change(body: dict[str, str]) -> Any:
+        return api.client.patch(url, json=body, headers=_bearer(token))
+
+    def stored_hash() -> str | None:
+        with api.runtime.db.transaction(write=False) as session:
+            return session.get(User, made["id"]).password_hash  # type: ignore[union-attr]
+
+    for body, needle in (
+        ({"password": "a new password!"}, "current_password is required"),
+        (
+            {"password": "a new password!", "current_password": "not the password"},
+            "current_password is not",
+        ),
+    ):
+        response = change(body)
+        assert response.status_code == 422, response.text
+        assert needle in response.json()["detail"]
+    assert verify_password(stored_hash(), "the first password")
+    api.ok(change({"password": "a new password!", "current_password": "the first password"}))
+    assert verify_password(stored_hash(), "a new password!")
+    api.ok(api.patch(url, json={"password": "set by the admin"}))
+    assert verify_password(stored_hash(), "set by the admin")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hubdesk.errors import ValidationFailed
-from hubdesk.tickets.tags import MAX_TAG_LENGTH, normalize_tag, normalize_tags
+from hubdesk.tickets.tags import MAX_TAG_ITEMS, MAX_TAG_LENGTH, normalize_tag, normalize_tags
+from tests.support.timing import assert_linear
 
 
 @pytest.mark.parametrize(
@@ -51,3 +52,22 @@ def test_at_most_ten_distinct_tags() -> None:
     assert len(normalize_tags([f"t{i}" for i in range(10)] + ["T0", "#t1"])) == 10
     with pytest.raises(ValidationFailed, match="at most 10"):
         normalize_tags([f"t{i}" for i in range(11)])
+
+
+def test_a_huge_tag_list_is_refused_before_it_is_read() -> None:
+    """More than MAX_TAG_ITEMS raw items are refused naming the cap of ten tags, and the cost
+    does not grow with the list: 100,000 distinct tags cost about what 10,000 do (the old
+    code compared each tag against a list first, which grew quadratically)."""
+    with pytest.raises(ValidationFailed, match="at most 10 tags"):
+        normalize_tags([f"t{i}" for i in range(MAX_TAG_ITEMS + 1)])
+
+    def refused(items: list[str]) -> None:
+        with pytest.raises(ValidationFailed):
+            normalize_tags(items)
+
+    assert_linear(refused, [f"tag{i}" for i in range(10_000)], [f"tag{i}" for i in range(100_000)])
+
+
+def test_many_duplicates_within_the_item_cap_still_count_once() -> None:
+    """Duplicates up to the item cap are collapsed with a set, not refused."""
+    assert normalize_tags(["#VIP"] * MAX_TAG_ITEMS) == ["vip"]

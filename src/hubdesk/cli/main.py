@@ -131,20 +131,21 @@ def user_create(
     password: Annotated[
         str | None, typer.Option(help="Password (at least 10 characters); omit for API-only")
     ] = None,
-    group: Annotated[list[str] | None, typer.Option(help="Group (repeatable)")] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(help="Group (repeatable); without one the user has no permissions"),
+    ] = None,
 ) -> None:
-    """Create a user in one or more groups (admins, agents, readonly)."""
+    """Create a user in the groups given (admins, agents, readonly); none by default."""
     from hubdesk.users import service as users
     from hubdesk.users.permissions import SYSTEM
 
     with context.runtime() as runtime, runtime.db.transaction() as session:
         user = users.create_user(
-            session, SYSTEM, email=email, name=name, password=password, groups=group or ["agents"]
+            session, SYSTEM, email=email, name=name, password=password, groups=group or []
         )
-        typer.echo(
-            f"created user {user.id} {user.email} in {', '.join(g.name for g in user.groups)}",
-            err=True,
-        )
+        groups = ", ".join(g.name for g in user.groups) or "no group (no permissions yet)"
+        typer.echo(f"created user {user.id} {user.email} in {groups}", err=True)
 
 
 @user_app.command("set-password")

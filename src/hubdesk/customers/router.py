@@ -14,6 +14,7 @@ from hubdesk.customers.schemas import (
     CustomerUpdate,
 )
 from hubdesk.web.deps import PrincipalDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(tags=["customers"])
@@ -43,13 +44,13 @@ def create_customer(
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
-def get_customer(customer_id: int, session: SessionDep, principal: PrincipalDep) -> CustomerOut:
+def get_customer(customer_id: Id, session: SessionDep, principal: PrincipalDep) -> CustomerOut:
     return CustomerOut.model_validate(service.get_customer(session, principal, customer_id))
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
 def update_customer(
-    customer_id: int, body: CustomerUpdate, session: SessionDep, principal: PrincipalDep
+    customer_id: Id, body: CustomerUpdate, session: SessionDep, principal: PrincipalDep
 ) -> CustomerOut:
     customer = service.get_customer(session, principal, customer_id)
     changes = {key: getattr(body, key) for key in body.model_fields_set}
@@ -63,7 +64,7 @@ def list_contacts(
     session: SessionDep,
     principal: PrincipalDep,
     paging: PagingDep,
-    customer_id: int | None = None,
+    customer_id: Id | None = None,
     email: str | None = None,
 ) -> ListOf[ContactOut]:
     page = service.list_contacts(
@@ -86,13 +87,13 @@ def create_contact(body: ContactCreate, session: SessionDep, principal: Principa
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut)
-def get_contact(contact_id: int, session: SessionDep, principal: PrincipalDep) -> ContactOut:
+def get_contact(contact_id: Id, session: SessionDep, principal: PrincipalDep) -> ContactOut:
     return ContactOut.model_validate(service.get_contact(session, principal, contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut)
 def update_contact(
-    contact_id: int, body: ContactUpdate, session: SessionDep, principal: PrincipalDep
+    contact_id: Id, body: ContactUpdate, session: SessionDep, principal: PrincipalDep
 ) -> ContactOut:
     contact = service.get_contact(session, principal, contact_id)
     changes = {key: getattr(body, key) for key in body.model_fields_set}

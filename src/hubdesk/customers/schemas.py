@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from hubdesk.web.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_NOTES_CHARS, Id
 from hubdesk.web.schemas import Out, Strict
 
 
@@ -18,16 +19,16 @@ class CustomerOut(Out):
 
 
 class CustomerCreate(Strict):
-    name: str = Field(min_length=1, max_length=300)
-    domains: list[str] = Field(default_factory=list)
-    notes: str = ""
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    domains: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    notes: str = Field(default="", max_length=MAX_NOTES_CHARS)
     active: bool = True
 
 
 class CustomerUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    domains: list[str] | None = None
-    notes: str | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
+    domains: list[str] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    notes: str | None = Field(default=None, max_length=MAX_NOTES_CHARS)
     active: bool | None = None
 
 
@@ -41,10 +42,10 @@ class ContactOut(Out):
 
 class ContactCreate(Strict):
     email: str = Field(min_length=3, max_length=320)
-    name: str = ""
-    customer_id: int | None = None
+    name: str = Field(default="", max_length=MAX_NAME_CHARS)
+    customer_id: Id | None = None
 
 
 class ContactUpdate(Strict):
-    name: str | None = None
-    customer_id: int | None = None
+    name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    customer_id: Id | None = None

@@ -11,9 +11,6 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
-
 
 @dataclass(frozen=True)
 class Page(Generic[T]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import Field
@@ -18,6 +18,7 @@ from hubdesk.intake.router import outcome_body
 from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_REPROCESS, INBOUND_VIEW
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.web.downloads import attachment_response
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
 
 router = APIRouter(prefix="/inbound", tags=["inbound"])
@@ -69,7 +70,11 @@ class InboundDetail(InboundOut):
 
 @router.get("", response_model=ListOf[InboundOut])
 def list_inbound(
-    session: SessionDep, principal: PrincipalDep, paging: PagingDep, status: str | None = None
+    session: SessionDep,
+    principal: PrincipalDep,
+    paging: PagingDep,
+    status: Literal["received", "processed", "duplicate", "ignored", "quarantined", "failed"]
+    | None = None,
 ) -> ListOf[InboundOut]:
     page = service.list_messages(
         session, principal, status=status, limit=paging.limit, offset=paging.offset
@@ -78,14 +83,14 @@ def list_inbound(
 
 
 @router.get("/{inbound_id}", response_model=InboundDetail)
-def get_inbound(inbound_id: int, session: SessionDep, principal: PrincipalDep) -> InboundDetail:
+def get_inbound(inbound_id: Id, session: SessionDep, principal: PrincipalDep) -> InboundDetail:
     principal.require(INBOUND_VIEW)
     return InboundDetail.model_validate(service.get(session, inbound_id))
 
 
 @router.get("/{inbound_id}/raw")
 def get_raw(
-    inbound_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+    inbound_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
     """The exact bytes received, as a download (never rendered by the browser)."""
     principal.require(INBOUND_VIEW)
@@ -97,9 +102,7 @@ def get_raw(
 
 
 @router.post("/{inbound_id}/reprocess")
-async def reprocess(
-    inbound_id: int, principal: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+async def reprocess(inbound_id: Id, principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Run a quarantined, failed or stuck message through the pipeline again."""
     principal.require(INBOUND_REPROCESS)
     outcome = await run_in_threadpool(pipeline.reprocess, runtime, inbound_id, principal)
@@ -108,7 +111,7 @@ async def reprocess(
 
 @router.get("/{inbound_id}/classifications", response_model=list[ClassificationOut])
 def classifications(
-    inbound_id: int, session: SessionDep, principal: PrincipalDep
+    inbound_id: Id, session: SessionDep, principal: PrincipalDep
 ) -> list[ClassificationOut]:
     """Every classification of the email, oldest first (rules, model, agents)."""
     principal.require(INBOUND_VIEW)
@@ -123,7 +126,7 @@ def classifications(
 
 @router.post("/{inbound_id}/classification", response_model=ClassificationOut, status_code=201)
 def reclassify(
-    inbound_id: int, body: ClassificationIn, session: SessionDep, principal: PrincipalDep
+    inbound_id: Id, body: ClassificationIn, session: SessionDep, principal: PrincipalDep
 ) -> ClassificationOut:
     """An agent's label for the email; it trains the next classifier model."""
     principal.require(EMAILS_CLASSIFY)

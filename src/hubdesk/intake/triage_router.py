@@ -15,6 +15,7 @@ from hubdesk.intake.types import Outcome
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import Principal
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep, Strict, page_of
 
 router = APIRouter(prefix="/triage", tags=["triage"])
@@ -38,7 +39,7 @@ def list_held(
 
 @router.post("/{inbound_id}")
 async def decide(
-    inbound_id: int, body: TriageDecision, principal: PrincipalDep, runtime: RuntimeDep
+    inbound_id: Id, body: TriageDecision, principal: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Open a ticket from held mail (releasing spam through the pipeline), add it to a
     ticket, or dismiss it."""
@@ -47,7 +48,7 @@ async def decide(
 
 
 def _decide(
-    runtime: Runtime, principal: Principal, inbound_id: int, body: TriageDecision
+    runtime: Runtime, principal: Principal, inbound_id: Id, body: TriageDecision
 ) -> Outcome:
     with runtime.db.transaction() as session:
         row = inbound.lock(session, inbound_id)

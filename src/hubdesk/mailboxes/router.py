@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from hubdesk.mailboxes import service
 from hubdesk.mailboxes.schemas import MailboxCreate, MailboxOut, MailboxUpdate
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep
 
 router = APIRouter(tags=["mailboxes"])
@@ -35,14 +36,14 @@ def create_mailbox(
 
 @router.get("/mailboxes/{mailbox_id}", response_model=MailboxOut)
 def get_mailbox(
-    mailbox_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+    mailbox_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> MailboxOut:
     return MailboxOut.of(service.get_mailbox(session, principal, mailbox_id), runtime.settings)
 
 
 @router.patch("/mailboxes/{mailbox_id}", response_model=MailboxOut)
 def update_mailbox(
-    mailbox_id: int,
+    mailbox_id: Id,
     body: MailboxUpdate,
     session: SessionDep,
     principal: PrincipalDep,
@@ -55,6 +56,6 @@ def update_mailbox(
 
 
 @router.delete("/mailboxes/{mailbox_id}", status_code=204)
-def delete_mailbox(mailbox_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_mailbox(mailbox_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     service.delete_mailbox(session, principal, service.get_mailbox(session, principal, mailbox_id))
     return Response(status_code=204)

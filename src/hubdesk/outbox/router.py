@@ -14,15 +14,16 @@ from hubdesk.tickets.schemas import CommentOut
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.permissions import REPLIES_SEND
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.limits import MAX_COMMENT_CHARS, Id
 from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
 
 router = APIRouter(tags=["outgoing mail"])
 
 
 class ReplyIn(Strict):
-    body: str = Field(min_length=1, max_length=1_000_000)
+    body: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
     cc: list[str] = Field(default_factory=list, max_length=50)
-    attachment_ids: list[int] = Field(default_factory=list, max_length=50)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=50)
     status: (
         Literal["open", "in_progress", "waiting_customer", "waiting_internal", "resolved"] | None
     ) = None
@@ -74,7 +75,7 @@ class TemplateOut(Out):
 
 @router.post("/tickets/{ticket_id}/replies", response_model=ReplyOut, status_code=201)
 def reply(
-    ticket_id: int, body: ReplyIn, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+    ticket_id: Id, body: ReplyIn, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> ReplyOut:
     """Answer the customer: a public comment and an e-mail that threads in their client."""
     principal.require(REPLIES_SEND)
@@ -100,8 +101,9 @@ def list_outbox(
     session: SessionDep,
     principal: PrincipalDep,
     paging: PagingDep,
-    status: str | None = None,
-    ticket_id: int | None = None,
+    status: Literal["pending", "sending", "sent", "failed", "bounced", "held", "suppressed"]
+    | None = None,
+    ticket_id: Id | None = None,
 ) -> ListOf[OutboxOut]:
     page = service.list_messages(
         session,
@@ -115,7 +117,7 @@ def list_outbox(
 
 
 @router.post("/outbox/{outbox_id}/retry", response_model=OutboxOut)
-def retry(outbox_id: int, session: SessionDep, principal: PrincipalDep) -> OutboxOut:
+def retry(outbox_id: Id, session: SessionDep, principal: PrincipalDep) -> OutboxOut:
     """Send a failed or held message again."""
     row = service.get_message(session, principal, outbox_id)
     service.retry(session, principal, row, utcnow())

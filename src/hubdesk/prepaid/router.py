@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 
@@ -11,6 +11,7 @@ from hubdesk.prepaid import service
 from hubdesk.prepaid.models import PrepaidCard
 from hubdesk.prepaid.schemas import CardBalance, CardCreate, CardOut, DrawdownOut
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep
 
 router = APIRouter(prefix="/prepaid-cards", tags=["prepaid"])
@@ -38,8 +39,8 @@ def list_cards(
     principal: PrincipalDep,
     runtime: RuntimeDep,
     paging: PagingDep,
-    customer_id: int | None = None,
-    status: str | None = None,
+    customer_id: Id | None = None,
+    status: Literal["active", "depleted", "expired", "cancelled"] | None = None,
 ) -> ListOf[CardOut]:
     page = service.list_cards(
         session,
@@ -71,7 +72,7 @@ def create_card(
 
 @router.get("/{card_id}", response_model=CardOut)
 def get_card(
-    card_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+    card_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> CardOut:
     return CardOut.model_validate(
         card_out(service.get_card(session, principal, card_id), runtime.today())
@@ -80,7 +81,7 @@ def get_card(
 
 @router.get("/{card_id}/balance", response_model=CardBalance)
 def card_balance(
-    card_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+    card_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> CardBalance:
     card = service.get_card(session, principal, card_id)
     rows = [DrawdownOut.model_validate(d) for d in service.drawdowns(session, card)]
@@ -89,7 +90,7 @@ def card_balance(
 
 @router.post("/{card_id}/cancel", response_model=CardOut)
 def cancel_card(
-    card_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+    card_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> CardOut:
     card = service.get_card(session, principal, card_id)
     return CardOut.model_validate(

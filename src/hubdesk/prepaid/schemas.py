@@ -7,17 +7,18 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from hubdesk.web.limits import MAX_NOTES_CHARS, Id
 from hubdesk.web.schemas import Out, Strict
 
 
 class CardCreate(Strict):
-    customer_id: int
+    customer_id: Id
     hours_bought: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
     price: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2)
     currency: str = Field(default="DKK", min_length=3, max_length=3)
     bought_on: date | None = None
     expires_on: date | None = None
-    notes: str = ""
+    notes: str = Field(default="", max_length=MAX_NOTES_CHARS)
 
 
 class CardOut(Out):

@@ -11,6 +11,7 @@ from hubdesk.tickets.schemas import AttachmentOut
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.web.downloads import attachment_response
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(tags=["attachments"])
@@ -18,12 +19,12 @@ router = APIRouter(tags=["attachments"])
 
 @router.post("/tickets/{ticket_id}/attachments", response_model=AttachmentOut, status_code=201)
 def upload(
-    ticket_id: int,
+    ticket_id: Id,
     file: Annotated[UploadFile, File(description="The file (multipart field `file`)")],
     session: SessionDep,
     principal: PrincipalDep,
     runtime: RuntimeDep,
-    comment_id: Annotated[int | None, Form()] = None,
+    comment_id: Annotated[Id | None, Form()] = None,
 ) -> AttachmentOut:
     ticket = get_visible_ticket(session, principal, ticket_id)
     row = attachments.add_attachment(
@@ -41,7 +42,7 @@ def upload(
 
 @router.get("/tickets/{ticket_id}/attachments", response_model=ListOf[AttachmentOut])
 def list_for_ticket(
-    ticket_id: int, session: SessionDep, principal: PrincipalDep, paging: PagingDep
+    ticket_id: Id, session: SessionDep, principal: PrincipalDep, paging: PagingDep
 ) -> ListOf[AttachmentOut]:
     ticket = get_visible_ticket(session, principal, ticket_id)
     page = attachments.list_attachments(session, ticket, limit=paging.limit, offset=paging.offset)
@@ -49,7 +50,7 @@ def list_for_ticket(
 
 
 @router.get("/attachments/{attachment_id}", response_model=AttachmentOut)
-def metadata(attachment_id: int, session: SessionDep, principal: PrincipalDep) -> AttachmentOut:
+def metadata(attachment_id: Id, session: SessionDep, principal: PrincipalDep) -> AttachmentOut:
     row = attachments.get_attachment(session, attachment_id)
     get_visible_ticket(session, principal, row.ticket_id)
     return AttachmentOut.model_validate(row)
@@ -57,7 +58,7 @@ def metadata(attachment_id: int, session: SessionDep, principal: PrincipalDep) -
 
 @router.get("/attachments/{attachment_id}/download")
 def download(
-    attachment_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+    attachment_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
     """The bytes, verified against their sha256, always as a download."""
     row = attachments.get_attachment(session, attachment_id)

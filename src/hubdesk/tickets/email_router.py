@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from hubdesk.tickets import emails
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.web.deps import PrincipalDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import Out
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -60,7 +61,7 @@ def tickets_by_email(
 
 
 @router.get("/{ticket_id}/emails", response_model=TicketEmails)
-def ticket_emails(ticket_id: int, session: SessionDep, principal: PrincipalDep) -> TicketEmails:
+def ticket_emails(ticket_id: Id, session: SessionDep, principal: PrincipalDep) -> TicketEmails:
     ticket = get_visible_ticket(session, principal, ticket_id)
     return TicketEmails(
         ticket_id=ticket.id,

@@ -26,6 +26,7 @@ SORT_KEYS: Final[dict[str, Any]] = {
     "status": Ticket.status,
     "priority": _PRIORITY_ORDER,
 }
+SORT_PATTERN: Final = rf"^[-+]?({'|'.join(SORT_KEYS)})$"
 
 
 @dataclass(frozen=True)

@@ -16,33 +16,37 @@ from hubdesk.tickets.schemas import (
     CommentCreate,
     CommentOut,
     MergeRequest,
+    Priority,
+    Status,
     TicketCreate,
+    TicketListItem,
     TicketOut,
     TicketUpdate,
 )
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 
-@router.get("", response_model=ListOf[TicketOut])
+@router.get("", response_model=ListOf[TicketListItem])
 def list_tickets(
     session: SessionDep,
     principal: PrincipalDep,
     paging: PagingDep,
-    status: Annotated[list[str] | None, Query()] = None,
-    priority: Annotated[list[str] | None, Query()] = None,
-    customer_id: int | None = None,
-    assigned_to_user_id: int | None = None,
+    status: Annotated[list[Status] | None, Query()] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    customer_id: Id | None = None,
+    assigned_to_user_id: Id | None = None,
     unassigned: bool = False,
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=500)] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
-    sort: str = "-created_at",
-) -> ListOf[TicketOut]:
+    sort: Annotated[str, Query(pattern=queries.SORT_PATTERN, max_length=40)] = "-created_at",
+) -> ListOf[TicketListItem]:
     page = queries.list_tickets(
         session,
         principal,
@@ -61,7 +65,7 @@ def list_tickets(
         limit=paging.limit,
         offset=paging.offset,
     )
-    return page_of(TicketOut, page)
+    return page_of(TicketListItem, page)
 
 
 @router.post("", response_model=TicketOut, status_code=201)
@@ -96,13 +100,13 @@ def get_ticket_by_number(
 
 
 @router.get("/{ticket_id}", response_model=TicketOut)
-def get_ticket(ticket_id: int, session: SessionDep, principal: PrincipalDep) -> TicketOut:
+def get_ticket(ticket_id: Id, session: SessionDep, principal: PrincipalDep) -> TicketOut:
     return TicketOut.model_validate(get_visible_ticket(session, principal, ticket_id))
 
 
 @router.patch("/{ticket_id}", response_model=TicketOut)
 def update_ticket(
-    ticket_id: int,
+    ticket_id: Id,
     body: TicketUpdate,
     session: SessionDep,
     principal: PrincipalDep,
@@ -118,7 +122,7 @@ def update_ticket(
 
 
 @router.delete("/{ticket_id}", status_code=204)
-def delete_ticket(ticket_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_ticket(ticket_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     ticket = get_visible_ticket(session, principal, ticket_id)
     service.delete_ticket(session, principal, ticket)
     return Response(status_code=204)
@@ -126,7 +130,7 @@ def delete_ticket(ticket_id: int, session: SessionDep, principal: PrincipalDep) 
 
 @router.post("/{ticket_id}/merge", response_model=TicketOut)
 def merge_ticket(
-    ticket_id: int, body: MergeRequest, session: SessionDep, principal: PrincipalDep
+    ticket_id: Id, body: MergeRequest, session: SessionDep, principal: PrincipalDep
 ) -> TicketOut:
     """Merge this ticket into `target_id`; returns the target."""
     source = get_visible_ticket(session, principal, ticket_id)
@@ -136,7 +140,7 @@ def merge_ticket(
 
 @router.get("/{ticket_id}/comments", response_model=ListOf[CommentOut])
 def list_comments(
-    ticket_id: int, session: SessionDep, principal: PrincipalDep, paging: PagingDep
+    ticket_id: Id, session: SessionDep, principal: PrincipalDep, paging: PagingDep
 ) -> ListOf[CommentOut]:
     ticket = get_visible_ticket(session, principal, ticket_id)
     page = comments.list_comments(session, ticket, limit=paging.limit, offset=paging.offset)
@@ -145,7 +149,7 @@ def list_comments(
 
 @router.post("/{ticket_id}/comments", response_model=CommentOut, status_code=201)
 def add_comment(
-    ticket_id: int, body: CommentCreate, session: SessionDep, principal: PrincipalDep
+    ticket_id: Id, body: CommentCreate, session: SessionDep, principal: PrincipalDep
 ) -> CommentOut:
     ticket = get_visible_ticket(session, principal, ticket_id)
     comment = comments.add_comment(session, principal, ticket, body.body, internal=body.internal)
@@ -154,7 +158,7 @@ def add_comment(
 
 @router.get("/{ticket_id}/audit", response_model=ListOf[AuditOut])
 def ticket_audit(
-    ticket_id: int, session: SessionDep, principal: PrincipalDep, paging: PagingDep
+    ticket_id: Id, session: SessionDep, principal: PrincipalDep, paging: PagingDep
 ) -> ListOf[AuditOut]:
     ticket = get_visible_ticket(session, principal, ticket_id)
     page = audit.list_for_ticket(session, ticket.id, limit=paging.limit, offset=paging.offset)

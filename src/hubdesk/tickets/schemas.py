@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from hubdesk.web.limits import (
+    LIST_DESCRIPTION_CHARS,
+    MAX_COMMENT_CHARS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_SUBJECT_CHARS,
+    CustomFields,
+    Id,
+)
 from hubdesk.web.schemas import Out, Strict
 
 Status = Literal[
@@ -36,36 +44,50 @@ class TicketOut(Out):
     merged_into_id: int | None
 
 
+class TicketListItem(TicketOut):
+    """A ticket in a list page: its description is cut to LIST_DESCRIPTION_CHARS (ending
+    in an ellipsis when cut); GET the ticket for all of it."""
+
+    description: str = Field(max_length=LIST_DESCRIPTION_CHARS)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _cut(cls, value: object) -> object:
+        if isinstance(value, str) and len(value) > LIST_DESCRIPTION_CHARS:
+            return value[: LIST_DESCRIPTION_CHARS - 1] + "\u2026"
+        return value
+
+
 class TicketCreate(Strict):
-    subject: str = Field(min_length=1, max_length=1000)
-    description: str = ""
+    subject: str = Field(min_length=1, max_length=MAX_SUBJECT_CHARS)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
     status: Literal["open", "in_progress", "waiting_customer", "waiting_internal"] = "open"
     priority: Priority | None = None
-    customer_id: int | None = None
-    contact_id: int | None = None
-    assigned_to_user_id: int | None = None
+    customer_id: Id | None = None
+    contact_id: Id | None = None
+    assigned_to_user_id: Id | None = None
     tags: list[str] = Field(default_factory=list)
-    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    custom_fields: CustomFields = Field(default_factory=dict)
 
 
 class TicketUpdate(Strict):
-    subject: str | None = Field(default=None, min_length=1, max_length=1000)
-    description: str | None = None
+    subject: str | None = Field(default=None, min_length=1, max_length=MAX_SUBJECT_CHARS)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
     status: Status | None = None
     priority: Priority | None = None
-    customer_id: int | None = None
-    contact_id: int | None = None
-    assigned_to_user_id: int | None = None
+    customer_id: Id | None = None
+    contact_id: Id | None = None
+    assigned_to_user_id: Id | None = None
     tags: list[str] | None = None
-    custom_fields: dict[str, Any] | None = None
+    custom_fields: CustomFields | None = None
 
 
 class MergeRequest(Strict):
-    target_id: int = Field(description="The ticket this one is merged into")
+    target_id: Id = Field(description="The ticket this one is merged into")
 
 
 class CommentCreate(Strict):
-    body: str = Field(min_length=1)
+    body: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
     internal: bool = False
 
 

@@ -124,6 +124,7 @@ def create_ticket(
     _check_choice("priority", new.priority, PRIORITIES)
     _check_choice("source", new.source, SOURCES)
     _check_references(session, new.customer_id, new.contact_id, new.assigned_to_user_id)
+    _check_contact_customer(session, new.contact_id, new.customer_id)
     ticket = Ticket(
         ticket_number=next_ticket_number(session, now, tz),
         subject=subject,
@@ -212,6 +213,10 @@ def _apply_changes(
         changes.get("contact_id"),
         changes.get("assigned_to_user_id"),
     )
+    if changes.get("contact_id") is not None:
+        _check_contact_customer(
+            session, changes["contact_id"], changes.get("customer_id", ticket.customer_id)
+        )
     for key in ("customer_id", "contact_id", "assigned_to_user_id"):
         if key in changes:
             setattr(ticket, key, changes[key])
@@ -398,6 +403,23 @@ def _check_custom_fields(value: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ValidationFailed("custom_fields must be a JSON object")
     return dict(value)
+
+
+def _check_contact_customer(
+    session: Session, contact_id: int | None, customer_id: int | None
+) -> None:
+    """A contact that belongs to a customer is the contact only of that customer's tickets:
+    replies go to the contact, so another customer's contact would receive this ticket's mail
+    (as a prepaid card of another customer is refused)."""
+    contact = session.get(Contact, contact_id) if contact_id is not None else None
+    if contact is None or contact.customer_id is None or contact.customer_id == customer_id:
+        return
+    ticket_customer = f"customer {customer_id}" if customer_id is not None else "no customer"
+    raise ValidationFailed(
+        f"contact {contact.id} belongs to customer {contact.customer_id}, but the ticket has "
+        f"{ticket_customer}; choose a contact of the ticket's customer (or set customer_id to "
+        f"{contact.customer_id})"
+    )
 
 
 def _check_references(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import islice
 from typing import Final
 
 from hubdesk.errors import ValidationFailed
 
 MAX_TAGS: Final = 10
 MAX_TAG_LENGTH: Final = 64
+# Raw items looked at, duplicates and '#' spellings included: anything longer is refused
+# before a single item is normalised, so the cost of a call is bounded whatever is sent.
+MAX_TAG_ITEMS: Final = 100
 _VALID: Final = re.compile(r"\A[\w-]+\Z", re.UNICODE)
 
 
@@ -24,12 +28,27 @@ def normalize_tag(raw: str) -> str:
 
 
 def normalize_tags(raw: Iterable[str]) -> list[str]:
-    """Normalised, de-duplicated tags in their first order; more than 10 is an error."""
+    """Normalised, de-duplicated tags in their first order; more than 10 is an error.
+
+    The count is checked first: more than `MAX_TAG_ITEMS` raw items, or an 11th distinct
+    tag, is refused at once, so a huge list costs no more than a short one.
+    """
+    items = list(islice(raw, MAX_TAG_ITEMS + 1))
+    if len(items) > MAX_TAG_ITEMS:
+        raise ValidationFailed(
+            f"a ticket has at most {MAX_TAGS} tags; send at most {MAX_TAG_ITEMS} items "
+            "(duplicates included)"
+        )
+    seen: set[str] = set()
     tags: list[str] = []
-    for item in raw:
+    for item in items:
         tag = normalize_tag(item)
-        if tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise ValidationFailed(f"a ticket has at most {MAX_TAGS} tags; {len(tags)} were given")
+        if tag in seen:
+            continue
+        if len(tags) == MAX_TAGS:
+            raise ValidationFailed(
+                f"a ticket has at most {MAX_TAGS} tags; more than {MAX_TAGS} were given"
+            )
+        seen.add(tag)
+        tags.append(tag)
     return tags

@@ -21,6 +21,7 @@ from hubdesk.users.schemas import (
     UserUpdate,
 )
 from hubdesk.web.deps import PrincipalDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(tags=["users"])
@@ -72,14 +73,14 @@ def me(session: SessionDep, principal: PrincipalDep) -> MeOut:
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
-def get_user(user_id: int, session: SessionDep, principal: PrincipalDep) -> UserOut:
+def get_user(user_id: Id, session: SessionDep, principal: PrincipalDep) -> UserOut:
     principal.require(TICKETS_VIEW)
     return UserOut.model_validate(service.get_user(session, user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
 def update_user(
-    user_id: int, body: UserUpdate, session: SessionDep, principal: PrincipalDep
+    user_id: Id, body: UserUpdate, session: SessionDep, principal: PrincipalDep
 ) -> UserOut:
     if principal.user_id != user_id:
         principal.require(USERS_MANAGE)
@@ -96,7 +97,7 @@ def list_groups(session: SessionDep, principal: PrincipalDep) -> list[GroupOut]:
 
 @router.get("/tokens", response_model=ListOf[TokenOut])
 def list_tokens(
-    session: SessionDep, principal: PrincipalDep, paging: PagingDep, user_id: int | None = None
+    session: SessionDep, principal: PrincipalDep, paging: PagingDep, user_id: Id | None = None
 ) -> ListOf[TokenOut]:
     """The caller's tokens; with `users.manage`, any user's (or all with no `user_id`)."""
     statement = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
@@ -126,7 +127,7 @@ def create_token(body: TokenCreate, session: SessionDep, principal: PrincipalDep
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def revoke_token(token_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     token = session.get(ApiToken, token_id)
     if token is None or (token.user_id != principal.user_id and not principal.can(USERS_MANAGE)):
         raise NotFound(f"token {token_id} not found")

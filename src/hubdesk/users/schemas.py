@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from hubdesk.users.models import Group, User
+from hubdesk.web.limits import MAX_LIST_ITEMS, Id
 from hubdesk.web.schemas import Out, Strict
 
 
@@ -34,17 +35,26 @@ class MeOut(UserOut):
 class UserCreate(Strict):
     email: str = Field(min_length=3, max_length=320)
     name: str = Field(min_length=1, max_length=200)
-    password: str | None = Field(default=None, min_length=10)
-    groups: list[str] = Field(default_factory=lambda: ["agents"])
-    language: str = "en"
+    password: str | None = Field(default=None, min_length=10, max_length=1000)
+    groups: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_LIST_ITEMS,
+        description="Groups of the new user; none by default (no permissions until one is added)",
+    )
+    language: str = Field(default="en", max_length=16)
 
 
 class UserUpdate(Strict):
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=200)
     active: bool | None = None
-    groups: list[str] | None = None
-    password: str | None = Field(default=None, min_length=10)
-    language: str | None = None
+    groups: list[str] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    password: str | None = Field(default=None, min_length=10, max_length=1000)
+    current_password: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Required with `password` when changing one's own password",
+    )
+    language: str | None = Field(default=None, max_length=16)
     notify_by_email: bool | None = None
 
 
@@ -63,8 +73,8 @@ class GroupOut(Out):
 
 
 class TokenCreate(Strict):
-    user_id: int | None = Field(default=None, description="Defaults to the caller")
-    name: str = ""
+    user_id: Id | None = Field(default=None, description="Defaults to the caller")
+    name: str = Field(default="", max_length=200)
     expires_at: datetime | None = None
 
 

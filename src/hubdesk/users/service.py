@@ -16,7 +16,7 @@ from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.text import single_line
 from hubdesk.users.models import ApiToken, Group, Permission, User
 from hubdesk.users.permissions import USERS_MANAGE, Principal
-from hubdesk.users.secrets import generate_token, hash_password, hash_token
+from hubdesk.users.secrets import generate_token, hash_password, hash_token, verify_password
 from hubdesk.users.session_models import LoginAttempt, UserSession
 
 MIN_PASSWORD_LENGTH: Final = 10
@@ -106,11 +106,17 @@ def update_user(
     active: bool | None = None,
     groups: Sequence[str] | None = None,
     password: str | None = None,
+    current_password: str | None = None,
     language: str | None = None,
     notify_by_email: bool | None = None,
 ) -> User:
+    """Change `user`. Changing one's own password needs `current_password` (when one is
+    set): a stolen session or token alone cannot take the account over. An admin changing
+    someone else's password, and the CLI, need not know it."""
     if actor.user_id != user.id or active is not None or groups is not None:
         actor.require(USERS_MANAGE)
+    if password is not None and actor.user_id == user.id:
+        _check_current_password(user, current_password)
     before = _user_snapshot(user)
     if name is not None:
         user.name = single_line(name, 200) or user.name
@@ -140,6 +146,17 @@ def update_user(
             session, actor, entity_type="user", entity_id=user.id, action="updated", changes=changes
         )
     return user
+
+
+def _check_current_password(user: User, current_password: str | None) -> None:
+    if user.password_hash is None:
+        return
+    if not current_password:
+        raise ValidationFailed(
+            "current_password is required to change your own password; send it with the new one"
+        )
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed("current_password is not your current password")
 
 
 def _user_snapshot(user: User) -> dict[str, object]:

@@ -25,7 +25,8 @@ from hubdesk.tickets.attachment_router import router as attachments_router
 from hubdesk.tickets.email_router import router as ticket_emails_router
 from hubdesk.tickets.router import router as tickets_router
 from hubdesk.users.router import router as users_router
-from hubdesk.web import problems, ui
+from hubdesk.web import openapi, problems, ui
+from hubdesk.web.body_limit import BodyLimit
 from hubdesk.web.deps import get_principal
 from hubdesk.web.health import router as health_router
 from hubdesk.workflows.router import router as workflows_router
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         redirect_slashes=False,
     )
     app.state.runtime = runtime
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, prefix=API_PREFIX + "/")
     problems.install(app)
 
     app.include_router(health_router, prefix=API_PREFIX)
@@ -71,5 +73,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     ):
         protected.include_router(router)
     app.include_router(protected)
+    openapi.install(app, API_PREFIX)
     ui.install(app)
     return app

@@ -63,7 +63,11 @@ def status_for(exc: HubdeskError) -> int:
 def describe_request_errors(errors: Any) -> str:
     sentences = []
     for error in errors:
-        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        # The first part says where (body, query, path); a body field may itself be "body".
+        parts = list(error.get("loc", ()))
+        if parts[:1] == ["body"]:
+            parts = parts[1:]
+        location = ".".join(str(part) for part in parts)
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         sentences.append(f"{location}: {message}" if location else message)
     return "; ".join(sentences)

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
 
-from hubdesk.db.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
+from hubdesk.db.paging import Page
+from hubdesk.web.limits import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, Offset
 
 T = TypeVar("T")
 
@@ -25,8 +26,10 @@ class Paging(BaseModel):
 
 
 def paging(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_LIMIT, description=f"At most {MAX_PAGE_LIMIT}")
+    ] = DEFAULT_PAGE_LIMIT,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> Paging:
     return Paging(limit=limit, offset=offset)
 

@@ -22,6 +22,7 @@ from hubdesk.errors import ValidationFailed
 from hubdesk.tickets.numbers import is_ticket_number
 from hubdesk.tickets.tags import normalize_tags
 from hubdesk.users.models import User
+from hubdesk.web.limits import Id, Int
 
 Priority = Literal["low", "normal", "high", "critical"]
 Status = Literal[
@@ -36,8 +37,8 @@ class Params(BaseModel):
 class CreateTicket(Params):
     """Smart routing: link a reply to its ticket, else open a ticket."""
 
-    customer_id: int | None = None
-    assigned_to_user_id: int | None = None
+    customer_id: Id | None = None
+    assigned_to_user_id: Id | None = None
     priority: Priority | None = None
 
 
@@ -50,7 +51,7 @@ class LinkEmailToTicket(Params):
 class AssignTicket(Params):
     """Assign the current ticket."""
 
-    assigned_to_user_id: int
+    assigned_to_user_id: Id
 
 
 class SetPriority(Params):
@@ -66,7 +67,7 @@ class AddTags(Params):
 
 
 class SetCustomer(Params):
-    customer_id: int
+    customer_id: Id
 
 
 class AddInternalNote(Params):
@@ -132,7 +133,7 @@ class WorkflowIn(BaseModel):
     confidence_threshold: float = 0.0
     workflow_steps: list[dict[str, Any]] = Field(min_length=1)
     enabled: bool = True
-    position: int | None = None
+    position: Int | None = None
     stop_after_match: bool = True
 
 

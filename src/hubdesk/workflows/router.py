@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from hubdesk.users.permissions import WORKFLOWS_MANAGE
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, Out, PagingDep, page_of
 from hubdesk.workflows import catalog, service
 from hubdesk.workflows.catalog import WorkflowIn
@@ -82,14 +83,14 @@ def list_actions(principal: PrincipalDep) -> list[dict[str, Any]]:
 
 
 @router.get("/workflows/{workflow_id}", response_model=WorkflowOut)
-def get_workflow(workflow_id: int, session: SessionDep, principal: PrincipalDep) -> WorkflowOut:
+def get_workflow(workflow_id: Id, session: SessionDep, principal: PrincipalDep) -> WorkflowOut:
     principal.require(WORKFLOWS_MANAGE)
     return WorkflowOut.model_validate(service.get(session, workflow_id))
 
 
 @router.put("/workflows/{workflow_id}", response_model=WorkflowOut)
 def update_workflow(
-    workflow_id: int, body: WorkflowIn, session: SessionDep, principal: PrincipalDep
+    workflow_id: Id, body: WorkflowIn, session: SessionDep, principal: PrincipalDep
 ) -> WorkflowOut:
     principal.require(WORKFLOWS_MANAGE)
     workflow = service.get(session, workflow_id)
@@ -97,7 +98,7 @@ def update_workflow(
 
 
 @router.delete("/workflows/{workflow_id}", status_code=204)
-def delete_workflow(workflow_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_workflow(workflow_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     principal.require(WORKFLOWS_MANAGE)
     service.delete(session, principal, service.get(session, workflow_id))
     return Response(status_code=204)
@@ -108,9 +109,9 @@ def list_executions(
     session: SessionDep,
     principal: PrincipalDep,
     paging: PagingDep,
-    status: str | None = None,
-    workflow_id: int | None = None,
-    inbound_id: int | None = None,
+    status: Literal["pending", "running", "completed", "failed", "skipped"] | None = None,
+    workflow_id: Id | None = None,
+    inbound_id: Id | None = None,
 ) -> ListOf[ExecutionOut]:
     principal.require(WORKFLOWS_MANAGE)
     page = service.list_executions(
@@ -125,13 +126,13 @@ def list_executions(
 
 
 @router.get("/workflow-executions/{execution_id}", response_model=ExecutionOut)
-def get_execution(execution_id: int, session: SessionDep, principal: PrincipalDep) -> ExecutionOut:
+def get_execution(execution_id: Id, session: SessionDep, principal: PrincipalDep) -> ExecutionOut:
     principal.require(WORKFLOWS_MANAGE)
     return ExecutionOut.model_validate(service.get_execution(session, execution_id))
 
 
 @router.post("/workflow-executions/{execution_id}/retry", response_model=ExecutionOut)
-async def retry(execution_id: int, principal: PrincipalDep, runtime: RuntimeDep) -> ExecutionOut:
+async def retry(execution_id: Id, principal: PrincipalDep, runtime: RuntimeDep) -> ExecutionOut:
     """Run a failed execution's workflow again on its email (a new execution)."""
     principal.require(WORKFLOWS_MANAGE)
     new_id = await run_in_threadpool(retry_execution, runtime, principal, execution_id)

@@ -8,6 +8,7 @@ from hubdesk.customers import service as customers
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, visible_tickets
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep, page_of
 from hubdesk.worklogs import service
 from hubdesk.worklogs.schemas import WorklogCreate, WorklogOut, WorklogTotals
@@ -17,7 +18,7 @@ router = APIRouter(tags=["worklogs"])
 
 @router.get("/tickets/{ticket_id}/worklogs", response_model=ListOf[WorklogOut])
 def list_worklogs(
-    ticket_id: int, session: SessionDep, principal: PrincipalDep, paging: PagingDep
+    ticket_id: Id, session: SessionDep, principal: PrincipalDep, paging: PagingDep
 ) -> ListOf[WorklogOut]:
     ticket = get_visible_ticket(session, principal, ticket_id)
     page = service.list_worklogs(session, ticket, limit=paging.limit, offset=paging.offset)
@@ -26,7 +27,7 @@ def list_worklogs(
 
 @router.post("/tickets/{ticket_id}/worklogs", response_model=WorklogOut, status_code=201)
 def create_worklog(
-    ticket_id: int,
+    ticket_id: Id,
     body: WorklogCreate,
     session: SessionDep,
     principal: PrincipalDep,
@@ -45,8 +46,8 @@ def create_worklog(
 
 @router.delete("/tickets/{ticket_id}/worklogs/{worklog_id}", status_code=204)
 def delete_worklog(
-    ticket_id: int,
-    worklog_id: int,
+    ticket_id: Id,
+    worklog_id: Id,
     session: SessionDep,
     principal: PrincipalDep,
     runtime: RuntimeDep,
@@ -58,15 +59,13 @@ def delete_worklog(
 
 
 @router.get("/tickets/{ticket_id}/worklogs/totals", response_model=WorklogTotals)
-def ticket_totals(ticket_id: int, session: SessionDep, principal: PrincipalDep) -> WorklogTotals:
+def ticket_totals(ticket_id: Id, session: SessionDep, principal: PrincipalDep) -> WorklogTotals:
     ticket = get_visible_ticket(session, principal, ticket_id)
     return WorklogTotals.model_validate(service.totals(session, Ticket.id == ticket.id))
 
 
 @router.get("/customers/{customer_id}/worklogs/totals", response_model=WorklogTotals)
-def customer_totals(
-    customer_id: int, session: SessionDep, principal: PrincipalDep
-) -> WorklogTotals:
+def customer_totals(customer_id: Id, session: SessionDep, principal: PrincipalDep) -> WorklogTotals:
     customer = customers.get_customer(session, principal, customer_id)
     visible_ids = visible_tickets(principal).with_only_columns(Ticket.id)
     return WorklogTotals.model_validate(

@@ -7,17 +7,18 @@ from typing import Literal
 
 from pydantic import Field
 
+from hubdesk.web.limits import MAX_NOTES_CHARS, Id
 from hubdesk.web.schemas import Out, Strict
 
 
 class WorklogCreate(Strict):
     minutes: int = Field(gt=0, le=24 * 60)
     work_date: date | None = None
-    description: str = ""
+    description: str = Field(default="", max_length=MAX_NOTES_CHARS)
     billable: bool = True
     billing: Literal["none", "invoice", "prepaid"] = "none"
     invoice_reference: str | None = Field(default=None, max_length=200)
-    prepaid_card_id: int | None = None
+    prepaid_card_id: Id | None = None
 
 
 class WorklogOut(Out):

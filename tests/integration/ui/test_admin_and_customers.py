@@ -10,9 +10,10 @@ from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.models import User
 from hubdesk.users.permissions import SYSTEM
+from hubdesk.users.secrets import verify_password
 from hubdesk.web.ui import flash
 from hubdesk.worklogs import service as worklogs
-from tests.integration.ui.client import UiClient, csrf_of
+from tests.integration.ui.client import PASSWORD, UiClient, csrf_of
 from tests.integration.ui.mails import message
 from tests.integration.ui.scenario import printer_ticket
 from tests.support import factories
@@ -149,3 +150,23 @@ def test_a_customer_page_shows_contacts_tickets_time_and_cards(
     assert "<dt>On prepaid cards</dt><dd>0:50</dd>" in page
     assert "<strong>1:10</strong>" in page
     assert "<strong>0:30</strong>" in page
+
+
+def test_an_admin_changing_their_own_password_gives_the_current_one(
+    ui: UiClient, runtime: Runtime
+) -> None:
+    """The user page asks for the current password only on one's own page; without it (or
+    with a wrong one) the change is refused with the reason and the password stays."""
+    own_id = ui.log_in_as(["admins"])
+    assert 'name="current_password"' in ui.get(f"/admin/users/{own_id}").text
+    form = {"name": "Me", "language": "en", "groups": ["admins"], "password": "a brand new pw"}
+    refused = ui.post(f"/admin/users/{own_id}", form)
+    assert "current_password is required" in _message(ui, refused)
+    wrong = ui.post(f"/admin/users/{own_id}", {**form, "current_password": "not it at all"})
+    assert "current_password is not your current password" in _message(ui, wrong)
+    with runtime.db.transaction(write=False) as session:
+        assert verify_password(session.get(User, own_id).password_hash, PASSWORD)  # type: ignore[union-attr]
+    saved = ui.post(f"/admin/users/{own_id}", {**form, "current_password": PASSWORD})
+    assert _message(ui, saved) == "User saved."
+    with runtime.db.transaction(write=False) as session:
+        assert verify_password(session.get(User, own_id).password_hash, "a brand new pw")  # type: ignore[union-attr]

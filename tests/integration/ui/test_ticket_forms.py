@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.customers import service as customers
 from hubdesk.prepaid.models import PrepaidCard
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Comment, Ticket
+from hubdesk.users.permissions import SYSTEM
 from hubdesk.web.ui import flash
 from hubdesk.worklogs.models import Worklog
 from tests.integration.ui.client import UiClient
@@ -259,3 +261,24 @@ def test_the_details_form_keeps_a_deactivated_assignee(ui: UiClient, runtime: Ru
         saved = session.get(Ticket, ticket_id)
         assert saved is not None
         assert (saved.status, saved.assigned_to_user_id) == ("in_progress", gone_id)
+
+
+def test_another_customers_contact_is_refused_on_the_ticket_form(
+    ui: UiClient, runtime: Runtime
+) -> None:
+    """The details form calls the same service as the API: a contact of another customer comes
+    back with the reason, and the ticket keeps its contact (replies go where they went)."""
+    made = printer_ticket(runtime)
+    with runtime.db.transaction() as session:
+        other = customers.create_customer(session, SYSTEM, name="Other ApS", domains=[])
+        stranger = customers.create_contact(
+            session, SYSTEM, email="boss@other.example", name="Boss", customer_id=other.id
+        )
+        stranger_id = stranger.id
+        before = session.get(Ticket, made.ticket_id).contact_id  # type: ignore[union-attr]
+    ui.log_in_as(["agents"])
+    answer = ui.post(f"/tickets/{made.ticket_id}/edit", {"contact_id": str(stranger_id)})
+    assert answer.status_code == 303
+    assert f"contact {stranger_id} belongs to customer {other.id}" in _message(ui, answer)
+    with runtime.db.transaction(write=False) as session:
+        assert session.get(Ticket, made.ticket_id).contact_id == before  # type: ignore[union-attr]

@@ -85,6 +85,7 @@ def update_user(
     language: Annotated[str, Form()],
     active: Annotated[str | None, Form()] = None,
     password: Annotated[str, Form()] = "",
+    current_password: Annotated[str, Form(max_length=1000)] = "",
     groups: GroupsField = None,
 ) -> Response:
     viewer.principal.require(USERS_MANAGE)
@@ -97,6 +98,7 @@ def update_user(
         active=forms.checked(active),
         groups=groups or [],
         password=password or None,
+        current_password=current_password or None,
         language=language,
     )
     _ = i18n.translator(language_of(request))

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Final
 
 from hubdesk.errors import ValidationFailed
+from hubdesk.web.limits import MAX_INT
 
 _TAG_SPLIT: Final = re.compile(r"[\s,]+")
 _ADDRESS_SPLIT: Final = re.compile(r"[\s,;]+")
@@ -21,7 +22,8 @@ def optional_id(value: str | None, field: str) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    # ASCII digits only ('²' is a digit to str.isdigit), and no longer than an id can be.
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_INT:
         raise ValidationFailed(f"{field} must be chosen from the list")
     return int(text)
 
