@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,15 @@ WorkflowFallback = Literal["create_ticket", "triage"]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 MIN_SECRET_KEY_LENGTH = 32
+
+
+IPNetwork = IPv4Network | IPv6Network
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """`10.0.0.1, 192.168.0.0/24` as networks (a bare address is a /32 or /128)."""
+    parts = (part.strip() for part in value.split(","))
+    return tuple(ip_network(part, strict=False) for part in parts if part)
 
 
 def _env(name: str) -> Any:
@@ -55,6 +65,7 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(
         1024 * 1024, ge=1024, le=64 * 1024 * 1024, validation_alias=_env("HUBDESK_MAX_JSON_BYTES")
     )
+    trusted_proxies: str = Field("", validation_alias=_env("HUBDESK_TRUSTED_PROXIES"))
 
     ticket_enabled: bool = Field(True, validation_alias=_env("TICKET_ENABLED"))
     ticket_email_integration: bool = Field(True, validation_alias=_env("TICKET_EMAIL_INTEGRATION"))
@@ -182,6 +193,18 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        try:
+            parse_networks(value)
+        except ValueError:
+            raise ValueError(
+                "it accepts a comma-separated list of IP addresses or networks such as "
+                "127.0.0.1,10.0.0.0/8 (empty: trust no proxy)"
+            ) from None
+        return value
+
     @field_validator("mail_domain")
     @classmethod
     def _plain_domain(cls, value: str) -> str:
@@ -193,6 +216,11 @@ class Settings(BaseSettings):
     def sender_address(self) -> str:
         """The From address of our mail: SMTP_FROM, else support@MAIL_DOMAIN."""
         return self.smtp_from or f"support@{self.mail_domain}"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """The proxies whose `X-Forwarded-For`/`-Proto` headers are believed."""
+        return parse_networks(self.trusted_proxies)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -9,7 +9,9 @@ from typing import Any
 from hubdesk.config import Settings, resolve_secret_key
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
+from hubdesk.errors import ConfigError
 from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.private import ensure_private_dir
 
 
 @dataclass
@@ -23,6 +25,14 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
+        """Connect to the database and create the data directory (0700) if it is missing."""
+        try:
+            ensure_private_dir(settings.data_dir)
+        except OSError as exc:
+            raise ConfigError(
+                f"Setting HUBDESK_DATA_DIR names {settings.data_dir}, which cannot be created "
+                f"({exc.strerror or exc}); point it at a directory hubdesk may write."
+            ) from exc
         return cls(
             settings=settings,
             db=Database.connect(settings.sqlalchemy_url),

@@ -254,6 +254,12 @@ def _create_token(api: Api, w: World) -> list[Expected]:
     return [Expected("api_token", t["id"], "created", changes)]
 
 
+def _unlock_user(api: Api, w: World) -> list[Expected]:
+    api.ok(api.delete(f"/api/v1/users/{w.user_id}/login-lock"), 204)
+    changes = {"locked_until": [None, None], "addresses": [[], []]}
+    return [Expected("user", w.user_id, "login_unlocked", changes)]
+
+
 def _revoke_token(api: Api, w: World) -> list[Expected]:
     api.ok(api.delete(f"/api/v1/tokens/{w.token_id}"), 204)
     return [Expected("api_token", w.token_id, "revoked", {"revoked_at": [None, ANY]})]
@@ -462,6 +468,7 @@ WRITE_CASES: dict[str, Case] = {
     "POST /api/v1/prepaid-cards/{card_id}/cancel": _cancel_card,
     "POST /api/v1/users": _create_user,
     "PATCH /api/v1/users/{user_id}": _update_user,
+    "DELETE /api/v1/users/{user_id}/login-lock": _unlock_user,
     "POST /api/v1/tokens": _create_token,
     "DELETE /api/v1/tokens/{token_id}": _revoke_token,
 }

@@ -262,6 +262,14 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
     "GET /api/v1/users/me": (ANYONE, _at("/api/v1/users/me")),
     "GET /api/v1/users/{user_id}": (TICKETS_VIEW, _at("/api/v1/users/{user_id}")),
     "PATCH /api/v1/users/{user_id}": (USERS_MANAGE, _at("/api/v1/users/{user_id}", name="Renamed")),
+    "GET /api/v1/users/{user_id}/login-lock": (
+        USERS_MANAGE,
+        _at("/api/v1/users/{user_id}/login-lock"),
+    ),
+    "DELETE /api/v1/users/{user_id}/login-lock": (
+        USERS_MANAGE,
+        _at("/api/v1/users/{user_id}/login-lock"),
+    ),
     "GET /api/v1/groups": (TICKETS_VIEW, _at("/api/v1/groups")),
     "GET /api/v1/tokens": (ANYONE, _at("/api/v1/tokens")),
     "POST /api/v1/tokens": (ANYONE, _at("/api/v1/tokens", name="mine")),

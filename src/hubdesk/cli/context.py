@@ -46,6 +46,8 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
         built = Runtime.build(settings())
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
+    except DatabaseUnavailable as exc:
+        fail(str(exc), EXIT_TEMPFAIL)
     try:
         if check_schema:
             _check_schema(built)

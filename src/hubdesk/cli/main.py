@@ -67,7 +67,14 @@ def serve(
         )
         typer.echo(f"hubdesk {__version__} serving on http://{host}:{port}/", err=True)
         with worker_commands.background_worker(runtime, enabled=with_workers):
-            uvicorn.run(create_app(runtime.settings, runtime=runtime), host=host, port=port)
+            # uvicorn's own X-Forwarded-For handling trusts 127.0.0.1 by default; the app
+            # reads forwarded headers itself, only from HUBDESK_TRUSTED_PROXIES.
+            uvicorn.run(
+                create_app(runtime.settings, runtime=runtime),
+                host=host,
+                port=port,
+                proxy_headers=False,
+            )
 
 
 @db_app.command("upgrade")
@@ -153,7 +160,9 @@ def user_set_password(
     email: Annotated[str, typer.Argument(help="The user's e-mail")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="New password")],
 ) -> None:
-    """Set a user's password."""
+    """Set a user's password and lift their failed-login lock."""
+    from hubdesk.db.types import utcnow
+    from hubdesk.users import login_locks
     from hubdesk.users import service as users
     from hubdesk.users.permissions import SYSTEM
 
@@ -162,7 +171,8 @@ def user_set_password(
         if user is None:
             context.fail(f"no user with e-mail {email}")
         users.update_user(session, SYSTEM, user, password=password)
-        typer.echo(f"password of {user.email} changed", err=True)
+        login_locks.clear(session, user.email, reason="password", actor_user_id=None, now=utcnow())
+        typer.echo(f"password of {user.email} changed; its login lock is lifted", err=True)
 
 
 @token_app.command("create")

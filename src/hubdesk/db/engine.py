@@ -4,6 +4,9 @@ SQLite runs in WAL mode with foreign keys on and a busy timeout. pysqlite's own 
 handling is switched off so that we emit BEGIN ourselves: writers use BEGIN IMMEDIATE, which
 takes the write lock up front and makes concurrent writers queue on the busy timeout instead
 of failing with "database is locked" when a read transaction tries to upgrade.
+
+A new SQLite file is created 0600 (and the directories made for it 0700) whatever the umask,
+before SQLite opens it; SQLite gives its `-wal` and `-shm` files the same mode.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+
+from hubdesk.errors import DatabaseUnavailable
+from hubdesk.storage.private import ensure_private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "hubdesk_write"
@@ -35,8 +41,15 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
-    if database and database != ":memory:":
-        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser().absolute()
+        try:
+            ensure_private_file(path)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"the database is unavailable: cannot create the SQLite file {path} "
+                f"({exc.strerror or exc}); check DATABASE_URL and the directory's permissions"
+            ) from exc
     engine = create_engine(
         url,
         echo=echo,

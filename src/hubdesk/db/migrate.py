@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -11,7 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from hubdesk.errors import HubdeskError
+from hubdesk.db.uow import describe_unavailable, is_transient
+from hubdesk.errors import DatabaseUnavailable, HubdeskError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -32,7 +35,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     `PRAGMA foreign_key_check` before the transaction commits.
     """
     config = alembic_config()
-    with engine.connect() as connection:
+    with _unavailable_is_temporary(), engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             _set_sqlite_foreign_keys(connection, enabled=False)
@@ -65,8 +68,21 @@ def _check_sqlite_foreign_keys(connection: Connection) -> None:
         )
 
 
+@contextmanager
+def _unavailable_is_temporary() -> Iterator[None]:
+    """A database that cannot be reached is `DatabaseUnavailable` (exit 75), not a crash."""
+    try:
+        yield
+    except HubdeskError:
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise DatabaseUnavailable(describe_unavailable(exc)) from exc
+        raise
+
+
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    with _unavailable_is_temporary(), engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

@@ -18,7 +18,7 @@ from hubdesk.tickets.models import (
     TicketTag,
 )
 from hubdesk.users.models import ApiToken, Group, GroupPermission, Permission, User, UserGroup
-from hubdesk.users.session_models import LoginAttempt, UserSession
+from hubdesk.users.session_models import LoginAttempt, LoginLockReset, UserSession
 from hubdesk.workflows.models import Workflow, WorkflowExecution
 from hubdesk.worklogs.models import Worklog
 
@@ -40,6 +40,7 @@ __all__ = [
     "GroupPermission",
     "InboundMessage",
     "LoginAttempt",
+    "LoginLockReset",
     "MailTemplate",
     "Mailbox",
     "MailboxAddress",

@@ -88,7 +88,7 @@ class Database:
         except Exception as exc:
             session.rollback()
             if is_transient(exc) and not isinstance(exc, DatabaseUnavailable):
-                raise DatabaseUnavailable(_describe(exc)) from exc
+                raise DatabaseUnavailable(describe_unavailable(exc)) from exc
             raise
         finally:
             session.close()
@@ -99,13 +99,13 @@ class Database:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as exc:
-            raise DatabaseUnavailable(_describe(exc)) from exc
+            raise DatabaseUnavailable(describe_unavailable(exc)) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _describe(exc: BaseException) -> str:
+def describe_unavailable(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     first_line = str(original).strip().splitlines()[0] if str(original).strip() else ""
     return f"the database is unavailable: {type(original).__name__}: {first_line}"

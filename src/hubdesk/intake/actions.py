@@ -200,7 +200,7 @@ def _add_reply(env: ActionEnv, mail: Mail, ticket: Ticket, state: RunState) -> A
     actor = mail_actor(mail) if agent is None else _agent_actor(agent)
     contact = None if agent is not None else _sender_contact(env, mail)
     log = record.log_email(session, ticket, mail, is_reply=True)
-    body = mail.parsed.body_visible.strip() or mail.parsed.body_text.strip() or "(empty message)"
+    body = mail.body_visible.strip() or mail.body_text.strip() or "(empty message)"
     comment = comments.add_comment(
         session,
         actor,
@@ -277,5 +277,5 @@ def _sender_contact(env: ActionEnv, mail: Mail) -> Contact | None:
 
 def _description(mail: Mail, settings: Settings) -> str:
     received = mail.received_at.astimezone(settings.tz)
-    body = mail.parsed.body_text.strip() or "(empty message)"
+    body = mail.body_text.strip() or "(empty message)"
     return f"From: {mail.sender_label}\nReceived: {received:%Y-%m-%d %H:%M %Z}\n\n{body}"

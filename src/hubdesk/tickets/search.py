@@ -3,6 +3,11 @@
 The document holds the ticket number, subject, description, every comment and every
 email body of the ticket; `reindex_ticket` rebuilds it after a write. A query is split
 into words, and every word must match (as a prefix): the same meaning on both databases.
+
+Indexing is bounded (`hubdesk.intake.limits`): each text counts with its first
+`MAX_INDEXED_PART_CHARS` characters (cut in SQL, so a long row is never loaded whole) and the
+document stops at `MAX_INDEXED_DOCUMENT_CHARS`. Words further into a very long mail are not
+found by search; the mail itself is kept whole.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from sqlalchemy import ColumnElement, Integer, select, text
+from sqlalchemy import ColumnElement, Integer, func, select, text
 from sqlalchemy.orm import Session
 
+from hubdesk.intake.limits import MAX_INDEXED_DOCUMENT_CHARS, MAX_INDEXED_PART_CHARS
 from hubdesk.tickets.models import Comment, EmailLog, Ticket
 
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
@@ -24,18 +30,24 @@ def query_words(query: str) -> list[str]:
 
 
 def ticket_document(session: Session, ticket: Ticket) -> str:
-    parts = [ticket.ticket_number, ticket.subject, ticket.description]
+    """The ticket's text for the index, at most `MAX_INDEXED_DOCUMENT_CHARS` long."""
+    head = (ticket.ticket_number, ticket.subject, ticket.description)
+    parts = [p[:MAX_INDEXED_PART_CHARS] for p in head if p]
     parts.extend(
         session.scalars(
-            select(Comment.body).where(Comment.ticket_id == ticket.id).order_by(Comment.id)
+            select(func.substr(Comment.body, 1, MAX_INDEXED_PART_CHARS))
+            .where(Comment.ticket_id == ticket.id)
+            .order_by(Comment.id)
         )
     )
     parts.extend(
         session.scalars(
-            select(EmailLog.body_text).where(EmailLog.ticket_id == ticket.id).order_by(EmailLog.id)
+            select(func.substr(EmailLog.body_text, 1, MAX_INDEXED_PART_CHARS))
+            .where(EmailLog.ticket_id == ticket.id)
+            .order_by(EmailLog.id)
         )
     )
-    return "\n".join(p for p in parts if p)
+    return "\n".join(p for p in parts if p)[:MAX_INDEXED_DOCUMENT_CHARS]
 
 
 def reindex_ticket(session: Session, ticket: Ticket) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hubdesk.db.base import Base
@@ -40,3 +40,21 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_checked: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """False when the attempt was refused by a lock without looking at the password."""
+
+
+class LoginLockReset(Base):
+    """An account's login locks lifted (an admin's Unlock, `hubdesk user set-password`):
+    failures before `reset_at` no longer count against the account."""
+
+    __tablename__ = "login_lock_resets"
+    __table_args__ = (Index("ix_login_lock_resets_email_at", "email", "reset_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    reset_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(String(32))
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )

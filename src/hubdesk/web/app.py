@@ -24,6 +24,7 @@ from hubdesk.runtime import Runtime
 from hubdesk.tickets.attachment_router import router as attachments_router
 from hubdesk.tickets.email_router import router as ticket_emails_router
 from hubdesk.tickets.router import router as tickets_router
+from hubdesk.users.lock_router import router as login_lock_router
 from hubdesk.users.router import router as users_router
 from hubdesk.web import openapi, problems, ui
 from hubdesk.web.body_limit import BodyLimit
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         customers_router,
         prepaid_router,
         users_router,
+        login_lock_router,
         intake_router,
         inbound_router,
         triage_router,

@@ -10,8 +10,10 @@ a write.
 Every form of a logged-in page carries the session's CSRF token; the login form, which has
 no session yet, carries an HMAC of a random pre-login cookie under the secret key.
 
-Failed logins are limited per e-mail address (`FAILURE_LIMIT` in `FAILURE_WINDOW`) and per
-client address (`IP_FAILURE_LIMIT`); every attempt is a row in `login_attempts`.
+Failed logins are limited per account and client address, per client address and per
+account (`hubdesk.users.login_locks` has the rules). The client address is the TCP peer;
+`X-Forwarded-For` and `X-Forwarded-Proto` are believed only from a peer listed in
+`HUBDESK_TRUSTED_PROXIES` (`client_ip`).
 """
 
 from __future__ import annotations
@@ -22,20 +24,22 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Final
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from hubdesk.db.types import utcnow
 from hubdesk.errors import HubdeskError, PermissionDenied
 from hubdesk.runtime import Runtime
+from hubdesk.users import login_locks
 from hubdesk.users import service as users
 from hubdesk.users.models import User
 from hubdesk.users.permissions import Principal
 from hubdesk.users.secrets import hash_password, hash_token, verify_password
-from hubdesk.users.session_models import LoginAttempt, UserSession
+from hubdesk.users.session_models import UserSession
 
 COOKIE_NAME: Final = "hubdesk_session"
 LOGIN_COOKIE_NAME: Final = "hubdesk_login"
@@ -44,9 +48,7 @@ CSRF_HEADER: Final = "x-csrf-token"
 IDLE_TIMEOUT: Final = timedelta(hours=12)
 MAX_LIFETIME: Final = timedelta(days=7)
 TOUCH_RESOLUTION: Final = timedelta(minutes=1)
-FAILURE_LIMIT: Final = 5
-IP_FAILURE_LIMIT: Final = 30
-FAILURE_WINDOW: Final = timedelta(minutes=15)
+FAILURE_WINDOW: Final = login_locks.WINDOW
 
 
 class CsrfRejected(PermissionDenied):
@@ -163,14 +165,53 @@ def browser_session(request: Request, runtime: Runtime) -> BrowserSession | None
 
 
 def secure_cookies(request: Request) -> bool:
-    """Cookies are `Secure` over HTTPS, and always with `HUBDESK_COOKIE_SECURE=true` (for a
-    TLS proxy in front of plain HTTP)."""
+    """Cookies are `Secure` over HTTPS (directly, or `X-Forwarded-Proto: https` from a trusted
+    proxy), and always with `HUBDESK_COOKIE_SECURE=true`."""
     runtime: Runtime = request.app.state.runtime
-    return runtime.settings.cookie_secure or request.url.scheme == "https"
+    if runtime.settings.cookie_secure or request.url.scheme == "https":
+        return True
+    if not _from_trusted_proxy(request, runtime):
+        return False
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    return proto == "https"
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address: the TCP peer, or, when the peer is a proxy listed in
+    `HUBDESK_TRUSTED_PROXIES`, the nearest address in `X-Forwarded-For` that is not one of
+    those proxies (read from the right, the end the proxies appended to). Anyone else's
+    `X-Forwarded-For` is ignored: a client could write any address there."""
+    peer = request.client.host if request.client else ""
+    runtime: Runtime = request.app.state.runtime
+    if not _from_trusted_proxy(request, runtime):
+        return peer
+    networks = runtime.settings.trusted_proxy_networks
+    hops = [
+        hop.strip()
+        for value in request.headers.getlist("x-forwarded-for")
+        for hop in value.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            return peer  # a malformed chain: believe only the peer
+        if not any(address in network for network in networks):
+            return str(address)
+    return str(_address(hops[0])) if hops else peer
+
+
+def _from_trusted_proxy(request: Request, runtime: Runtime) -> bool:
+    networks = runtime.settings.trusted_proxy_networks
+    peer = _address(request.client.host) if request.client else None
+    return peer is not None and any(peer in network for network in networks)
+
+
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text.strip().removeprefix("[").split("]")[0])
+    except ValueError:
+        return None
 
 
 def tokens_match(expected: str, given: str | None) -> bool:
@@ -192,14 +233,14 @@ def log_in(
 ) -> User | LoginRefused:
     """Check a password login against the failed-login limit and record the attempt (writes).
 
-    A locked address is refused without looking at the password, so guessing goes no faster
-    while the lock lasts. Unknown addresses cost the same password hash as known ones.
+    A refused attempt is refused without looking at the password, so guessing goes no faster
+    while a lock lasts. Unknown addresses cost the same password hash as known ones.
     """
     now = now or utcnow()
-    address = email.strip().lower()[:320]
-    until = locked_until(session, address, ip, now)
+    address = login_locks.normalize(email)
+    until = login_locks.refused_until(session, address, ip, now)
     if until is not None:
-        _record(session, address, ip, succeeded=False, now=now)
+        login_locks.record(session, address, ip, succeeded=False, now=now, password_checked=False)
         return LoginRefused(locked_until=until)
     user = users.find_user_by_email(session, address) if address else None
     if user is None or not user.active or not user.password_hash:
@@ -207,47 +248,10 @@ def log_in(
         ok = False
     else:
         ok = verify_password(user.password_hash, password)
-    _record(session, address, ip, succeeded=ok, now=now)
+    login_locks.record(session, address, ip, succeeded=ok, now=now)
     if ok and user is not None:
         return user
-    return LoginRefused(locked_until=locked_until(session, address, ip, now))
-
-
-def locked_until(session: Session, email: str, ip: str, now: datetime) -> datetime | None:
-    """When the lock on this address (or client) ends, or None when logins are open.
-
-    Failures count inside the window and after the address's last success.
-    """
-    since = now - FAILURE_WINDOW
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.attempted_at)).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
-        )
-    )
-    if last_success is not None and last_success > since:
-        since = last_success
-    by_email = _failures(session, LoginAttempt.email == email, since, FAILURE_LIMIT)
-    by_ip = _failures(session, LoginAttempt.ip == ip, now - FAILURE_WINDOW, IP_FAILURE_LIMIT)
-    ends = [t + FAILURE_WINDOW for t in (by_email, by_ip) if t is not None]
-    return max(ends) if ends else None
-
-
-def _failures(
-    session: Session, condition: ColumnElement[bool], since: datetime, limit: int
-) -> datetime | None:
-    """The time of the `limit`-th most recent failure since `since`, when there are that many."""
-    times = session.scalars(
-        select(LoginAttempt.attempted_at)
-        .where(condition, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
-        .order_by(LoginAttempt.attempted_at.desc())
-        .limit(limit)
-    ).all()
-    return times[-1] if len(times) >= limit else None
-
-
-def _record(session: Session, email: str, ip: str, *, succeeded: bool, now: datetime) -> None:
-    session.add(LoginAttempt(email=email, ip=ip[:64], succeeded=succeeded, attempted_at=now))
-    session.flush()
+    return LoginRefused(locked_until=login_locks.refused_until(session, address, ip, now))
 
 
 @cache

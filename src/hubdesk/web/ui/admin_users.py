@@ -2,7 +2,8 @@
 
 Creating and changing users goes through `hubdesk.users.service`, which checks the
 permission again and writes the audit rows. Groups and their permissions are shown as the
-migrations seeded them.
+migrations seeded them. A user locked out by failed sign-ins shows "locked until ..." in
+the list and on their page, with an Unlock button (`hubdesk.users.login_locks`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from fastapi import Form, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from hubdesk.db.types import utcnow
+from hubdesk.users import login_locks
 from hubdesk.users import service as users
 from hubdesk.users.models import Group, User
 from hubdesk.users.permissions import USERS_MANAGE
@@ -28,11 +31,14 @@ GroupsField = Annotated[list[str] | None, Form()]
 @router.get("/admin/users")
 def user_list(request: Request, session: SessionDep, viewer: ViewerDep) -> Response:
     viewer.principal.require(USERS_MANAGE)
+    rows = session.scalars(select(User).order_by(User.name, User.id)).all()
+    now = utcnow()
     return render(
         request,
         "admin_users.html",
         {
-            "users": session.scalars(select(User).order_by(User.name, User.id)).all(),
+            "users": rows,
+            "locks": {u.id: login_locks.lock_status(session, u.email, now) for u in rows},
             "groups": session.scalars(select(Group).order_by(Group.name)).all(),
         },
     )
@@ -65,14 +71,25 @@ def create_user(
 @router.get("/admin/users/{user_id}")
 def user_page(request: Request, user_id: int, session: SessionDep, viewer: ViewerDep) -> Response:
     viewer.principal.require(USERS_MANAGE)
+    user = users.get_user(session, user_id)
     return render(
         request,
         "admin_user.html",
         {
-            "user": users.get_user(session, user_id),
+            "user": user,
+            "lock": login_locks.lock_status(session, user.email, utcnow()),
             "groups": session.scalars(select(Group).order_by(Group.name)).all(),
         },
     )
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def unlock_user(request: Request, user_id: int, session: SessionDep, viewer: ViewerDep) -> Response:
+    """Lift the user's failed-login lock (audited as `login_unlocked`)."""
+    user = users.get_user(session, user_id)
+    login_locks.unlock(session, viewer.principal, user, now=utcnow())
+    _ = i18n.translator(language_of(request))
+    return flash.redirect(request, f"/admin/users/{user.id}", _("Sign-in lock lifted."))
 
 
 @router.post("/admin/users/{user_id}")

@@ -11,6 +11,9 @@ Inline (`cid:`) images are fetched by that frame, whose requests carry no cookie
 is opaque), so they are served from capability URLs: the attachment id with an expiry and an
 HMAC under the secret key. Only raster image types are served this way.
 
+`GET /tickets/{id}/emails/{email_id}/original` downloads the mail as received (for HTML past
+the render budget and text shortened when stored).
+
 Downloads go through `hubdesk.web.downloads.attachment_response` (`Content-Disposition:
 attachment`, `nosniff`, `CSP: sandbox`); types a browser could run as script or style on this
 origin are sent as `application/octet-stream`.
@@ -29,6 +32,7 @@ from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
 from hubdesk.errors import NotFound
+from hubdesk.inbound import service as inbound
 from hubdesk.tickets import attachments
 from hubdesk.tickets.models import Attachment, EmailLog
 from hubdesk.tickets.visibility import get_visible_ticket
@@ -114,6 +118,22 @@ def inline_image(
         raise NotFound("not an inline image")
     data = runtime.blobs.read(row.sha256)
     return attachment_response(data, filename=row.filename, content_type=row.content_type)
+
+
+@router.get("/tickets/{ticket_id}/emails/{email_id}/original")
+def original_mail(
+    ticket_id: int, email_id: int, session: SessionDep, viewer: ViewerDep, runtime: RuntimeDep
+) -> Response:
+    """The mail as it was received (`.eml`), always as a download: for mail too complex to
+    display and for text shortened when it was stored. Kept until HUBDESK_RAW_RETENTION_DAYS."""
+    ticket = get_visible_ticket(session, viewer.principal, ticket_id)
+    log = session.get(EmailLog, email_id)
+    if log is None or log.ticket_id != ticket.id or log.inbound_id is None:
+        raise NotFound(f"email {email_id} of ticket {ticket_id} has no original mail")
+    data = inbound.raw_bytes(runtime.blobs, inbound.get(session, log.inbound_id))
+    return attachment_response(
+        data, filename=f"{ticket.ticket_number}-{log.id}.eml", content_type="message/rfc822"
+    )
 
 
 @router.get("/attachments/{attachment_id}")

@@ -14,6 +14,9 @@ output:
 The sanitiser's output is html5ever's serialisation: every attribute value is double-quoted
 with `"` and `&` escaped, and every `<` in text is escaped, so an `<img ...>` tag and its
 `src="..."` are found exactly by the patterns below.
+
+HTML past the render budget (`hubdesk.intake.limits.RENDER_BUDGET`: size, element count,
+longest line) is not framed at all (`too_complex`): the page offers the original mail instead.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from html import escape, unescape
 from typing import Final
 from urllib.parse import unquote
 
+from hubdesk.intake.limits import RENDER_BUDGET, RenderBudget
 from hubdesk.mail.sanitize import MAX_HTML_CHARS, sanitize_html
 
 _IMG_TAG: Final = re.compile(r'<img\b(?:[^>"]|"[^"]*")*>', re.IGNORECASE)
 _SRC: Final = re.compile(r'(\ssrc=)"([^"]*)"', re.IGNORECASE)
+_START_TAG: Final = re.compile(r"<[a-zA-Z]")
 _REMOTE_HINT: Final = re.compile(r"""<img\b[^<>]*?\ssrc\s*=\s*["']?\s*https?:""", re.IGNORECASE)
 
 
@@ -77,5 +82,20 @@ def has_remote_images(stored_html: str | None) -> bool:
     return bool(stored_html) and _REMOTE_HINT.search(stored_html or "") is not None
 
 
-def too_large(stored_html: str | None) -> bool:
-    return len(stored_html or "") > MAX_HTML_CHARS
+def too_complex(stored_html: str | None, budget: RenderBudget = RENDER_BUDGET) -> bool:
+    """Whether the mail's HTML is past the render budget (size, elements or longest line), so
+    that the page offers the original instead of making the agent's browser lay it out."""
+    html = stored_html or ""
+    if len(html) > budget.max_chars or len(html) > MAX_HTML_CHARS:
+        return True
+    if len(_START_TAG.findall(html)) > budget.max_elements:
+        return True
+    return _longest_line(html) > budget.max_line_chars
+
+
+def _longest_line(html: str) -> int:
+    longest, start = 0, 0
+    while (end := html.find("\n", start)) != -1:
+        longest = max(longest, end - start)
+        start = end + 1
+    return max(longest, len(html) - start)

@@ -8,7 +8,8 @@ write to) and internal note, a worklog entry that can draw on the customer's pre
 viewer's permissions; the services check them again on every post.
 
 `?html=<email id>` shows that mail's HTML in a sandboxed frame (`?remote=1` with remote
-images); without it every mail shows its text only.
+images); without it every mail shows its text only. HTML past the render budget is never
+framed: the mail offers its original for download instead.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def ticket_page(
         "shown_html": html if any(m.id == html for m in loaded.mails) else None,
         "remote": remote,
         "has_remote_images": {m.id: mailhtml.has_remote_images(m.body_html) for m in loaded.mails},
-        "html_too_large": {m.id: mailhtml.too_large(m.body_html) for m in loaded.mails},
+        "html_too_complex": {m.id: mailhtml.too_complex(m.body_html) for m in loaded.mails},
         "files": [a for a in loaded.attachments if a.email_log_id is None],
         "merged_into": session.get(Ticket, ticket.merged_into_id)
         if ticket.merged_into_id
