@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer
@@ -21,6 +22,7 @@ from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
 from hubdesk.text import multi_line, single_line
 from hubdesk.tickets import search
+from hubdesk.tickets.concurrency import StaleTicket, check_version
 from hubdesk.tickets.models import Comment, Ticket, TicketParticipant, TicketTag
 from hubdesk.tickets.numbers import next_ticket_number
 from hubdesk.tickets.states import (
@@ -163,8 +165,13 @@ def update_ticket(
     changes: Mapping[str, Any],
     *,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Ticket:
-    """Apply `changes` (field -> new value); only fields present are touched."""
+    """Apply `changes` (field -> new value); only fields present are touched.
+
+    `expected_version` is the version the caller read; a ticket changed since is refused
+    with `StaleTicket` before anything is touched."""
+    check_version(ticket, expected_version)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationFailed(
@@ -190,11 +197,21 @@ def update_ticket(
     if not diff:
         return ticket
     ticket.updated_at = now
-    session.flush()
+    flush_ticket(session, ticket)
     record_event(session, actor, ticket, "updated", diff)
     if {"subject", "description"} & set(diff):
         search.reindex_ticket(session, ticket)
     return ticket
+
+
+def flush_ticket(session: Session, ticket: Ticket) -> None:
+    """Flush; another transaction that wrote the ticket first (its version moved on under
+    us) becomes `StaleTicket` rather than a server error."""
+    number, expected = ticket.ticket_number, ticket.version
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleTicket(number, expected, None) from None
 
 
 def _apply_changes(
@@ -285,11 +302,13 @@ def merge_ticket(
     target: Ticket,
     *,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Ticket:
     """Merge `source` into `target`: source closes and points at target; target gains the
     source's participants and tags. Replies to the source thread onto the target from now on.
     """
     actor.require(TICKETS_EDIT)
+    check_version(source, expected_version)
     if source.id == target.id:
         raise ValidationFailed("a ticket cannot be merged into itself")
     if source.merged_into_id is not None:
@@ -353,14 +372,20 @@ def _copy_participants(session: Session, source: Ticket, target: Ticket) -> None
 
 
 def delete_ticket(
-    session: Session, actor: Principal, ticket: Ticket, *, now: datetime | None = None
+    session: Session,
+    actor: Principal,
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> None:
     """Soft delete: the row stays (the audit and email log keep pointing at it)."""
     actor.require(TICKETS_DELETE)
+    check_version(ticket, expected_version)
     now = now or utcnow()
     ticket.deleted_at = now
     ticket.updated_at = now
-    session.flush()
+    flush_ticket(session, ticket)
     record_event(session, actor, ticket, "deleted", {"deleted_at": [None, now.isoformat()]})
 
 

@@ -31,7 +31,7 @@ from hubdesk.users.models import User
 from hubdesk.users.permissions import PREPAID_VIEW, Principal
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import i18n, mailhtml
+from hubdesk.web.ui import i18n, mailhtml, ticket_edits
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.web.ui.timeline import Loaded, build_timeline, load_timeline
@@ -105,6 +105,10 @@ def edit_choices(session: Session, viewer: BrowserSession, ticket: Ticket) -> di
         current = session.get(User, assignee)
         agents = [current, *agents] if current is not None else agents
     return {
+        "shown_fields": {
+            name: ticket_edits.shown_value(name, value)
+            for name, value in ticket_edits.current(ticket).items()
+        },
         "statuses": statuses,
         "priorities": PRIORITIES,
         "customers": choices,
