@@ -8,8 +8,9 @@ from the sandboxed frame route (`hubdesk.web.ui.mail_frame`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import Request
@@ -39,8 +40,19 @@ def build_environment() -> Environment:
         languages=i18n.LANGUAGE_NAMES,
         max_text=MAX_TEXT,
         json_text=json_text,
+        ticket_refs=ticket_refs,
     )
     return env
+
+
+_TICKET_NUMBER: Final = re.compile(r"(TKT-\d{8}-\d{3,})")
+
+
+def ticket_refs(text: str) -> list[tuple[str, str | None]]:
+    """`"merged into TKT-20250101-001."` -> its pieces, each ticket number marked, so a
+    template can link the numbers and escape everything (no markup is built here)."""
+    parts = _TICKET_NUMBER.split(text)
+    return [(part, part if i % 2 else None) for i, part in enumerate(parts) if part]
 
 
 def json_text(value: Any) -> str:
