@@ -42,7 +42,21 @@ def build_environment() -> Environment:
         json_text=json_text,
         ticket_refs=ticket_refs,
     )
+    env.filters["short"] = shorten
     return env
+
+
+SHORT_TEXT: Final = 160
+"""How much of a subject a list shows; the ticket page shows all of it."""
+
+
+def shorten(text: str | None, limit: int = SHORT_TEXT) -> str:
+    """`text` cut to `limit` characters with an ellipsis, for lists (the CSS clamps it to
+    two lines as well)."""
+    value = text or ""
+    if len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + "…"
 
 
 _TICKET_NUMBER: Final = re.compile(r"(TKT-\d{8}-\d{3,})")
