@@ -25,7 +25,7 @@ from hubdesk.tickets.attachment_router import router as attachments_router
 from hubdesk.tickets.email_router import router as ticket_emails_router
 from hubdesk.tickets.router import router as tickets_router
 from hubdesk.users.router import router as users_router
-from hubdesk.web import problems, ui
+from hubdesk.web import api_docs, problems, ui
 from hubdesk.web.deps import get_principal
 from hubdesk.web.health import router as health_router
 from hubdesk.workflows.router import router as workflows_router
@@ -48,6 +48,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         description="A helpdesk whose heart turns incoming email into tickets.",
         lifespan=lifespan,
         redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     problems.install(app)
@@ -71,5 +73,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     ):
         protected.include_router(router)
     app.include_router(protected)
+    api_docs.install(app)
     ui.install(app)
     return app
