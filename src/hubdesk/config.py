@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     mail_domain: str = Field("localhost", validation_alias=_env("MAIL_DOMAIN"))
     timezone: str = Field("Europe/Copenhagen", validation_alias=_env("HUBDESK_TIMEZONE"))
     cookie_secure: bool = Field(False, validation_alias=_env("HUBDESK_COOKIE_SECURE"))
+    public_url: str | None = Field(None, validation_alias=_env("HUBDESK_PUBLIC_URL"))
 
     ticket_enabled: bool = Field(True, validation_alias=_env("TICKET_ENABLED"))
     ticket_email_integration: bool = Field(True, validation_alias=_env("TICKET_EMAIL_INTEGRATION"))
@@ -172,6 +174,28 @@ class Settings(BaseSettings):
                 "new tickets from mail are assigned to; set it, or set TICKET_AUTO_ASSIGN=false"
             )
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        """`https://help.example.com/` -> `https://help.example.com` (links append paths)."""
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.query
+            or parts.fragment
+            or any(c in value for c in " \t\r\n<>\"'")
+        ):
+            raise ValueError(
+                "it accepts the address agents open hubdesk at, such as "
+                "https://help.example.com or https://example.com/helpdesk (http or https, no "
+                "user, query or fragment)"
+            )
+        return value.strip().rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -291,7 +315,7 @@ def unknown_settings(environ: Mapping[str, str], env_file: Path | None) -> list[
         upper = name.upper()
         if not upper.startswith(CHECKED_PREFIXES) or upper in known or upper in NOT_SETTINGS:
             continue
-        nearest = difflib.get_close_matches(upper, known, n=1, cutoff=0.6)
+        nearest = difflib.get_close_matches(upper, known, n=1, cutoff=0.8)
         hint = f"; did you mean {nearest[0]}?" if nearest else "; see docs/configuration.md"
         sentences.append(f"{name} (in {where}) is not a hubdesk setting and is ignored{hint}")
     return sentences

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse
 from hubdesk import __version__
 from hubdesk.runtime import Runtime
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import flash, i18n, labels
+from hubdesk.web.ui import flash, i18n, labels, reasons
 
 MAX_TEXT = 100_000
 """Characters of one text (a mail body, a comment) shown on a page; the rest is cut."""
@@ -41,6 +41,7 @@ def build_environment() -> Environment:
         max_text=MAX_TEXT,
         json_text=json_text,
         ticket_refs=ticket_refs,
+        why_here=reasons.why_here,
     )
     env.filters["short"] = shorten
     return env
@@ -112,6 +113,7 @@ def render(
         "csrf_token": viewer.csrf_token if viewer is not None else "",
         "lang": language,
         "_": i18n.translator(language),
+        "_n": i18n.plural_translator(language),
         "fmt": i18n.DateFormat(language, runtime.settings.tz),
         "flash": waiting,
         "here": here(request),
