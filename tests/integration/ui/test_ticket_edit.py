@@ -14,6 +14,7 @@ from hubdesk.tickets.service import set_tags
 from tests.integration.ui.client import UiClient, flash_of, make_user, text_of
 from tests.integration.ui.scenario import printer_ticket
 from tests.support import api as support_api
+from tests.support import factories
 
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
@@ -160,3 +161,33 @@ def test_api_etag_and_if_match(ui: UiClient, runtime: Runtime) -> None:
     assert ui.client.get(url, headers=auth).json()["priority"] == "high"
     bad = ui.client.patch(url, json={"priority": "low"}, headers={**auth, "If-Match": "yesterday"})
     assert bad.status_code == 422
+
+
+def test_a_stale_merge_form_merges_nothing(ui: UiClient, runtime: Runtime) -> None:
+    """The merge form carries the version it was rendered from; after a colleague's change
+    it goes back with the reason and the ticket stays unmerged."""
+    made = printer_ticket(runtime)
+    with runtime.db.transaction() as session:
+        other = factories.ticket(session, "Printer again")
+        other_id = other.id
+    ui.log_in_as(["agents"])
+    page = ui.get(f"/tickets/{other_id}").text
+    merge_form = page[page.index(f'action="/tickets/{other_id}/merge"') :]
+    version = re.search(r'name="version" value="(\d+)"', merge_form)
+    assert version is not None
+    _uid, token = support_api.make_user(runtime, ["agents"], name="Colleague")
+    changed = ui.client.patch(
+        f"/api/v1/tickets/{other_id}",
+        json={"priority": "high"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert changed.status_code == 200
+    answer = ui.post(
+        f"/tickets/{other_id}/merge",
+        {"target": made.ticket_number, "version": version.group(1)},
+    )
+    assert "changed by someone else since you read it" in flash_of(runtime, answer).text
+    with runtime.db.transaction(write=False) as session:
+        ticket = session.get(Ticket, other_id)
+        assert ticket is not None
+        assert ticket.merged_into_id is None

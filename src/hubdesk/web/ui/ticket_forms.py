@@ -241,16 +241,28 @@ def add_worklog(
 
 @router.post("/tickets/{ticket_id}/merge")
 def merge(
-    request: Request, ticket_id: int, target: TextField, session: SessionDep, viewer: ViewerDep
+    request: Request,
+    ticket_id: int,
+    target: TextField,
+    session: SessionDep,
+    viewer: ViewerDep,
+    version: OptionalField = None,
 ) -> Response:
-    """Merge this ticket into the one named by its number (`TKT-...`)."""
+    """Merge this ticket into the one named by its number (`TKT-...`); a page older than the
+    ticket (its `version`) goes back with the reason and merges nothing."""
     source = get_visible_ticket(session, viewer.principal, ticket_id)
     number = target.strip().upper()
     try:
         into = get_visible_ticket_by_number(session, viewer.principal, number)
     except NotFound:
         raise ValidationFailed(f"there is no ticket {number}") from None
-    tickets.merge_ticket(session, viewer.principal, source, into)
+    tickets.merge_ticket(
+        session,
+        viewer.principal,
+        source,
+        into,
+        expected_version=forms.optional_whole_number(version, "version"),
+    )
     _ = i18n.translator(language_of(request))
     message = _("{source} was merged into this ticket.", source=source.ticket_number)
     return flash.redirect(request, _ticket_url(into), message)
