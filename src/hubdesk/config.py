@@ -3,20 +3,29 @@
 Nothing here runs at import. `load_settings()` builds a `Settings` and turns a validation
 error into a `ConfigError` whose message is one sentence naming the setting and what it
 accepts; `resolve_secret_key()` supplies the generated key when none is configured.
+
+A `TICKET_*`, `HUBDESK_*` or `SMTP_*` name in the environment or `.env` that is no setting
+(a typo such as `TICKET_AUTO_ASIGN`) would otherwise be ignored without a word:
+`unknown_settings()` names each with the nearest known setting, and `load_settings()` warns.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import re
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from dotenv import dotenv_values
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hubdesk.errors import ConfigError
@@ -29,6 +38,18 @@ WorkflowFallback = Literal["create_ticket", "triage"]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 MIN_SECRET_KEY_LENGTH = 32
+CHECKED_PREFIXES: Final = ("TICKET_", "HUBDESK_", "SMTP_")
+"""Names with these prefixes are ours: one that is no setting is a typo worth a warning."""
+NOT_SETTINGS: Final = frozenset(
+    {
+        "HUBDESK_ARTIFACTS_DIR",
+        "HUBDESK_CORPUS_DIR",
+        "HUBDESK_REQUIRE_CORPUS",
+        "HUBDESK_TEST_DATABASE_URL",
+    }
+)
+"""Our variables that are read by the test suite and the Makefile, not by `Settings`."""
+logger = logging.getLogger(__name__)
 
 
 IPNetwork = IPv4Network | IPv6Network
@@ -66,6 +87,7 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, le=64 * 1024 * 1024, validation_alias=_env("HUBDESK_MAX_JSON_BYTES")
     )
     trusted_proxies: str = Field("", validation_alias=_env("HUBDESK_TRUSTED_PROXIES"))
+    public_url: str | None = Field(None, validation_alias=_env("HUBDESK_PUBLIC_URL"))
 
     ticket_enabled: bool = Field(True, validation_alias=_env("TICKET_ENABLED"))
     ticket_email_integration: bool = Field(True, validation_alias=_env("TICKET_EMAIL_INTEGRATION"))
@@ -160,6 +182,37 @@ class Settings(BaseSettings):
     notify_min_interval_minutes: int = Field(
         10, ge=0, validation_alias=_env("NOTIFY_MIN_INTERVAL_MINUTES")
     )
+
+    @model_validator(mode="after")
+    def _auto_assign_needs_an_assignee(self) -> Self:
+        if self.ticket_auto_assign and self.ticket_default_assignee_id is None:
+            raise ValueError(
+                "Setting TICKET_AUTO_ASSIGN=true needs TICKET_DEFAULT_ASSIGNEE_ID, the user id "
+                "new tickets from mail are assigned to; set it, or set TICKET_AUTO_ASSIGN=false"
+            )
+        return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        """`https://help.example.com/` -> `https://help.example.com` (links append paths)."""
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.query
+            or parts.fragment
+            or any(c in value for c in " \t\r\n<>\"'")
+        ):
+            raise ValueError(
+                "it accepts the address agents open hubdesk at, such as "
+                "https://help.example.com or https://example.com/helpdesk (http or https, no "
+                "user, query or fragment)"
+            )
+        return value.strip().rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -266,7 +319,10 @@ def describe_validation_error(error: ValidationError) -> str:
     """One sentence per broken setting, naming it by its environment variable."""
     sentences = []
     for item in error.errors():
-        field_name = str(item["loc"][0]) if item["loc"] else "?"
+        if not item["loc"]:  # a rule across settings: its message names them
+            sentences.append(str(item["msg"]).removeprefix("Value error, ") + ".")
+            continue
+        field_name = str(item["loc"][0])
         name = env_name(field_name) if field_name in Settings.model_fields else field_name
         message = str(item["msg"]).removeprefix("Value error, ")
         shown = _shown(field_name, item.get("input"))
@@ -274,12 +330,44 @@ def describe_validation_error(error: ValidationError) -> str:
     return " ".join(sentences)
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read the settings, raising `ConfigError` with a readable sentence when one is bad."""
+def known_names() -> list[str]:
+    return sorted(env_name(name) for name in Settings.model_fields)
+
+
+def unknown_settings(environ: Mapping[str, str], env_file: Path | None) -> list[str]:
+    """One sentence per `TICKET_*`/`HUBDESK_*`/`SMTP_*` name in the environment or in
+    `env_file` that is no setting, naming the nearest known setting when one is close."""
+    known = known_names()
+    found: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        for name in dotenv_values(env_file):
+            found.setdefault(name, str(env_file))
+    for name in environ:
+        found.setdefault(name, "the environment")
+    sentences = []
+    for name, where in sorted(found.items()):
+        upper = name.upper()
+        if not upper.startswith(CHECKED_PREFIXES) or upper in known or upper in NOT_SETTINGS:
+            continue
+        nearest = difflib.get_close_matches(upper, known, n=1, cutoff=0.8)
+        hint = f"; did you mean {nearest[0]}?" if nearest else "; see docs/configuration.md"
+        sentences.append(f"{name} (in {where}) is not a hubdesk setting and is ignored{hint}")
+    return sentences
+
+
+def load_settings(*, warn: Callable[[str], None] | None = None, **overrides: Any) -> Settings:
+    """Read the settings, raising `ConfigError` with a readable sentence when one is bad;
+    each unknown `TICKET_*`/`HUBDESK_*`/`SMTP_*` name is passed to `warn` (default: the
+    log)."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
+    env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
+    path = Path(env_file) if isinstance(env_file, str | Path) else None
+    for sentence in unknown_settings(os.environ, path):
+        (warn or logger.warning)(sentence)
+    return settings
 
 
 def resolve_secret_key(settings: Settings) -> str:

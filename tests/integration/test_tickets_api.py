@@ -31,6 +31,7 @@ TICKET_KEYS = {
     "resolved_at",
     "closed_at",
     "merged_into_id",
+    "version",
 }
 LIST_KEYS = {"items", "total", "limit", "offset"}
 OPEN_STATES = ("open", "in_progress", "waiting_customer", "waiting_internal")

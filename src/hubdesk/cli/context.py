@@ -31,7 +31,9 @@ def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
 
 def settings() -> Settings:
     try:
-        return load_settings()
+        return load_settings(
+            warn=lambda sentence: typer.echo(f"hubdesk: warning: {sentence}", err=True)
+        )
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.db.engine import WRITE_OPTION, create_db_engine
 from hubdesk.errors import DatabaseUnavailable
@@ -39,6 +40,10 @@ _TRANSIENT_MARKERS = (
 def is_transient(exc: BaseException) -> bool:
     """True when `exc` says the database is unavailable now rather than the data being bad."""
     if isinstance(exc, DatabaseUnavailable):
+        return True
+    if isinstance(exc, StaleDataError):
+        # Another transaction wrote the same row first (a ticket's `version` moved on, as in
+        # a serialization failure): running the work again sees its change.
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True

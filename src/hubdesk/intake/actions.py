@@ -172,8 +172,7 @@ def _open_ticket(
             source="email",
         ),
         tz=settings.tz,
-        now=mail.received_at,
-        reindex=False,
+        reindex=False,  # created (and numbered) now; the mail keeps its received_at
     )
     log = record.log_email(session, ticket, mail, is_reply=False)
     record.store_attachments(session, env.blobs, ticket, mail, log)

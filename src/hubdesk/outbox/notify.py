@@ -3,11 +3,16 @@
 At most one notification per ticket per NOTIFY_MIN_INTERVAL_MINUTES, none to users who turned
 them off (`notify_by_email`) or are inactive, and none when NOTIFY_AGENTS is off or no SMTP
 server is configured. Notifications are `Auto-Submitted: auto-generated`.
+
+Each is written in the agent's language (`users.language`: English or Danish) and links to
+the ticket at HUBDESK_PUBLIC_URL (`<url>/tickets/<id>`); without that setting it names the
+ticket number only.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -37,10 +42,21 @@ def notify_agent(
     since = now - timedelta(minutes=settings.notify_min_interval_minutes)
     if outbox.count_since(session, kind="notification", since=since, ticket_id=ticket.id):
         return None
-    what = {
-        "assigned": "was assigned to you",
-        "customer_replied": "has a new reply from the customer",
-    }[event]
+    text = NOTIFICATION.get(agent.language, NOTIFICATION["en"])
+    what = text[event]
+    link = (
+        text["link"].format(url=f"{settings.public_url}/tickets/{ticket.id}")
+        if settings.public_url
+        else text["no_link"]
+    )
+    fields = {
+        "number": ticket.ticket_number,
+        "what": what,
+        "subject": ticket.subject,
+        "priority": text["priorities"].get(ticket.priority, ticket.priority),
+        "status": text["statuses"].get(ticket.status, ticket.status),
+        "link": link,
+    }
     return outbox.enqueue(
         session,
         settings,
@@ -50,12 +66,53 @@ def notify_agent(
         ticket=ticket,
         in_thread=False,
         to=[agent.email],
-        subject=f"[{ticket.ticket_number}] {what}: {ticket.subject}",
-        body=(
-            f"Ticket {ticket.ticket_number} {what}.\n\n"
-            f"Subject: {ticket.subject}\nPriority: {ticket.priority}\nStatus: {ticket.status}\n\n"
-            "Open it in hubdesk to read the thread and answer.\n"
-        ),
+        subject=text["subject"].format(**fields),
+        body=text["body"].format(**fields),
         auto_submitted="auto-generated",
         now=now,
     )
+
+
+NOTIFICATION: Final[dict[str, dict[str, Any]]] = {
+    "en": {
+        "assigned": "was assigned to you",
+        "customer_replied": "has a new reply from the customer",
+        "subject": "[{number}] {what}: {subject}",
+        "body": (
+            "Ticket {number} {what}.\n\nSubject: {subject}\nPriority: {priority}\n"
+            "Status: {status}\n\n{link}\n"
+        ),
+        "link": "Open it to read the thread and answer: {url}",
+        "no_link": "Open it in hubdesk to read the thread and answer.",
+        "priorities": {"low": "Low", "normal": "Normal", "high": "High", "critical": "Critical"},
+        "statuses": {
+            "open": "Open",
+            "in_progress": "In progress",
+            "waiting_customer": "Waiting for customer",
+            "waiting_internal": "Waiting internally",
+            "resolved": "Resolved",
+            "closed": "Closed",
+        },
+    },
+    "da": {
+        "assigned": "er tildelt dig",
+        "customer_replied": "har fået et nyt svar fra kunden",
+        "subject": "[{number}] {what}: {subject}",
+        "body": (
+            "Sag {number} {what}.\n\nEmne: {subject}\nPrioritet: {priority}\n"
+            "Status: {status}\n\n{link}\n"
+        ),
+        "link": "Åbn den for at læse tråden og svare: {url}",
+        "no_link": "Åbn den i hubdesk for at læse tråden og svare.",
+        "priorities": {"low": "Lav", "normal": "Normal", "high": "Høj", "critical": "Kritisk"},
+        "statuses": {
+            "open": "Åben",
+            "in_progress": "I gang",
+            "waiting_customer": "Afventer kunde",
+            "waiting_internal": "Afventer internt",
+            "resolved": "Løst",
+            "closed": "Lukket",
+        },
+    },
+}
+"""The notification's words in each agent language (English is the fallback)."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.outbox.notify import notify_agent
 from hubdesk.tickets import comments, queries, service
+from hubdesk.tickets.concurrency import etag, version_from_etag
+from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.schemas import (
     AuditOut,
     CommentCreate,
@@ -29,6 +31,20 @@ from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
+IfMatch = Annotated[
+    str | None,
+    Header(description='The ETag of the ticket as you read it (`"3"`); stale writes get 409'),
+]
+
+
+def _expected(if_match: str | None, version: int | None) -> int | None:
+    """The version the client read: the `version` field, else the If-Match header."""
+    return version if version is not None else version_from_etag(if_match)
+
+
+def _tagged(response: Response, ticket: Ticket) -> TicketOut:
+    response.headers["ETag"] = etag(ticket)
+    return TicketOut.model_validate(ticket)
 
 
 @router.get("", response_model=ListOf[TicketListItem])
@@ -94,14 +110,17 @@ def create_ticket(
 
 @router.get("/by-number/{ticket_number}", response_model=TicketOut)
 def get_ticket_by_number(
-    ticket_number: str, session: SessionDep, principal: PrincipalDep
+    ticket_number: str, session: SessionDep, principal: PrincipalDep, response: Response
 ) -> TicketOut:
-    return TicketOut.model_validate(get_visible_ticket_by_number(session, principal, ticket_number))
+    return _tagged(response, get_visible_ticket_by_number(session, principal, ticket_number))
 
 
 @router.get("/{ticket_id}", response_model=TicketOut)
-def get_ticket(ticket_id: Id, session: SessionDep, principal: PrincipalDep) -> TicketOut:
-    return TicketOut.model_validate(get_visible_ticket(session, principal, ticket_id))
+def get_ticket(
+    ticket_id: Id, session: SessionDep, principal: PrincipalDep, response: Response
+) -> TicketOut:
+    """The ticket, with its version as the `ETag` to send back in `If-Match` when writing."""
+    return _tagged(response, get_visible_ticket(session, principal, ticket_id))
 
 
 @router.patch("/{ticket_id}", response_model=TicketOut)
@@ -111,31 +130,48 @@ def update_ticket(
     session: SessionDep,
     principal: PrincipalDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> TicketOut:
+    """Change the fields sent. With `If-Match` (or `version`), a ticket changed since that
+    version is refused with 409 and nothing is written."""
     ticket = get_visible_ticket(session, principal, ticket_id)
-    changes = {key: getattr(body, key) for key in body.model_fields_set}
+    changes = {key: getattr(body, key) for key in body.model_fields_set - {"version"}}
     assignee_before = ticket.assigned_to_user_id
-    service.update_ticket(session, principal, ticket, changes)
+    service.update_ticket(
+        session, principal, ticket, changes, expected_version=_expected(if_match, body.version)
+    )
     if ticket.assigned_to_user_id not in (None, assignee_before, principal.user_id):
         notify_agent(session, runtime, ticket, event="assigned", now=utcnow())
-    return TicketOut.model_validate(ticket)
+    return _tagged(response, ticket)
 
 
 @router.delete("/{ticket_id}", status_code=204)
-def delete_ticket(ticket_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_ticket(
+    ticket_id: Id, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+) -> Response:
     ticket = get_visible_ticket(session, principal, ticket_id)
-    service.delete_ticket(session, principal, ticket)
+    service.delete_ticket(session, principal, ticket, expected_version=_expected(if_match, None))
     return Response(status_code=204)
 
 
 @router.post("/{ticket_id}/merge", response_model=TicketOut)
 def merge_ticket(
-    ticket_id: Id, body: MergeRequest, session: SessionDep, principal: PrincipalDep
+    ticket_id: Id,
+    body: MergeRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> TicketOut:
-    """Merge this ticket into `target_id`; returns the target."""
+    """Merge this ticket into `target_id`; returns the target. `If-Match` (or `version`)
+    guards this ticket."""
     source = get_visible_ticket(session, principal, ticket_id)
     target = get_visible_ticket(session, principal, body.target_id)
-    return TicketOut.model_validate(service.merge_ticket(session, principal, source, target))
+    merged = service.merge_ticket(
+        session, principal, source, target, expected_version=_expected(if_match, body.version)
+    )
+    return _tagged(response, merged)
 
 
 @router.get("/{ticket_id}/comments", response_model=ListOf[CommentOut])

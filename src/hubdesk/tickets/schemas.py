@@ -42,6 +42,9 @@ class TicketOut(Out):
     resolved_at: datetime | None
     closed_at: datetime | None
     merged_into_id: int | None
+    version: int = Field(
+        description="Bumped by every change; send it back (If-Match or `version`) when writing"
+    )
 
 
 class TicketListItem(TicketOut):
@@ -80,10 +83,20 @@ class TicketUpdate(Strict):
     assigned_to_user_id: Id | None = None
     tags: list[str] | None = None
     custom_fields: CustomFields | None = None
+    version: int | None = Field(
+        default=None,
+        description=(
+            "The version you read (or send If-Match with the ETag); a ticket changed since "
+            "is refused with 409"
+        ),
+    )
 
 
 class MergeRequest(Strict):
     target_id: Id = Field(description="The ticket this one is merged into")
+    version: int | None = Field(
+        default=None, description="The version of this ticket you read (or send If-Match)"
+    )
 
 
 class CommentCreate(Strict):

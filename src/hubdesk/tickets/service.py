@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer
@@ -21,7 +22,15 @@ from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
 from hubdesk.text import multi_line, single_line
 from hubdesk.tickets import search
-from hubdesk.tickets.models import Comment, Ticket, TicketParticipant, TicketTag
+from hubdesk.tickets.concurrency import StaleTicket, check_version
+from hubdesk.tickets.models import (
+    Attachment,
+    Comment,
+    EmailLog,
+    Ticket,
+    TicketParticipant,
+    TicketTag,
+)
 from hubdesk.tickets.numbers import next_ticket_number
 from hubdesk.tickets.states import (
     OPEN_STATES,
@@ -164,8 +173,13 @@ def update_ticket(
     changes: Mapping[str, Any],
     *,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Ticket:
-    """Apply `changes` (field -> new value); only fields present are touched."""
+    """Apply `changes` (field -> new value); only fields present are touched.
+
+    `expected_version` is the version the caller read; a ticket changed since is refused
+    with `StaleTicket` before anything is touched."""
+    check_version(ticket, expected_version)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationFailed(
@@ -191,11 +205,21 @@ def update_ticket(
     if not diff:
         return ticket
     ticket.updated_at = now
-    session.flush()
+    flush_ticket(session, ticket)
     record_event(session, actor, ticket, "updated", diff)
     if {"subject", "description"} & set(diff):
         search.reindex_ticket(session, ticket)
     return ticket
+
+
+def flush_ticket(session: Session, ticket: Ticket) -> None:
+    """Flush; another transaction that wrote the ticket first (its version moved on under
+    us) becomes `StaleTicket` rather than a server error."""
+    number, expected = ticket.ticket_number, ticket.version
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleTicket(number, expected, None) from None
 
 
 def _apply_changes(
@@ -290,11 +314,16 @@ def merge_ticket(
     target: Ticket,
     *,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Ticket:
     """Merge `source` into `target`: source closes and points at target; target gains the
-    source's participants and tags. Replies to the source thread onto the target from now on.
+    source's mail, files, participants, contact and tags, and both get a note naming the
+    other (the audit rows list what moved). Replies to the source's messages thread onto the
+    target from now on: their Message-IDs are now stored on it, and our signed ones name the
+    source, which threading follows through `merged_into_id`.
     """
     actor.require(TICKETS_EDIT)
+    check_version(source, expected_version)
     if source.id == target.id:
         raise ValidationFailed("a ticket cannot be merged into itself")
     if source.merged_into_id is not None:
@@ -311,7 +340,7 @@ def merge_ticket(
     source.updated_at = now
     target.updated_at = now
     add_tags(target, source.tags)
-    _copy_participants(session, source, target)
+    moved = _move_conversation(session, source, target)
     session.add_all(
         [
             Comment(
@@ -339,33 +368,83 @@ def merge_ticket(
     ):
         diff = audit.changes_between(before, snapshot(ticket))
         diff["merge"] = [None, {"source": source.ticket_number, "target": target.ticket_number}]
+        diff["moved"] = [None, moved]
         record_event(session, actor, ticket, action, diff)
         search.reindex_ticket(session, ticket)
     return target
 
 
-def _copy_participants(session: Session, source: Ticket, target: Ticket) -> None:
+def _move_conversation(session: Session, source: Ticket, target: Ticket) -> dict[str, Any]:
+    """Move the source's mail to the target: its email-log rows (so replies to any of their
+    Message-IDs thread onto the target), the comments those mails made, its files, its
+    participants and its contact (as a participant, and as the target's contact when the
+    target has none). Returns what moved, for the audit rows of both tickets."""
+    email_ids = list(session.scalars(select(EmailLog.id).where(EmailLog.ticket_id == source.id)))
+    attachment_ids = list(
+        session.scalars(select(Attachment.id).where(Attachment.ticket_id == source.id))
+    )
+    session.execute(
+        update(EmailLog).where(EmailLog.ticket_id == source.id).values(ticket_id=target.id)
+    )
+    session.execute(
+        update(Comment)
+        .where(Comment.ticket_id == source.id, Comment.email_log_id.is_not(None))
+        .values(ticket_id=target.id)
+    )
+    session.execute(
+        update(Attachment).where(Attachment.ticket_id == source.id).values(ticket_id=target.id)
+    )
+    people = _move_participants(session, source, target)
+    if source.contact_id is not None:
+        contact = session.get(Contact, source.contact_id)
+        if contact is not None:
+            add_participant(session, target, contact.email, "contact")
+            people.append(contact.email.lower())
+        if target.contact_id is None:
+            target.contact_id = source.contact_id
+            if target.customer_id is None:
+                target.customer_id = source.customer_id
+    return {
+        "emails": email_ids,
+        "attachments": attachment_ids,
+        "participants": sorted(set(people)),
+    }
+
+
+def _move_participants(session: Session, source: Ticket, target: Ticket) -> list[str]:
     have = set(
         session.scalars(
             select(TicketParticipant.email).where(TicketParticipant.ticket_id == target.id)
         )
     )
-    for row in session.scalars(
-        select(TicketParticipant).where(TicketParticipant.ticket_id == source.id)
+    moved = []
+    for row in list(
+        session.scalars(select(TicketParticipant).where(TicketParticipant.ticket_id == source.id))
     ):
         if row.email not in have:
             session.add(TicketParticipant(ticket_id=target.id, email=row.email, role=row.role))
+            have.add(row.email)
+        moved.append(row.email)
+        session.delete(row)
+    session.flush()
+    return moved
 
 
 def delete_ticket(
-    session: Session, actor: Principal, ticket: Ticket, *, now: datetime | None = None
+    session: Session,
+    actor: Principal,
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> None:
     """Soft delete: the row stays (the audit and email log keep pointing at it)."""
     actor.require(TICKETS_DELETE)
+    check_version(ticket, expected_version)
     now = now or utcnow()
     ticket.deleted_at = now
     ticket.updated_at = now
-    session.flush()
+    flush_ticket(session, ticket)
     record_event(session, actor, ticket, "deleted", {"deleted_at": [None, now.isoformat()]})
 
 

@@ -26,7 +26,7 @@ from hubdesk.tickets.email_router import router as ticket_emails_router
 from hubdesk.tickets.router import router as tickets_router
 from hubdesk.users.lock_router import router as login_lock_router
 from hubdesk.users.router import router as users_router
-from hubdesk.web import openapi, problems, ui
+from hubdesk.web import api_docs, openapi, problems, ui
 from hubdesk.web.body_limit import BodyLimit
 from hubdesk.web.deps import get_principal
 from hubdesk.web.health import router as health_router
@@ -50,6 +50,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         description="A helpdesk whose heart turns incoming email into tickets.",
         lifespan=lifespan,
         redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, prefix=API_PREFIX + "/")
@@ -76,5 +78,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         protected.include_router(router)
     app.include_router(protected)
     openapi.install(app, API_PREFIX)
+    api_docs.install(app)
     ui.install(app)
     return app

@@ -35,7 +35,7 @@ def test_agent_finds_and_reads_a_ticket_made_from_mail(
     page.get_by_role("link", name="Tickets", exact=True).click()
     page.get_by_label("Search", exact=True).fill("blank pages")
     page.get_by_role("button", name="Show").click()
-    expect(page.get_by_role("status")).to_have_text("1 tickets")
+    expect(page.get_by_role("status")).to_have_text("1 ticket")
     page.screenshot(path=screenshots / "tickets.png", full_page=True)
     page.get_by_role("link", name="Printer prints blank pages").click()
 

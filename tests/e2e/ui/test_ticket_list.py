@@ -69,7 +69,7 @@ def test_filters_search_sort_and_bulk_actions(
     page.locator("tr", has_text="URGENT").get_by_role("checkbox").check()
     page.get_by_label("Action").select_option("close")
     page.get_by_role("button", name="Apply").click()
-    expect(page.get_by_role("status").first).to_have_text("1 tickets updated.")
+    expect(page.get_by_role("status").first).to_have_text("1 ticket updated.")
     expect(rows).to_have_count(2)
     with runtime.db.transaction(write=False) as session:
         closed = session.scalars(select(Ticket).where(Ticket.status == "closed")).all()

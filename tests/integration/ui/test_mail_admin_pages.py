@@ -49,7 +49,7 @@ def test_outgoing_mail_is_retried_and_a_cleared_address_releases_held_mail(
 
     cleared = ui.post("/admin/outbox/flags/clear", {"email": "Alice@acme.example"})
     assert flash_of(runtime, cleared).text == (
-        "alice@acme.example is no longer flagged; 1 held messages were released."
+        "alice@acme.example is no longer flagged; 1 held message was released."
     )
     assert _outbox_status(runtime, world.outbox_id) == ("pending", "address cleared")
     assert "No address is bouncing." in ui.get("/admin/outbox").text

@@ -22,6 +22,7 @@ from tests.integration.ui.scenario import mail_world, printer_ticket
 UI = Path(str(resources.files("hubdesk.web.ui")))
 TEMPLATES = sorted((UI / "templates").glob("*.html"))
 _MESSAGE = re.compile(r"""\b_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+_PLURAL = re.compile(r"""\b_n\(\s*("(?:[^"\\]|\\.)*")\s*,\s*("(?:[^"\\]|\\.)*")""")
 
 
 def test_templates_escape_everything_and_only_the_frame_outputs_markup() -> None:
@@ -47,6 +48,8 @@ def _messages() -> set[str]:
     found: set[str] = set()
     for path in [*TEMPLATES, *UI.glob("*.py")]:
         found.update(ast.literal_eval(m.group(1)) for m in _MESSAGE.finditer(path.read_text()))
+        for m in _PLURAL.finditer(path.read_text()):
+            found.update((ast.literal_eval(m.group(1)), ast.literal_eval(m.group(2))))
     for name in dir(labels):
         table = getattr(labels, name)
         if name.isupper() and isinstance(table, dict):

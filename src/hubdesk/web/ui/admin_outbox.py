@@ -101,11 +101,12 @@ def clear_flag(
 ) -> Response:
     """The address works again; the mail held only for it goes out."""
     released = outbox.clear_flag(session, viewer.principal, email, utcnow())
-    _ = i18n.translator(language_of(request))
-    message = _(
+    _n = i18n.plural_translator(language_of(request))
+    message = _n(
+        "{email} is no longer flagged; {count} held message was released.",
         "{email} is no longer flagged; {count} held messages were released.",
+        released,
         email=email.strip().lower(),
-        count=released,
     )
     return flash.redirect(request, flash.safe_local_path(back, "/admin/outbox"), message)
 

@@ -4,6 +4,10 @@ Messages are written in English in the templates and code (`_("Tickets")`); the 
 catalog (`locale/da.json`) maps each English message to its translation. Placeholders are
 `{name}` fields filled after translation, so a translator may move them. A user's language is
 `users.language`; before login, the browser's `Accept-Language` decides.
+
+Counts use the language's real plural rules (Babel's CLDR data): `_n("{count} ticket",
+"{count} tickets", count)` picks the singular message for the count's "one" form and the
+plural message otherwise, then translates it (`1 sag`, `2 sager`; never "1 sager").
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 from zoneinfo import ZoneInfo
+
+from babel import Locale
 
 LANGUAGES: Final = ("en", "da")
 LANGUAGE_NAMES: Final = {"en": "English", "da": "Dansk"}
@@ -63,6 +69,31 @@ def translator(language: str) -> Translate:
         return text.format(**fields) if fields else text
 
     return translate
+
+
+PluralTranslate = Callable[..., str]
+
+
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+def plural_form(language: str, count: int) -> str:
+    """The CLDR plural category of `count` in `language` (`one`, `other`, ...)."""
+    return str(_locale(language if language in LANGUAGES else "en").plural_form(abs(count)))
+
+
+def plural_translator(language: str) -> PluralTranslate:
+    """`_n(singular, plural, count, **fields)`: the form `count` takes in `language`,
+    translated, with `{count}` and the other fields filled in."""
+    translate = translator(language)
+
+    def translate_plural(singular: str, plural: str, count: int, **fields: Any) -> str:
+        message = singular if plural_form(language, count) == "one" else plural
+        return translate(message, count=count, **fields)
+
+    return translate_plural
 
 
 def language_from_header(accept_language: str | None) -> str:

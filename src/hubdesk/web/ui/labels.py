@@ -61,6 +61,30 @@ DECISION: Final = {
     "new": "New conversation",
     "hint_refused": "Ticket number named, but the sender may not add to it",
 }
+REASON: Final = {
+    "stored": "{header} {id} is a message stored on the ticket",
+    "signed": "{header} {id} is one of our signed Message-IDs for {number}",
+    "any": "{where} names {number} (TICKET_THREADING_POLICY=any)",
+    "participant": "{where} names {number} and the sender {why}",
+    "refused": (
+        "{where} names {number}, but the sender {sender} takes no part in that ticket; "
+        "a new ticket was opened instead"
+    ),
+    "missing": "it names {numbers}, which does not exist",
+    "nothing": "no In-Reply-To, References or subject token matched a ticket",
+}
+"""Why a mail landed where it did: the threading decision's sentences (`intake.threading`),
+recognised by `hubdesk.web.ui.reasons` and shown translated."""
+REASON_WHERE: Final = {
+    "a Message-ID it refers to": "a Message-ID it refers to",
+    "its subject": "its subject",
+}
+REASON_WHY: Final = {
+    "is the ticket's contact": "is the ticket's contact",
+    "wrote to the ticket before": "wrote to the ticket before",
+    "is an agent": "is an agent",
+    "domain": "is of the ticket customer's domain {domain}",
+}
 FLAG: Final = {
     "from_problem": "The sender's address could not be read",
     "message_id_collision": "Another mail has the same Message-ID",

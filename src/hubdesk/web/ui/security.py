@@ -5,8 +5,8 @@ only (no inline script, no inline event handlers, no `javascript:` URLs), frames
 this site (the sandboxed mail frame), forms posting only here, and no framing of the app by
 anyone (`frame-ancestors 'none'` plus `X-Frame-Options: DENY`). Every response gets
 `Referrer-Policy: no-referrer` and `nosniff`. A response that set its own policy (the mail
-frame, attachment downloads) keeps it. The OpenAPI pages under `/docs` and `/redoc` load
-their own scripts and are left with the shared headers only.
+frame, attachment downloads) keeps it. The OpenAPI page `/docs` sets its own policy
+(`hubdesk.web.api_docs`); its assets and `/openapi.json` get the shared headers only.
 """
 
 from __future__ import annotations

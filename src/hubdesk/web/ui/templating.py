@@ -8,8 +8,9 @@ from the sandboxed frame route (`hubdesk.web.ui.mail_frame`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from starlette.responses import HTMLResponse
 from hubdesk import __version__
 from hubdesk.runtime import Runtime
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import flash, i18n, labels
+from hubdesk.web.ui import flash, i18n, labels, reasons
 
 MAX_TEXT = 100_000
 """Characters of one text (a mail body, a comment) shown on a page; the rest is cut."""
@@ -39,8 +40,34 @@ def build_environment() -> Environment:
         languages=i18n.LANGUAGE_NAMES,
         max_text=MAX_TEXT,
         json_text=json_text,
+        ticket_refs=ticket_refs,
+        why_here=reasons.why_here,
     )
+    env.filters["short"] = shorten
     return env
+
+
+SHORT_TEXT: Final = 160
+"""How much of a subject a list shows; the ticket page shows all of it."""
+
+
+def shorten(text: str | None, limit: int = SHORT_TEXT) -> str:
+    """`text` cut to `limit` characters with an ellipsis, for lists (the CSS clamps it to
+    two lines as well)."""
+    value = text or ""
+    if len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + "…"
+
+
+_TICKET_NUMBER: Final = re.compile(r"(TKT-\d{8}-\d{3,})")
+
+
+def ticket_refs(text: str) -> list[tuple[str, str | None]]:
+    """`"merged into TKT-20250101-001."` -> its pieces, each ticket number marked, so a
+    template can link the numbers and escape everything (no markup is built here)."""
+    parts = _TICKET_NUMBER.split(text)
+    return [(part, part if i % 2 else None) for i, part in enumerate(parts) if part]
 
 
 def json_text(value: Any) -> str:
@@ -86,6 +113,7 @@ def render(
         "csrf_token": viewer.csrf_token if viewer is not None else "",
         "lang": language,
         "_": i18n.translator(language),
+        "_n": i18n.plural_translator(language),
         "fmt": i18n.DateFormat(language, runtime.settings.tz),
         "flash": waiting,
         "here": here(request),

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.customers.models import Contact, Customer
 from hubdesk.db.types import utcnow
 from hubdesk.errors import NotFound, ValidationFailed
 from hubdesk.outbox import replies
@@ -24,10 +26,11 @@ from hubdesk.tickets import comments
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
+from hubdesk.users.models import User
 from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.ui import flash, forms, i18n, labels
-from hubdesk.web.ui.routing import ViewerDep, page_router
-from hubdesk.web.ui.templating import language_of
+from hubdesk.web.ui import flash, forms, i18n, labels, ticket_edits
+from hubdesk.web.ui.routing import PageAnswer, ViewerDep, page_router
+from hubdesk.web.ui.templating import language_of, render
 from hubdesk.worklogs import service as worklogs
 
 router = page_router()
@@ -36,50 +39,101 @@ OptionalField = Annotated[str | None, Form()]
 IdsField = Annotated[list[str] | None, Form()]
 
 
+async def posted_form(request: Request) -> dict[str, str]:
+    """The form's text fields exactly as posted: an empty value stays `""` (FastAPI's `Form()`
+    turns it into None, which cannot be told apart from a field that was not sent)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+PostedForm = Annotated[dict[str, str], Depends(posted_form)]
+
+
 @router.post("/tickets/{ticket_id}/edit")
 def edit_ticket(
     request: Request,
     ticket_id: int,
     session: SessionDep,
     viewer: ViewerDep,
-    subject: OptionalField = None,
-    status: OptionalField = None,
-    priority: OptionalField = None,
-    customer_id: OptionalField = None,
-    contact_id: OptionalField = None,
-    assigned_to_user_id: OptionalField = None,
-    tags: OptionalField = None,
+    form: PostedForm,
 ) -> Response:
-    """Change the fields the form sent whose value differs (assigning alone needs only
-    `tickets.assign`)."""
+    """Write the fields the agent changed on the page (assigning alone needs only
+    `tickets.assign`). A page older than the ticket gets the conflict page instead."""
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    sent: dict[str, Any] = {}
-    if subject is not None:
-        sent["subject"] = subject
-    if status is not None:
-        sent["status"] = status
-    if priority is not None:
-        sent["priority"] = priority
-    if customer_id is not None:
-        sent["customer_id"] = forms.optional_id(customer_id, "customer")
-    if contact_id is not None:
-        sent["contact_id"] = forms.optional_id(contact_id, "contact")
-    if assigned_to_user_id is not None:
-        sent["assigned_to_user_id"] = forms.optional_id(assigned_to_user_id, "assignee")
-    if tags is not None:
-        sent["tags"] = forms.tag_list(tags)
-    changes = {key: value for key, value in sent.items() if value != _current(ticket, key)}
+    now = ticket_edits.current(ticket)
+    version_read = ticket_edits.read_version(form)
+    yours = ticket_edits.edited(form, now)
+    if version_read is not None and version_read != ticket.version and yours:
+        found = ticket_edits.conflict(form, now, version_read, ticket.version)
+        raise PageAnswer(_conflict_page(request, session, ticket, found, now))
+    changes = {key: value for key, value in yours.items() if value != now[key]}
     _ = i18n.translator(language_of(request))
     if not changes:
         return flash.redirect(request, _ticket_url(ticket), _("Nothing changed."))
-    tickets.update_ticket(session, viewer.principal, ticket, changes)
+    tickets.update_ticket(session, viewer.principal, ticket, changes, expected_version=version_read)
     return flash.redirect(request, _ticket_url(ticket), _("Ticket saved."))
 
 
-def _current(ticket: Ticket, key: str) -> Any:
-    if key == "tags":
-        return ticket.tags
-    return getattr(ticket, key)
+def _conflict_page(
+    request: Request,
+    session: Session,
+    ticket: Ticket,
+    found: ticket_edits.Conflict,
+    now: dict[str, Any],
+) -> Response:
+    """409: what the page showed, what the ticket holds now and what the agent wanted, field
+    by field, with a form that re-applies the agent's edit to the ticket as it is now."""
+    _ = i18n.translator(language_of(request))
+
+    def shown(name: str, value: Any) -> str:
+        return _display(session, _, name, value)
+
+    rows = [
+        {
+            "label": _(labels.FIELD[row.field]),
+            "shown": shown(row.field, row.shown),
+            "now": shown(row.field, row.now),
+            "yours": shown(row.field, row.yours) if row.edited_by_you else "",
+            "theirs_changed": row.theirs_changed,
+            "edited_by_you": row.edited_by_you,
+        }
+        for row in found.fields
+    ]
+    reapply = {
+        name: ticket_edits.shown_value(name, value)
+        for name, value in found.reapply_values(now).items()
+    }
+    context = {
+        "ticket": ticket,
+        "rows": rows,
+        "reapply": {name: reapply[name] for name in found.yours},
+        "was": {name: ticket_edits.shown_value(name, value) for name, value in now.items()},
+        "version_now": found.version_now,
+    }
+    return render(request, "ticket_conflict.html", context, status=409)
+
+
+def _display(session: Session, _: i18n.Translate, name: str, value: Any) -> str:
+    """A field's value as a person reads it (names for ids, labels for codes)."""
+    if value is None or value == []:
+        return "–"
+    if name == "status":
+        return _(labels.STATUS.get(value, value))
+    if name == "priority":
+        return _(labels.PRIORITY.get(value, value))
+    if name == "tags":
+        return ", ".join(value)
+    model: Any = {"customer_id": Customer, "contact_id": Contact, "assigned_to_user_id": User}.get(
+        name
+    )
+    if model is not None:
+        row = session.get(model, value)
+        if row is None:
+            return f"#{value}"
+        if isinstance(row, Contact):
+            return f"{row.name} <{row.email}>" if row.name else row.email
+        return str(row.name)
+    return str(value)
 
 
 @router.post("/tickets/{ticket_id}/reply")
@@ -187,16 +241,28 @@ def add_worklog(
 
 @router.post("/tickets/{ticket_id}/merge")
 def merge(
-    request: Request, ticket_id: int, target: TextField, session: SessionDep, viewer: ViewerDep
+    request: Request,
+    ticket_id: int,
+    target: TextField,
+    session: SessionDep,
+    viewer: ViewerDep,
+    version: OptionalField = None,
 ) -> Response:
-    """Merge this ticket into the one named by its number (`TKT-...`)."""
+    """Merge this ticket into the one named by its number (`TKT-...`); a page older than the
+    ticket (its `version`) goes back with the reason and merges nothing."""
     source = get_visible_ticket(session, viewer.principal, ticket_id)
     number = target.strip().upper()
     try:
         into = get_visible_ticket_by_number(session, viewer.principal, number)
     except NotFound:
         raise ValidationFailed(f"there is no ticket {number}") from None
-    tickets.merge_ticket(session, viewer.principal, source, into)
+    tickets.merge_ticket(
+        session,
+        viewer.principal,
+        source,
+        into,
+        expected_version=forms.optional_whole_number(version, "version"),
+    )
     _ = i18n.translator(language_of(request))
     message = _("{source} was merged into this ticket.", source=source.ticket_number)
     return flash.redirect(request, _ticket_url(into), message)

@@ -188,7 +188,8 @@ def bulk(
             done += 1
         except (ValidationFailed, Conflict) as exc:
             refused.append(f"{ticket.ticket_number}: {exc}")
-    message = _("{count} tickets updated.", count=done)
+    _n = i18n.plural_translator(language_of(request))
+    message = _n("{count} ticket updated.", "{count} tickets updated.", done)
     if refused:
         message += " " + _("Not changed:") + " " + "; ".join(refused)
     return flash.redirect(request, back, message, kind="error" if refused else "ok")

@@ -32,7 +32,7 @@ from hubdesk.users.models import User
 from hubdesk.users.permissions import PREPAID_VIEW, Principal
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import i18n, mailhtml
+from hubdesk.web.ui import i18n, mailhtml, ticket_edits
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.web.ui.timeline import Loaded, build_timeline, load_timeline
@@ -63,9 +63,7 @@ def ticket_page(
         "has_remote_images": {m.id: mailhtml.has_remote_images(m.body_html) for m in loaded.mails},
         "html_too_complex": {m.id: mailhtml.too_complex(m.body_html) for m in loaded.mails},
         "files": [a for a in loaded.attachments if a.email_log_id is None],
-        "merged_into": session.get(Ticket, ticket.merged_into_id)
-        if ticket.merged_into_id
-        else None,
+        **merge_links(session, ticket),
         "today": runtime.today(),
         "deliveries": loaded.deliveries,
         **reply_choices(session, ticket, loaded),
@@ -73,6 +71,26 @@ def ticket_page(
         **card_choices(session, viewer.principal, ticket, runtime),
     }
     return render(request, "ticket.html", context)
+
+
+def merge_links(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The ticket this one was merged into, the tickets merged into it, and their ids by
+    number (the merge notes link the numbers they name)."""
+    merged_into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
+    merged_from = list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.merged_into_id == ticket.id, Ticket.deleted_at.is_(None))
+            .order_by(Ticket.id)
+            .limit(MAX_CHOICES)
+        )
+    )
+    related = [t for t in (merged_into, *merged_from) if t is not None]
+    return {
+        "merged_into": merged_into,
+        "merged_from": merged_from,
+        "ticket_ids": {t.ticket_number: t.id for t in related},
+    }
 
 
 def edit_choices(session: Session, viewer: BrowserSession, ticket: Ticket) -> dict[str, Any]:
@@ -106,6 +124,10 @@ def edit_choices(session: Session, viewer: BrowserSession, ticket: Ticket) -> di
         current = session.get(User, assignee)
         agents = [current, *agents] if current is not None else agents
     return {
+        "shown_fields": {
+            name: ticket_edits.shown_value(name, value)
+            for name, value in ticket_edits.current(ticket).items()
+        },
         "statuses": statuses,
         "priorities": PRIORITIES,
         "customers": choices,
