@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from hubdesk.mail.addresses import parse_address_list, parse_single_mailbox
+from hubdesk.mail.addresses import parse_address_list, parse_single_mailbox, repair_mailbox
 from hubdesk.mail.charsets import decode_text
 from hubdesk.mail.dates import parse_date
 from hubdesk.mail.headers import HeaderBlock, display_value
@@ -33,6 +33,8 @@ class Envelope:
     subject_normalized: str
     from_: Address | None
     from_problem: str | None
+    sender_source: str | None
+    from_repair: str | None
     sender: Address | None
     reply_to: tuple[Address, ...]
     to: tuple[Address, ...]
@@ -57,6 +59,61 @@ def _address_list(header: HeaderBlock, name: str, defects: list[str]) -> tuple[A
         if result.invalid:
             defects.append(f"invalid_address:{name}")
     return tuple(dict.fromkeys(addresses))
+
+
+@dataclass(frozen=True, slots=True)
+class SenderChoice:
+    """Who the message is from, and how sure we are.
+
+    `source`: `from` (a clean From), `from_repaired` (a From read after a repair named by
+    `repair`), `sender`, `reply_to` or `return_path` (the From was refused for `problem`
+    and that header answered instead), or None (nobody to answer).
+    """
+
+    address: Address | None
+    source: str | None
+    problem: str | None
+    repair: str | None
+
+
+def _return_path(values: list[str]) -> Address | None:
+    if not values:
+        return None
+    text = _address_text(values[-1]).strip()
+    if text in ("", "<>"):
+        return None
+    address, _ = parse_single_mailbox([text])
+    return address if address is not None and "@" in address.email else None
+
+
+def choose_sender(
+    from_values: list[str],
+    sender: Address | None,
+    reply_to: tuple[Address, ...],
+    return_path: list[str],
+) -> SenderChoice:
+    """The From when it reads cleanly; else a repaired From when a human reads it without
+    doubt; else (the refusal kept in `problem`) Sender, then Reply-To, then Return-Path."""
+    address, problem = parse_single_mailbox(from_values)
+    if address is not None:
+        return SenderChoice(address, "from", None, None)
+    if problem == "multiple_fields":
+        found = [parse_single_mailbox([v])[0] for v in from_values]
+        first = found[0]
+        if first is not None and all(a is not None and a.email == first.email for a in found):
+            return SenderChoice(first, "from_repaired", None, "duplicate_from_fields")
+    elif problem in ("unparseable", "multiple_addresses"):
+        repaired = repair_mailbox(from_values[0])
+        if repaired is not None:
+            return SenderChoice(repaired[0], "from_repaired", None, repaired[1])
+    if sender is not None:
+        return SenderChoice(sender, "sender", problem, None)
+    if reply_to:
+        return SenderChoice(reply_to[0], "reply_to", problem, None)
+    fallback = _return_path(return_path)
+    if fallback is not None:
+        return SenderChoice(fallback, "return_path", problem, None)
+    return SenderChoice(None, None, problem, None)
 
 
 def read_envelope(header: HeaderBlock) -> Envelope:
@@ -86,11 +143,16 @@ def read_envelope(header: HeaderBlock) -> Envelope:
         defects.append("duplicate_subject_field")
 
     from_values = [_address_text(v) for v in header.get_all("from")]
-    from_, from_problem = parse_single_mailbox(from_values)
-    if from_problem is not None:
-        defects.append("missing_from" if from_problem == "missing" else f"from_{from_problem}")
     sender_values = [_address_text(v) for v in header.get_all("sender")]
     sender, _sender_problem = parse_single_mailbox(sender_values) if sender_values else (None, None)
+    reply_to = _address_list(header, "reply-to", defects)
+    choice = choose_sender(from_values, sender, reply_to, header.get_all("return-path"))
+    if choice.problem is not None:
+        defects.append("missing_from" if choice.problem == "missing" else f"from_{choice.problem}")
+    if choice.repair is not None:
+        defects.append(f"from_repaired:{choice.repair}")
+    if choice.source not in (None, "from", "from_repaired"):
+        defects.append(f"sender_fallback:{choice.source}")
 
     dates = header.get_all("date")
     date, date_defects = parse_date(dates[0] if dates else None)
@@ -102,10 +164,12 @@ def read_envelope(header: HeaderBlock) -> Envelope:
         references=references,
         subject=subject,
         subject_normalized=normalize_subject(subject),
-        from_=from_,
-        from_problem=from_problem,
+        from_=choice.address,
+        from_problem=choice.problem,
+        sender_source=choice.source,
+        from_repair=choice.repair,
         sender=sender,
-        reply_to=_address_list(header, "reply-to", defects),
+        reply_to=reply_to,
         to=_address_list(header, "to", defects),
         cc=_address_list(header, "cc", defects),
         date=date,

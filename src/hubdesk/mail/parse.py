@@ -196,6 +196,8 @@ def _parse(
         facts=facts,
         body_parts=tuple(content.body_parts),
         bounce_kind=bounce.kind,
+        sender_source=envelope.sender_source,
+        from_repair=envelope.from_repair,
     )
 
 

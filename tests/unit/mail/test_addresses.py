@@ -71,7 +71,8 @@ def test_two_from_fields_are_ambiguous() -> None:
 
 
 def test_parse_email_reports_from_problem_and_defect() -> None:
-    """The parser exposes the reason and records a defect; Reply-To never becomes From."""
+    """The parser exposes the reason and records a defect; the refused From is not read, and
+    Reply-To answers instead, marked as a fallback (`sender_source`)."""
     p = parsed(
         message(
             headers=[
@@ -81,7 +82,8 @@ def test_parse_email_reports_from_problem_and_defect() -> None:
             ]
         )
     )
-    assert p.from_ is None
+    assert p.from_ == Address("Alice", "alice@customer-a.com")
+    assert p.sender_source == "reply_to"
     assert p.from_problem == "unparseable"
     assert "from_unparseable" in p.defects
     assert p.reply_to == (Address("Alice", "alice@customer-a.com"),)
