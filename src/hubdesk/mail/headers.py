@@ -7,7 +7,8 @@ a budget is exceeded. Malformed framing is tolerated and recorded (`bare_cr`,
 continuation ends the header block, as in the stdlib feed parser - unless one of the next
 `_LOOKAHEAD_LINES` lines is again a `Name: value` field, in which case the stray lines are a
 continuation that a broken mailer wrapped without leading whitespace (a long tracker header)
-and the header block goes on. The lookahead is bounded, and a stray run is looked at once. Values are unfolded (the CRLF before a continuation is removed, RFC
+and the header block goes on. The lookahead is bounded, and a stray run is looked at once.
+Values are unfolded (the CRLF before a continuation is removed, RFC
 5322 2.2.3) and kept as `utf-8` with surrogate escapes so the raw bytes can be recovered.
 """
 

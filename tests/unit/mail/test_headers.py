@@ -7,8 +7,8 @@ from hubdesk.mail.headers import display_value, split_header_block
 from hubdesk.mail.limits import DEFAULT_LIMITS, MailLimits
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail
-from tests.unit.mail.builders import message
 from tests.support.timing import assert_linear
+from tests.unit.mail.builders import message
 from tests.unit.mail.conftest import CPU_BUDGET_SECONDS, cpu_seconds, parsed
 
 
