@@ -51,9 +51,10 @@ _FAST_NAMED = re.compile(
 _SLOW_CHARS = re.compile(r"[\"(\\\[:;\r\n]|=\?")
 # An RFC 2047 encoded-word is one atom in an address header, whatever specials its encoded
 # text holds (`=?iso-8859-1?Q?M=FCller,=20Hans?=` is one display-name word).
-# Raw "<", ">", "@" or '"' in the encoded text are not allowed there (RFC 2047 5(3)) and would
-# let a display name smuggle an address past the brackets: such a word is not one atom.
-_ENCODED_WORD = re.compile(r"=\?[^?\s]{1,64}\?[bBqQ]\?[^?\s<>@\"]*\?=")
+# Spaces, commas and quotes inside the encoded text are read as mail clients read them; raw
+# "<", ">" or "@" are not allowed there (RFC 2047 5(3)) and would let a display name smuggle
+# an address past the brackets: such a word is not one atom.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]{1,64}\?[bBqQ]\?[^?\r\n<>@]*\?=")
 # A local part on its own (`MAILER-DAEMON`, `postmaster`): a human reads it as a sender.
 _LOCAL_ONLY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _ADDR_SPEC = re.compile(rf"{_DOT_ATOM}@{_DOT_ATOM}")
