@@ -4,14 +4,26 @@ Decoding never fails and never drops bytes silently: when the declared charset i
 wrong, the fallback chain (declared -> alias -> superset -> utf-8 strict -> windows-1252) is
 recorded as a defect such as `charset_fallback:x-unknown->windows-1252`. The raw bytes are
 never changed; only the rendered text carries replacements.
+
+Japanese is tried across its family (ISO-2022-JP -> CP932 -> EUC-JP, `charset_family:...`)
+when the declared codec fails - mailers label Shift_JIS bytes as ISO-2022-JP - and text whose
+bytes hold ISO-2022-JP escape sequences is read as ISO-2022-JP whatever its label says.
+
+Raw 8-bit header bytes (no encoded-word, not UTF-8) are read with one charset per message,
+`guess_header_charset`: the first declared body charset that decodes them all, else
+charset-normalizer's detection among the common mail charsets, on at most
+`_DETECT_BYTES` bytes (once per message, so the cost is bounded).
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+
+import charset_normalizer
 
 WINDOWS_1252 = "windows-1252"
 
@@ -164,6 +176,32 @@ _SUPERSETS: dict[str, tuple[str, ...]] = {
     "ascii": (),
 }
 
+# The Japanese family: when the declared one fails, the others are tried in this order.
+_JAPANESE = ("iso2022_jp_ext", "cp932", "euc_jp")
+_JAPANESE_CODECS = frozenset(
+    {
+        "iso2022_jp",
+        "iso2022_jp_1",
+        "iso2022_jp_2",
+        "iso2022_jp_2004",
+        "iso2022_jp_3",
+        "iso2022_jp_ext",
+        "cp932",
+        "shift_jis",
+        "shift_jis_2004",
+        "shift_jisx0213",
+        "euc_jp",
+        "euc_jis_2004",
+        "euc_jisx0213",
+    }
+)
+# ISO-2022-JP designations (JIS X 0208-1978/1983, JIS X 0212, ASCII, JIS X 0201 Roman/Kana).
+_ISO2022_JP_ESCAPE = re.compile(rb"\x1b(?:\$[@B]|\$\(D|\([BJI])")
+# Charsets charset-normalizer may pick for raw header bytes: short texts are ambiguous, so
+# the candidates are the common legacy mail charsets only (windows-1252 first: it wins ties).
+_DETECT_CANDIDATES = ["cp1252", "gb18030", "cp950", "cp932", "euc_jp", "cp949"]
+_DETECT_BYTES = 4096
+
 # Codecs that are text encodings in name only: decoding attacker bytes with them is either
 # meaningless or super-linear (Python's punycode decoder is quadratic).
 _DENIED = frozenset(
@@ -275,10 +313,30 @@ def _sniff_bom(data: bytes) -> tuple[str, int] | None:
     return None
 
 
+def _iso2022_escapes(data: bytes, codec: str | None, shown: str) -> DecodedText | None:
+    """Bytes holding ISO-2022-JP escape sequences, labelled as something else (or nothing):
+    read as ISO-2022-JP when that decodes."""
+    if codec is not None and codec.startswith("iso2022_jp"):
+        return None
+    if b"\x1b" not in data or _ISO2022_JP_ESCAPE.search(data) is None:
+        return None
+    for candidate in ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2004"):
+        text = _decode_strict(data, candidate)
+        if text is not None:
+            return DecodedText(
+                text, candidate, (f"charset_escapes:{shown or 'none'}->{candidate}",)
+            )
+    return None
+
+
 def decode_text(data: bytes, label: str | None) -> DecodedText:
     """Decode `data` declared as charset `label` (None: undeclared). Never raises."""
     shown = clean_label(label)
     if data.isascii() and shown in ("", "us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1"):
+        if b"\x1b" in data:
+            escaped = _iso2022_escapes(data, None, shown)
+            if escaped is not None:
+                return escaped
         return DecodedText(data.decode("ascii"), "ascii", ())
     bom = _sniff_bom(data)
     if bom is not None:
@@ -290,6 +348,10 @@ def decode_text(data: bytes, label: str | None) -> DecodedText:
             defects = () if same else (f"charset_bom:{shown or 'none'}->{codec}",)
             return DecodedText(text, codec, defects)
     codec_name = resolve_charset(shown) if shown else None
+    if b"\x1b" in data:
+        escaped = _iso2022_escapes(data, codec_name, shown)
+        if escaped is not None:
+            return escaped
     if codec_name is None:
         if not shown:
             if data.isascii():
@@ -307,4 +369,56 @@ def decode_text(data: bytes, label: str | None) -> DecodedText:
         text = _decode_strict(data, superset)
         if text is not None:
             return DecodedText(text, superset, (f"charset_superset:{shown}->{superset}",))
+    if codec_name in _JAPANESE_CODECS:
+        for sibling in _JAPANESE:
+            if sibling == codec_name:
+                continue
+            text = _decode_strict(data, sibling)
+            if text is not None:
+                return DecodedText(text, sibling, (f"charset_family:{shown}->{sibling}",))
     return _fallback(data, shown)
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderCharset:
+    """The charset chosen for a message's raw 8-bit header bytes, and how it was chosen
+    (`declared`: a body charset of the message; `detected`: charset-normalizer)."""
+
+    codec: str
+    how: str
+
+    @property
+    def defect(self) -> str:
+        return f"header_charset_{self.how}:{self.codec}"
+
+
+def guess_header_charset(
+    samples: Iterable[bytes], declared: Iterable[str | None]
+) -> HeaderCharset | None:
+    """One charset for the raw 8-bit header values `samples` that are not UTF-8, or None
+    (none such, or nothing better than the default windows-1252 reading)."""
+    legacy = [s for s in samples if not s.isascii() and not _utf8(s)]
+    if not legacy:
+        return None
+    for label in declared:
+        codec = resolve_charset(label) if label else None
+        if codec is None or codec in ("ascii", "utf-8", "utf-16", "utf-32", "utf-7"):
+            continue
+        if all(_decode_strict(s, codec) is not None for s in legacy):
+            return HeaderCharset(codec, "declared")
+    sample = b"\n".join(legacy)[:_DETECT_BYTES]
+    best = charset_normalizer.from_bytes(sample, cp_isolation=_DETECT_CANDIDATES).best()
+    if best is None:
+        return None
+    codec = resolve_charset(best.encoding)
+    if codec is None or codec == WINDOWS_1252:
+        return None
+    return HeaderCharset(codec, "detected")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hubdesk.mail.addresses import parse_address_list, parse_single_mailbox, repair_mailbox
-from hubdesk.mail.charsets import decode_text
+from hubdesk.mail.charsets import decode_text, guess_header_charset
 from hubdesk.mail.dates import parse_date
 from hubdesk.mail.headers import HeaderBlock, display_value
 from hubdesk.mail.message_ids import parse_id_list, parse_message_id
@@ -44,17 +44,20 @@ class Envelope:
     defects: tuple[str, ...]
 
 
-def _address_text(value: str) -> str:
-    """Raw 8-bit bytes in an address field decoded (UTF-8, else windows-1252)."""
+def _address_text(value: str, charset: str | None = None) -> str:
+    """Raw 8-bit bytes in an address field decoded (the message's header charset when one
+    was guessed, else UTF-8, else windows-1252)."""
     if _SURROGATE.search(value):
-        return decode_text(value.encode("utf-8", "surrogateescape"), None).text
+        return decode_text(value.encode("utf-8", "surrogateescape"), charset).text
     return value
 
 
-def _address_list(header: HeaderBlock, name: str, defects: list[str]) -> tuple[Address, ...]:
+def _address_list(
+    header: HeaderBlock, name: str, defects: list[str], charset: str | None = None
+) -> tuple[Address, ...]:
     addresses: list[Address] = []
     for value in header.get_all(name):
-        result = parse_address_list(_address_text(value))
+        result = parse_address_list(_address_text(value, charset))
         addresses.extend(result.addresses)
         if result.invalid:
             defects.append(f"invalid_address:{name}")
@@ -116,12 +119,25 @@ def choose_sender(
     return SenderChoice(None, None, problem, None)
 
 
-def read_envelope(header: HeaderBlock) -> Envelope:
-    """Parse the header fields the pipeline needs; never raises on bad input."""
+def read_envelope(header: HeaderBlock, body_charsets: tuple[str, ...] = ()) -> Envelope:
+    """Parse the header fields the pipeline needs; never raises on bad input.
+
+    `body_charsets`: the charsets the message's parts declare, the first guess for raw
+    8-bit header bytes (then detection); the guess is recorded as a defect.
+    """
     defects: list[str] = []
+    raw_8bit = [
+        f.value.encode("utf-8", "surrogateescape")
+        for f in header.fields
+        if _SURROGATE.search(f.value)
+    ]
+    guess = guess_header_charset(raw_8bit, body_charsets) if raw_8bit else None
+    cs = guess.codec if guess is not None else None
+    if guess is not None:
+        defects.append(guess.defect)
     shown: list[tuple[str, str]] = []
     for f in header.fields:
-        text, value_defects = display_value(f.value)
+        text, value_defects = display_value(f.value, cs)
         shown.append((f.name, text))
         defects.extend(value_defects)
 
@@ -138,14 +154,14 @@ def read_envelope(header: HeaderBlock) -> Envelope:
     references = parse_id_list(" ".join(header.get_all("references")))
 
     subjects = header.get_all("subject")
-    subject = clean_subject(subjects[0]) if subjects else ""
+    subject = clean_subject(subjects[0], cs) if subjects else ""
     if len(subjects) > 1:
         defects.append("duplicate_subject_field")
 
-    from_values = [_address_text(v) for v in header.get_all("from")]
-    sender_values = [_address_text(v) for v in header.get_all("sender")]
+    from_values = [_address_text(v, cs) for v in header.get_all("from")]
+    sender_values = [_address_text(v, cs) for v in header.get_all("sender")]
     sender, _sender_problem = parse_single_mailbox(sender_values) if sender_values else (None, None)
-    reply_to = _address_list(header, "reply-to", defects)
+    reply_to = _address_list(header, "reply-to", defects, cs)
     choice = choose_sender(from_values, sender, reply_to, header.get_all("return-path"))
     if choice.problem is not None:
         defects.append("missing_from" if choice.problem == "missing" else f"from_{choice.problem}")
@@ -170,8 +186,8 @@ def read_envelope(header: HeaderBlock) -> Envelope:
         from_repair=choice.repair,
         sender=sender,
         reply_to=reply_to,
-        to=_address_list(header, "to", defects),
-        cc=_address_list(header, "cc", defects),
+        to=_address_list(header, "to", defects, cs),
+        cc=_address_list(header, "cc", defects, cs),
         date=date,
         headers=tuple(shown),
         defects=tuple(defects),

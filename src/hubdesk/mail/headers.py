@@ -252,8 +252,11 @@ def split_header_block(
     return HeaderBlock(tuple(fields), end, tuple(dict.fromkeys(defects)))
 
 
-def display_value(raw: str) -> tuple[str, tuple[str, ...]]:
+def display_value(raw: str, charset: str | None = None) -> tuple[str, tuple[str, ...]]:
     """A header value for display: 8-bit bytes decoded, encoded-words decoded, controls gone.
+
+    Raw 8-bit bytes are read as `charset` (the message's header charset, see
+    `charsets.guess_header_charset`) when given, else as UTF-8 with the usual fallback.
 
     C0 controls (except tab) and DEL are replaced by spaces; runs of whitespace are kept as
     they are (callers that want collapsing do it).
@@ -263,7 +266,7 @@ def display_value(raw: str) -> tuple[str, tuple[str, ...]]:
         return (raw if raw.isprintable() else _CONTROL.sub(" ", raw)), ()
     defects: tuple[str, ...] = ()
     if _SURROGATE.search(raw):
-        decoded = decode_text(raw.encode("utf-8", "surrogateescape"), None)
+        decoded = decode_text(raw.encode("utf-8", "surrogateescape"), charset)
         raw, defects = decoded.text, decoded.defects
     text, word_defects = decode_encoded_words(raw)
     text = _CONTROL.sub(" ", text)

@@ -132,8 +132,9 @@ def _parse(
 ) -> ParsedEmail:
     root = scan_structure(raw, limits)
     header = root.header
-    envelope: Envelope = read_envelope(header)
     entities = _walk(root)
+    charsets = (ent.ctype.get("charset") for ent in entities)
+    envelope: Envelope = read_envelope(header, tuple(dict.fromkeys(c for c in charsets if c)))
     defects: list[str] = []
     for ent in entities:
         defects.extend(ent.header.defects)
