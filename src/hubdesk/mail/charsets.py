@@ -197,6 +197,48 @@ _JAPANESE_CODECS = frozenset(
 )
 # ISO-2022-JP designations (JIS X 0208-1978/1983, JIS X 0212, ASCII, JIS X 0201 Roman/Kana).
 _ISO2022_JP_ESCAPE = re.compile(rb"\x1b(?:\$[@B]|\$\(D|\([BJI])")
+# ISO-8859 parts with bytes 0x80-0x9F (C1 controls there, never meant in mail text) were
+# written in the Windows code page of the same script: those bytes are read from it, the
+# rest stays ISO (WHATWG reads -1 as windows-1252 outright, which `_ALIASES` does).
+_WINDOWS_FOR_ISO = {
+    "iso8859_2": "cp1250",
+    "iso8859_4": "cp1257",
+    "iso8859_6": "cp1256",
+    "iso8859_7": "cp1253",
+    "iso8859_8": "cp1255",
+    "iso8859_9": "cp1254",
+    "iso8859_13": "cp1257",
+    "iso8859_15": "cp1252",
+}
+_C1_TEXT = re.compile("[\x80-\x9f]")
+_CP1252_ERRORS = "hubdesk-cp1252"
+
+
+@lru_cache(maxsize=16)
+def _c1_from(windows: str) -> dict[int, str]:
+    """U+0080..U+009F -> what bytes 0x80..0x9F mean in code page `windows`."""
+    table: dict[int, str] = {}
+    for byte in range(0x80, 0xA0):
+        try:
+            table[byte] = bytes([byte]).decode(windows)
+        except UnicodeDecodeError:
+            continue
+    return table
+
+
+def _cp1252_errors(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler for mostly-UTF-8 text: a stray byte 0x80-0x9F is the windows-1252
+    punctuation it nearly always is (a smart quote or dash pasted in); others are U+FFFD."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    out = []
+    for byte in exc.object[exc.start : exc.end]:
+        out.append(_c1_table().get(byte, "\ufffd") if 0x80 <= byte < 0xA0 else "\ufffd")
+    return "".join(out), exc.end
+
+
+codecs.register_error(_CP1252_ERRORS, _cp1252_errors)
+
 # Charsets charset-normalizer may pick for raw header bytes: short texts are ambiguous, so
 # the candidates are the common legacy mail charsets only (windows-1252 first: it wins ties).
 _DETECT_CANDIDATES = ["cp1252", "gb18030", "cp950", "cp932", "euc_jp", "cp949"]
@@ -297,7 +339,9 @@ def _fallback(data: bytes, label: str) -> DecodedText:
     bad = replaced.count("\ufffd")
     good = len(replaced) - len(replaced.encode("ascii", "ignore")) - bad
     if good > bad:
-        return DecodedText(replaced, "utf-8", (f"charset_replacement:{shown}->utf-8",))
+        # Mostly UTF-8: the stray bytes are windows-1252 characters, not holes.
+        mixed = data.decode("utf-8", errors=_CP1252_ERRORS)
+        return DecodedText(mixed, "utf-8", (f"charset_replacement:{shown}->utf-8",))
     return DecodedText(
         decode_windows_1252(data), WINDOWS_1252, (f"charset_fallback:{shown}->{WINDOWS_1252}",)
     )
@@ -364,6 +408,10 @@ def decode_text(data: bytes, label: str | None) -> DecodedText:
             return DecodedText(as_utf8, "utf-8", (f"charset_mismatch:{shown}->utf-8",))
     text = _decode_strict(data, codec_name)
     if text is not None:
+        windows = _WINDOWS_FOR_ISO.get(codec_name.replace("-", "_"))
+        if windows is not None and _C1_TEXT.search(text):
+            text = text.translate(_c1_from(windows))
+            return DecodedText(text, codec_name, (f"charset_c1:{shown}->{windows}",))
         return DecodedText(text, codec_name, ())
     for superset in _SUPERSETS.get(codec_name, ()):
         text = _decode_strict(data, superset)
