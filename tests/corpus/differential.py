@@ -116,7 +116,7 @@ def _emails(values: list[Any]) -> tuple[str, ...]:
         pairs = email.utils.getaddresses([str(v) for v in values])
     except Exception:
         return ()
-    out = [addr.strip().lower() for _, addr in pairs if "@" in addr]
+    out = [addr.strip().lower() for _, addr in pairs if addr.strip()]
     return tuple(dict.fromkeys(out))
 
 

@@ -476,7 +476,9 @@ def repair_mailbox(value: str) -> tuple[Address, str] | None:
         if fixed is not None:
             return fixed, "trailing_dot"
     if opens == 1 and closes == 1 and text.endswith(">"):
-        return _angle_repair(text) or _quoted_repair(text)
+        repaired = _angle_repair(text) or _quoted_repair(text)
+        if repaired is not None:
+            return repaired
     if opens == 0 and closes == 0:
         found = parse_address_list(text)
         if not found.invalid and not found.groups and len(found.addresses) > 1:
