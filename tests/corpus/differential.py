@@ -56,6 +56,7 @@ ASPECTS = (
 _MESSAGE_TYPES = frozenset({"message/rfc822", "message/global"})
 _ANGLE = re.compile(r"<([^<>\s]+)>")
 _SPACE = re.compile(r"\s+")
+_SQUASH = re.compile(rb"\s+")
 
 
 def _stdlib_walk(msg: Message) -> Iterator[Message]:
@@ -103,10 +104,11 @@ def _stdlib_filename(part: Message) -> str | None:
 
 
 def _stdlib_payload(part: Message) -> bytes:
-    if part.get_content_type() in _MESSAGE_TYPES and not part.get("content-transfer-encoding"):
+    if part.get_content_maintype() == "message":
         inner = part.get_payload()
-        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-            return inner[0].as_bytes(policy=compat32)
+        if isinstance(inner, list):
+            # rfc822: one message; delivery-status: one pseudo-message per field block.
+            return b"\n".join(m.as_bytes(policy=compat32) for m in inner if isinstance(m, Message))
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 
@@ -152,8 +154,21 @@ def compare(raw: bytes) -> dict[str, tuple[object, object]] | None:
         for p in _stdlib_walk(msg)
         if p.get_content_maintype() != "multipart" and _stdlib_filename(p)
     ]
+    # A message/* part: compat32 can only give it back re-serialised (its own line endings
+    # and folding), so those parts are compared with whitespace removed.
     our_payloads = Counter(a.payload for a in parsed.attachments)
-    missing = Counter(_stdlib_payload(p) for p in files) - our_payloads
+    our_payloads.update(
+        _SQUASH.sub(b"", a.payload)
+        for a in parsed.attachments
+        if a.content_type.startswith("message/")
+    )
+    wanted = Counter(
+        _SQUASH.sub(b"", _stdlib_payload(p))
+        if p.get_content_maintype() == "message"
+        else _stdlib_payload(p)
+        for p in files
+    )
+    missing = wanted - our_payloads
     if missing:
         diff["attachments"] = (len(parsed.attachments), sorted(len(b) for b in missing))
     our_names = Counter(

@@ -173,3 +173,16 @@ def test_quoted_printable_attached_message_is_decoded_not_reserialised() -> None
     )
     [eml] = parsed(raw).attachments
     assert eml.payload == inner
+
+
+def test_uuencode_with_dirty_padding_bits_is_decoded_whole() -> None:
+    """A broken encoder leaves non-zero bits in the last group of a line: the bytes the
+    line's count announces are still decoded (the stdlib's workaround), nothing lost."""
+    data = bytes(range(41))
+    line = bytearray(binascii.b2a_uu(data).rstrip(b"\n"))
+    line[-1] = ord("_")  # padding bits set in the last character
+    body = b"See file\nbegin 644 f.bin\n" + bytes(line) + b"\n`\nend\n"
+    p = parsed(message(body))
+    [uu] = p.attachments
+    assert uu.payload == data
+    assert "invalid_uuencode" not in p.defects
