@@ -254,7 +254,14 @@ def parse_mailbox(tokens: list[Token]) -> Address:
     lt, gt = opens[0], closes[0]
     if gt < lt:
         raise AddressSyntaxError("'>' before '<'")
-    email = _addr_spec(tokens[lt + 1 : gt])
+    inner = tokens[lt + 1 : gt]
+    if inner and inner[0].kind == SPECIAL and inner[0].text == "@":
+        # RFC 5322 4.4 obs-route (`<@relay.example:user@host>`): the route is ignored.
+        colons = [i for i, t in enumerate(inner) if t.kind == SPECIAL and t.text == ":"]
+        if len(colons) != 1:
+            raise AddressSyntaxError("broken source route")
+        inner = inner[colons[0] + 1 :]
+    email = _addr_spec(inner)
     name_tokens = tokens[:lt]
     try:
         name = _phrase(name_tokens)

@@ -57,6 +57,8 @@ def test_ambiguous_from_gives_no_identity(value: str, problem: str) -> None:
         ("=?iso-8859-1?q?J=F8rgen?= Hansen <jh@x.dk>", Address("Jørgen Hansen", "jh@x.dk")),
         ('"quoted local"@x.example', Address("", '"quoted local"@x.example')),
         ("<user@[192.0.2.1]>", Address("", "user@[192.0.2.1]")),
+        ("Mary <@relay.example:mary@x.example>", Address("Mary", "mary@x.example")),
+        ("<@a.example,@b.example:u@c.example>", Address("", "u@c.example")),
     ],
 )
 def test_unambiguous_from_gives_the_true_address(value: str, expected: Address) -> None:

@@ -184,3 +184,9 @@ def test_repair_is_linear() -> None:
     words = "a@x.example "
     assert_linear(run, words * 2_000, words * 20_000)
     assert_linear(run, "x" * 20_000 + " <y", "x" * 200_000 + " <y")
+
+
+def test_list_with_an_ambiguous_looking_tail_takes_the_first() -> None:
+    """Several valid mailboxes, the last one in angle brackets: the first is meant."""
+    value = 'a@customer-a.example, "B" <b@customer-b.example>'
+    assert repair_mailbox(value) == (Address("", "a@customer-a.example"), "multiple_addresses")
