@@ -195,6 +195,9 @@ _JAPANESE_CODECS = frozenset(
         "euc_jisx0213",
     }
 )
+# Japanese text has kana, or kanji compounds; a lone kanji between Latin letters is a Latin
+# byte read the wrong way (`Dij\x8aat` is not "Dij蛎t").
+_JAPANESE_TEXT = re.compile("[\u3040-\u30ff\uff66-\uff9f]|[\u4e00-\u9fff]{2}")
 # ISO-2022-JP designations (JIS X 0208-1978/1983, JIS X 0212, ASCII, JIS X 0201 Roman/Kana).
 _ISO2022_JP_ESCAPE = re.compile(rb"\x1b(?:\$[@B]|\$\(D|\([BJI])")
 # ISO-8859 parts with bytes 0x80-0x9F (C1 controls there, never meant in mail text) were
@@ -422,7 +425,7 @@ def decode_text(data: bytes, label: str | None) -> DecodedText:
             if sibling == codec_name:
                 continue
             text = _decode_strict(data, sibling)
-            if text is not None:
+            if text is not None and _JAPANESE_TEXT.search(text):
                 return DecodedText(text, sibling, (f"charset_family:{shown}->{sibling}",))
     return _fallback(data, shown)
 

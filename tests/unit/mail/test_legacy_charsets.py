@@ -148,3 +148,10 @@ def test_utf7_encoded_words(label: str) -> None:
     assert decode_encoded_words(f"=?{label}?B?{b64}?=")[0] == "日本語のテスト"
     q = encoded.replace("=", "=3D").replace("?", "=3F").replace("_", "=5F")
     assert decode_encoded_words(f"=?{label}?Q?{q}?=")[0] == "日本語のテスト"
+
+
+def test_family_fallback_needs_japanese_text() -> None:
+    """A Latin byte in an ISO-2022-JP-labelled name is not turned into a lone kanji."""
+    decoded = decode_text(b"01 Quien Te Dij\x8aat. Pitbull.mp3", "iso-2022-jp")
+    assert decoded.text == "01 Quien Te DijŠat. Pitbull.mp3"
+    assert not any(d.startswith("charset_family") for d in decoded.defects)
