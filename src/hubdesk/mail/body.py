@@ -92,9 +92,10 @@ def clean_text(text: str) -> tuple[str, bool]:
 
 
 class _Walker:
-    def __init__(self, raw: bytes, limits: MailLimits) -> None:
+    def __init__(self, raw: bytes, limits: MailLimits, charsets: tuple[str, ...]) -> None:
         self.raw = raw
         self.limits = limits
+        self.charsets = charsets
         self.out = Content()
 
     def payload(self, ent: Entity) -> bytes:
@@ -133,7 +134,7 @@ class _Walker:
             self.leaf(ent, mode, related=related)
 
     def leaf(self, ent: Entity, mode: str, *, related: bool) -> None:
-        meta = part_meta(ent.header, ent.ctype)
+        meta = part_meta(ent.header, ent.ctype, self.charsets)
         self.out.defects.extend(meta.defects)
         ctype = ent.content_type
         if ctype in _MESSAGE_TYPES:
@@ -226,9 +227,15 @@ def _related_root(ent: Entity) -> int:
     return 0
 
 
-def collect_content(raw: bytes, root: Entity, limits: MailLimits) -> Content:
-    """Walk the entity tree (not into attached messages) and place every leaf."""
-    walker = _Walker(raw, limits)
+def collect_content(
+    raw: bytes, root: Entity, limits: MailLimits, charsets: tuple[str, ...] = ()
+) -> Content:
+    """Walk the entity tree (not into attached messages) and place every leaf.
+
+    `charsets`: the message's header charset and declared charsets, tried (strictly) for raw
+    8-bit file names.
+    """
+    walker = _Walker(raw, limits, charsets)
     walker.dispatch(root, _BODY)
     out = walker.out
     out.defects = list(dict.fromkeys(out.defects))

@@ -42,6 +42,8 @@ class Envelope:
     date: datetime | None
     headers: tuple[tuple[str, str], ...]
     defects: tuple[str, ...]
+    header_charset: str | None = None
+    """The codec raw 8-bit header bytes were read with, when one was guessed."""
 
 
 def _address_text(value: str, charset: str | None = None) -> str:
@@ -191,4 +193,5 @@ def read_envelope(header: HeaderBlock, body_charsets: tuple[str, ...] = ()) -> E
         date=date,
         headers=tuple(shown),
         defects=tuple(defects),
+        header_charset=cs,
     )

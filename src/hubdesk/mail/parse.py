@@ -161,15 +161,16 @@ def _parse(
     root = scan_structure(raw, limits)
     header = root.header
     entities = _walk(root)
-    charsets = (ent.ctype.get("charset") for ent in entities)
-    envelope: Envelope = read_envelope(header, tuple(dict.fromkeys(c for c in charsets if c)))
+    declared = tuple(dict.fromkeys(c for c in (e.ctype.get("charset") for e in entities) if c))
+    envelope: Envelope = read_envelope(header, declared)
     defects: list[str] = []
     for ent in entities:
         defects.extend(ent.header.defects)
         defects.extend(ent.defects)
     defects.extend(envelope.defects)
 
-    content = collect_content(raw, root, limits)
+    hints = (envelope.header_charset, *declared) if envelope.header_charset else declared
+    content = collect_content(raw, root, limits, hints)
     defects.extend(content.defects)
     body_text, body_visible, body_html = _bodies(content, limits, defects)
 

@@ -155,3 +155,21 @@ def test_family_fallback_needs_japanese_text() -> None:
     decoded = decode_text(b"01 Quien Te Dij\x8aat. Pitbull.mp3", "iso-2022-jp")
     assert decoded.text == "01 Quien Te DijŠat. Pitbull.mp3"
     assert not any(d.startswith("charset_family") for d in decoded.defects)
+
+
+def test_raw_8bit_file_name_uses_the_declared_charsets() -> None:
+    """A GBK file name without RFC 2231/2047 encoding, in a message whose text part says
+    gb2312: the name is read as GB18030, not as windows-1252 mojibake."""
+    name = "会议纪要.docx".encode("gbk")
+    raw = multipart_message(
+        "mixed",
+        [
+            part("text/plain; charset=gb2312", "请查收".encode("gbk"), cte="base64"),
+            b'Content-Type: application/octet-stream; name="' + name + b'"\n'
+            b"Content-Transfer-Encoding: base64\n\nAAEC\n",
+        ],
+    )
+    p = parsed(raw)
+    [doc] = p.attachments
+    assert doc.original_filename == "会议纪要.docx"
+    assert doc.payload == b"\x00\x01\x02"
