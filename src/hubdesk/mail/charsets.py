@@ -246,6 +246,11 @@ codecs.register_error(_CP1252_ERRORS, _cp1252_errors)
 # the candidates are the common legacy mail charsets only (windows-1252 first: it wins ties).
 _DETECT_CANDIDATES = ["cp1252", "gb18030", "cp950", "cp932", "euc_jp", "cp949"]
 _DETECT_BYTES = 4096
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
+_CJK_CHAR = re.compile(
+    "[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff01-\uff5e]"
+)
+_HIGH_PAIR = re.compile(rb"[\x80-\xff]{2}")
 
 # Codecs that are text encodings in name only: decoding attacker bytes with them is either
 # meaningless or super-linear (Python's punycode decoder is quadratic).
@@ -470,6 +475,22 @@ def guess_header_charset(
     if best is None:
         return None
     codec = resolve_charset(best.encoding)
-    if codec is None or codec == WINDOWS_1252:
+    if codec is None or codec == WINDOWS_1252 or not _plausible_cjk(sample, str(best)):
         return None
     return HeaderCharset(codec, "detected")
+
+
+def _plausible_cjk(data: bytes, text: str) -> bool:
+    """A detected East Asian reading of short header bytes is believed only when it reads
+    like such text: no half-width katakana (Latin or Cyrillic bytes read as CP932 give
+    those), nearly all non-ASCII characters CJK, kana or Hangul, and most 8-bit bytes in
+    pairs (Latin text has lone accented bytes between ASCII letters)."""
+    if _HALFWIDTH_KANA.search(text):
+        return False
+    wide = sum(1 for _ in _CJK_CHAR.finditer(text))
+    other = sum(1 for ch in text if ord(ch) > 0x7F) - wide
+    if wide < 2 or other * 10 > wide:
+        return False
+    high = sum(1 for b in data if b > 0x7F)
+    paired = sum(1 for _ in _HIGH_PAIR.finditer(data)) * 2
+    return paired * 5 >= high * 3

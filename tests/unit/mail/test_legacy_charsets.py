@@ -173,3 +173,18 @@ def test_raw_8bit_file_name_uses_the_declared_charsets() -> None:
     [doc] = p.attachments
     assert doc.original_filename == "会议纪要.docx"
     assert doc.payload == b"\x00\x01\x02"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Robbie's £80m deal".encode("cp1252"),
+        "Yeni sürümde özür dileriz".encode("cp1254"),
+        "тест тест".encode("koi8_r"),
+        "Ärger mit der Rechnung".encode("cp1252"),
+    ],
+)
+def test_latin_and_cyrillic_bytes_are_not_detected_as_cjk(value: bytes) -> None:
+    """Detection on short text is unreliable: an East Asian reading is believed only when
+    it reads like East Asian text (no half-width kana, paired 8-bit bytes)."""
+    assert guess_header_charset([value], []) is None
