@@ -25,6 +25,7 @@ SOURCES = [
     ("django-helpdesk", 6),
     ("flanker", 48),
     ("flufl-bounce", 117),
+    ("mail-gem", 104),
     ("mail-parser", 22),
     ("mime4j", 82 + 5),  # 82 files and an mbox of 5 messages
     ("rt", 60),

@@ -9,6 +9,13 @@ CVE-2023-27043 shape), `alice@a.example,bob@evil` (two mailboxes), `alice@a.exam
 
 The tokenizer is one pass over the value with bounded comment nesting; the parser works on the
 token list per comma-separated element, so the whole is linear in the header length.
+
+`repair_mailbox` is the second reading of a From that the strict parser refused, for the
+shapes a human reads without doubt (an unquoted comma in the name, a missing `>`, a trailing
+dot, `Name addr@x` without brackets, two addresses where the first is meant, a bare
+`MAILER-DAEMON`, an address only inside the quoted name). It returns the address and the
+repair reason, which the caller records; a From whose name holds another address than its
+angle address (`alice@a.example <bob@evil>`) stays refused.
 """
 
 from __future__ import annotations
@@ -41,7 +48,16 @@ _FAST_NAMED = re.compile(
     rf"(?:[ \t]*\"([^\"\\\r\n]*)\"[ \t]*|([A-Za-z0-9!#$%&'*+/=?^_`{{|}}~ \t-]*))"
     rf"<({_DOT_ATOM}@{_DOT_ATOM})>[ \t]*"
 )
-_SLOW_CHARS = re.compile(r"[\"(\\\[:;\r\n]")
+_SLOW_CHARS = re.compile(r"[\"(\\\[:;\r\n]|=\?")
+# An RFC 2047 encoded-word is one atom in an address header, whatever specials its encoded
+# text holds (`=?iso-8859-1?Q?M=FCller,=20Hans?=` is one display-name word).
+# Spaces, commas and quotes inside the encoded text are read as mail clients read them; raw
+# "<", ">" or "@" are not allowed there (RFC 2047 5(3)) and would let a display name smuggle
+# an address past the brackets: such a word is not one atom.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]{1,64}\?[bBqQ]\?[^?\r\n<>@]*\?=")
+# A local part on its own (`MAILER-DAEMON`, `postmaster`): a human reads it as a sender.
+_LOCAL_ONLY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+_ADDR_SPEC = re.compile(rf"{_DOT_ATOM}@{_DOT_ATOM}")
 
 
 class AddressSyntaxError(ValueError):
@@ -64,6 +80,13 @@ def tokenize(value: str) -> list[Token]:
     pos, end = 0, len(value)
     spaced = False
     while pos < end:
+        if value.startswith("=?", pos):
+            word = _ENCODED_WORD.match(value, pos)
+            if word is not None:
+                tokens.append(Token(ATOM, word.group(), spaced=spaced))
+                pos = word.end()
+                spaced = False
+                continue
         m = _TOKEN.match(value, pos)
         if m is None:
             raise AddressSyntaxError(f"unexpected character {value[pos]!r}")
@@ -231,7 +254,14 @@ def parse_mailbox(tokens: list[Token]) -> Address:
     lt, gt = opens[0], closes[0]
     if gt < lt:
         raise AddressSyntaxError("'>' before '<'")
-    email = _addr_spec(tokens[lt + 1 : gt])
+    inner = tokens[lt + 1 : gt]
+    if inner and inner[0].kind == SPECIAL and inner[0].text == "@":
+        # RFC 5322 4.4 obs-route (`<@relay.example:user@host>`): the route is ignored.
+        colons = [i for i, t in enumerate(inner) if t.kind == SPECIAL and t.text == ":"]
+        if len(colons) != 1:
+            raise AddressSyntaxError("broken source route")
+        inner = inner[colons[0] + 1 :]
+    email = _addr_spec(inner)
     name_tokens = tokens[:lt]
     try:
         name = _phrase(name_tokens)
@@ -352,3 +382,121 @@ def parse_single_mailbox(values: list[str]) -> tuple[Address | None, str | None]
     if len(result.addresses) > 1:
         return None, "multiple_addresses"
     return result.addresses[0], None
+
+
+def _strict_one(text: str) -> Address | None:
+    """The one mailbox of `text` when the strict parser reads exactly one, else None."""
+    result = parse_address_list(text)
+    if result.invalid or result.groups or len(result.addresses) != 1:
+        return None
+    return result.addresses[0]
+
+
+def _bare_addr(text: str) -> str | None:
+    """`text` as a plain dot-atom addr-spec (a trailing dot forgiven), lowercased."""
+    candidate = text.strip(" \t\r\n").rstrip(".")
+    if len(candidate) > _MAX_ADDRESS_CHARS or not _ADDR_SPEC.fullmatch(candidate):
+        return None
+    return candidate.lower()
+
+
+def _name_text(text: str) -> str:
+    """A display name written without the quoting it needed (quotes and comment parens
+    around it dropped)."""
+    stripped = text.strip(" \t\r\n")
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] == '"':
+        stripped = stripped[1:-1]
+    return _display(stripped.replace('"', "").replace("\\", ""))
+
+
+def _angle_repair(text: str) -> tuple[Address, str] | None:
+    """`name <addr>` where the name (or the addr) breaks the grammar; one `<...>` at the end."""
+    lt = text.find("<")
+    name, inner = text[:lt], text[lt + 1 : -1].strip(" \t\r\n")
+    if "@" in name:
+        # The name holds an address (or a broken one): refuse unless it is the same address
+        # as the angle address, which the strict parser already accepts.
+        return None
+    if not inner:
+        return None
+    address = _bare_addr(inner)
+    if address is not None:
+        reason = "unquoted_comma" if "," in name else "display_name_syntax"
+        if inner.rstrip().endswith("."):
+            reason = "trailing_dot"
+        return Address(_name_text(name), address), reason
+    if "@" not in inner and _LOCAL_ONLY.fullmatch(inner):
+        return Address(_name_text(name), inner.lower()), "no_domain"
+    return None
+
+
+def _words_repair(text: str) -> tuple[Address, str] | None:
+    """Addresses without brackets: `Name addr@x`, or `a@x b@y` (the first is meant)."""
+    words = text.split()
+    with_at = [w for w in words if "@" in w]
+    if not with_at or ":" in text or ";" in text:
+        return None
+    addresses = [_bare_addr(w.strip(",;")) for w in with_at]
+    if any(a is None for a in addresses):
+        return None
+    first = addresses[0]
+    assert first is not None
+    if len(with_at) == len(words):
+        return Address("", first), "multiple_addresses" if len(words) > 1 else "trailing_dot"
+    if len(with_at) == 1 and words[-1] == with_at[0] and "<" not in text and ">" not in text:
+        return Address(_name_text(" ".join(words[:-1])), first), "unbracketed_address"
+    return None
+
+
+def _quoted_repair(text: str) -> tuple[Address, str] | None:
+    """An address only inside the quoted display name: `"a@x"` or `"a@x" <>`."""
+    body = text.strip(" \t\r\n")
+    if body.endswith("<>"):
+        body = body[:-2].rstrip()
+    if len(body) < 2 or body[0] != '"' or body[-1] != '"' or body.count('"') != 2:
+        return None
+    address = _bare_addr(body[1:-1])
+    return (Address("", address), "address_in_display_name") if address else None
+
+
+def repair_mailbox(value: str) -> tuple[Address, str] | None:
+    """A From the strict parser refused, read as a human would: (address, reason) or None.
+
+    Reasons: `missing_angle_bracket`, `trailing_dot`, `unquoted_comma`,
+    `display_name_syntax`, `multiple_addresses` (the first one taken),
+    `unbracketed_address`, `address_in_display_name`, `no_domain`. None: still ambiguous
+    (a name that holds another address, unbalanced syntax, a group) - keep the refusal.
+    Every step is a constant number of linear scans over the value.
+    """
+    text = value.strip(" \t\r\n")
+    if not text:
+        return None
+    opens, closes = text.count("<"), text.count(">")
+    if opens == 1 and closes == 0:
+        fixed = _strict_one(text + ">") or _strict_one(text.rstrip(".") + ">")
+        if fixed is not None:
+            return fixed, "missing_angle_bracket"
+        repaired = _angle_repair(text + ">")
+        return (repaired[0], "missing_angle_bracket") if repaired else None
+    if text.endswith(".") and opens == closes == 0:
+        fixed = _strict_one(text.rstrip("."))
+        if fixed is not None:
+            return fixed, "trailing_dot"
+    if opens == 1 and closes == 1 and text.endswith(">"):
+        repaired = _angle_repair(text) or _quoted_repair(text)
+        if repaired is not None:
+            return repaired
+    if opens == 0 and closes == 0:
+        found = parse_address_list(text)
+        if not found.invalid and not found.groups and len(found.addresses) > 1:
+            return found.addresses[0], "multiple_addresses"
+        repaired = _words_repair(text) or _quoted_repair(text)
+        if repaired is not None:
+            return repaired
+        if _LOCAL_ONLY.fullmatch(text):
+            return Address("", text.lower()), "no_domain"
+        return None
+    found = parse_address_list(text)
+    if not found.invalid and not found.groups and len(found.addresses) > 1:
+        return found.addresses[0], "multiple_addresses"
+    return None

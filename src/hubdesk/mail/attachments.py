@@ -38,21 +38,46 @@ class PartMeta:
         return self.disposition == "attachment"
 
 
-def _decoded_param(params: HeaderParams, name: str) -> str | None:
+def _decoded_param(params: HeaderParams, name: str, charsets: tuple[str, ...] = ()) -> str | None:
     value = params.get(name)
     if value is None:
         return None
     if _SURROGATE.search(value):
-        # Raw 8-bit bytes in the parameter (RFC 6532 style or a legacy charset).
-        value = decode_text(value.encode("utf-8", "surrogateescape"), None).text
+        # Raw 8-bit bytes in the parameter (RFC 6532 style or a legacy charset): UTF-8, else
+        # the first charset the part or the message declares that decodes them, else the
+        # usual fallback.
+        data = value.encode("utf-8", "surrogateescape")
+        value = decode_text(data, None).text
+        if not value_is_utf8(data):
+            for label in charsets:
+                decoded = decode_text(data, label)
+                if not any(
+                    d.startswith(("charset_fallback", "charset_replacement"))
+                    for d in decoded.defects
+                ):
+                    value = decoded.text
+                    break
     return value
 
 
-def part_meta(header: HeaderBlock, ctype: HeaderParams) -> PartMeta:
-    """Disposition, file name and Content-ID of one entity."""
+def value_is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def part_meta(header: HeaderBlock, ctype: HeaderParams, charsets: tuple[str, ...] = ()) -> PartMeta:
+    """Disposition, file name and Content-ID of one entity. `charsets`: the message's
+    declared charsets, for raw 8-bit file names (after the part's own charset)."""
     raw_disposition = header.get("content-disposition")
     disposition = parse_params(raw_disposition) if raw_disposition else HeaderParams("")
-    filename = _decoded_param(disposition, "filename") or _decoded_param(ctype, "name")
+    own = ctype.get("charset")
+    hints = (own, *charsets) if own else charsets
+    filename = _decoded_param(disposition, "filename", hints) or _decoded_param(
+        ctype, "name", hints
+    )
     raw_cid = header.get("content-id")
     content_id = None
     if raw_cid:

@@ -8,7 +8,8 @@ Accounting (checked by the property test): the multiset of (content type, decode
 Rules (RFC 2046 section 5.1):
 - multipart/alternative: the last text/plain and the last HTML-bearing alternative are the
   body; other text renderings are skipped (`alternative_not_chosen`); anything else (a
-  calendar invitation, say) is an attachment.
+  calendar invitation, say) is an attachment. `body_text` is the plain one unless it is a
+  stub of the HTML one (see `parse._bodies`: "view this mail in your browser").
 - multipart/related: the root (the `start` parameter, else the first part) is read in the
   enclosing context; the other parts are attachments, inline when they have a Content-ID.
 - any other multipart (mixed, report, signed, digest, unknown): every inline text/plain or
@@ -74,6 +75,8 @@ class Content:
     defects: list[str] = field(default_factory=list)
     tnef_text: str | None = None
     tnef_html: str | None = None
+    plain_is_alternative: bool = False
+    """The plain text came from a multipart/alternative that also offered HTML."""
 
 
 def clean_text(text: str) -> tuple[str, bool]:
@@ -89,9 +92,10 @@ def clean_text(text: str) -> tuple[str, bool]:
 
 
 class _Walker:
-    def __init__(self, raw: bytes, limits: MailLimits) -> None:
+    def __init__(self, raw: bytes, limits: MailLimits, charsets: tuple[str, ...]) -> None:
         self.raw = raw
         self.limits = limits
+        self.charsets = charsets
         self.out = Content()
 
     def payload(self, ent: Entity) -> bytes:
@@ -117,6 +121,8 @@ class _Walker:
                 rich = index
             elif child.content_type == "text/plain":
                 plain = index
+        if mode == _BODY and plain >= 0 and rich >= 0:
+            self.out.plain_is_alternative = True
         for index, child in enumerate(ent.children):
             chosen = mode == _BODY and index in (plain, rich)
             self.dispatch(child, _BODY if chosen else _REJECTED_ALTERNATIVE)
@@ -128,7 +134,7 @@ class _Walker:
             self.leaf(ent, mode, related=related)
 
     def leaf(self, ent: Entity, mode: str, *, related: bool) -> None:
-        meta = part_meta(ent.header, ent.ctype)
+        meta = part_meta(ent.header, ent.ctype, self.charsets)
         self.out.defects.extend(meta.defects)
         ctype = ent.content_type
         if ctype in _MESSAGE_TYPES:
@@ -221,9 +227,15 @@ def _related_root(ent: Entity) -> int:
     return 0
 
 
-def collect_content(raw: bytes, root: Entity, limits: MailLimits) -> Content:
-    """Walk the entity tree (not into attached messages) and place every leaf."""
-    walker = _Walker(raw, limits)
+def collect_content(
+    raw: bytes, root: Entity, limits: MailLimits, charsets: tuple[str, ...] = ()
+) -> Content:
+    """Walk the entity tree (not into attached messages) and place every leaf.
+
+    `charsets`: the message's header charset and declared charsets, tried (strictly) for raw
+    8-bit file names.
+    """
+    walker = _Walker(raw, limits, charsets)
     walker.dispatch(root, _BODY)
     out = walker.out
     out.defects = list(dict.fromkeys(out.defects))

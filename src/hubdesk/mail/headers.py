@@ -3,8 +3,12 @@
 Linear by construction: the block is scanned once, line by line, and the scan stops as soon as
 a budget is exceeded. Malformed framing is tolerated and recorded (`bare_cr`,
 `invalid_header_name`, `missing_header_body_separator`, `first_line_is_continuation`,
-`header_8bit`): a line that is neither a field nor a continuation ends the header block, as in
-the stdlib feed parser. Values are unfolded (the CRLF before a continuation is removed, RFC
+`header_8bit`, `broken_header_continuation`): a line that is neither a field nor a
+continuation ends the header block, as in the stdlib feed parser - unless one of the next
+`_LOOKAHEAD_LINES` lines is again a `Name: value` field, in which case the stray lines are a
+continuation that a broken mailer wrapped without leading whitespace (a long tracker header)
+and the header block goes on. The lookahead is bounded, and a stray run is looked at once.
+Values are unfolded (the CRLF before a continuation is removed, RFC
 5322 2.2.3) and kept as `utf-8` with surrogate escapes so the raw bytes can be recovered.
 """
 
@@ -26,6 +30,9 @@ _LINE = re.compile(rb"([^\r\n]*)(\r\n|\n|\r\r\n|\r|\Z)")
 # the colon (RFC 5322 4.5).
 _FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
 _FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")
+# A line that clearly starts a header field again: a token name, a colon, then space or end.
+_FIELD_AGAIN = re.compile(rb"[A-Za-z][A-Za-z0-9-]{0,75}[ \t]*:(?:[ \t]|$)")
+_LOOKAHEAD_LINES = 8
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -124,6 +131,27 @@ def _fast_split(data: bytes, start: int, end: int, limits: MailLimits) -> Header
     return HeaderBlock(tuple(fields), body_start, defects)
 
 
+def _bad_name_field(line: bytes) -> bool:
+    """A `name: value` line whose name holds bytes a field name may not (NUL, 8-bit)."""
+    colon = line.find(b":")
+    return colon > 0 and b" " not in line[:colon].strip(b" \t")
+
+
+def _field_follows(data: bytes, pos: int, end: int) -> int | None:
+    """Where a header field starts again within the next `_LOOKAHEAD_LINES` lines after a
+    stray line (which ends at `pos`), or None (an empty line or the end comes first)."""
+    for _ in range(_LOOKAHEAD_LINES):
+        if pos >= end:
+            return None
+        m = _LINE.match(data, pos, end)
+        if m is None or not m.group(1):
+            return None
+        if _FIELD_AGAIN.match(m.group(1)):
+            return pos
+        pos = m.end()
+    return None
+
+
 def split_header_block(
     data: bytes, start: int, end: int, limits: MailLimits, *, allow_mbox_from: bool = False
 ) -> HeaderBlock:
@@ -147,6 +175,7 @@ def split_header_block(
     block_limit = limits.max_header_block_bytes
     field_limit = limits.max_header_field_bytes
     first = True
+    stray_until = -1  # stray lines before this offset continue the current field
     while pos < end:
         m = _LINE.match(data, pos, end)
         if m is None:  # pragma: no cover - the pattern matches at every position
@@ -180,6 +209,21 @@ def split_header_block(
             first = False
             continue
         first = False
+        if name is not None and _FIELD.match(line) is None and not _bad_name_field(line):
+            if line_start >= stray_until:
+                follows = _field_follows(data, pos, end)
+                if follows is not None:
+                    stray_until = follows
+            if line_start < stray_until:
+                # A continuation line that lost its leading whitespace (see the module doc).
+                defects.append("broken_header_continuation")
+                field_bytes += len(line) + 1
+                if field_bytes > field_limit:
+                    raise LimitExceeded(
+                        "header_size", f"field {name[:40]!r} exceeds {field_limit} bytes"
+                    )
+                parts.append(b" " + line)
+                continue
         if name is not None:
             _finish_field(name, parts, fields, defects)
             name = None
@@ -188,8 +232,7 @@ def split_header_block(
             raise LimitExceeded("header_size", f"a header line exceeds {field_limit} bytes")
         fm = _FIELD.match(line)
         if fm is None:
-            colon = line.find(b":")
-            if colon > 0 and b" " not in line[:colon].strip(b" \t"):
+            if _bad_name_field(line):
                 # A field whose name holds NUL, control or 8-bit bytes: not a field, but not
                 # the start of the body either (the fields after it still count).
                 defects.append("invalid_header_name")
@@ -209,8 +252,11 @@ def split_header_block(
     return HeaderBlock(tuple(fields), end, tuple(dict.fromkeys(defects)))
 
 
-def display_value(raw: str) -> tuple[str, tuple[str, ...]]:
+def display_value(raw: str, charset: str | None = None) -> tuple[str, tuple[str, ...]]:
     """A header value for display: 8-bit bytes decoded, encoded-words decoded, controls gone.
+
+    Raw 8-bit bytes are read as `charset` (the message's header charset, see
+    `charsets.guess_header_charset`) when given, else as UTF-8 with the usual fallback.
 
     C0 controls (except tab) and DEL are replaced by spaces; runs of whitespace are kept as
     they are (callers that want collapsing do it).
@@ -220,7 +266,7 @@ def display_value(raw: str) -> tuple[str, tuple[str, ...]]:
         return (raw if raw.isprintable() else _CONTROL.sub(" ", raw)), ()
     defects: tuple[str, ...] = ()
     if _SURROGATE.search(raw):
-        decoded = decode_text(raw.encode("utf-8", "surrogateescape"), None)
+        decoded = decode_text(raw.encode("utf-8", "surrogateescape"), charset)
         raw, defects = decoded.text, decoded.defects
     text, word_defects = decode_encoded_words(raw)
     text = _CONTROL.sub(" ", text)

@@ -1,5 +1,10 @@
 """Message-ID, In-Reply-To and References (RFC 5322 3.6.4), normalised to `<left@right>`.
 
+An id in angle brackets without an `@` (`<test-reference-id>`, `<3DlzeX5SbSIeEh0>`) or with
+an empty right side is still an id: mailers write them, and threading only compares strings.
+Such an id must hold no whitespace (`<not an id>` is text); a Message-ID of that shape is
+recorded as `message_id_no_domain`. Bare ids without brackets still need an `@`.
+
 Threading compares these strings for equality, so normalisation must be deterministic: the
 angle brackets are kept, whitespace and comments removed, case preserved (id-left is
 case-sensitive). Garbage between ids is tolerated (Outlook writes dates and quoted phrases
@@ -18,6 +23,8 @@ _ANGLE_ID = re.compile(r"<([^<>]*)>")
 _BARE_SEPARATORS = re.compile(r"[\s,;\"()]+")
 _SPACE = re.compile(r"\s+")
 _VALID = re.compile(r"[^@\s<>\x00-\x1f\x7f]+@[^@\s<>\x00-\x1f\x7f]+")
+# Without a usable domain: one token, no whitespace, not starting with "@".
+_PLAIN = re.compile(r"[^@\s<>\x00-\x1f\x7f][^\s<>\x00-\x1f\x7f]*")
 
 
 def _without_comments(value: str) -> str:
@@ -45,17 +52,22 @@ def _without_comments(value: str) -> str:
     return "".join(out)
 
 
-def _normal(content: str) -> str | None:
+def _normal(content: str, *, plain: bool = False) -> str | None:
+    """`<id>` for a usable id; `plain` also accepts an id without a domain (from brackets)."""
     text = _SPACE.sub("", content)
-    if len(text) > MAX_ID_CHARS or not _VALID.fullmatch(text):
+    if len(text) > MAX_ID_CHARS:
         return None
-    return f"<{text}>"
+    if _VALID.fullmatch(text):
+        return f"<{text}>"
+    if plain and text == content.strip() and _PLAIN.fullmatch(text):
+        return f"<{text}>"
+    return None
 
 
 def parse_id_list(value: str) -> tuple[str, ...]:
     """All usable ids in a References/In-Reply-To value, in order, without duplicates."""
     text = _without_comments(value)
-    found = [_normal(m.group(1)) for m in _ANGLE_ID.finditer(text)]
+    found = [_normal(m.group(1), plain=True) for m in _ANGLE_ID.finditer(text)]
     if not any(found) and "<" not in text:
         # Some mailers drop the angle brackets altogether.
         found = [_normal(word) for word in _BARE_SEPARATORS.split(text) if "@" in word]
@@ -70,6 +82,8 @@ def parse_message_id(value: str) -> tuple[str | None, tuple[str, ...]]:
     defects: tuple[str, ...] = ()
     if "<" not in value:
         defects = ("message_id_no_angle_brackets",)
+    elif _VALID.fullmatch(ids[0][1:-1]) is None:
+        defects = ("message_id_no_domain",)
     return ids[0], defects
 
 

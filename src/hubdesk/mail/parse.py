@@ -14,6 +14,7 @@ Nothing here uses the stdlib `email` package's parser or header registry.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from hubdesk.mail.authres import parse_authentication_results
 from hubdesk.mail.autoreply import classify_automation
@@ -33,6 +34,22 @@ from hubdesk.mail.types import ParsedEmail, ParseRejection
 
 _CONTENT_KEY_FIELDS = ("from", "to", "subject", "date")
 _DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+_WORD = re.compile(r"\w+")
+# A plain alternative is a stub of the HTML one when the HTML says at least this many times
+# as many words, and at least _STUB_MIN_EXTRA more ("View this message in your browser").
+# Only a short plain part can be a stub (and only then is the HTML converted to compare).
+_STUB_RATIO = 3
+_STUB_MIN_EXTRA = 30
+_STUB_MAX_WORDS = 150
+
+
+def _words(text: str, stop: int | None = None) -> int:
+    count = 0
+    for _ in _WORD.finditer(text):
+        count += 1
+        if stop is not None and count > stop:
+            break
+    return count
 
 
 def parse_email(
@@ -112,11 +129,22 @@ def _bodies(
     if html_source is not None and len(html_source) > limits.max_html_chars:
         defects.append("html_truncated")
         html_for_text = html_source[: limits.max_html_chars]
+    converted = None
+    if plain is not None and html_for_text is not None and content.plain_is_alternative:
+        plain_words = _words(plain, _STUB_MAX_WORDS)
+        if plain_words <= _STUB_MAX_WORDS:
+            # The alternatives differ in substance ("view this mail in your browser"):
+            # the richer one is the body text.
+            converted = convert_html(html_for_text)
+            html_words = _words(converted.text)
+            if html_words >= max(_STUB_RATIO * plain_words, plain_words + _STUB_MIN_EXTRA):
+                defects.append("plain_alternative_stub")
+                plain = None
     if plain is not None:
         text = plain
         visible = visible_text(plain, limits.max_visible_scan_chars)
     elif html_for_text is not None:
-        converted = convert_html(html_for_text)
+        converted = converted or convert_html(html_for_text)
         text = converted.text
         visible = visible_from_converted(converted, limits.max_visible_scan_chars)
     else:
@@ -132,15 +160,17 @@ def _parse(
 ) -> ParsedEmail:
     root = scan_structure(raw, limits)
     header = root.header
-    envelope: Envelope = read_envelope(header)
     entities = _walk(root)
+    declared = tuple(dict.fromkeys(c for c in (e.ctype.get("charset") for e in entities) if c))
+    envelope: Envelope = read_envelope(header, declared)
     defects: list[str] = []
     for ent in entities:
         defects.extend(ent.header.defects)
         defects.extend(ent.defects)
     defects.extend(envelope.defects)
 
-    content = collect_content(raw, root, limits)
+    hints = (envelope.header_charset, *declared) if envelope.header_charset else declared
+    content = collect_content(raw, root, limits, hints)
     defects.extend(content.defects)
     body_text, body_visible, body_html = _bodies(content, limits, defects)
 
@@ -196,6 +226,8 @@ def _parse(
         facts=facts,
         body_parts=tuple(content.body_parts),
         bounce_kind=bounce.kind,
+        sender_source=envelope.sender_source,
+        from_repair=envelope.from_repair,
     )
 
 

@@ -1,8 +1,10 @@
 """RFC 2047 encoded-words in header text, decoded in one linear pass.
 
-Deliberately more lenient than the RFC in the ways real mailers need (encoded-words glued to
-other text, inside quoted strings, longer than 75 characters, multi-byte characters split
-across adjacent words) and stricter where it matters: a bad word is kept literally and
+Deliberately more lenient than the RFC in the ways real mailers need and mail clients read
+(encoded-words glued to other text, inside quoted strings, longer than 75 characters, spaces
+inside the encoded text - `=?us-ascii?Q?ABC / 123?=` - or a leading space in it, multi-byte
+characters split across adjacent words: the bytes of adjacent same-charset words are joined
+before decoding) and stricter where it matters: a bad word is kept literally and
 recorded, and the text never grows beyond what its bytes decode to.
 """
 
@@ -14,9 +16,10 @@ import re
 from hubdesk.mail.charsets import decode_text
 from hubdesk.mail.transfer import decode_base64
 
-# charset, optional RFC 2231 language (after "*"), encoding, encoded text. Each part stops at
-# the next "?", so a failed attempt costs at most the distance to the next "?" (linear).
-_WORD = re.compile(r"=\?([^?\s*]{1,64})(?:\*[^?\s]{0,32})?\?([bBqQ])\?([^?\s]*)\?=")
+# charset, optional RFC 2231 language (after "*"), encoding, encoded text (spaces allowed, as
+# clients read it). Each part stops at the next "?", so a failed attempt costs at most the
+# distance to the next "?" (linear).
+_WORD = re.compile(r"=\?([^?\s*]{1,64})(?:\*[^?\s]{0,32})?\?([bBqQ])\?([^?\r\n]*)\?=")
 _BETWEEN_WORDS = re.compile(r"[ \t\r\n]*")
 _Q_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
 

@@ -73,11 +73,12 @@ _DROPPED_TAGS = frozenset(
 )
 
 
-def clean_subject(raw: str | None) -> str:
-    """The decoded subject for display, one line, no control characters."""
+def clean_subject(raw: str | None, charset: str | None = None) -> str:
+    """The decoded subject for display, one line, no control characters (raw 8-bit bytes
+    read as `charset` when given)."""
     if not raw:
         return ""
-    text, _ = display_value(raw)
+    text, _ = display_value(raw, charset)
     text = _CONTROLS.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
 

@@ -94,6 +94,13 @@ def decode_uu_lines(lines: list[bytes]) -> tuple[bytes, bool]:
         chunk = line[:needed].ljust(needed, b" ")
         try:
             out.append(binascii.a2b_uu(chunk)[:count])
+            continue
+        except binascii.Error:
+            pass
+        # Encoders that leave non-zero padding bits in the last group: decode only the
+        # characters the byte count needs (the stdlib's workaround for broken uuencoders).
+        try:
+            out.append(binascii.a2b_uu(line[: (count * 4 + 5) // 3])[:count])
         except binascii.Error:
             broken = True
     return b"".join(out), broken

@@ -14,14 +14,16 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    """One strictly parsed mailbox. `email` is lowercased; `name` is display text only."""
+    """One parsed mailbox. `email` is lowercased; `name` is display text only. `email` has
+    no `@` only for a repaired From that named a bare local part (`mailer-daemon`)."""
 
     name: str
     email: str
 
     @property
     def domain(self) -> str:
-        return self.email.rpartition("@")[2]
+        _, at, domain = self.email.rpartition("@")
+        return domain if at else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,12 @@ class ParsedEmail:
     subject: str
     subject_normalized: str
     from_: Address | None
+    """Who to answer: the From address, or - when the From was refused - the fallback named
+    by `sender_source`; None when no header gave anyone."""
     from_problem: str | None
-    """Why `from_` is None (missing, ambiguous, unparseable), or None when it parsed."""
+    """Why the From header itself was refused (`missing`, `unparseable`,
+    `multiple_addresses`, `multiple_fields`, `group`, `empty`), or None when it was read
+    (cleanly or repaired). When set, `from_` is a fallback or None."""
     sender: Address | None
     reply_to: tuple[Address, ...]
     to: tuple[Address, ...]
@@ -131,6 +137,16 @@ class ParsedEmail:
     """Why each of auto_reply / bulk / bounce was set, e.g. {"auto_reply": "Auto-Submitted"}."""
     body_parts: tuple[BodyPart, ...] = ()
     """The MIME leaves that make up the body, in order (for accounting and the email log)."""
+    sender_source: str | None = "from"
+    """Where `from_` came from, for how far to trust it: `from` (a clean From),
+    `from_repaired` (a malformed From read as a human would, see `from_repair`), `sender`,
+    `reply_to` or `return_path` (From refused, that header answered instead), None (no
+    sender). Threading should trust only `from` fully: the fallbacks are not the author."""
+    from_repair: str | None = None
+    """How a malformed From was read when `sender_source` is `from_repaired`:
+    `unquoted_comma`, `multiple_addresses` (the first taken), `trailing_dot`,
+    `missing_angle_bracket`, `no_domain`, `unbracketed_address`, `address_in_display_name`,
+    `display_name_syntax`, `duplicate_from_fields`."""
     bounce_kind: str | None = None
     """`permanent` (the address is bouncing) or `temporary` (delayed, still retrying) when
     `bounce` is true; None when it is not a bounce or the kind could not be told."""

@@ -57,6 +57,8 @@ def test_ambiguous_from_gives_no_identity(value: str, problem: str) -> None:
         ("=?iso-8859-1?q?J=F8rgen?= Hansen <jh@x.dk>", Address("Jørgen Hansen", "jh@x.dk")),
         ('"quoted local"@x.example', Address("", '"quoted local"@x.example')),
         ("<user@[192.0.2.1]>", Address("", "user@[192.0.2.1]")),
+        ("Mary <@relay.example:mary@x.example>", Address("Mary", "mary@x.example")),
+        ("<@a.example,@b.example:u@c.example>", Address("", "u@c.example")),
     ],
 )
 def test_unambiguous_from_gives_the_true_address(value: str, expected: Address) -> None:
@@ -71,7 +73,8 @@ def test_two_from_fields_are_ambiguous() -> None:
 
 
 def test_parse_email_reports_from_problem_and_defect() -> None:
-    """The parser exposes the reason and records a defect; Reply-To never becomes From."""
+    """The parser exposes the reason and records a defect; the refused From is not read, and
+    Reply-To answers instead, marked as a fallback (`sender_source`)."""
     p = parsed(
         message(
             headers=[
@@ -81,7 +84,8 @@ def test_parse_email_reports_from_problem_and_defect() -> None:
             ]
         )
     )
-    assert p.from_ is None
+    assert p.from_ == Address("Alice", "alice@customer-a.com")
+    assert p.sender_source == "reply_to"
     assert p.from_problem == "unparseable"
     assert "from_unparseable" in p.defects
     assert p.reply_to == (Address("Alice", "alice@customer-a.com"),)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hubdesk.mail.headers import display_value, split_header_block
-from hubdesk.mail.limits import DEFAULT_LIMITS
+from hubdesk.mail.limits import DEFAULT_LIMITS, MailLimits
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail
 from tests.support.timing import assert_linear
@@ -154,3 +154,62 @@ def test_t07_bare_cr_floods_parse_within_budget() -> None:
     """Absolute figure (make test-long): the bare-CR floods parse within the CPU budget."""
     for raw in (b"\r" * 100_000, b"Subject: x\n" + b"\r" * 100_000 + b"\n\nbody"):
         assert cpu_seconds(lambda raw=raw: parse_email(raw)) < CPU_BUDGET_SECONDS  # type: ignore[misc]
+
+
+def test_continuation_without_whitespace_keeps_the_header_block() -> None:
+    """Issue 10 class 5: a wrapped header whose continuation lost its leading whitespace
+    does not swallow the rest of the headers into the body; it is recorded."""
+    raw = (
+        b"X-Tracker: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6\n"
+        b"IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c\n"
+        b"bG9uZyB0cmFja2VyIHZhbHVl\n"
+        b"From: Anna <anna@customer-a.example>\n"
+        b"Subject: Printer\n"
+        b"Date: Mon, 15 Dec 2025 10:00:00 +0100\n"
+        b"\n"
+        b"body\n"
+    )
+    fields, body, defects = _split(raw)
+    assert [name for name, _ in fields] == ["x-tracker", "from", "subject", "date"]
+    assert fields[0][1].endswith(
+        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c bG9uZyB0cmFja2VyIHZhbHVl"
+    )
+    assert body == b"body\n"
+    assert "broken_header_continuation" in defects
+    p = parsed(raw)
+    assert p.from_ is not None
+    assert p.from_.email == "anna@customer-a.example"
+    assert p.subject == "Printer"
+    assert p.date is not None
+    assert p.body_text == "body\n"
+
+
+def test_stray_line_without_a_following_field_still_starts_the_body() -> None:
+    """No field within the lookahead (or an empty line first): the body starts there."""
+    fields, body, defects = _split(b"Subject: x\nthis is the body\n\nNote: a later line\n")
+    assert fields == [("subject", "x")]
+    assert body == b"this is the body\n\nNote: a later line\n"
+    assert "missing_header_body_separator" in defects
+    far = b"Subject: x\n" + b"text line\n" * 9 + b"From: a@b.example\n\nbody"
+    fields, body, _ = _split(far)
+    assert fields == [("subject", "x")]
+    assert body.startswith(b"text line\n")
+
+
+def test_broken_continuation_scan_is_linear() -> None:
+    """Many broken continuations (each looked ahead once), or a long stray run that ends
+    the block: linear in the block size."""
+    limits = MailLimits(max_header_fields=100_000, max_header_block_bytes=10_000_000)
+
+    def run(data: bytes) -> object:
+        return split_header_block(data, 0, len(data), limits)
+
+    unit = b"X-A: v\nstray\nstray\n"
+    small, large = unit * 2_000 + b"\nbody", unit * 20_000 + b"\nbody"
+    block = split_header_block(small, 0, len(small), limits)
+    assert len(block.fields) == 2_000
+    assert block.fields[0].value == "v stray stray"
+    assert_linear(run, small, large)
+    tail_small = b"X-A: v\n" + b"stray\n" * 2_000 + b"From: a@b.example\n\nbody"
+    tail_large = b"X-A: v\n" + b"stray\n" * 20_000 + b"From: a@b.example\n\nbody"
+    assert_linear(run, tail_small, tail_large)

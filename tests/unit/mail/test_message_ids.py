@@ -30,7 +30,7 @@ def test_message_id_normalisation(value: str, expected: str) -> None:
     assert parse_message_id(value)[0] == expected
 
 
-@pytest.mark.parametrize("value", ["", "<>", "garbage", "<no-at-sign>", "<a@b@c>", "<@b>"])
+@pytest.mark.parametrize("value", ["", "<>", "garbage", "<not an id>", "<@b>"])
 def test_unusable_message_ids(value: str) -> None:
     """Values without a usable id give None and a defect."""
     assert parse_message_id(value) == (None, ("message_id_unusable",))
@@ -83,3 +83,40 @@ def test_unusable_message_id_is_replaced_and_recorded() -> None:
     p = parsed(message(headers=[*HEADERS, ("Message-ID", "<not an id>")]))
     assert p.message_id_synthetic
     assert "message_id_unusable" in p.defects
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("<test-reference-id>", "<test-reference-id>"),
+        ("<3DlzeX5SbSIeEh0>", "<3DlzeX5SbSIeEh0>"),
+        ("<000018e94cd4$0000220a$000063aa@>", "<000018e94cd4$0000220a$000063aa@>"),
+        ("<d3b8@0c28@f473e@example.com>", "<d3b8@0c28@f473e@example.com>"),
+    ],
+)
+def test_ids_without_a_domain_are_ids(value: str, expected: str) -> None:
+    """Issue 10 class 6: an id in brackets without `@` (or an empty domain) is still an id,
+    for the Message-ID (recorded) and in References / In-Reply-To."""
+    assert parse_message_id(value) == (expected, ("message_id_no_domain",))
+    assert parse_id_list(f"<a@x.example> {value}") == ("<a@x.example>", expected)
+
+
+def test_parsed_message_keeps_ids_without_a_domain() -> None:
+    """They reach ParsedEmail's references and in_reply_to (threading compares strings)."""
+    p = parsed(
+        message(
+            headers=[
+                *HEADERS,
+                ("Message-ID", "<own-reference-id>"),
+                ("In-Reply-To", "<test-reference-id>"),
+                ("References", "<r0@x.example> <test-reference-id>"),
+            ]
+        )
+    )
+    assert p.message_id == "<own-reference-id>"
+    assert not p.message_id_synthetic
+    assert p.in_reply_to == ("<test-reference-id>",)
+    assert p.references == ("<r0@x.example>", "<test-reference-id>")
+    assert "message_id_no_domain" in p.defects
+    # Bare words without brackets and without "@" are not ids.
+    assert parse_id_list("test-reference-id") == ()

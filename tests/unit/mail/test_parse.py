@@ -186,7 +186,7 @@ def test_dates(value: str, expected: datetime | None, defects: tuple[str, ...]) 
 def test_package_imports_nothing_outside_mail_and_the_stdlib() -> None:
     """`hubdesk.mail` (our modules) imports no DB, web or network modules and no other
     hubdesk package."""
-    allowed_third_party = {"nh3", "tnefparse"}
+    allowed_third_party = {"nh3", "tnefparse", "charset_normalizer"}
     forbidden_stdlib = {
         "socket",
         "smtplib",
