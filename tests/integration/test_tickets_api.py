@@ -31,6 +31,7 @@ TICKET_KEYS = {
     "resolved_at",
     "closed_at",
     "merged_into_id",
+    "sla",  # issue 12: {policy_id, *_due_at, state}
 }
 LIST_KEYS = {"items", "total", "limit", "offset"}
 OPEN_STATES = ("open", "in_progress", "waiting_customer", "waiting_internal")

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from hubdesk.db.types import utcnow
+from hubdesk.sla import service as sla
+from hubdesk.sla.models import SlaClock
+from hubdesk.sla.schemas import SlaOut
 from hubdesk.web.schemas import Out, Strict
 
 Status = Literal[
@@ -34,6 +38,15 @@ class TicketOut(Out):
     resolved_at: datetime | None
     closed_at: datetime | None
     merged_into_id: int | None
+    sla: SlaOut = Field(default_factory=SlaOut, validation_alias="sla_clock")
+
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _sla_view(cls, value: object) -> object:
+        """The ticket's SLA clock, as due times and a state at this moment."""
+        if value is None or isinstance(value, SlaClock):
+            return sla.view(value, utcnow())
+        return value
 
 
 class TicketCreate(Strict):
