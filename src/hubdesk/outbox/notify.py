@@ -27,7 +27,8 @@ def notify_agent(
     event: str,
     now: datetime,
 ) -> OutboxMessage | None:
-    """Queue a notification of `event` (`assigned` or `customer_replied`) to the assignee."""
+    """Queue a notification of `event` (`assigned`, `customer_replied`, `sla_warning`,
+    `sla_breach`) to the assignee."""
     settings = runtime.settings
     if not settings.notify_agents or not settings.smtp_host or ticket.assigned_to_user_id is None:
         return None
@@ -40,6 +41,8 @@ def notify_agent(
     what = {
         "assigned": "was assigned to you",
         "customer_replied": "has a new reply from the customer",
+        "sla_warning": "is close to its SLA due time",
+        "sla_breach": "has breached its SLA",
     }[event]
     return outbox.enqueue(
         session,
