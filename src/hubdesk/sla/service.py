@@ -273,7 +273,7 @@ def on_ticket_event(session: Session, ticket: Ticket, action: str) -> None:
     """Bring the ticket's clock in step after `action` (created, updated, merged_from, ...).
     The moment is the ticket's `updated_at`, which every writer sets to its `now`."""
     now = ticket.updated_at
-    clock = _clock(session, ticket)
+    clock = clock_of(session, ticket)
     if clock is None:
         clock = _start_clock(session, ticket)
         if action == "created":
@@ -298,7 +298,7 @@ def on_comment(
     session: Session, ticket: Ticket, *, by_agent: bool, public: bool, now: datetime
 ) -> None:
     """An agent's public comment meets a response; a customer's comment (a reply) owes one."""
-    clock = _clock(session, ticket)
+    clock = clock_of(session, ticket)
     if clock is None or not public or clock.stopped_at is not None:
         return
     if by_agent:
@@ -320,7 +320,7 @@ def _judge(clock: SlaClock, target: str, due: datetime | None, met: datetime) ->
         clock.missed = [*clock.missed, target]
 
 
-def _clock(session: Session, ticket: Ticket) -> SlaClock | None:
+def clock_of(session: Session, ticket: Ticket) -> SlaClock | None:
     return session.get(SlaClock, ticket.id)
 
 
@@ -477,6 +477,12 @@ def view(clock: SlaClock | None, now: datetime, tz: Any = None) -> SlaOut:
         resolution_due_at=local(clock.resolution_due_at),
         state=clock_state(clock, now),
     )
+
+
+def ticket_view(session: Session, ticket: Ticket, now: datetime) -> tuple[SlaOut, datetime | None]:
+    """For pages: the ticket's `sla` view and its earliest pending due time (or None)."""
+    clock = clock_of(session, ticket)
+    return view(clock, now), (clock.next_due_at if clock is not None else None)
 
 
 def clock_policy(clock: SlaClock) -> SlaPolicy | None:

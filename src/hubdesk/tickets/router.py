@@ -41,6 +41,8 @@ def list_tickets(
     q: Annotated[str | None, Query(max_length=500)] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    sla_state: str | None = None,
+    sla_due_before: datetime | None = None,
     sort: str = "-created_at",
 ) -> ListOf[TicketOut]:
     page = queries.list_tickets(
@@ -56,6 +58,8 @@ def list_tickets(
             q=q,
             created_from=created_from,
             created_to=created_to,
+            sla_state=sla_state,
+            sla_due_before=sla_due_before,
             sort=sort,
         ),
         limit=paging.limit,

@@ -194,3 +194,23 @@ def test_state_follows_the_clock_through_the_api(api: Api) -> None:
     api.ok(api.post(f"/api/v1/tickets/{tid}/comments", json={"body": "On it."}), 201)
     resolved = api.ok(api.patch(f"/api/v1/tickets/{tid}", json={"status": "resolved"}))
     assert resolved["sla"]["state"] == "met"
+
+
+def test_the_ticket_list_sorts_and_filters_by_sla_due(api: Api) -> None:
+    api.ok(api.post(P, json=policy_body(hours=ALWAYS_OPEN)), 201)
+    now = utcnow()
+    later = _mail(api, "a@kunde.example.com", (now - timedelta(minutes=5)).isoformat(), "Later")
+    sooner = _mail(api, "b@kunde.example.com", (now - timedelta(days=2)).isoformat(), "Sooner")
+    plain = api.ok(api.post("/api/v1/tickets", json={"subject": "No clock yet"}), 201)
+    api.ok(api.delete(P + f"/{later['sla']['policy_id']}"), 204)  # clocks keep their dues
+    order = api.ok(api.get("/api/v1/tickets?sort=sla_due"))["items"]
+    assert [t["id"] for t in order][:2] == [sooner["id"], later["id"]]
+    assert plain["id"] in [t["id"] for t in order]  # no pending due time: last, not dropped
+    breached = api.ok(api.get("/api/v1/tickets?sla_state=breached"))["items"]
+    assert [t["id"] for t in breached] == [sooner["id"]]
+    before = (now + timedelta(minutes=30)).isoformat()
+    due_soon = api.ok(api.get("/api/v1/tickets", params={"sla_due_before": before}))["items"]
+    assert [t["id"] for t in due_soon] == [sooner["id"]]
+    bad = api.get("/api/v1/tickets?sla_state=late")
+    assert bad.status_code == 422
+    assert "sla_state" in bad.json()["detail"]

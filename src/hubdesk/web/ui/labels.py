@@ -30,6 +30,20 @@ SORT: Final = {
     "-ticket_number": "Number, descending",
     "-subject": "Subject, descending",
     "-status": "Status, descending",
+    "sla_due": "SLA due soonest",
+}
+SLA_STATE: Final = {
+    "ok": "On track",
+    "warning": "Due soon",
+    "breached": "Breached",
+    "met": "Met",
+    "paused": "Paused",
+}
+SLA_FILTER: Final = {"breached": "Breached", "warning": "Due soon", "paused": "Paused"}
+SLA_TARGET: Final = {
+    "first_response": "First response due",
+    "next_response": "Next response due",
+    "resolution": "Resolution due",
 }
 BILLING: Final = {"none": "Not billed", "invoice": "Invoice", "prepaid": "Prepaid card"}
 CARD_STATUS: Final = {
