@@ -99,6 +99,8 @@ def update_policy(
     if diff:
         policy.updated_at = now or utcnow()
         session.flush()
+        if {"calendar", "targets", "warning_percent"} & set(diff):
+            _recompute_running(session, policy, policy.updated_at)
         audit.record(
             session,
             actor,
@@ -108,6 +110,14 @@ def update_policy(
             changes=diff,
         )
     return policy
+
+
+def _recompute_running(session: Session, policy: SlaPolicy, now: datetime) -> None:
+    """New hours or targets apply to the policy's running clocks at once (same starts)."""
+    for clock in session.scalars(
+        select(SlaClock).where(SlaClock.policy_id == policy.id, SlaClock.stopped_at.is_(None))
+    ):
+        recompute(session, clock, now)
 
 
 def delete_policy(session: Session, actor: Principal, policy: SlaPolicy) -> None:

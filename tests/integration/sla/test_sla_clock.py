@@ -182,3 +182,12 @@ def test_a_customer_reply_by_mail_resumes_a_waiting_ticket(runtime: Runtime) -> 
         # Paused 60 minutes: the resolution moves by 60; the reply owes a next response.
         assert clock.resolution_due_at == _at(480 + 60)
         assert clock.next_response_due_at == _at(65 + 120)
+
+
+def test_changing_a_policys_targets_recomputes_running_clocks(db: Database) -> None:
+    with db.transaction() as session:
+        standard = policy(session, hours=ALWAYS_OPEN)
+        ticket = factories.ticket(session, now=T0)
+        body = {"normal": {**standard.targets["normal"], "first_response_minutes": 30}}
+        sla.update_policy(session, SYSTEM, standard, {"targets": {**standard.targets, **body}})
+        assert _clock(session, ticket).first_response_due_at == _at(30)

@@ -96,6 +96,9 @@ FIELD: Final = {
     "ticket_number": "Number",
     "deleted_at": "Deleted",
     "filename": "File",
+    "target": "SLA target",
+    "due_at": "Due",
+    "actions": "Escalation",
 }
 ACTION: Final = {
     "created": "created the ticket",
@@ -106,6 +109,8 @@ ACTION: Final = {
     "customer_replied": "replied; the ticket is open again",
     "deleted": "deleted the ticket",
     "attached": "attached a file",
+    "sla_warning": "SLA warning: a due time is near",
+    "sla_breached": "SLA breached",
 }
 
 OUTBOX_STATUS: Final = {
