@@ -414,6 +414,10 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
         ),
     ),
     "GET /api/v1/sla-policies": (SLA_MANAGE, _at("/api/v1/sla-policies")),
+    "GET /api/v1/tickets/{ticket_id}/sla-escalations": (
+        TICKETS_VIEW,
+        _at(T + "/sla-escalations"),
+    ),
     "POST /api/v1/sla-policies": (
         SLA_MANAGE,
         _at(

@@ -1,15 +1,36 @@
-"""`/api/v1/sla-policies`: SLA policies with their calendars and targets (`sla.manage`)."""
+"""`/api/v1/sla-policies`: SLA policies with their calendars and targets (`sla.manage`);
+`/api/v1/tickets/{id}/sla-escalations`: the escalations fired on a ticket and what they did."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from sqlalchemy import select
 
+from hubdesk.db.paging import paginate
 from hubdesk.sla import service
-from hubdesk.sla.schemas import PolicyCreate, PolicyOut, PolicyUpdate
+from hubdesk.sla.models import SlaEscalation
+from hubdesk.sla.schemas import EscalationOut, PolicyCreate, PolicyOut, PolicyUpdate
+from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.web.deps import PrincipalDep, SessionDep
-from hubdesk.web.schemas import ListOf
+from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(prefix="/sla-policies", tags=["sla"])
+ticket_router = APIRouter(tags=["sla"])
+
+
+@ticket_router.get("/tickets/{ticket_id}/sla-escalations", response_model=ListOf[EscalationOut])
+def ticket_escalations(
+    ticket_id: int, session: SessionDep, principal: PrincipalDep, paging: PagingDep
+) -> ListOf[EscalationOut]:
+    """The warnings and breaches fired on a ticket, oldest first, with their actions' results."""
+    ticket = get_visible_ticket(session, principal, ticket_id)
+    statement = (
+        select(SlaEscalation)
+        .where(SlaEscalation.ticket_id == ticket.id)
+        .order_by(SlaEscalation.fired_at, SlaEscalation.id)
+    )
+    page = paginate(session, statement, limit=paging.limit, offset=paging.offset)
+    return page_of(EscalationOut, page)
 
 
 @router.get("", response_model=ListOf[PolicyOut])

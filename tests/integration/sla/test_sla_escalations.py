@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from hubdesk.audit.models import AuditEntry
@@ -18,7 +19,9 @@ from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.users import service as users
 from hubdesk.users.permissions import SYSTEM
+from hubdesk.web.app import create_app
 from tests.support import factories
+from tests.support.api import Api
 from tests.support.processes import run_together
 from tests.support.sla import ALWAYS_OPEN, policy
 from tests.support.workers import evaluate_sla
@@ -105,6 +108,23 @@ def test_two_workers_at_once_fire_each_event_once(notifying: Settings) -> None:
         assert priority == "normal"
         assert notes == 1
         assert audits == 1
+    finally:
+        runtime.close()
+
+
+def test_the_escalations_of_a_ticket_through_the_api(notifying: Settings) -> None:
+    runtime = Runtime.build(notifying)
+    try:
+        ticket_id = _late_low_ticket(runtime)
+        assert evaluate(runtime, T0 + timedelta(minutes=250)) == 1
+        app = create_app(notifying, runtime=runtime)
+        with TestClient(app) as client:
+            api = Api(client, runtime)
+            page = api.ok(api.get(f"/api/v1/tickets/{ticket_id}/sla-escalations", "agents"))
+        assert page["total"] == 1
+        (row,) = page["items"]
+        assert (row["kind"], row["target"]) == ("breach", "first_response")
+        assert row["actions"][1] == {"action": "raise_priority", "result": "low -> normal"}
     finally:
         runtime.close()
 
