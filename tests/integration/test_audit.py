@@ -24,6 +24,8 @@ from tests.support import factories
 from tests.support.api import Api
 from tests.support.mail import deeply_nested, raw_mail
 from tests.support.routes import inspected_app, write_routes
+from tests.support.sla import policy as sla_policy
+from tests.support.sla import policy_body as sla_policy_body
 
 ANY = object()
 """In an expected change, a value the test does not pin down (ids, timestamps)."""
@@ -60,6 +62,7 @@ class World:
     held_outbox_id: int
     flagged: str
     mailbox_id: int
+    sla_policy_id: int
 
 
 def _world(api: Api, n: int) -> World:
@@ -96,6 +99,7 @@ def _world(api: Api, n: int) -> World:
         flagged = f"flag{n}@{domain}"
         held = factories.held_reply(session, api.runtime, ticket, flagged)
         mailbox = factories.mailbox(session, f"audit-{n}", f"box{n}@support.example.com")
+        policy = sla_policy(session, f"audit {n}", default=False)
         return World(
             ticket.id,
             other.id,
@@ -112,6 +116,7 @@ def _world(api: Api, n: int) -> World:
             held.id,
             flagged,
             mailbox.id,
+            policy.id,
         )
 
 
@@ -434,6 +439,23 @@ def _delete_mailbox(api: Api, w: World) -> list[Expected]:
     return [Expected("mailbox", w.mailbox_id, "deleted", {"name": [ANY, None]})]
 
 
+def _create_sla_policy(api: Api, w: World) -> list[Expected]:
+    body = sla_policy_body(f"new {w.domain}", default=False)
+    row = api.ok(api.post("/api/v1/sla-policies", json=body), 201)
+    return [Expected("sla_policy", row["id"], "created", {"name": [None, body["name"]]})]
+
+
+def _update_sla_policy(api: Api, w: World) -> list[Expected]:
+    api.ok(api.patch(f"/api/v1/sla-policies/{w.sla_policy_id}", json={"warning_percent": 70}))
+    changes = {"warning_percent": [80, 70]}
+    return [Expected("sla_policy", w.sla_policy_id, "updated", changes)]
+
+
+def _delete_sla_policy(api: Api, w: World) -> list[Expected]:
+    api.ok(api.delete(f"/api/v1/sla-policies/{w.sla_policy_id}"), 204)
+    return [Expected("sla_policy", w.sla_policy_id, "deleted", {"name": [ANY, None]})]
+
+
 WRITE_CASES: dict[str, Case] = {
     "POST /api/v1/workflows": _create_workflow,
     "POST /api/v1/workflows/validate": _validate_workflow,
@@ -450,6 +472,9 @@ WRITE_CASES: dict[str, Case] = {
     "PATCH /api/v1/mailboxes/{mailbox_id}": _update_mailbox,
     "DELETE /api/v1/mailboxes/{mailbox_id}": _delete_mailbox,
     "POST /api/v1/test/email-to-ticket": _email_to_ticket,
+    "POST /api/v1/sla-policies": _create_sla_policy,
+    "PATCH /api/v1/sla-policies/{policy_id}": _update_sla_policy,
+    "DELETE /api/v1/sla-policies/{policy_id}": _delete_sla_policy,
     "POST /api/v1/inbound/raw": _inbound_raw,
     "POST /api/v1/inbound/{inbound_id}/reprocess": _reprocess,
     "POST /api/v1/tickets/{ticket_id}/attachments": _upload,

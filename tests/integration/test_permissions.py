@@ -25,6 +25,7 @@ from hubdesk.users.permissions import (
     PREPAID_MANAGE,
     PREPAID_VIEW,
     REPLIES_SEND,
+    SLA_MANAGE,
     SYSTEM,
     TICKETS_CREATE,
     TICKETS_DELETE,
@@ -38,6 +39,8 @@ from tests.support import factories
 from tests.support.api import Api
 from tests.support.mail import deeply_nested
 from tests.support.routes import inspected_app, protected_routes
+from tests.support.sla import policy as sla_policy
+from tests.support.sla import policy_body as sla_policy_body
 
 # The seeded groups, as the issue states them (migration 0001 must match).
 GROUP_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -92,6 +95,7 @@ class World:
     outbox_id: int = MISSING
     flagged: str = "nobody@flags.example.com"
     mailbox_id: int = MISSING
+    sla_policy_id: int = MISSING
 
 
 def _world(api: Api, n: int) -> World:
@@ -125,6 +129,7 @@ def _world(api: Api, n: int) -> World:
         flagged = f"flag{n}@flags.example.com"
         held = factories.held_reply(session, api.runtime, ticket, flagged)
         mailbox = factories.mailbox(session, f"matrix-{n}", f"box{n}@support.example.com")
+        policy = sla_policy(session, f"matrix {n}", default=False)
         spare = {}
         for role, user_id in api.user_ids.items():
             owner = users.get_user(session, user_id)
@@ -147,6 +152,7 @@ def _world(api: Api, n: int) -> World:
             held.id,
             flagged,
             mailbox.id,
+            policy.id,
         )
 
 
@@ -174,6 +180,7 @@ def _at(template: str, **body: Any) -> Build:
             outbox_id=w.outbox_id,
             email=w.flagged,
             mailbox_id=w.mailbox_id,
+            sla_policy_id=w.sla_policy_id,
         )
         payload = {k: (v(w, caller) if callable(v) else v) for k, v in body.items()}
         return path, ({"json": payload} if body or template.startswith("POST") else {})
@@ -413,6 +420,31 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
             subject="[{ticket_number}] Modtaget",
             body="Sagen er {ticket_number}.",
         ),
+    ),
+    "GET /api/v1/sla-policies": (SLA_MANAGE, _at("/api/v1/sla-policies")),
+    "GET /api/v1/tickets/{ticket_id}/sla-escalations": (
+        TICKETS_VIEW,
+        _at(T + "/sla-escalations"),
+    ),
+    "POST /api/v1/sla-policies": (
+        SLA_MANAGE,
+        _at(
+            "/api/v1/sla-policies",
+            **{k: v for k, v in sla_policy_body("x", default=False).items() if k not in ("name",)},
+            name=lambda w, c: f"made by {c} {w.n}",
+        ),
+    ),
+    "GET /api/v1/sla-policies/{policy_id}": (
+        SLA_MANAGE,
+        _at("/api/v1/sla-policies/{sla_policy_id}"),
+    ),
+    "PATCH /api/v1/sla-policies/{policy_id}": (
+        SLA_MANAGE,
+        _at("/api/v1/sla-policies/{sla_policy_id}", warning_percent=70),
+    ),
+    "DELETE /api/v1/sla-policies/{policy_id}": (
+        SLA_MANAGE,
+        _at("/api/v1/sla-policies/{sla_policy_id}"),
     ),
 }
 NOT_ID_ROUTES = frozenset(

@@ -32,6 +32,7 @@ TICKET_KEYS = {
     "closed_at",
     "merged_into_id",
     "version",
+    "sla",  # issue 12: {policy_id, *_due_at, state}
 }
 LIST_KEYS = {"items", "total", "limit", "offset"}
 OPEN_STATES = ("open", "in_progress", "waiting_customer", "waiting_internal")

@@ -91,3 +91,18 @@ def resolve_key(data_dir: str) -> str:
         _env_file=None,  # type: ignore[call-arg]
     )
     return resolve_secret_key(settings)
+
+
+def evaluate_sla(settings_json: str, now_iso: str) -> dict[str, Any]:
+    """One worker's SLA job run at `now` (a second process is a second worker)."""
+    import hubdesk.db.models  # noqa: F401
+    from hubdesk.config import Settings
+    from hubdesk.runtime import Runtime
+    from hubdesk.sla.escalations import evaluate
+
+    settings = Settings.model_validate_json(settings_json)
+    runtime = Runtime.build(settings)
+    try:
+        return {"fired": evaluate(runtime, datetime.fromisoformat(now_iso))}
+    finally:
+        runtime.close()

@@ -2,8 +2,8 @@
 
 Threads: the LMTP and SMTP listeners and the processing queue behind them, one poller per
 IMAP mailbox whose lease this worker holds, and one thread per periodic job in `JOBS`
-(pending ledger rows, the daily raw-mail purge, the outbox sender) plus the mailbox
-supervisor, which starts the pollers. The receiver alone (`hubdesk lmtp`) runs
+(pending ledger rows, the daily raw-mail purge, the outbox sender, SLA escalations) plus the
+mailbox supervisor, which starts the pollers. The receiver alone (`hubdesk lmtp`) runs
 `RECEIVER_JOBS`: the pending job, so accepted mail is never left unprocessed. `stop()` is
 the clean shutdown that SIGTERM/SIGINT trigger: listeners stop accepting and finish the
 message being stored, pollers finish the message in hand and release their leases, jobs end
@@ -25,6 +25,7 @@ from hubdesk.channels.supervisor import MailboxSupervisor
 from hubdesk.errors import ConfigError
 from hubdesk.outbox.sender import send_due
 from hubdesk.runtime import Runtime
+from hubdesk.sla import escalations as sla_escalations
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ JOBS: Final[tuple[Job, ...]] = (
     PENDING,
     Job("purge", 24 * 3600.0, pending.purge_raw_mail),
     Job("outbox", 2.0, send_due),
+    Job("sla", 60.0, sla_escalations.evaluate),
 )
 # `hubdesk lmtp` (the receiver alone) runs the pending job too: mail it accepted just before
 # a crash or a database outage is processed without a `hubdesk worker` beside it.

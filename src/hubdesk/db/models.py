@@ -8,6 +8,7 @@ from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.outbox.models import AddressFlag, MailTemplate, OutboxAttempt, OutboxMessage
 from hubdesk.prepaid.models import PrepaidCard, PrepaidDrawdown
+from hubdesk.sla.models import SlaClock, SlaEscalation, SlaPolicy, SlaPolicyCustomer
 from hubdesk.tickets.models import (
     Attachment,
     Comment,
@@ -49,6 +50,10 @@ __all__ = [
     "Permission",
     "PrepaidCard",
     "PrepaidDrawdown",
+    "SlaClock",
+    "SlaEscalation",
+    "SlaPolicy",
+    "SlaPolicyCustomer",
     "Ticket",
     "TicketNumberCounter",
     "TicketParticipant",

@@ -28,6 +28,7 @@ def sender_trust(parsed: ParsedEmail, envelope: Mapping[str, Any] | None) -> Sen
     if (
         isinstance(submitter, str)
         and parsed.from_ is not None
+        and parsed.sender_source == "from"
         and submitter.lower() == parsed.from_.email
     ):
         vouched = f"handed in through the API by {submitter} itself"

@@ -47,10 +47,17 @@ class SenderAuth:
 UNKNOWN: Final = SenderAuth("unknown", "no Authentication-Results from the trusted server")
 
 
+FROM_HEADER: Final = frozenset({"from", "from_repaired"})
+"""`sender_source` values that are the From header itself (what DMARC judges)."""
+
+
 def sender_authentication(parsed: ParsedEmail) -> SenderAuth:
-    """The trusted server's word on the From domain of `parsed`."""
+    """The trusted server's word on the From domain of `parsed`. A sender taken from Sender,
+    Reply-To or Return-Path because the From was unreadable is never verified by it."""
     if parsed.from_ is None or not parsed.authentication_results:
         return UNKNOWN
+    if parsed.sender_source not in FROM_HEADER:
+        return SenderAuth("unknown", f"the sender comes from {parsed.sender_source}, not From")
     return judge(parsed.from_.domain, parsed.authentication_results)
 
 

@@ -32,7 +32,8 @@ def notify_agent(
     event: str,
     now: datetime,
 ) -> OutboxMessage | None:
-    """Queue a notification of `event` (`assigned` or `customer_replied`) to the assignee."""
+    """Queue a notification of `event` (`assigned`, `customer_replied`, `sla_warning`,
+    `sla_breach`) to the assignee."""
     settings = runtime.settings
     if not settings.notify_agents or not settings.smtp_host or ticket.assigned_to_user_id is None:
         return None
@@ -77,6 +78,8 @@ NOTIFICATION: Final[dict[str, dict[str, Any]]] = {
     "en": {
         "assigned": "was assigned to you",
         "customer_replied": "has a new reply from the customer",
+        "sla_warning": "is close to its SLA due time",
+        "sla_breach": "has breached its SLA",
         "subject": "[{number}] {what}: {subject}",
         "body": (
             "Ticket {number} {what}.\n\nSubject: {subject}\nPriority: {priority}\n"
@@ -97,6 +100,8 @@ NOTIFICATION: Final[dict[str, dict[str, Any]]] = {
     "da": {
         "assigned": "er tildelt dig",
         "customer_replied": "har fået et nyt svar fra kunden",
+        "sla_warning": "er tæt på sin SLA-frist",
+        "sla_breach": "har overskredet sin SLA-frist",
         "subject": "[{number}] {what}: {subject}",
         "body": (
             "Sag {number} {what}.\n\nEmne: {subject}\nPrioritet: {priority}\n"

@@ -12,6 +12,7 @@ from hubdesk.audit import service as audit
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
+from hubdesk.sla import service as sla
 from hubdesk.text import multi_line
 from hubdesk.tickets import search
 from hubdesk.tickets.models import Comment, Ticket
@@ -54,6 +55,14 @@ def add_comment(
     if not internal and author_contact_id is None and actor.user_id is not None:
         ticket.first_response_at = ticket.first_response_at or now
     session.flush()
+    # SLA hook: an agent's public comment meets a response, a customer's reply owes one.
+    sla.on_comment(
+        session,
+        ticket,
+        by_agent=author_contact_id is None and actor.user_id is not None,
+        public=not internal,
+        now=now,
+    )
     audit.record(
         session,
         actor,

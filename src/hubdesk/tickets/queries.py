@@ -10,7 +10,9 @@ from sqlalchemy import ColumnElement, case, exists, select
 from sqlalchemy.orm import Session
 
 from hubdesk.db.paging import Page, paginate
+from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
+from hubdesk.sla.models import SlaClock
 from hubdesk.tickets import search
 from hubdesk.tickets.models import Ticket, TicketTag
 from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK, STATUSES
@@ -18,6 +20,9 @@ from hubdesk.tickets.visibility import visible_tickets
 from hubdesk.users.permissions import Principal
 
 _PRIORITY_ORDER = case(PRIORITY_RANK, value=Ticket.priority, else_=-1)
+# SLA: the earliest pending due time of the ticket's clock (none: sorted last).
+_SLA_DUE = select(SlaClock.next_due_at).where(SlaClock.ticket_id == Ticket.id).scalar_subquery()
+SLA_STATES: Final = ("breached", "warning", "paused")
 SORT_KEYS: Final[dict[str, Any]] = {
     "created_at": Ticket.created_at,
     "updated_at": Ticket.updated_at,
@@ -25,6 +30,7 @@ SORT_KEYS: Final[dict[str, Any]] = {
     "subject": Ticket.subject,
     "status": Ticket.status,
     "priority": _PRIORITY_ORDER,
+    "sla_due": _SLA_DUE,
 }
 SORT_PATTERN: Final = rf"^[-+]?({'|'.join(SORT_KEYS)})$"
 
@@ -41,6 +47,8 @@ class TicketFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     include_merged: bool = True
+    sla_state: str | None = None
+    sla_due_before: datetime | None = None
     sort: str = "-created_at"
 
 
@@ -62,7 +70,7 @@ def list_tickets(
     statement = visible_tickets(principal)
     for condition in _conditions(session, flt):
         statement = statement.where(condition)
-    order = column.desc() if descending else column.asc()
+    order = (column.desc() if descending else column.asc()).nulls_last()
     tie = Ticket.id.desc() if descending else Ticket.id.asc()
     return paginate(session, statement.order_by(order, tie), limit=limit, offset=offset)
 
@@ -101,7 +109,30 @@ def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]
         conditions.append(Ticket.created_at < _as_utc(flt.created_to))
     if not flt.include_merged:
         conditions.append(Ticket.merged_into_id.is_(None))
+    conditions.extend(_sla_conditions(flt))
     return conditions
+
+
+def _sla_conditions(flt: TicketFilter) -> list[ColumnElement[bool]]:
+    """SLA filters: a pending due time before a moment, or a state now (breached: a pending
+    target is overdue; warning: past its warning moment, not yet due; paused)."""
+    if flt.sla_state is not None and flt.sla_state not in SLA_STATES:
+        raise ValidationFailed(
+            f"sla_state {flt.sla_state!r} is not valid; use one of {', '.join(SLA_STATES)}"
+        )
+    now = utcnow()
+    clock = [SlaClock.ticket_id == Ticket.id]
+    if flt.sla_due_before is not None:
+        clock.append(SlaClock.next_due_at < _as_utc(flt.sla_due_before))
+    if flt.sla_state == "breached":
+        clock.append(SlaClock.next_due_at <= now)
+    elif flt.sla_state == "warning":
+        clock += [SlaClock.warning_at <= now, SlaClock.next_due_at > now]
+    elif flt.sla_state == "paused":
+        clock.append(SlaClock.paused.is_(True))
+    if len(clock) == 1:
+        return []
+    return [exists(select(SlaClock.ticket_id).where(*clock))]
 
 
 def _as_utc(moment: datetime) -> datetime:

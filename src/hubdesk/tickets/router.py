@@ -61,6 +61,8 @@ def list_tickets(
     q: Annotated[str | None, Query(max_length=500)] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    sla_state: str | None = None,
+    sla_due_before: datetime | None = None,
     sort: Annotated[str, Query(pattern=queries.SORT_PATTERN, max_length=40)] = "-created_at",
 ) -> ListOf[TicketListItem]:
     page = queries.list_tickets(
@@ -76,6 +78,8 @@ def list_tickets(
             q=q,
             created_from=created_from,
             created_to=created_to,
+            sla_state=sla_state,
+            sla_due_before=sla_due_before,
             sort=sort,
         ),
         limit=paging.limit,

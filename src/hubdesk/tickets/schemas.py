@@ -7,6 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from hubdesk.db.types import utcnow
+from hubdesk.sla import service as sla
+from hubdesk.sla.models import SlaClock
+from hubdesk.sla.schemas import SlaOut
 from hubdesk.web.limits import (
     LIST_DESCRIPTION_CHARS,
     MAX_COMMENT_CHARS,
@@ -45,6 +49,15 @@ class TicketOut(Out):
     version: int = Field(
         description="Bumped by every change; send it back (If-Match or `version`) when writing"
     )
+    sla: SlaOut = Field(default_factory=SlaOut, validation_alias="sla_clock")
+
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _sla_view(cls, value: object) -> object:
+        """The ticket's SLA clock, as due times and a state at this moment."""
+        if value is None or isinstance(value, SlaClock):
+            return sla.view(value, utcnow())
+        return value
 
 
 class TicketListItem(TicketOut):

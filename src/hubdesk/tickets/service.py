@@ -20,6 +20,7 @@ from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
+from hubdesk.sla import service as sla
 from hubdesk.text import multi_line, single_line
 from hubdesk.tickets import search
 from hubdesk.tickets.concurrency import StaleTicket, check_version
@@ -93,6 +94,8 @@ def record_event(
         action=action,
         changes=changes,
     )
+    # SLA hook: keep the ticket's SLA clock in step with what just happened (sla/service.py).
+    sla.on_ticket_event(session, ticket, action)
 
 
 def snapshot(ticket: Ticket) -> dict[str, Any]:

@@ -25,6 +25,7 @@ EMAILS_INJECT: Final = "emails.inject"
 EMAILS_CLASSIFY: Final = "emails.classify"
 MAILBOXES_MANAGE: Final = "mailboxes.manage"
 REPLIES_SEND: Final = "replies.send"
+SLA_MANAGE: Final = "sla.manage"
 
 ALL_PERMISSIONS: Final = (
     TICKETS_VIEW,
@@ -45,6 +46,7 @@ ALL_PERMISSIONS: Final = (
     EMAILS_CLASSIFY,
     MAILBOXES_MANAGE,
     REPLIES_SEND,
+    SLA_MANAGE,
 )
 
 

@@ -21,6 +21,8 @@ from hubdesk.mailboxes.router import router as mailboxes_router
 from hubdesk.outbox.router import router as outbox_router
 from hubdesk.prepaid.router import router as prepaid_router
 from hubdesk.runtime import Runtime
+from hubdesk.sla.router import router as sla_router
+from hubdesk.sla.router import ticket_router as sla_ticket_router
 from hubdesk.tickets.attachment_router import router as attachments_router
 from hubdesk.tickets.email_router import router as ticket_emails_router
 from hubdesk.tickets.router import router as tickets_router
@@ -74,6 +76,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         outbox_router,
         workflows_router,
         mailboxes_router,
+        sla_router,
+        sla_ticket_router,
     ):
         protected.include_router(router)
     app.include_router(protected)

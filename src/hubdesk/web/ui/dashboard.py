@@ -12,6 +12,7 @@ successfully for HUBDESK_MAILBOX_STALE_MINUTES (`mailbox_status.stale_mailboxes`
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from fastapi import Request
@@ -38,6 +39,8 @@ from hubdesk.workflows import engine
 router = page_router()
 SHOWN: Final = 8
 ACTIVE: Final = tuple(sorted(OPEN_STATES))
+FAR: Final = datetime(9999, 1, 1, tzinfo=UTC)
+"""A bound every due time is before: "has a pending due time"."""
 
 
 @router.get("/")
@@ -61,6 +64,18 @@ def dashboard(
             "unassigned": tickets(status=ACTIVE, unassigned=True),
             "waiting": tickets(status=("waiting_customer",)),
             "by_priority": by_priority,
+            # SLA: counts of breached and nearly due open tickets, and the soonest due.
+            "sla_breached": tickets(status=ACTIVE, sla_state="breached").total,
+            "sla_warning": tickets(status=ACTIVE, sla_state="warning").total,
+            "sla_soonest": queries.list_tickets(
+                session,
+                principal,
+                queries.TicketFilter(
+                    status=ACTIVE, include_merged=False, sla_due_before=FAR, sort="sla_due"
+                ),
+                limit=SHOWN,
+                offset=0,
+            ),
             "newest_mail": newest_mail(session, principal),
             "held": {
                 kind: triage.held(session, principal, kind, limit=1, offset=0).total

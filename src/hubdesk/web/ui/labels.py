@@ -30,6 +30,20 @@ SORT: Final = {
     "-ticket_number": "Number, descending",
     "-subject": "Subject, descending",
     "-status": "Status, descending",
+    "sla_due": "SLA due soonest",
+}
+SLA_STATE: Final = {
+    "ok": "On track",
+    "warning": "Due soon",
+    "breached": "Breached",
+    "met": "Met",
+    "paused": "Paused",
+}
+SLA_FILTER: Final = {"breached": "Breached", "warning": "Due soon", "paused": "Paused"}
+SLA_TARGET: Final = {
+    "first_response": "First response due",
+    "next_response": "Next response due",
+    "resolution": "Resolution due",
 }
 BILLING: Final = {"none": "Not billed", "invoice": "Invoice", "prepaid": "Prepaid card"}
 CARD_STATUS: Final = {
@@ -106,6 +120,9 @@ FIELD: Final = {
     "ticket_number": "Number",
     "deleted_at": "Deleted",
     "filename": "File",
+    "target": "SLA target",
+    "due_at": "Due",
+    "actions": "Escalation",
 }
 ACTION: Final = {
     "created": "created the ticket",
@@ -116,6 +133,8 @@ ACTION: Final = {
     "customer_replied": "replied; the ticket is open again",
     "deleted": "deleted the ticket",
     "attached": "attached a file",
+    "sla_warning": "SLA warning: a due time is near",
+    "sla_breached": "SLA breached",
 }
 
 OUTBOX_STATUS: Final = {

@@ -22,21 +22,31 @@ from starlette.responses import Response
 
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Customer
+from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, ValidationFailed
+from hubdesk.sla import service as sla
 from hubdesk.tickets import queries
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES, STATUSES
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
 from hubdesk.web.deps import SessionDep
-from hubdesk.web.ui import flash, forms, i18n
+from hubdesk.web.ui import flash, forms, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.web.ui.ticket_page import active_users
 
 router = page_router()
 PAGE_SIZES: Final = (25, 50, 100)
-SORTS: Final = ("-updated_at", "-created_at", "-priority", "ticket_number", "subject", "status")
+SORTS: Final = (
+    "-updated_at",
+    "-created_at",
+    "-priority",
+    "sla_due",
+    "ticket_number",
+    "subject",
+    "status",
+)
 ACTIVE: Final = "active"
 
 
@@ -52,6 +62,7 @@ class ListParams:
     q: str
     sort: str
     per: int
+    sla: str = ""
 
     def url(self, **changes: Any) -> str:
         values = {**asdict(self), "page": 1, **changes}
@@ -73,6 +84,7 @@ class ListParams:
             unassigned=self.assignee == "none",
             tag=self.tag or None,
             q=self.q or None,
+            sla_state=self.sla or None,
             sort=self.sort,
         )
 
@@ -95,6 +107,7 @@ def ticket_list(
     sort: str = "-updated_at",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per: int = PAGE_SIZES[0],
+    sla_state: Annotated[str, Query(alias="sla", max_length=16)] = "",
 ) -> Response:
     params = ListParams(
         status,
@@ -105,6 +118,7 @@ def ticket_list(
         q.strip(),
         sort,
         per if per in PAGE_SIZES else PAGE_SIZES[0],
+        sla_state if sla_state in labels.SLA_FILTER else "",
     )
     found = queries.list_tickets(
         session,
@@ -133,8 +147,16 @@ def ticket_list(
             "customer_names": customer_names(session, found.items),
             "agent_names": user_names(session, found.items),
             "page_url": lambda n: params.url(page=n),
+            "sla_of": sla_views(session, found.items),
         },
     )
+
+
+def sla_views(session: Session, rows: Any) -> dict[int, tuple[Any, Any]]:
+    """Each listed ticket's SLA view and earliest pending due time (clocks load with the
+    tickets, so this asks the database nothing more)."""
+    now = utcnow()
+    return {t.id: sla.ticket_view(session, t, now) for t in rows}
 
 
 def customer_names(session: Session, rows: Any) -> dict[int, str]:

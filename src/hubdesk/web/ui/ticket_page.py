@@ -23,8 +23,10 @@ from starlette.responses import Response
 
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact
+from hubdesk.db.types import utcnow
 from hubdesk.prepaid import service as prepaid
 from hubdesk.runtime import Runtime
+from hubdesk.sla import service as sla
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.states import PRIORITIES, allowed_transitions
 from hubdesk.tickets.visibility import get_visible_ticket
@@ -65,6 +67,7 @@ def ticket_page(
         "files": [a for a in loaded.attachments if a.email_log_id is None],
         **merge_links(session, ticket),
         "today": runtime.today(),
+        "sla": sla.ticket_view(session, ticket, utcnow())[0],
         "deliveries": loaded.deliveries,
         **reply_choices(session, ticket, loaded),
         **edit_choices(session, viewer, ticket),

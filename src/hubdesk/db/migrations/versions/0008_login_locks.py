@@ -12,7 +12,7 @@ from alembic import op
 from hubdesk.db.types import UTCDateTime
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
