@@ -97,12 +97,14 @@ print(json.dumps({"seconds": seconds, "messages": count, "tickets": Ticket.objec
 def ensure_venv(*, postgres: bool) -> Path:
     """The virtualenv's python, with django-helpdesk installed (made once, then reused)."""
     python = VENV / "bin" / "python"
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, env=clean)
     wanted = [f"django-helpdesk=={VERSION}"] + (["psycopg[binary]"] if postgres else [])
     probe = "import helpdesk" + (", psycopg" if postgres else "")
-    if subprocess.run([python, "-c", probe], capture_output=True, check=False).returncode:
-        subprocess.run([python, "-m", "pip", "install", "--quiet", *wanted], check=True)
+    probed = subprocess.run([python, "-c", probe], capture_output=True, check=False, env=clean)
+    if probed.returncode:
+        subprocess.run([python, "-m", "pip", "install", "--quiet", *wanted], check=True, env=clean)
     return python
 
 
