@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import bulk, pipeline
 from hubdesk.intake.sources import Source
+from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.runtime import Runtime
 from hubdesk.tickets import search
 from hubdesk.tickets.models import EmailLog, Ticket
@@ -134,3 +135,49 @@ def test_outcomes_come_after_their_batch_and_an_unreadable_source_stops_the_run(
     assert seen == ["a", "b", "c"]
     assert read == ["a", "b", "c", "bad"]
     assert _count(runtime, Ticket) == 3
+
+
+def test_a_mailbox_address_added_between_batches_counts_from_the_next_batch(
+    runtime: Runtime,
+) -> None:
+    """Mailbox addresses are read once per batch (memoised on its transaction): an address
+    another session adds while the run goes on is ours from the next batch on, so mail from
+    it no longer makes a customer contact."""
+    sources = _sources(
+        raw_mail(subject="one", sender="desk@partner.example", message_id="<one@x>"),
+        raw_mail(subject="two", sender="desk@partner.example", message_id="<two@x>"),
+    )
+    limits = bulk.BatchLimits(messages=1, bytes=1 << 30, seconds=600)
+    contacts: list[int | None] = []
+    for _source, outcome in bulk.ingest_bulk(runtime, sources, limits):
+        with runtime.db.transaction() as session:
+            ticket = session.get(Ticket, outcome.ticket_id)
+            assert ticket is not None
+            contacts.append(ticket.contact_id)
+            if len(contacts) == 1:
+                mailbox = Mailbox(name="partner")
+                session.add(mailbox)
+                session.flush()
+                session.add(MailboxAddress(address="desk@partner.example", mailbox_id=mailbox.id))
+    assert contacts[0] is not None
+    assert contacts[1] is None
+
+
+def test_the_new_ticket_document_built_in_memory_is_the_one_read_back(runtime: Runtime) -> None:
+    """A ticket opened by the bulk path gets its search document from memory; rebuilding it
+    from the database gives the same text."""
+    ((_source, outcome),) = bulk.ingest_bulk(
+        runtime, _sources(raw_mail(subject="Blue screen", body="after the update")), ONE_BATCH
+    )
+    with runtime.db.transaction(write=False) as session:
+        ticket = session.get(Ticket, outcome.ticket_id)
+        assert ticket is not None
+        postgres = session.get_bind().dialect.name == "postgresql"
+        query = (
+            "SELECT document FROM tticket_search WHERE ticket_id = :id"
+            if postgres
+            else "SELECT document FROM tticket_search WHERE rowid = :id"
+        )
+        stored = session.execute(text(query), {"id": ticket.id}).scalar_one()
+        assert stored == search.ticket_document(session, ticket)
+        assert "after the update" in stored
