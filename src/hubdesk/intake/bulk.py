@@ -27,6 +27,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hubdesk.config import Settings
@@ -148,6 +149,7 @@ def _ingest_batch(
     runtime.blobs.begin_batch()
     try:
         with runtime.db.transaction() as session:
+            _hold_loaded_objects(session)
             for index, (source, raw) in enumerate(batch):
                 if index and time.monotonic() > deadline:
                     break
@@ -170,6 +172,7 @@ def _reprocess_batch(
     runtime.blobs.begin_batch()
     try:
         with runtime.db.transaction() as session:
+            _hold_loaded_objects(session)
             for index, inbound_id in enumerate(chunk):
                 if index and time.monotonic() > deadline:
                     break
@@ -185,6 +188,23 @@ def _reprocess_batch(
     finally:
         runtime.blobs.end_batch()
     return done
+
+
+def _hold_loaded_objects(session: Session) -> None:
+    """Keep every object the batch loads or writes alive until the batch ends.
+
+    The session's identity map holds objects weakly: a ticket, contact or user that one
+    step loaded and the next step asks for again (`session.get`) has often been garbage
+    collected in between and is read again. Within one batch (one transaction, bounded in
+    size) holding them makes those repeats free.
+    """
+    held: list[object] = session.info.setdefault("hubdesk_held", [])
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    event.listen(session, "loaded_as_persistent", hold)
+    event.listen(session, "pending_to_persistent", hold)
 
 
 def _run_one(
