@@ -9,8 +9,8 @@ Batch mode (the bulk ingest's group commit): between `begin_batch` and `sync_bat
 writes each new blob to a temporary file without waiting for the disk and keeps its bytes in
 memory (reads of a pending blob are served from there). `sync_batch` is the batch's one
 durability point: every pending file is flushed to disk (one `syncfs` of the store's file
-system where the platform has it, else one fsync per file), only then renamed into place,
-and the touched directories are flushed once each. A blob therefore never appears under its
+system for a batch of 16 or more where the platform has it, else one fsync per file), only
+then renamed into place, and the touched directories are flushed once each. A blob therefore never appears under its
 final name before its bytes are on disk, and the caller commits its database rows only after
 `sync_batch` returned. `end_batch` drops temporary files a failed batch left behind.
 """
@@ -33,6 +33,8 @@ from hubdesk.errors import StorageError
 _CHUNK: Final = 1 << 20
 _TEMP_PREFIX: Final = ".tmp-"
 _HEX: Final = frozenset("0123456789abcdef")
+_SYNCFS_FROM: Final = 16
+"""A batch of at least this many new blobs is flushed with one `syncfs`, fewer one by one."""
 
 
 class BlobStore:
@@ -75,7 +77,10 @@ class BlobStore:
         if not pending:
             return 0
         temps = [temp for temp, _data in pending.values()]
-        if not _syncfs(self.root):
+        # One syncfs also flushes whatever else is dirty on that file system: worth it for
+        # a batch of files, not for the few of a one-message run.
+        whole = len(pending) >= _SYNCFS_FROM
+        if not (whole and _syncfs(self.root)):
             for temp in temps:
                 _fsync_path(temp, os.O_RDONLY)
         directories = set()
@@ -83,7 +88,7 @@ class BlobStore:
             path = self.path_for(digest)
             os.replace(temp, path)
             directories.add(path.parent)
-        if not _syncfs(self.root):
+        if not (whole and _syncfs(self.root)):
             for directory in directories:
                 self._fsync_dir(directory)
         count = len(pending)
