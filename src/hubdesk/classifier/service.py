@@ -38,6 +38,7 @@ def active_model(session: Session, runtime: Runtime) -> Any | None:
                 ClassifierModel.active.is_(True)
             )
         ).first(),
+        depends_on=(ClassifierModel,),
     )
     if found is None:
         return None

@@ -233,6 +233,7 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
         session,
         ("customer_for_domain", domain),
         lambda: getattr(customer_for_domain(session, domain), "id", None),
+        depends_on=(CustomerDomain, Customer),
     )
     return _insert_contact(session, actor, address, name, customer_id)
 

@@ -31,6 +31,7 @@ from hubdesk.outbox.notify import notify_agent
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import EmailLog, Ticket
 from hubdesk.workflows import engine
+from hubdesk.workflows.models import Workflow
 
 DEFAULT_ROUTE: Final = ({"action": "create_ticket", "params": {}},)
 
@@ -39,7 +40,10 @@ def own_addresses(session: Session, settings: Settings) -> frozenset[str]:
     """Our domain, our sender address and every mailbox address: never a customer (read
     once per transaction, so once per bulk batch)."""
     addresses = memo(
-        session, "mailbox_addresses", lambda: set(session.scalars(select(MailboxAddress.address)))
+        session,
+        "mailbox_addresses",
+        lambda: set(session.scalars(select(MailboxAddress.address))),
+        depends_on=(MailboxAddress,),
     )
     return frozenset({settings.mail_domain, settings.sender_address.lower(), *addresses})
 
@@ -56,7 +60,12 @@ def route(
         return dispositions.triage(session, row, throttled, mail.flags)
     run = engine.EngineRun()
     if settings.email_workflows_enabled:
-        workflows = memo(session, "enabled_workflows", lambda: engine.enabled_workflows(session))
+        workflows = memo(
+            session,
+            "enabled_workflows",
+            lambda: engine.enabled_workflows(session),
+            depends_on=(Workflow,),
+        )
         run = engine.run(env, mail, verdict, workflows, state)
     if state.disposition is not None:
         kind, reason = state.disposition

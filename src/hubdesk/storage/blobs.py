@@ -10,9 +10,10 @@ writes each new blob to a temporary file without waiting for the disk and keeps 
 memory (reads of a pending blob are served from there). `sync_batch` is the batch's one
 durability point: every pending file is flushed to disk (one `syncfs` of the store's file
 system for a batch of 16 or more where the platform has it, else one fsync per file), only
-then renamed into place, and the touched directories are flushed once each. A blob therefore never appears under its
-final name before its bytes are on disk, and the caller commits its database rows only after
-`sync_batch` returned. `end_batch` drops temporary files a failed batch left behind.
+then renamed into place, and the touched directories are flushed once each. A blob
+therefore never appears under its final name before its bytes are on disk, and the caller
+commits its database rows only after `sync_batch` returned. `end_batch` drops temporary
+files a failed batch left behind.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from hubdesk.audit.models import AuditEntry
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import bulk, pipeline
+from hubdesk.intake.routing import own_addresses
 from hubdesk.intake.sources import Source
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.runtime import Runtime
@@ -181,3 +182,19 @@ def test_the_new_ticket_document_built_in_memory_is_the_one_read_back(runtime: R
         stored = session.execute(text(query), {"id": ticket.id}).scalar_one()
         assert stored == search.ticket_document(session, ticket)
         assert "after the update" in stored
+
+
+def test_a_memoised_lookup_is_dropped_when_the_same_transaction_changes_its_rows(
+    runtime: Runtime,
+) -> None:
+    """Inside one transaction the mailbox addresses are read once; adding an address through
+    the same session drops the kept value at the next flush, so the next read sees it."""
+    with runtime.db.transaction() as session:
+        before = own_addresses(session, runtime.settings)
+        assert "desk@partner.example" not in before
+        mailbox = Mailbox(name="partner")
+        session.add(mailbox)
+        session.flush()
+        session.add(MailboxAddress(address="desk@partner.example", mailbox_id=mailbox.id))
+        session.flush()
+        assert "desk@partner.example" in own_addresses(session, runtime.settings)
