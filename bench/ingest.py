@@ -153,6 +153,13 @@ def parse_rate(raws: Sequence[bytes]) -> float:
     return len(raws) / (time.perf_counter() - start)
 
 
+def drop_postgres(name: str) -> None:
+    engine = create_db_engine(PG_ADMIN)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
 def rates(raws: Sequence[bytes], work: Path, *, postgres: bool, dh: bool) -> dict[str, float]:
     """One run of the rate comparison, every figure from this run."""
     found = {"stdlib policy.default + body": parse_rate(raws)}
@@ -171,6 +178,8 @@ def rates(raws: Sequence[bytes], work: Path, *, postgres: bool, dh: bool) -> dic
                 plain = dh_url.replace("postgresql+psycopg://", "postgresql://")
                 done = django_helpdesk.run(raws, work / "dh-pg", plain)
                 found["django-helpdesk get_email, PostgreSQL"] = done["messages"] / done["seconds"]
+                drop_postgres(f"dh_bench_{os.getpid()}")
+        drop_postgres(f"hubdesk_bench_bulk_{os.getpid()}")
     return found
 
 
