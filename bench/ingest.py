@@ -8,13 +8,21 @@ process and run:
 - the whole pipeline (`hubdesk.intake.pipeline.ingest`: raw bytes kept and fsynced, parsed,
   deduplicated, threaded, classified, ticket or comment written, email log, audit, search
   index) on SQLite and on PostgreSQL;
+- the bulk path (`hubdesk ingest` of a folder: `pipeline.ingest_bulk`, batches with group
+  commit) on SQLite and on PostgreSQL, as a rate over the whole corpus;
+- django-helpdesk 2.6.1 (`get_email` from a local folder, bench/django_helpdesk.py: its own
+  throw-away virtualenv) on the same corpus, on SQLite and on PostgreSQL (`--django-helpdesk`);
 - the threading lookup with 10,000 and with 1,000,000 emails stored (`--lookup`).
+
+`--runs N` repeats the rate comparison (parse, bulk ingest, django-helpdesk) N times on fresh
+databases and reports the median of each rate and of each run's ratios.
 
 Figures are medians (and p99) per email and emails per second, with ratios computed from the
 same run; the machine is shared and noisy, so compare ratios, not absolute numbers.
 
     .venv/bin/python -m bench.ingest --count 2000
     .venv/bin/python -m bench.ingest --count 2000 --lookup
+    .venv/bin/python -m bench.ingest --count 2000 --runs 3 --django-helpdesk --rates-only
 """
 
 from __future__ import annotations
@@ -34,12 +42,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench import django_helpdesk
 from bench.mailgen import generate
 from hubdesk.config import Settings
 from hubdesk.db.engine import create_db_engine
 from hubdesk.db.migrate import upgrade
 from hubdesk.intake import pipeline
+
+try:
+    from hubdesk.intake import bulk
+except ImportError:  # measuring the pipeline from before the bulk path
+    bulk = None  # type: ignore[assignment]
 from hubdesk.intake.signals import thread_signals
+from hubdesk.intake.sources import Source
 from hubdesk.intake.threading import resolve
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail
@@ -111,6 +126,86 @@ def pipeline_run(name: str, url: str, raws: Sequence[bytes], workdir: Path) -> d
     return result
 
 
+def bulk_run(url: str, raws: Sequence[bytes], workdir: Path) -> float:
+    """Emails per second of the bulk path over the whole corpus (fresh database)."""
+    runtime = runtime_for(url, workdir)
+    sources = [Source(f"bench#{i}", (lambda raw=raw: raw)) for i, raw in enumerate(raws)]
+    start = time.perf_counter()
+    if bulk is not None:
+        for _source, _outcome in bulk.ingest_bulk(runtime, sources):
+            pass
+    else:  # the pipeline before the bulk path: one message, one transaction
+        for raw in raws:
+            pipeline.ingest(runtime, raw, source="bench")
+    seconds = time.perf_counter() - start
+    runtime.close()
+    return len(raws) / seconds
+
+
+def parse_rate(raws: Sequence[bytes]) -> float:
+    """Emails per second of `policy.default` + the body, what a bare stdlib reader does."""
+    start = time.perf_counter()
+    for raw in raws:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        body = message.get_body(("plain", "html"))  # type: ignore[attr-defined]
+        if body is not None:
+            body.get_content()
+    return len(raws) / (time.perf_counter() - start)
+
+
+def drop_postgres(name: str) -> None:
+    engine = create_db_engine(PG_ADMIN)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+def rates(raws: Sequence[bytes], work: Path, *, postgres: bool, dh: bool) -> dict[str, float]:
+    """One run of the rate comparison, every figure from this run."""
+    found = {"stdlib policy.default + body": parse_rate(raws)}
+    found["hubdesk bulk ingest, SQLite"] = bulk_run(
+        f"sqlite:///{work}/bulk.db", raws, work / "bulk-sqlite"
+    )
+    if dh:
+        done = django_helpdesk.run(raws, work / "dh-sqlite", str(work / "dh.db"))
+        found["django-helpdesk get_email, SQLite"] = done["messages"] / done["seconds"]
+    pg = fresh_postgres(f"hubdesk_bench_bulk_{os.getpid()}") if postgres else None
+    if pg is not None:
+        found["hubdesk bulk ingest, PostgreSQL"] = bulk_run(pg, raws, work / "bulk-pg")
+        if dh:
+            dh_url = fresh_postgres(f"dh_bench_{os.getpid()}")
+            if dh_url is not None:
+                plain = dh_url.replace("postgresql+psycopg://", "postgresql://")
+                done = django_helpdesk.run(raws, work / "dh-pg", plain)
+                found["django-helpdesk get_email, PostgreSQL"] = done["messages"] / done["seconds"]
+                drop_postgres(f"dh_bench_{os.getpid()}")
+        drop_postgres(f"hubdesk_bench_bulk_{os.getpid()}")
+    return found
+
+
+def rate_runs(raws: Sequence[bytes], runs: int, *, postgres: bool, dh: bool) -> dict[str, Any]:
+    """Medians over `runs` runs of each rate and of each run's ratios."""
+    per_run: list[dict[str, float]] = []
+    for number in range(runs):
+        with tempfile.TemporaryDirectory(dir=Path.cwd()) as scratch:
+            found = rates(raws, Path(scratch), postgres=postgres, dh=dh)
+        parse = found["stdlib policy.default + body"]
+        for db in ("SQLite", "PostgreSQL"):
+            ours = found.get(f"hubdesk bulk ingest, {db}")
+            theirs = found.get(f"django-helpdesk get_email, {db}")
+            if ours is not None:
+                found[f"ratio bulk/parse, {db}"] = ours / parse
+            if ours is not None and theirs is not None:
+                found[f"ratio bulk/django-helpdesk, {db}"] = ours / theirs
+        print(f"run {number + 1}: " + ", ".join(f"{k}: {v:.2f}" for k, v in found.items()))
+        per_run.append(found)
+    keys = [k for k in per_run[0] if all(k in run for run in per_run)]
+    return {
+        "runs": per_run,
+        "median": {k: round(statistics.median(run[k] for run in per_run), 3) for k in keys},
+    }
+
+
 def lookup_run(url: str, workdir: Path, stored: int, probes: int = 2000) -> dict[str, Any]:
     """Median time of the threading decision with `stored` emails in the email log."""
     runtime = runtime_for(url, workdir)
@@ -172,11 +267,27 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--lookup", action="store_true", help="also the 10k vs 1M lookup")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--runs", type=int, default=3, help="runs of the rate comparison")
+    parser.add_argument(
+        "--django-helpdesk", action="store_true", help="also django-helpdesk 2.6.1 (installs it)"
+    )
+    parser.add_argument(
+        "--rates-only", action="store_true", help="only the rate comparison (no per-email runs)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/ingest.json"))
     args = parser.parse_args()
     raws = list(generate(args.count, seed=args.seed))
     size = sum(len(r) for r in raws)
     print(f"{len(raws)} messages, {size / len(raws) / 1024:.1f} KiB on average")
+    compared = rate_runs(raws, args.runs, postgres=not args.skip_postgres, dh=args.django_helpdesk)
+    width = max(len(k) for k in compared["median"])
+    print(f"medians of {args.runs} runs (emails/s, ratios from the same run):")
+    for key, value in compared["median"].items():
+        print(f"  {key:<{width}}  {value:>10.3f}")
+    if args.rates_only:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"count": len(raws), "rates": compared}, indent=2))
+        return
     results: list[dict[str, Any]] = []
     default = summarise(
         "stdlib policy.default",
@@ -217,7 +328,9 @@ def main() -> None:
             f"{e['per_second']:>9.1f}  {e['ratio_to_policy_default']:>9.3f}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"count": len(raws), "results": results}, indent=2))
+    args.out.write_text(
+        json.dumps({"count": len(raws), "rates": compared, "results": results}, indent=2)
+    )
 
 
 if __name__ == "__main__":

@@ -115,6 +115,15 @@ class Settings(BaseSettings):
     trusted_authserv_id: str | None = Field(None, validation_alias=_env("TRUSTED_AUTHSERV_ID"))
     raw_retention_days: int = Field(90, ge=1, validation_alias=_env("HUBDESK_RAW_RETENTION_DAYS"))
     ingest_max_attempts: int = Field(3, ge=1, validation_alias=_env("HUBDESK_INGEST_MAX_ATTEMPTS"))
+    ingest_batch_messages: int = Field(
+        200, ge=1, le=100_000, validation_alias=_env("HUBDESK_INGEST_BATCH_MESSAGES")
+    )
+    ingest_batch_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, validation_alias=_env("HUBDESK_INGEST_BATCH_BYTES")
+    )
+    ingest_batch_seconds: float = Field(
+        2.0, gt=0, le=600, validation_alias=_env("HUBDESK_INGEST_BATCH_SECONDS")
+    )
     mail_max_message_bytes: int = Field(
         25 * 1024 * 1024, ge=1024, validation_alias=_env("MAIL_MAX_MESSAGE_BYTES")
     )

@@ -134,3 +134,46 @@ def test_collect_on_a_store_that_was_never_written(tmp_path: Path) -> None:
     """An empty or absent store collects nothing and does not fail."""
     assert BlobStore(tmp_path / "absent").collect(set()) == []
     assert list(BlobStore(tmp_path / "absent").all_digests()) == []
+
+
+def test_a_batch_shows_no_blob_under_its_name_before_sync(
+    store: BlobStore, open_umask: None
+) -> None:
+    """In batch mode a blob is readable from memory at once, but appears under its final
+    name only at `sync_batch` (the batch's durability point), 0600 like any other; storing
+    the same bytes twice in a batch writes one file."""
+    store.begin_batch()
+    digest = store.put(b"raw mail")
+    assert store.put(b"raw mail") == digest
+    assert not store.path_for(digest).exists()
+    assert store.read(digest) == b"raw mail"
+    assert store.exists(digest)
+    temporaries = [p for p in store.root.rglob(".tmp-*") if p.is_file()]
+    assert len(temporaries) == 1
+    assert store.sync_batch() == 1
+    assert stat.S_IMODE(store.path_for(digest).stat().st_mode) == 0o600
+    assert not [p for p in store.root.rglob(".tmp-*") if p.is_file()]
+    store.end_batch()
+    assert store.read(digest) == b"raw mail"
+
+
+def test_a_batch_that_never_synced_leaves_nothing(store: BlobStore) -> None:
+    """A failed batch (rolled back before `sync_batch`) leaves no blob and no temporary file."""
+    store.begin_batch()
+    digest = store.put(b"never committed")
+    store.end_batch()
+    assert not store.exists(digest)
+    assert not [p for p in store.root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_small_and_large_batches_both_end_durable_and_named(store: BlobStore, count: int) -> None:
+    """A small batch is flushed file by file, a large one with one file-system flush; both
+    end with every blob under its name and verified on read."""
+    store.begin_batch()
+    digests = [store.put(f"message {i}".encode()) for i in range(count)]
+    assert store.sync_batch() == count
+    store.end_batch()
+    for i, digest in enumerate(digests):
+        assert store.path_for(digest).is_file()
+        assert store.read(digest) == f"message {i}".encode()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hubdesk.audit import service as audit
 from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.classifier.rules import Verdict, classify_by_rules
+from hubdesk.db.memo import memo
 from hubdesk.errors import ValidationFailed
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.mail.types import ParsedEmail
@@ -27,10 +28,18 @@ NOT_SPAM_LABELS: Final = frozenset({"ham", "not_spam", "nonspam", "legit"})
 
 
 def active_model(session: Session, runtime: Runtime) -> Any | None:
-    """The active trained model (loaded once per process), or None."""
-    found = session.execute(
-        select(ClassifierModel.id, ClassifierModel.version).where(ClassifierModel.active.is_(True))
-    ).first()
+    """The active trained model (loaded once per process; which one is active is read once
+    per transaction, so once per bulk batch), or None."""
+    found = memo(
+        session,
+        "active_classifier_model",
+        lambda: session.execute(
+            select(ClassifierModel.id, ClassifierModel.version).where(
+                ClassifierModel.active.is_(True)
+            )
+        ).first(),
+        depends_on=(ClassifierModel,),
+    )
     if found is None:
         return None
     model_id, version = found

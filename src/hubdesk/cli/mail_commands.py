@@ -65,6 +65,17 @@ def parse_command(
         typer.echo(f"{key}: {shown}")
 
 
+_BATCH_MESSAGES = typer.Option(
+    "--batch-messages", min=1, help="Messages per transaction (HUBDESK_INGEST_BATCH_MESSAGES)"
+)
+_BATCH_BYTES = typer.Option(
+    "--batch-bytes", min=1024, help="Raw bytes per transaction (HUBDESK_INGEST_BATCH_BYTES)"
+)
+_BATCH_SECONDS = typer.Option(
+    "--batch-seconds", min=0.001, help="Seconds per transaction (HUBDESK_INGEST_BATCH_SECONDS)"
+)
+
+
 @app.command("ingest")
 def ingest_command(
     paths: Annotated[list[str], typer.Argument(help="Files, folders, Maildirs, mbox files or -")],
@@ -72,9 +83,14 @@ def ingest_command(
         bool, typer.Option("--json", help="One JSON line per message on stdout")
     ] = False,
     mbox: Annotated[bool, typer.Option("--mbox", help="Read every file as an mbox")] = False,
+    batch_messages: Annotated[int | None, _BATCH_MESSAGES] = None,
+    batch_bytes: Annotated[int | None, _BATCH_BYTES] = None,
+    batch_seconds: Annotated[float | None, _BATCH_SECONDS] = None,
 ) -> None:
-    """Turn messages into tickets (exit 75 when the database is unavailable, so MTAs retry)."""
-    from hubdesk.intake import pipeline
+    """Turn messages into tickets, in batches with group commit; a message's line is printed
+    only after its batch is durable (exit 75 when the database is unavailable, so MTAs
+    retry; messages already reported stay ingested, a re-run finds them as duplicates)."""
+    from hubdesk.intake import bulk, pipeline
     from hubdesk.intake.sources import iter_sources
 
     with context.runtime() as runtime:
@@ -83,21 +99,27 @@ def ingest_command(
             sources = list(iter_sources(paths, force_mbox=mbox, stdin=sys.stdin.buffer))
         except ValidationFailed as exc:
             context.fail(str(exc), context.EXIT_USAGE)
+        limits = bulk.BatchLimits.from_settings(
+            runtime.settings, messages=batch_messages, size=batch_bytes, seconds=batch_seconds
+        )
         progress = _Progress(len(sources)) if context.is_terminal() and not as_json else None
         counts: dict[str, int] = {}
-        for source in sources:
-            try:
-                outcome = pipeline.ingest(runtime, source.read(), source=_label(source.label))
-            except DatabaseUnavailable as exc:
-                context.fail(f"{source.label}: {exc}", context.EXIT_TEMPFAIL)
-            except OSError as exc:
-                context.fail(f"{source.label}: cannot read: {exc}", context.EXIT_TEMPFAIL)
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-            _report(source.label, outcome, as_json)
-            if progress:
-                progress.step()
+        try:
+            for source, outcome in bulk.ingest_bulk(runtime, sources, limits, ledger_source=_label):
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                _report(source.label, outcome, as_json)
+                if progress:
+                    progress.step()
+        except DatabaseUnavailable as exc:
+            context.fail(f"{_done(counts)} before: {exc}", context.EXIT_TEMPFAIL)
+        except bulk.SourceUnreadable as exc:
+            context.fail(f"{_done(counts)} before: {exc}", context.EXIT_TEMPFAIL)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         typer.echo(f"hubdesk: {len(sources)} message(s): {summary or 'none'}", err=True)
+
+
+def _done(counts: dict[str, int]) -> str:
+    return f"{sum(counts.values())} message(s) committed"
 
 
 def _label(given: str) -> str:
@@ -147,26 +169,36 @@ def reprocess_command(
     quarantined: Annotated[bool, typer.Option(help="Every quarantined message")] = False,
     failed: Annotated[bool, typer.Option(help="Every failed message")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per message")] = False,
+    batch_messages: Annotated[int | None, _BATCH_MESSAGES] = None,
+    batch_seconds: Annotated[float | None, _BATCH_SECONDS] = None,
 ) -> None:
-    """Run quarantined or failed messages through the pipeline again."""
+    """Run quarantined or failed messages through the pipeline again (the list in batches
+    with group commit, like `ingest`)."""
     from sqlalchemy import select
 
     from hubdesk.inbound.models import InboundMessage
-    from hubdesk.intake import pipeline
+    from hubdesk.intake import bulk, pipeline
     from hubdesk.users.permissions import SYSTEM
 
     wanted = {s for s, on in (("quarantined", quarantined), ("failed", failed)) if on}
     if (inbound_id is None) == (not wanted):
         context.fail("give one ledger id, or --quarantined and/or --failed", context.EXIT_USAGE)
     with context.runtime() as runtime:
-        ids = [inbound_id] if inbound_id is not None else []
-        if not ids:
-            with runtime.db.transaction(write=False) as session:
-                query = select(InboundMessage.id).where(InboundMessage.status.in_(wanted))
-                ids = sorted(session.scalars(query))
-        for row_id in ids:
-            outcome = pipeline.reprocess(runtime, row_id, SYSTEM)
-            _report(f"inbound:{row_id}", outcome, as_json)
+        if inbound_id is not None:
+            outcome = pipeline.reprocess(runtime, inbound_id, SYSTEM)
+            _report(f"inbound:{inbound_id}", outcome, as_json)
+            return
+        with runtime.db.transaction(write=False) as session:
+            query = select(InboundMessage.id).where(InboundMessage.status.in_(wanted))
+            ids = sorted(session.scalars(query))
+        limits = bulk.BatchLimits.from_settings(
+            runtime.settings, messages=batch_messages, seconds=batch_seconds
+        )
+        try:
+            for row_id, outcome in bulk.reprocess_bulk(runtime, ids, SYSTEM, limits):
+                _report(f"inbound:{row_id}", outcome, as_json)
+        except DatabaseUnavailable as exc:
+            context.fail(str(exc), context.EXIT_TEMPFAIL)
 
 
 @app.command("purge")

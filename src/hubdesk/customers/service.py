@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
+from hubdesk.db.memo import memo
 from hubdesk.db.paging import Page, paginate
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.text import multi_line, single_line
@@ -227,8 +228,14 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
     contact = find_contact(session, address)
     if contact is not None:
         return contact
-    customer = customer_for_domain(session, address.rpartition("@")[2])
-    return _insert_contact(session, actor, address, name, customer.id if customer else None)
+    domain = address.rpartition("@")[2]
+    customer_id = memo(
+        session,
+        ("customer_for_domain", domain),
+        lambda: getattr(customer_for_domain(session, domain), "id", None),
+        depends_on=(CustomerDomain, Customer),
+    )
+    return _insert_contact(session, actor, address, name, customer_id)
 
 
 def _insert_contact(

@@ -42,17 +42,15 @@ def receive(
     """
     digest = blobs.put(raw)
     with db.transaction() as session:
-        row = InboundMessage(
-            source=source[:500],
-            raw_sha256=digest,
-            size=len(raw),
-            status="received",
-            envelope=dict(envelope or {}),
-            received_at=received_at or utcnow(),
+        row = add_received(
+            session,
+            digest,
+            len(raw),
+            source=source,
+            envelope=envelope,
+            received_at=received_at,
             mailbox_id=mailbox_id,
         )
-        session.add(row)
-        session.flush()
         if submitted_by is not None:
             audit.record(
                 session,
@@ -63,6 +61,32 @@ def receive(
                 changes={"source": [None, row.source], "size": [None, row.size]},
             )
         return row.id
+
+
+def add_received(
+    session: Session,
+    raw_sha256: str,
+    size: int,
+    *,
+    source: str,
+    envelope: Mapping[str, Any] | None = None,
+    received_at: datetime | None = None,
+    mailbox_id: int | None = None,
+) -> InboundMessage:
+    """A `received` ledger row for bytes already in the blob store (flushed, not committed:
+    the bulk path commits it with its batch, after the batch's blobs are durable)."""
+    row = InboundMessage(
+        source=source[:500],
+        raw_sha256=raw_sha256,
+        size=size,
+        status="received",
+        envelope=dict(envelope or {}),
+        received_at=received_at or utcnow(),
+        mailbox_id=mailbox_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def get(session: Session, inbound_id: int) -> InboundMessage:
@@ -116,20 +140,26 @@ def record_failure(db: Database, inbound_id: int, error: str, raw_key: str) -> N
     """Mark a row failed after its processing transaction rolled back, in a transaction of
     its own; the raw key is claimed so a re-delivery of the same bytes is a duplicate."""
     with db.transaction() as session:
-        row = lock(session, inbound_id)
-        row.attempts += 1
-        row.last_error = error[:8000]
-        settle(row, "failed", f"failed: {error.splitlines()[0][:500] if error else 'error'}")
-        if session.get(DedupeKey, raw_key) is None:
-            session.add(DedupeKey(key=raw_key, inbound_id=inbound_id))
-        audit.record(
-            session,
-            SYSTEM,
-            entity_type="inbound_message",
-            entity_id=inbound_id,
-            action="failed",
-            changes={"status": [None, "failed"], "attempts": [None, row.attempts]},
-        )
+        mark_failed(session, inbound_id, error, raw_key)
+
+
+def mark_failed(session: Session, inbound_id: int, error: str, raw_key: str) -> None:
+    """`record_failure` inside the caller's transaction (the bulk path, after rolling the
+    message back to its savepoint)."""
+    row = lock(session, inbound_id)
+    row.attempts += 1
+    row.last_error = error[:8000]
+    settle(row, "failed", f"failed: {error.splitlines()[0][:500] if error else 'error'}")
+    if session.get(DedupeKey, raw_key) is None:
+        session.add(DedupeKey(key=raw_key, inbound_id=inbound_id))
+    audit.record(
+        session,
+        SYSTEM,
+        entity_type="inbound_message",
+        entity_id=inbound_id,
+        action="failed",
+        changes={"status": [None, "failed"], "attempts": [None, row.attempts]},
+    )
 
 
 def begin_retry(db: Database, inbound_id: int, max_attempts: int) -> bool:

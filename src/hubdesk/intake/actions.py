@@ -179,7 +179,7 @@ def _open_ticket(
     if contact is not None:
         tickets.add_participant(session, ticket, contact.email, "contact")
     record.add_cc_participants(session, ticket, mail.parsed.cc, env.own_addresses)
-    search.reindex_ticket(session, ticket)
+    search.index_new_ticket(session, ticket, log.body_text)
     state.on_ticket(ticket, created=True)
     return {
         "ticket_id": ticket.id,

@@ -98,8 +98,17 @@ def reprocess(runtime: Runtime, inbound_id: int, actor: Principal) -> Outcome:
     return process(runtime, inbound_id, reprocess=True)
 
 
+def run_in(session: Session, runtime: Runtime, row: InboundMessage, *, reprocess: bool) -> Outcome:
+    """Process a ledger row the caller holds, inside the caller's transaction (the bulk
+    path, `hubdesk.intake.bulk`, which wraps each message in a savepoint)."""
+    return _run(session, runtime, row, reprocess)
+
+
 def _process(session: Session, runtime: Runtime, inbound_id: int, reprocess: bool) -> Outcome:
-    row = inbound.lock(session, inbound_id)
+    return _run(session, runtime, inbound.lock(session, inbound_id), reprocess)
+
+
+def _run(session: Session, runtime: Runtime, row: InboundMessage, reprocess: bool) -> Outcome:
     if row.status not in (inbound.REPROCESSABLE if reprocess else {"received", "failed"}):
         return dispositions.outcome_of(session, row)
     raw = inbound.raw_bytes(runtime.blobs, row)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hubdesk.classifier.rules import Verdict
 from hubdesk.config import Settings
+from hubdesk.db.memo import memo
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dispositions
 from hubdesk.intake.actions import ActionEnv, RunState
@@ -30,13 +31,20 @@ from hubdesk.outbox.notify import notify_agent
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import EmailLog, Ticket
 from hubdesk.workflows import engine
+from hubdesk.workflows.models import Workflow
 
 DEFAULT_ROUTE: Final = ({"action": "create_ticket", "params": {}},)
 
 
 def own_addresses(session: Session, settings: Settings) -> frozenset[str]:
-    """Our domain, our sender address and every mailbox address: never a customer."""
-    addresses = set(session.scalars(select(MailboxAddress.address)))
+    """Our domain, our sender address and every mailbox address: never a customer (read
+    once per transaction, so once per bulk batch)."""
+    addresses = memo(
+        session,
+        "mailbox_addresses",
+        lambda: set(session.scalars(select(MailboxAddress.address))),
+        depends_on=(MailboxAddress,),
+    )
     return frozenset({settings.mail_domain, settings.sender_address.lower(), *addresses})
 
 
@@ -52,7 +60,13 @@ def route(
         return dispositions.triage(session, row, throttled, mail.flags)
     run = engine.EngineRun()
     if settings.email_workflows_enabled:
-        run = engine.run(env, mail, verdict, engine.enabled_workflows(session), state)
+        workflows = memo(
+            session,
+            "enabled_workflows",
+            lambda: engine.enabled_workflows(session),
+            depends_on=(Workflow,),
+        )
+        run = engine.run(env, mail, verdict, workflows, state)
     if state.disposition is not None:
         kind, reason = state.disposition
         return dispositions.ignore(session, row, f"{kind}: {reason}", mail.flags)

@@ -52,7 +52,18 @@ def ticket_document(session: Session, ticket: Ticket) -> str:
 
 def reindex_ticket(session: Session, ticket: Ticket) -> None:
     """Rebuild the ticket's search document (writes the search table)."""
-    document = ticket_document(session, ticket)
+    _store(session, ticket, ticket_document(session, ticket))
+
+
+def index_new_ticket(session: Session, ticket: Ticket, email_body: str | None) -> None:
+    """The document of a ticket just opened from one email, built from memory (no comments
+    yet, one email body): the same text `ticket_document` would read back, without the
+    two queries (the ingest hot path)."""
+    parts = [ticket.ticket_number, ticket.subject, ticket.description, email_body]
+    _store(session, ticket, "\n".join(p for p in parts if p))
+
+
+def _store(session: Session, ticket: Ticket, document: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(

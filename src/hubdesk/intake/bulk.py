@@ -1,0 +1,227 @@
+"""The bulk paths' batch runner: many messages per transaction, one durability point a batch.
+
+`hubdesk ingest` of folders, Maildirs and mbox files and `hubdesk reprocess --quarantined /
+--failed` run their messages through the same pipeline steps as one delivery
+(`pipeline._process`), but in batches with group commit:
+
+- a batch is one database transaction; each message runs inside a SAVEPOINT of its own, so a
+  message that fails is rolled back to its savepoint and marked `failed` (raw bytes kept, the
+  raw key claimed, an audit row) while the rest of the batch commits;
+- the batch's raw bytes and attachments are written to the blob store without waiting for
+  the disk, and made durable together (`BlobStore.sync_batch`) right before the commit;
+- outcomes are handed to the caller only after the commit, so nothing is acknowledged (a
+  line printed, exit 0) before its bytes and rows are durable.
+
+A batch closes at whichever bound comes first: `HUBDESK_INGEST_BATCH_MESSAGES` messages,
+`HUBDESK_INGEST_BATCH_BYTES` bytes of raw mail (a larger message is a batch of its own) or
+`HUBDESK_INGEST_BATCH_SECONDS` of processing. A crash at any point loses nothing (the batch
+that was open never committed, its sources are unchanged) and duplicates nothing (a re-run
+finds what earlier batches committed by its raw dedupe key). A database outage rolls back
+the open batch and propagates as `DatabaseUnavailable`.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from hubdesk.config import Settings
+from hubdesk.db.uow import is_transient
+from hubdesk.errors import Conflict, DatabaseUnavailable, NotFound, ValidationFailed
+from hubdesk.inbound import service as inbound
+from hubdesk.inbound.models import InboundMessage
+from hubdesk.intake import dedupe, pipeline
+from hubdesk.intake.sources import Source
+from hubdesk.intake.types import Outcome
+from hubdesk.runtime import Runtime
+from hubdesk.users.permissions import Principal
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """When a batch closes: whichever of the three bounds is reached first."""
+
+    messages: int
+    bytes: int
+    seconds: float
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        messages: int | None = None,
+        size: int | None = None,
+        seconds: float | None = None,
+    ) -> BatchLimits:
+        return cls(
+            messages=messages or settings.ingest_batch_messages,
+            bytes=size or settings.ingest_batch_bytes,
+            seconds=seconds or settings.ingest_batch_seconds,
+        )
+
+
+class SourceUnreadable(Exception):
+    """A source could not be read; every message before it was committed and reported."""
+
+    def __init__(self, source: Source, error: OSError) -> None:
+        super().__init__(f"{source.label}: cannot read: {error}")
+        self.source, self.error = source, error
+
+
+def ingest_bulk(
+    runtime: Runtime,
+    sources: Iterable[Source],
+    limits: BatchLimits | None = None,
+    *,
+    ledger_source: Callable[[str], str] = lambda label: label,
+) -> Iterator[tuple[Source, Outcome]]:
+    """Keep and process every source's message in batches; yields each (source, outcome)
+    after the batch holding it committed. `ledger_source` names a source in the ledger."""
+    pipeline.check_enabled(runtime.settings)
+    limits = limits or BatchLimits.from_settings(runtime.settings)
+    remaining = iter(sources)
+    carried: list[tuple[Source, bytes]] = []
+    while True:
+        batch, unreadable = _read_batch(remaining, carried, limits)
+        if not batch:
+            if unreadable is not None:
+                raise unreadable
+            return
+        done, carried = _ingest_batch(runtime, batch, limits, ledger_source)
+        yield from done
+        if unreadable is not None:
+            if carried:  # finish what was read before the unreadable source
+                continue
+            raise unreadable
+
+
+def reprocess_bulk(
+    runtime: Runtime,
+    inbound_ids: Sequence[int],
+    actor: Principal,
+    limits: BatchLimits | None = None,
+) -> Iterator[tuple[int, Outcome]]:
+    """Run ledger rows again (quarantined, failed or stuck) in batches; each request is
+    audited as with one `reprocess`, and each outcome is yielded after its batch committed."""
+    pipeline.check_enabled(runtime.settings)
+    limits = limits or BatchLimits.from_settings(runtime.settings)
+    position = 0
+    while position < len(inbound_ids):
+        chunk = inbound_ids[position : position + limits.messages]
+        done = _reprocess_batch(runtime, chunk, actor, limits)
+        position += len(done)
+        yield from done
+
+
+def _read_batch(
+    remaining: Iterator[Source], carried: list[tuple[Source, bytes]], limits: BatchLimits
+) -> tuple[list[tuple[Source, bytes]], SourceUnreadable | None]:
+    batch = list(carried)
+    size = sum(len(raw) for _source, raw in batch)
+    while len(batch) < limits.messages and (not batch or size < limits.bytes):
+        source = next(remaining, None)
+        if source is None:
+            break
+        try:
+            raw = source.read()
+        except OSError as exc:
+            return batch, SourceUnreadable(source, exc)
+        batch.append((source, raw))
+        size += len(raw)
+    return batch, None
+
+
+def _ingest_batch(
+    runtime: Runtime,
+    batch: list[tuple[Source, bytes]],
+    limits: BatchLimits,
+    ledger_source: Callable[[str], str],
+) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
+    """One transaction: returns the committed outcomes and what the time bound left over."""
+    done: list[tuple[Source, Outcome]] = []
+    deadline = time.monotonic() + limits.seconds
+    runtime.blobs.begin_batch()
+    try:
+        with runtime.db.transaction() as session:
+            _hold_loaded_objects(session)
+            for index, (source, raw) in enumerate(batch):
+                if index and time.monotonic() > deadline:
+                    break
+                digest = runtime.blobs.put(raw)
+                row = inbound.add_received(
+                    session, digest, len(raw), source=ledger_source(source.label)
+                )
+                done.append((source, _run_one(session, runtime, row, reprocess=False)))
+            runtime.blobs.sync_batch()
+    finally:
+        runtime.blobs.end_batch()
+    return done, batch[len(done) :]
+
+
+def _reprocess_batch(
+    runtime: Runtime, chunk: Sequence[int], actor: Principal, limits: BatchLimits
+) -> list[tuple[int, Outcome]]:
+    done: list[tuple[int, Outcome]] = []
+    deadline = time.monotonic() + limits.seconds
+    runtime.blobs.begin_batch()
+    try:
+        with runtime.db.transaction() as session:
+            _hold_loaded_objects(session)
+            for index, inbound_id in enumerate(chunk):
+                if index and time.monotonic() > deadline:
+                    break
+                try:
+                    with session.begin_nested():
+                        inbound.request_reprocess(session, actor, inbound_id)
+                except (Conflict, NotFound) as exc:
+                    done.append((inbound_id, Outcome("failed", inbound_id, reason=str(exc))))
+                    continue
+                row = inbound.lock(session, inbound_id)
+                done.append((inbound_id, _run_one(session, runtime, row, reprocess=True)))
+            runtime.blobs.sync_batch()
+    finally:
+        runtime.blobs.end_batch()
+    return done
+
+
+def _hold_loaded_objects(session: Session) -> None:
+    """Keep every object the batch loads or writes alive until the batch ends.
+
+    The session's identity map holds objects weakly: a ticket, contact or user that one
+    step loaded and the next step asks for again (`session.get`) has often been garbage
+    collected in between and is read again. Within one batch (one transaction, bounded in
+    size) holding them makes those repeats free.
+    """
+    held: list[object] = session.info.setdefault("hubdesk_held", [])
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    event.listen(session, "loaded_as_persistent", hold)
+    event.listen(session, "pending_to_persistent", hold)
+
+
+def _run_one(
+    session: Session, runtime: Runtime, row: InboundMessage, *, reprocess: bool
+) -> Outcome:
+    """One message inside its own savepoint; a failure is rolled back and recorded."""
+    try:
+        with session.begin_nested():
+            return pipeline.run_in(session, runtime, row, reprocess=reprocess)
+    except DatabaseUnavailable:
+        raise
+    except ValidationFailed as exc:  # e.g. raw bytes purged: the row is left as it was
+        return Outcome("failed", row.id, reason=str(exc))
+    except Exception as exc:
+        if is_transient(exc):
+            raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
+        error = "".join(traceback.format_exception(exc)).strip()
+        with session.begin_nested():
+            inbound.mark_failed(session, row.id, error, dedupe.raw_key(row.raw_sha256))
+        return Outcome("failed", row.id, reason=f"failed: {type(exc).__name__}: {exc}")

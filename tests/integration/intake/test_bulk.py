@@ -1,0 +1,200 @@
+"""The bulk paths' batches (`hubdesk.intake.bulk`): group commit with a savepoint per message.
+
+One message's failure never rolls back another's; outcomes come out only after their batch
+committed; a source that cannot be read stops the run after everything before it committed;
+a reply threads to a ticket opened earlier in the same batch; the email log, audit rows,
+search index and ledger agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select, text
+
+from hubdesk.audit.models import AuditEntry
+from hubdesk.inbound.models import InboundMessage
+from hubdesk.intake import bulk, pipeline
+from hubdesk.intake.routing import own_addresses
+from hubdesk.intake.sources import Source
+from hubdesk.mailboxes.models import Mailbox, MailboxAddress
+from hubdesk.runtime import Runtime
+from hubdesk.tickets import search
+from hubdesk.tickets.models import EmailLog, Ticket
+from hubdesk.users.permissions import SYSTEM
+from tests.support.mail import deeply_nested, raw_mail
+
+ONE_BATCH = bulk.BatchLimits(messages=100, bytes=1 << 30, seconds=600)
+
+
+def _sources(*raws: bytes) -> list[Source]:
+    return [Source(f"m{i}", (lambda raw=raw: raw)) for i, raw in enumerate(raws)]
+
+
+def _count(runtime: Runtime, model: type[object], *where: object) -> int:
+    with runtime.db.transaction(write=False) as session:
+        statement = select(func.count()).select_from(model)
+        for clause in where:
+            statement = statement.where(clause)  # type: ignore[arg-type]
+        return session.scalar(statement) or 0
+
+
+def test_a_batch_threads_dedupes_and_agrees_with_the_log_and_search(runtime: Runtime) -> None:
+    """In one transaction: a request, its reply (threads to the ticket opened just before),
+    the same bytes again (duplicate) and a quarantined message; every ledger row settles, one
+    email-log row per handled mail, and the search finds the reply's words."""
+    request = raw_mail(subject="Printer on fire", message_id="<req@example.com>")
+    reply = raw_mail(
+        subject="Re: Printer on fire",
+        message_id="<rep@example.com>",
+        in_reply_to="<req@example.com>",
+        body="the smoke is purple now",
+    )
+    outcomes = list(
+        bulk.ingest_bulk(runtime, _sources(request, reply, request, deeply_nested(60)), ONE_BATCH)
+    )
+    assert [o.status for _s, o in outcomes] == ["created", "linked", "duplicate", "quarantined"]
+    assert outcomes[1][1].ticket_id == outcomes[0][1].ticket_id
+    assert _count(runtime, Ticket) == 1
+    assert _count(runtime, EmailLog) == 2
+    assert _count(runtime, InboundMessage, InboundMessage.status == "received") == 0
+    assert _count(runtime, AuditEntry, AuditEntry.action == "quarantined") == 1
+    with runtime.db.transaction(write=False) as session:
+        found = session.scalars(select(Ticket.id).where(search.matches(session, "purple"))).all()
+        assert found == [outcomes[0][1].ticket_id]
+
+
+def test_one_failure_in_a_batch_rolls_back_only_itself(runtime: Runtime) -> None:
+    """Three quarantined messages re-run in one batch; the middle one's raw bytes are gone
+    from the store, so it fails (rolled back to its savepoint, marked failed, audited) while
+    the other two become tickets in the same commit."""
+    ids = [
+        o.inbound_id
+        for o in (pipeline.ingest(runtime, deeply_nested(d), source="t") for d in (60, 61, 62))
+    ]
+    assert all(isinstance(i, int) for i in ids)
+    with runtime.db.transaction(write=False) as session:
+        middle = session.get(InboundMessage, ids[1])
+        assert middle is not None
+        runtime.blobs.delete(middle.raw_sha256)
+    roomier = replace(runtime, settings=runtime.settings.model_copy(update={"mail_max_depth": 80}))
+    outcomes = list(bulk.reprocess_bulk(roomier, ids, SYSTEM, ONE_BATCH))  # type: ignore[arg-type]
+    assert [o.status for _i, o in outcomes] == ["created", "failed", "created"]
+    assert "missing" in outcomes[1][1].reason
+    assert _count(runtime, Ticket) == 2
+    with runtime.db.transaction(write=False) as session:
+        statuses = [session.get(InboundMessage, i).status for i in ids]  # type: ignore[union-attr]
+        assert statuses == ["processed", "failed", "processed"]
+        failed = session.get(InboundMessage, ids[1])
+        assert failed is not None
+        assert failed.attempts == 1
+        assert "StorageError" in (failed.last_error or "")
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.entity_id == ids[1])
+        ).all()
+        assert "reprocess_requested" in actions
+        assert "failed" in actions
+
+
+def test_outcomes_come_after_their_batch_and_an_unreadable_source_stops_the_run(
+    runtime: Runtime,
+) -> None:
+    """Batches of two: each batch's outcomes are handed out only once its rows are
+    committed (visible to another session); a source that cannot be read ends the run with
+    everything read before it committed, and nothing after it read."""
+    read: list[str] = []
+
+    def reader(label: str, raw: bytes | None) -> Callable[[], bytes]:
+        def read_it() -> bytes:
+            read.append(label)
+            if raw is None:
+                raise OSError("disk gone")
+            return raw
+
+        return read_it
+
+    sources = [
+        Source("a", reader("a", raw_mail(subject="a", message_id="<a@x>"))),
+        Source("b", reader("b", raw_mail(subject="b", message_id="<b@x>"))),
+        Source("c", reader("c", raw_mail(subject="c", message_id="<c@x>"))),
+        Source("bad", reader("bad", None)),
+        Source("d", reader("d", raw_mail(subject="d", message_id="<d@x>"))),
+    ]
+    limits = bulk.BatchLimits(messages=2, bytes=1 << 30, seconds=600)
+    seen: list[str] = []
+
+    def consume() -> None:
+        for source, outcome in bulk.ingest_bulk(runtime, sources, limits):
+            assert outcome.status == "created"
+            assert _count(runtime, InboundMessage) >= len(seen) + 1  # committed already
+            seen.append(source.label)
+
+    with pytest.raises(bulk.SourceUnreadable, match="bad: cannot read: disk gone"):
+        consume()
+    assert seen == ["a", "b", "c"]
+    assert read == ["a", "b", "c", "bad"]
+    assert _count(runtime, Ticket) == 3
+
+
+def test_a_mailbox_address_added_between_batches_counts_from_the_next_batch(
+    runtime: Runtime,
+) -> None:
+    """Mailbox addresses are read once per batch (memoised on its transaction): an address
+    another session adds while the run goes on is ours from the next batch on, so mail from
+    it no longer makes a customer contact."""
+    sources = _sources(
+        raw_mail(subject="one", sender="desk@partner.example", message_id="<one@x>"),
+        raw_mail(subject="two", sender="desk@partner.example", message_id="<two@x>"),
+    )
+    limits = bulk.BatchLimits(messages=1, bytes=1 << 30, seconds=600)
+    contacts: list[int | None] = []
+    for _source, outcome in bulk.ingest_bulk(runtime, sources, limits):
+        with runtime.db.transaction() as session:
+            ticket = session.get(Ticket, outcome.ticket_id)
+            assert ticket is not None
+            contacts.append(ticket.contact_id)
+            if len(contacts) == 1:
+                mailbox = Mailbox(name="partner")
+                session.add(mailbox)
+                session.flush()
+                session.add(MailboxAddress(address="desk@partner.example", mailbox_id=mailbox.id))
+    assert contacts[0] is not None
+    assert contacts[1] is None
+
+
+def test_the_new_ticket_document_built_in_memory_is_the_one_read_back(runtime: Runtime) -> None:
+    """A ticket opened by the bulk path gets its search document from memory; rebuilding it
+    from the database gives the same text."""
+    ((_source, outcome),) = bulk.ingest_bulk(
+        runtime, _sources(raw_mail(subject="Blue screen", body="after the update")), ONE_BATCH
+    )
+    with runtime.db.transaction(write=False) as session:
+        ticket = session.get(Ticket, outcome.ticket_id)
+        assert ticket is not None
+        postgres = session.get_bind().dialect.name == "postgresql"
+        query = (
+            "SELECT document FROM tticket_search WHERE ticket_id = :id"
+            if postgres
+            else "SELECT document FROM tticket_search WHERE rowid = :id"
+        )
+        stored = session.execute(text(query), {"id": ticket.id}).scalar_one()
+        assert stored == search.ticket_document(session, ticket)
+        assert "after the update" in stored
+
+
+def test_a_memoised_lookup_is_dropped_when_the_same_transaction_changes_its_rows(
+    runtime: Runtime,
+) -> None:
+    """Inside one transaction the mailbox addresses are read once; adding an address through
+    the same session drops the kept value at the next flush, so the next read sees it."""
+    with runtime.db.transaction() as session:
+        before = own_addresses(session, runtime.settings)
+        assert "desk@partner.example" not in before
+        mailbox = Mailbox(name="partner")
+        session.add(mailbox)
+        session.flush()
+        session.add(MailboxAddress(address="desk@partner.example", mailbox_id=mailbox.id))
+        session.flush()
+        assert "desk@partner.example" in own_addresses(session, runtime.settings)
