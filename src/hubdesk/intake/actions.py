@@ -150,6 +150,7 @@ def _open_ticket(
         "email_from": mail.sender or None,
         "email_message_id": parsed.message_id,
         "created_from_email": True,
+        "email_received_at": mail.received_at.isoformat(),
     }
     if mail.decision.hinted_ticket_number:
         custom_fields["email_named_ticket"] = mail.decision.hinted_ticket_number

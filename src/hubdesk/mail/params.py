@@ -113,9 +113,10 @@ def _split_params(text: str) -> list[tuple[str, str, bool]]:
 def _decode_extended(value: str) -> tuple[str, bytes]:
     """RFC 2231 extended value `charset'lang'%XX...` -> (charset, percent-decoded bytes)."""
     parts = value.split("'", 2)
-    if len(parts) == 3:
-        return parts[0], unquote_to_bytes(parts[2])
-    return "", unquote_to_bytes(value)
+    charset, encoded = (parts[0], parts[2]) if len(parts) == 3 else ("", value)
+    # Raw 8-bit bytes in the header arrive as surrogate escapes: keep them as the bytes they
+    # were (unquote_to_bytes would encode the text as UTF-8 and fail on a surrogate).
+    return charset, unquote_to_bytes(encoded.encode("utf-8", "surrogateescape"))
 
 
 def parse_params(raw: str) -> HeaderParams:

@@ -12,6 +12,7 @@ from hubdesk.sla.models import SlaEscalation
 from hubdesk.sla.schemas import EscalationOut, PolicyCreate, PolicyOut, PolicyUpdate
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.web.deps import PrincipalDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(prefix="/sla-policies", tags=["sla"])
@@ -20,7 +21,7 @@ ticket_router = APIRouter(tags=["sla"])
 
 @ticket_router.get("/tickets/{ticket_id}/sla-escalations", response_model=ListOf[EscalationOut])
 def ticket_escalations(
-    ticket_id: int, session: SessionDep, principal: PrincipalDep, paging: PagingDep
+    ticket_id: Id, session: SessionDep, principal: PrincipalDep, paging: PagingDep
 ) -> ListOf[EscalationOut]:
     """The warnings and breaches fired on a ticket, oldest first, with their actions' results."""
     ticket = get_visible_ticket(session, principal, ticket_id)
@@ -47,7 +48,7 @@ def create_policy(body: PolicyCreate, session: SessionDep, principal: PrincipalD
 
 
 @router.get("/{policy_id}", response_model=PolicyOut)
-def get_policy(policy_id: int, session: SessionDep, principal: PrincipalDep) -> PolicyOut:
+def get_policy(policy_id: Id, session: SessionDep, principal: PrincipalDep) -> PolicyOut:
     return PolicyOut.model_validate(
         service.policy_json(service.get_policy(session, principal, policy_id))
     )
@@ -55,7 +56,7 @@ def get_policy(policy_id: int, session: SessionDep, principal: PrincipalDep) -> 
 
 @router.patch("/{policy_id}", response_model=PolicyOut)
 def update_policy(
-    policy_id: int, body: PolicyUpdate, session: SessionDep, principal: PrincipalDep
+    policy_id: Id, body: PolicyUpdate, session: SessionDep, principal: PrincipalDep
 ) -> PolicyOut:
     policy = service.get_policy(session, principal, policy_id)
     changes = body.model_dump(include=body.model_fields_set)
@@ -65,6 +66,6 @@ def update_policy(
 
 
 @router.delete("/{policy_id}", status_code=204)
-def delete_policy(policy_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_policy(policy_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     service.delete_policy(session, principal, service.get_policy(session, principal, policy_id))
     return Response(status_code=204)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import Out, Strict
 
 EscalationAction = Literal["notify_assignee", "raise_priority"]
@@ -41,7 +42,7 @@ class EscalationsIn(Strict):
 class PolicyCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     default: bool = False
-    customer_ids: list[int] = Field(default_factory=list)
+    customer_ids: list[Id] = Field(default_factory=list)
     calendar: CalendarIn
     targets: dict[str, TargetIn]
     warning_percent: int = Field(default=80, ge=1, le=99)
@@ -51,7 +52,7 @@ class PolicyCreate(Strict):
 class PolicyUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     default: bool | None = None
-    customer_ids: list[int] | None = None
+    customer_ids: list[Id] | None = None
     calendar: CalendarIn | None = None
     targets: dict[str, TargetIn] | None = None
     warning_percent: int | None = Field(default=None, ge=1, le=99)
@@ -80,7 +81,7 @@ class PolicyOut(Out):
     id: int
     name: str
     default: bool
-    customer_ids: list[int]
+    customer_ids: list[Id]
     calendar: CalendarOut
     targets: dict[str, TargetOut]
     warning_percent: int

@@ -13,7 +13,7 @@ target's clocks from the earlier of the two tickets' starts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -339,8 +339,24 @@ def _policy_id(session: Session, customer_id: int | None) -> int | None:
     return policy.id if policy is not None else None
 
 
+def _started(ticket: Ticket) -> datetime:
+    """When the clock starts: a ticket from mail counts from the time the mail was received
+    (kept in `custom_fields.email_received_at`), never later than its creation."""
+    received = (ticket.custom_fields or {}).get("email_received_at")
+    if isinstance(received, str):
+        try:
+            at = datetime.fromisoformat(received)
+        except ValueError:
+            return ticket.created_at
+        created = ticket.created_at
+        if at.tzinfo is not None and created.tzinfo is None:
+            at = at.astimezone(UTC).replace(tzinfo=None)
+        return min(at, created)
+    return ticket.created_at
+
+
 def _start_clock(session: Session, ticket: Ticket) -> SlaClock:
-    start = ticket.created_at
+    start = _started(ticket)
     clock = SlaClock(
         ticket_id=ticket.id,
         policy_id=_policy_id(session, ticket.customer_id),

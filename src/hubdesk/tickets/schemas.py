@@ -18,6 +18,7 @@ from hubdesk.web.limits import (
     MAX_SUBJECT_CHARS,
     CustomFields,
     Id,
+    Int,
 )
 from hubdesk.web.schemas import Out, Strict
 
@@ -96,7 +97,7 @@ class TicketUpdate(Strict):
     assigned_to_user_id: Id | None = None
     tags: list[str] | None = None
     custom_fields: CustomFields | None = None
-    version: int | None = Field(
+    version: Int | None = Field(
         default=None,
         description=(
             "The version you read (or send If-Match with the ETag); a ticket changed since "
@@ -107,7 +108,7 @@ class TicketUpdate(Strict):
 
 class MergeRequest(Strict):
     target_id: Id = Field(description="The ticket this one is merged into")
-    version: int | None = Field(
+    version: Int | None = Field(
         default=None, description="The version of this ticket you read (or send If-Match)"
     )
 

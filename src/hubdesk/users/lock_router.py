@@ -15,6 +15,7 @@ from hubdesk.users import login_locks
 from hubdesk.users import service as users
 from hubdesk.users.permissions import USERS_MANAGE
 from hubdesk.web.deps import PrincipalDep, SessionDep
+from hubdesk.web.limits import Id
 from hubdesk.web.schemas import Out
 
 router = APIRouter(tags=["users"])
@@ -32,14 +33,14 @@ class LoginLockOut(Out):
 
 
 @router.get("/users/{user_id}/login-lock", response_model=LoginLockOut)
-def get_login_lock(user_id: int, session: SessionDep, principal: PrincipalDep) -> LoginLockOut:
+def get_login_lock(user_id: Id, session: SessionDep, principal: PrincipalDep) -> LoginLockOut:
     principal.require(USERS_MANAGE)
     user = users.get_user(session, user_id)
     return _out(login_locks.lock_status(session, user.email, utcnow()))
 
 
 @router.delete("/users/{user_id}/login-lock", status_code=204)
-def delete_login_lock(user_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_login_lock(user_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     principal.require(USERS_MANAGE)
     user = users.get_user(session, user_id)
     login_locks.unlock(session, principal, user, now=utcnow())

@@ -16,7 +16,6 @@ from hubdesk.mail.compose import LOOP_HEADER
 from hubdesk.outbox.models import AddressFlag, OutboxAttempt, OutboxMessage
 from hubdesk.outbox.replies import send_reply
 from hubdesk.outbox.sender import send_due
-from hubdesk.tickets import service as tickets
 from hubdesk.tickets.message_ids import verified_ticket_number
 from hubdesk.tickets.models import Comment, Ticket
 from hubdesk.users.permissions import SYSTEM
@@ -149,7 +148,8 @@ def test_header_injection_is_impossible(outgoing: Outgoing) -> None:
         )
         .replace(
             b"From: customer@example.com",
-            b"From: =?utf-8?q?Eve=0D=0ABcc:_x@evil.example?= <customer@example.com>",
+            b"From: =?utf-8?q?Eve=0D=0ABcc:_x@evil.example?= <customer@example.com>\r\n"
+            b"Reply-To: customer@example.com",
         )
     )
     outcome = pipeline.ingest(outgoing.runtime, raw, source="t")
@@ -158,12 +158,13 @@ def test_header_injection_is_impossible(outgoing: Outgoing) -> None:
         assert ticket is not None
         assert "\n" not in ticket.subject
         assert "\r" not in ticket.subject
-        assert ticket.contact_id is None  # an ambiguous From is nobody's identity (T21)
+        # An ambiguous From is refused (T21); the ticket's contact is the Reply-To fallback,
+        # so there is someone to answer (issue 10), and nothing of the forged name survives.
         contact = customers.ensure_contact(session, SYSTEM, email="customer@example.com")
-        tickets.update_ticket(session, SYSTEM, ticket, {"contact_id": contact.id})
+        assert ticket.contact_id == contact.id
         send_reply(session, outgoing.runtime, SYSTEM, ticket, body="We are on it.", now=utcnow())
     sent = outgoing.send()
-    assert len(sent) == 1
+    assert len(sent) == 2  # the acknowledgement and the reply, both to the Reply-To
     for received in sent:
         assert received.rcpt_tos == ["customer@example.com"]
         assert "bcc" not in received.header_names()
