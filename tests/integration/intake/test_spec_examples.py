@@ -38,7 +38,10 @@ def test_example_1_basic_support_request(api: Api) -> None:
         "email_from": "customer@example.com",
         "email_message_id": "<abc123@example.com>",
         "created_from_email": True,
+        # The spec's three keys, plus when the mail arrived (the SLA clock starts there).
+        "email_received_at": ticket["custom_fields"]["email_received_at"],
     }
+    assert ticket["custom_fields"]["email_received_at"].startswith("20")
     assert "customer@example.com" in ticket["description"]
     assert "Our internet is not working" in ticket["description"]
     emails = api.ok(api.get(f"/api/v1/tickets/{result['ticket_id']}/emails"))
