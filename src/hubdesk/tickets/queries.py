@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 from sqlalchemy import ColumnElement, case, exists, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,8 @@ from hubdesk.users.permissions import Principal
 _PRIORITY_ORDER = case(PRIORITY_RANK, value=Ticket.priority, else_=-1)
 # SLA: the earliest pending due time of the ticket's clock (none: sorted last).
 _SLA_DUE = select(SlaClock.next_due_at).where(SlaClock.ticket_id == Ticket.id).scalar_subquery()
-SLA_STATES: Final = ("breached", "warning", "paused")
+SlaFilter = Literal["breached", "warning", "paused"]
+SLA_STATES: Final = get_args(SlaFilter)
 SORT_KEYS: Final[dict[str, Any]] = {
     "created_at": Ticket.created_at,
     "updated_at": Ticket.updated_at,

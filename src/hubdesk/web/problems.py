@@ -3,6 +3,7 @@
 NotFound -> 404      PermissionDenied -> 403   ValidationFailed -> 422
 Conflict -> 409      DatabaseUnavailable -> 503 Unauthenticated -> 401
 request validation -> 422 with one readable sentence per problem
+an unparsable JSON body -> 400
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from hubdesk.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+BAD_BODY = "the request body is not valid JSON in UTF-8; send a JSON object"
 
 
 class Unauthenticated(HubdeskError):
@@ -90,6 +94,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        detail = exc.detail
+        if exc.status_code == 400 and detail == _FASTAPI_BODY_ERROR:
+            detail = BAD_BODY
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
