@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     receiver_idle_timeout: float = Field(
         300.0, gt=0, le=3600, validation_alias=_env("RECEIVER_IDLE_TIMEOUT")
     )
+    receiver_max_sessions: int = Field(
+        100, ge=1, le=10_000, validation_alias=_env("RECEIVER_MAX_SESSIONS")
+    )
 
     # Outgoing mail.
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Final, Literal
 
 from pydantic import Field
+from pydantic.config import JsonDict
 
 from hubdesk.config import Settings
 from hubdesk.mailboxes import secrets
@@ -80,7 +81,7 @@ class MailboxOut(Out):
         )
 
 
-MAILBOX_NAME: Final = {"pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,99}\s*$"}
+MAILBOX_NAME: Final[JsonDict] = {"pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,99}\s*$"}
 
 
 class MailboxCreate(Strict):

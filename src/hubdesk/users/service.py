@@ -280,7 +280,8 @@ def purge_sessions(session: Session, *, older_than: timedelta) -> int:
     )
     attempts = session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
     resets = session.execute(delete(LoginLockReset).where(LoginLockReset.reset_at < cutoff))
-    return sum(int(done.rowcount or 0) for done in (ended, attempts, resets))  # type: ignore[attr-defined]
+    counts: list[int] = [done.rowcount or 0 for done in (ended, attempts, resets)]  # type: ignore[attr-defined]
+    return sum(counts)
 
 
 def list_permissions(session: Session) -> list[Permission]:

@@ -28,6 +28,7 @@ from typing import Annotated, Any, Final
 
 import annotated_types
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic.config import JsonDict
 
 MAX_SUBJECT_CHARS: Final = 1000
 MAX_DESCRIPTION_CHARS: Final = 100_000
@@ -133,6 +134,6 @@ EmailAddress = Annotated[
 ]
 """An e-mail address as the API takes it (`users.service.normalize_email` checks it)."""
 
-NOT_BLANK: Final = {"pattern": r"[^\s\x00-\x1f\x7f]"}
+NOT_BLANK: Final[JsonDict] = {"pattern": r"[^\s\x00-\x1f\x7f]"}
 """JSON Schema for a title that must keep a visible character once spaces and control
 characters are cleaned away (`hubdesk.text.single_line`); the services give the message."""
