@@ -17,7 +17,6 @@ one ledger row, its mailbox the first recipient's, every RCPT recorded in the en
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import re
 import threading
@@ -25,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from hubdesk.channels import recipients
-from hubdesk.errors import DatabaseUnavailable, StorageError
+from hubdesk.errors import DatabaseUnavailable, StorageError, is_disk_full
 from hubdesk.inbound import service as inbound
 from hubdesk.runtime import Runtime
 
@@ -110,7 +109,7 @@ class LedgerHandler:
             return self._reply(envelope, TEMPFAIL)
         except (OSError, StorageError) as exc:
             log.error("DATA from %r: cannot store the message: %s", envelope.mail_from, exc)
-            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if is_disk_full(exc):
                 return self._reply(envelope, "452 4.3.1 Insufficient system storage")
             return self._reply(envelope, "451 4.3.0 Cannot store the message; try again")
         except Exception:
