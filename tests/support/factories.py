@@ -18,6 +18,7 @@ from hubdesk.outbox.models import AddressFlag, OutboxMessage
 from hubdesk.prepaid import service as prepaid
 from hubdesk.prepaid.models import PrepaidCard
 from hubdesk.runtime import Runtime
+from hubdesk.savedviews.models import SavedView
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import SYSTEM
@@ -115,3 +116,12 @@ def mailbox(session: Session, name: str, address: str) -> Mailbox:
     session.add(row)
     session.flush()
     return row
+
+
+def saved_view(
+    session: Session, owner_user_id: int, name: str, shared: bool = False, **query: str
+) -> SavedView:
+    view = SavedView(name=name, owner_user_id=owner_user_id, shared=shared, query=query)
+    session.add(view)
+    session.flush()
+    return view

@@ -1,8 +1,9 @@
 """`GET /`: the agent's start page.
 
-My open tickets, open tickets nobody has, tickets waiting for the customer, open tickets by
-priority, and the newest mail. Every list is a `queries.list_tickets` call, so it starts from
-`visible_tickets` like the API's list; the newest mail is read through the same scope.
+My open tickets, open tickets nobody has (by priority, then the oldest first), tickets
+waiting for the customer, open tickets by priority, and the newest mail. Every list is a
+`queries.list_tickets` call, so it starts from `visible_tickets` like the API's list; the
+newest mail is read through the same scope.
 
 Mail waiting in triage and held as spam is counted (`hubdesk.intake.triage.held`) with a link
 to `/triage`. Admins also see what `GET /api/v1/health` would flag for them: workflows that
@@ -38,6 +39,7 @@ from hubdesk.workflows import engine
 
 router = page_router()
 SHOWN: Final = 8
+UNASSIGNED_SORT: Final = "-priority,created_at"
 ACTIVE: Final = tuple(sorted(OPEN_STATES))
 FAR: Final = datetime(9999, 1, 1, tzinfo=UTC)
 """A bound every due time is before: "has a pending due time"."""
@@ -49,8 +51,8 @@ def dashboard(
 ) -> Response:
     principal = viewer.principal
 
-    def tickets(**filters: Any) -> Any:
-        flt = queries.TicketFilter(include_merged=False, sort="-updated_at", **filters)
+    def tickets(sort: str = "-updated_at", **filters: Any) -> Any:
+        flt = queries.TicketFilter(include_merged=False, sort=sort, **filters)
         return queries.list_tickets(session, principal, flt, limit=SHOWN, offset=0)
 
     by_priority = [
@@ -61,7 +63,8 @@ def dashboard(
         "dashboard.html",
         {
             "mine": tickets(status=ACTIVE, assigned_to_user_id=viewer.user_id),
-            "unassigned": tickets(status=ACTIVE, unassigned=True),
+            # Unassigned: the most urgent first, the one waiting longest first within a level.
+            "unassigned": tickets(UNASSIGNED_SORT, status=ACTIVE, unassigned=True),
             "waiting": tickets(status=("waiting_customer",)),
             "by_priority": by_priority,
             # SLA: counts of breached and nearly due open tickets, and the soonest due.

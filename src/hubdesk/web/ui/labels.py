@@ -21,6 +21,7 @@ SORT: Final = {
     "-updated_at": "Recently updated",
     "-created_at": "Newest",
     "-priority": "Highest priority",
+    "-priority,created_at": "Highest priority, oldest first",
     "ticket_number": "Number",
     "subject": "Subject",
     "status": "Status",
