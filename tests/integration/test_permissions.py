@@ -24,6 +24,7 @@ from hubdesk.users.permissions import (
     MAILBOXES_MANAGE,
     PREPAID_MANAGE,
     PREPAID_VIEW,
+    PRIORITY_MANAGE,
     REPLIES_SEND,
     SLA_MANAGE,
     SYSTEM,
@@ -97,6 +98,7 @@ class World:
     mailbox_id: int = MISSING
     sla_policy_id: int = MISSING
     saved_views: dict[str, int] = field(default_factory=dict)
+    keyword_id: int = MISSING
 
 
 def _world(api: Api, n: int) -> World:
@@ -131,6 +133,7 @@ def _world(api: Api, n: int) -> World:
         held = factories.held_reply(session, api.runtime, ticket, flagged)
         mailbox = factories.mailbox(session, f"matrix-{n}", f"box{n}@support.example.com")
         policy = sla_policy(session, f"matrix {n}", default=False)
+        keyword = factories.priority_keyword(session, f"matrixword{n}")
         spare, views = {}, {}
         for role, user_id in api.user_ids.items():
             owner = users.get_user(session, user_id)
@@ -156,6 +159,7 @@ def _world(api: Api, n: int) -> World:
             mailbox.id,
             policy.id,
             views,
+            keyword.id,
         )
 
 
@@ -185,6 +189,7 @@ def _at(template: str, **body: Any) -> Build:
             mailbox_id=w.mailbox_id,
             sla_policy_id=w.sla_policy_id,
             view_id=w.saved_views.get(caller, MISSING),
+            keyword_id=w.keyword_id,
         )
         payload = {k: (v(w, caller) if callable(v) else v) for k, v in body.items()}
         return path, ({"json": payload} if body or template.startswith("POST") else {})
@@ -449,6 +454,20 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
     "DELETE /api/v1/sla-policies/{policy_id}": (
         SLA_MANAGE,
         _at("/api/v1/sla-policies/{sla_policy_id}"),
+    ),
+    "GET /api/v1/priority-keywords": (PRIORITY_MANAGE, _at("/api/v1/priority-keywords")),
+    "POST /api/v1/priority-keywords": (
+        PRIORITY_MANAGE,
+        _at(
+            "/api/v1/priority-keywords",
+            word=lambda w, c: f"new{c}{w.n}",
+            level="high",
+            language="en",
+        ),
+    ),
+    "DELETE /api/v1/priority-keywords/{keyword_id}": (
+        PRIORITY_MANAGE,
+        _at("/api/v1/priority-keywords/{keyword_id}"),
     ),
     "GET /api/v1/saved-views": (TICKETS_VIEW, _at("/api/v1/saved-views")),
     "POST /api/v1/saved-views": (

@@ -17,6 +17,7 @@ from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import AddressFlag, OutboxMessage
 from hubdesk.prepaid import service as prepaid
 from hubdesk.prepaid.models import PrepaidCard
+from hubdesk.priority.models import PriorityKeyword
 from hubdesk.runtime import Runtime
 from hubdesk.savedviews.models import SavedView
 from hubdesk.tickets import service as tickets
@@ -125,3 +126,12 @@ def saved_view(
     session.add(view)
     session.flush()
     return view
+
+
+def priority_keyword(
+    session: Session, word: str, level: str = "high", scope: str = "subject"
+) -> PriorityKeyword:
+    row = PriorityKeyword(word=word, level=level, language="en", scope=scope)
+    session.add(row)
+    session.flush()
+    return row

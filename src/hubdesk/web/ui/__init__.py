@@ -18,6 +18,7 @@ from hubdesk.web.ui import (
     admin_inbound,
     admin_mailboxes,
     admin_outbox,
+    admin_priority,
     admin_users,
     admin_workflows,
     auth,
@@ -60,5 +61,6 @@ def install(app: FastAPI) -> None:
         admin_workflows.router,
         admin_outbox.router,
         admin_mailboxes.router,
+        admin_priority.router,
     ):
         app.include_router(router)
