@@ -6,9 +6,11 @@ waiting for the customer, open tickets by priority, and the newest mail. Every l
 newest mail is read through the same scope.
 
 Mail waiting in triage and held as spam is counted (`hubdesk.intake.triage.held`) with a link
-to `/triage`. Admins also see what `GET /api/v1/health` would flag for them: workflows that
-keep failing (`engine.alerts`), mailboxes in the error state, and mailboxes not polled
-successfully for HUBDESK_MAILBOX_STALE_MINUTES (`mailbox_status.stale_mailboxes`).
+to `/triage`; quarantined mail nobody has dismissed or made a ticket of is counted for
+holders of `inbound.view` (`dashboard_quarantine.html`). Admins also see what
+`GET /api/v1/health` would flag for them: workflows that keep failing (`engine.alerts`),
+mailboxes in the error state, and mailboxes not polled successfully for
+HUBDESK_MAILBOX_STALE_MINUTES (`mailbox_status.stale_mailboxes`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.responses import Response
 
 from hubdesk.channels import mailbox_status
 from hubdesk.db.types import utcnow
+from hubdesk.inbound import quarantine
 from hubdesk.intake import triage
 from hubdesk.mailboxes import service as mailboxes
 from hubdesk.mailboxes.models import Mailbox
@@ -31,7 +34,12 @@ from hubdesk.tickets import queries
 from hubdesk.tickets.models import EmailLog, Ticket
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES
 from hubdesk.tickets.visibility import visible_tickets
-from hubdesk.users.permissions import MAILBOXES_MANAGE, WORKFLOWS_MANAGE, Principal
+from hubdesk.users.permissions import (
+    INBOUND_VIEW,
+    MAILBOXES_MANAGE,
+    WORKFLOWS_MANAGE,
+    Principal,
+)
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import render
@@ -84,6 +92,9 @@ def dashboard(
                 kind: triage.held(session, principal, kind, limit=1, offset=0).total
                 for kind in triage.KINDS
             },
+            "quarantined": (
+                quarantine.count_waiting(session) if principal.can(INBOUND_VIEW) else None
+            ),
             **attention(session, principal, runtime),
         },
     )
