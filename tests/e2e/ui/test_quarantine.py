@@ -33,6 +33,7 @@ def test_quarantined_mail_dismissed_restored_and_made_a_ticket(
     expect(ledger).to_contain_text("message_size")
     ledger.locator("tbody tr").first.get_by_role("link").first.click()
     expect(page).to_have_url(f"{server}/admin/inbound/{inbound_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kære support, hjælp")
     headers = page.get_by_role("region", name="Headers")
     expect(headers.locator("tr", has_text="Subject")).to_contain_text("Kære support, hjælp")
     assert pwned(page) == [None]

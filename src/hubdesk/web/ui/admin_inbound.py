@@ -142,6 +142,7 @@ def message_page(
             ).all(),
             "known_classes": sorted(catalog.known_classes(session) - {"*"}),
             "headers": headers,
+            "header_subject": next((v for n, v in headers if n.lower() == "subject"), ""),
             "dismissal": quarantine.dismissal(session, row),
             "customers": customers.list_customers(
                 session, viewer.principal, q=None, limit=1000, offset=0
