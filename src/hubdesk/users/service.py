@@ -17,7 +17,7 @@ from hubdesk.text import single_line
 from hubdesk.users.models import ApiToken, Group, Permission, User
 from hubdesk.users.permissions import USERS_MANAGE, Principal
 from hubdesk.users.secrets import generate_token, hash_password, hash_token, verify_password
-from hubdesk.users.session_models import LoginAttempt, UserSession
+from hubdesk.users.session_models import FormPost, LoginAttempt, UserSession
 
 MIN_PASSWORD_LENGTH: Final = 10
 # Token last-use is written at most this often, so reads do not all become writes.
@@ -256,7 +256,8 @@ def record_token_use(session: Session, token_id: int, *, now: datetime | None = 
 
 
 def purge_sessions(session: Session, *, older_than: timedelta) -> int:
-    """Delete ended browser sessions and login attempts older than `older_than`."""
+    """Delete ended browser sessions, login attempts and sent forms' one-time tokens older
+    than `older_than`."""
     cutoff = utcnow() - older_than
     ended = session.execute(
         delete(UserSession).where(
@@ -264,7 +265,10 @@ def purge_sessions(session: Session, *, older_than: timedelta) -> int:
         )
     )
     attempts = session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
-    return int(ended.rowcount or 0) + int(attempts.rowcount or 0)  # type: ignore[attr-defined]
+    # The UI's one-time form tokens (`hubdesk.web.ui.once`) outlive no session.
+    forms = session.execute(delete(FormPost).where(FormPost.created_at < cutoff))
+    rows = (ended, attempts, forms)
+    return sum(int(r.rowcount or 0) for r in rows)  # type: ignore[attr-defined,misc]
 
 
 def list_permissions(session: Session) -> list[Permission]:

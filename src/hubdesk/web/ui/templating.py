@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse
 from hubdesk import __version__
 from hubdesk.runtime import Runtime
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import flash, i18n, labels, reasons
+from hubdesk.web.ui import flash, i18n, labels, once, reasons
 
 MAX_TEXT = 100_000
 """Characters of one text (a mail body, a comment) shown on a page; the rest is cut."""
@@ -42,6 +42,7 @@ def build_environment() -> Environment:
         json_text=json_text,
         ticket_refs=ticket_refs,
         why_here=reasons.why_here,
+        new_form_token=once.new_token,
     )
     env.filters["short"] = shorten
     return env

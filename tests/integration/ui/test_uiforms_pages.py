@@ -1,0 +1,117 @@
+"""The forms that create things by hand: a ticket (a phone call), customers and contacts,
+files, prepaid cards, API tokens and "My account" (HTTP level, SQLite and PostgreSQL).
+
+Each goes through the same service as the API; a refused form comes back as typed with the
+reason (422); the form's one-time token makes a repeated post create nothing new."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from hubdesk.runtime import Runtime
+from hubdesk.tickets.models import Ticket
+from hubdesk.users.session_models import FormPost
+from tests.integration.ui.client import UiClient, text_of
+from tests.support import factories
+
+_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+def form_token(page: str) -> str:
+    found = _TOKEN.search(page)
+    assert found, "the form has no one-time token"
+    return found.group(1)
+
+
+def count(runtime: Runtime, model: type, *where: object) -> int:
+    with runtime.db.transaction(write=False) as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def test_an_agent_opens_a_ticket_by_hand_once(ui: UiClient, runtime: Runtime) -> None:
+    """The phone-call form opens a ticket with the chosen contact, whose customer comes
+    along; sending the same form again opens nothing new and leads to the same ticket."""
+    with runtime.db.transaction() as session:
+        acme = factories.customer(session, "Acme A/S")
+        alice = factories.contact(session, "alice@acme.example", customer_id=acme.id)
+        acme_id, alice_id = acme.id, alice.id
+    me = ui.log_in_as(["agents"], name="Agnes Agent")
+    page = ui.get("/tickets/new")
+    assert page.status_code == 200
+    assert "alice@acme.example (Acme A/S)" in text_of(page.text)
+    token = form_token(page.text)
+    posted = {
+        "subject": "Printer on floor 3",
+        "description": "Called at 9:10; blank pages.",
+        "contact_id": str(alice_id),
+        "priority": "high",
+        "assignee": str(me),
+        "tags": "printer, phone",
+        "form_token": token,
+    }
+    first = ui.post("/tickets/new", posted)
+    assert first.status_code == 303
+    with runtime.db.transaction(write=False) as session:
+        ticket = session.scalars(select(Ticket)).one()
+        assert (ticket.subject, ticket.source, ticket.priority) == (
+            "Printer on floor 3",
+            "web",
+            "high",
+        )
+        assert (ticket.customer_id, ticket.contact_id) == (acme_id, alice_id)
+        assert ticket.assigned_to_user_id == me
+        assert ticket.tags == ["printer", "phone"]
+        ticket_id = ticket.id
+    assert first.headers["location"] == f"/tickets/{ticket_id}"
+    again = ui.post("/tickets/new", posted)
+    assert again.status_code == 303
+    assert again.headers["location"] == f"/tickets/{ticket_id}"
+    assert count(runtime, Ticket) == 1
+    assert count(runtime, FormPost) == 1
+
+
+def test_a_refused_ticket_keeps_what_was_typed(ui: UiClient, runtime: Runtime) -> None:
+    """An empty subject, or a contact of another customer, comes back as typed with the
+    reason; nothing is created and the token may be sent again once corrected."""
+    with runtime.db.transaction() as session:
+        acme = factories.customer(session, "Acme A/S")
+        other = factories.customer(session, "Other ApS")
+        bob = factories.contact(session, "bob@other.example", customer_id=other.id)
+        acme_id, bob_id = acme.id, bob.id
+    ui.log_in_as(["agents"])
+    token = form_token(ui.get("/tickets/new").text)
+    refused = ui.post(
+        "/tickets/new",
+        {"subject": "  ", "description": "Typed <carefully>", "form_token": token},
+    )
+    assert refused.status_code == 422
+    assert "subject" in text_of(refused.text)
+    assert "Typed &lt;carefully&gt;</textarea>" in refused.text
+    mismatch = ui.post(
+        "/tickets/new",
+        {
+            "subject": "Scanner",
+            "customer_id": str(acme_id),
+            "contact_id": str(bob_id),
+            "form_token": token,
+        },
+    )
+    assert mismatch.status_code == 422
+    assert 'value="Scanner"' in mismatch.text
+    assert count(runtime, Ticket) == 0
+    assert count(runtime, FormPost) == 0
+    fixed = ui.post(
+        "/tickets/new", {"subject": "Scanner", "contact_id": str(bob_id), "form_token": token}
+    )
+    assert fixed.status_code == 303
+    assert count(runtime, Ticket) == 1
+
+
+def test_opening_tickets_needs_the_permission(ui: UiClient) -> None:
+    """A read-only user gets 403 and sees no "New ticket" link."""
+    ui.log_in_as(["readonly"])
+    assert "/tickets/new" not in ui.get("/tickets").text
+    assert ui.get("/tickets/new").status_code == 403
+    assert ui.post("/tickets/new", {"subject": "x"}).status_code == 403
