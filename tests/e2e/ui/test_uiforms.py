@@ -60,3 +60,39 @@ def test_agent_opens_a_ticket_from_a_phone_call(
     assert_accessible(page)
     assert _count(runtime, Ticket) == 1
     assert watch.errors == []
+
+
+def test_admin_creates_a_customer_with_domains_and_a_contact(
+    page: Page, server: str, runtime: Runtime, admin: str, watch: Watch, screenshots: Path
+) -> None:
+    from hubdesk.customers.models import Contact, Customer
+
+    log_in(page, server, admin)
+    page.goto(f"{server}/customers")
+    page.get_by_role("link", name="New customer").click()
+    page.wait_for_url(f"{server}/customers/new")
+    form = page.locator("#customer-form")
+    form.get_by_label("Name").fill("Acme A/S")
+    form.get_by_label("Mail domains").fill("acme.example\ngmail.com")
+    form.get_by_label("Notes").fill("Key account")
+    form.get_by_role("button", name="Create customer").click()
+    expect(page.get_by_role("alert")).to_contain_text("gmail.com is a free-mail domain")
+    expect(form.get_by_label("Mail domains")).to_have_value("acme.example\ngmail.com")
+    expect(form.get_by_label("Notes")).to_have_value("Key account")
+    page.screenshot(path=screenshots / "customer-new-refused.png", full_page=True)
+    assert_accessible(page)
+    form.get_by_label("Mail domains").fill("acme.example")
+    form.get_by_role("button", name="Create customer").dblclick()
+    expect(page.get_by_role("heading", name="Acme A/S")).to_be_visible()
+    expect(page.get_by_text("Mail domains: acme.example")).to_be_visible()
+    assert _count(runtime, Customer) == 1
+    page.get_by_role("link", name="New contact").click()
+    contact = page.locator("#contact-form")
+    expect(contact.get_by_label("Customer")).to_have_value(page.url.split("=")[-1])
+    contact.get_by_label("E-mail").fill("alice@acme.example")
+    contact.get_by_label("Name").fill("Alice")
+    assert_accessible(page)
+    contact.get_by_role("button", name="Create contact").dblclick()
+    expect(page.locator("#h-contacts + ul")).to_contain_text("alice@acme.example")
+    assert _count(runtime, Contact) == 1
+    assert watch.errors == []

@@ -115,3 +115,102 @@ def test_opening_tickets_needs_the_permission(ui: UiClient) -> None:
     assert "/tickets/new" not in ui.get("/tickets").text
     assert ui.get("/tickets/new").status_code == 403
     assert ui.post("/tickets/new", {"subject": "x"}).status_code == 403
+
+
+def test_an_admin_creates_and_changes_a_customer_and_a_contact(
+    ui: UiClient, runtime: Runtime
+) -> None:
+    """Customers with their domains and contacts through the same service as the API: a
+    free-mail or taken domain is refused with the form as typed; a double post creates one."""
+    from hubdesk.customers.models import Contact, Customer
+
+    ui.log_in_as(["admins"])
+    token = form_token(ui.get("/customers/new").text)
+    free = ui.post(
+        "/customers/new",
+        {
+            "name": "Acme A/S",
+            "domains": "acme.example\ngmail.com",
+            "notes": "VIP",
+            "active": "1",
+            "form_token": token,
+        },
+    )
+    assert free.status_code == 422
+    assert "gmail.com is a free-mail domain" in text_of(free.text)
+    assert "acme.example\ngmail.com</textarea>" in free.text
+    assert 'value="Acme A/S"' in free.text
+    good = {
+        "name": "Acme A/S",
+        "domains": "Acme.Example, acme.dk",
+        "active": "1",
+        "form_token": token,
+    }
+    made = ui.post("/customers/new", good)
+    assert made.status_code == 303
+    again = ui.post("/customers/new", good)
+    assert again.headers["location"] == made.headers["location"]
+    assert count(runtime, Customer) == 1
+    with runtime.db.transaction(write=False) as session:
+        acme = session.scalars(select(Customer)).one()
+        assert acme.domains == ["acme.dk", "acme.example"]
+        acme_id = acme.id
+    assert made.headers["location"] == f"/customers/{acme_id}"
+
+    other = ui.post(
+        "/customers/new",
+        {
+            "name": "Other",
+            "domains": "acme.dk",
+            "form_token": form_token(ui.get("/customers/new").text),
+        },
+    )
+    assert other.status_code == 422
+    assert f"domain acme.dk already belongs to customer {acme_id}" in text_of(other.text)
+
+    edit = ui.get(f"/customers/{acme_id}/edit")
+    assert "acme.dk\nacme.example</textarea>" in edit.text
+    saved = ui.post(
+        f"/customers/{acme_id}/edit", {"name": "Acme Danmark A/S", "domains": "acme.dk"}
+    )
+    assert saved.status_code == 303
+    with runtime.db.transaction(write=False) as session:
+        acme = session.get(Customer, acme_id)
+        assert acme is not None
+        assert (acme.name, acme.domains, acme.active) == ("Acme Danmark A/S", ["acme.dk"], False)
+
+    page = ui.get(f"/contacts/new?customer={acme_id}")
+    assert f'<option value="{acme_id}" selected>' in page.text
+    contact = {
+        "email": "Alice@Acme.dk",
+        "name": "Alice",
+        "customer_id": str(acme_id),
+        "form_token": form_token(page.text),
+    }
+    created = ui.post("/contacts/new", contact)
+    assert created.headers["location"] == f"/customers/{acme_id}"
+    assert ui.post("/contacts/new", contact).headers["location"] == f"/customers/{acme_id}"
+    assert "alice@acme.dk" in text_of(ui.get(f"/customers/{acme_id}").text)
+    duplicate = ui.post(
+        "/contacts/new",
+        {
+            "email": "alice@acme.dk",
+            "name": "Alice 2",
+            "form_token": form_token(ui.get("/contacts/new").text),
+        },
+    )
+    assert duplicate.status_code == 422
+    assert "a contact with e-mail alice@acme.dk already exists" in text_of(duplicate.text)
+    assert 'value="Alice 2"' in duplicate.text
+    assert count(runtime, Contact) == 1
+
+
+def test_customers_and_contacts_need_the_permission(ui: UiClient, runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        acme_id = factories.customer(session, "Acme A/S").id
+    ui.log_in_as(["agents"])
+    assert "/customers/new" not in ui.get("/customers").text
+    assert f"/customers/{acme_id}/edit" not in ui.get(f"/customers/{acme_id}").text
+    for path in ("/customers/new", f"/customers/{acme_id}/edit", "/contacts/new"):
+        assert ui.get(path).status_code == 403
+        assert ui.post(path, {"name": "x", "email": "x@y.example"}).status_code == 403
