@@ -14,6 +14,8 @@ from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from tests.e2e.ui.accessibility import assert_accessible
 from tests.e2e.ui.conftest import Watch, log_in
+from tests.integration.ui.mails import PNG
+from tests.integration.ui.scenario import printer_ticket
 from tests.support import factories
 
 pytestmark = pytest.mark.e2e
@@ -95,4 +97,55 @@ def test_admin_creates_a_customer_with_domains_and_a_contact(
     contact.get_by_role("button", name="Create contact").dblclick()
     expect(page.locator("#h-contacts + ul")).to_contain_text("alice@acme.example")
     assert _count(runtime, Contact) == 1
+    assert watch.errors == []
+
+
+def test_agent_uploads_files_to_a_ticket_and_a_note(
+    page: Page,
+    server: str,
+    runtime: Runtime,
+    agent: str,
+    watch: Watch,
+    screenshots: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hubdesk.tickets import attachments
+
+    made = printer_ticket(runtime)
+    log_in(page, server, agent)
+    page.goto(f"{server}/tickets/{made.ticket_id}")
+    files = page.locator("#files-form")
+    files.get_by_label("Add files to the ticket").set_input_files(
+        [
+            {"name": "call-notes.txt", "mimeType": "text/plain", "buffer": b"called 9:10\n"},
+            {"name": "photo.png", "mimeType": "image/png", "buffer": PNG},
+        ]
+    )
+    files.get_by_role("button", name="Upload").dblclick()
+    expect(page.get_by_role("status")).to_have_text("2 files added.")
+    panel = page.locator("section[aria-labelledby=h-files]")
+    expect(panel.get_by_role("link", name="call-notes.txt")).to_have_count(1)
+    with page.expect_download() as download:
+        panel.get_by_role("link", name="call-notes.txt").click()
+    assert download.value.suggested_filename == "call-notes.txt"
+    assert Path(download.value.path()).read_bytes() == b"called 9:10\n"
+
+    monkeypatch.setattr(attachments, "MAX_UPLOAD_BYTES", 1024)
+    note = page.locator("#note-form")
+    note.get_by_label("Note").fill("The customer sent the error log.")
+    note.get_by_label("Files").set_input_files(
+        {"name": "huge.log", "mimeType": "text/plain", "buffer": b"x" * 2048}
+    )
+    note.get_by_role("button", name="Add note").click()
+    expect(page.locator("#note-problems")).to_contain_text("huge.log is larger than")
+    expect(note.get_by_label("Note")).to_have_value("The customer sent the error log.")
+    assert_accessible(page)
+    note.get_by_label("Files").set_input_files(
+        {"name": "error.log", "mimeType": "text/plain", "buffer": b"E42\n"}
+    )
+    page.screenshot(path=screenshots / "ticket-uploads.png", full_page=True)
+    note.get_by_role("button", name="Add note").click()
+    entry = page.locator(".entry.comment.internal").filter(has_text="The customer sent")
+    expect(entry.get_by_role("link", name="error.log")).to_be_visible()
+    assert_accessible(page)
     assert watch.errors == []

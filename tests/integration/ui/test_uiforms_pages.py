@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
+from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
-from hubdesk.tickets.models import Ticket
+from hubdesk.tickets import attachments
+from hubdesk.tickets.models import Attachment, Comment, Ticket
 from hubdesk.users.session_models import FormPost
-from tests.integration.ui.client import UiClient, text_of
+from tests.integration.ui.client import UiClient, flash_of, text_of
+from tests.integration.ui.scenario import printer_ticket
 from tests.support import factories
 
 _TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
@@ -214,3 +218,114 @@ def test_customers_and_contacts_need_the_permission(ui: UiClient, runtime: Runti
     for path in ("/customers/new", f"/customers/{acme_id}/edit", "/contacts/new"):
         assert ui.get(path).status_code == 403
         assert ui.post(path, {"name": "x", "email": "x@y.example"}).status_code == 403
+
+
+def test_files_uploaded_to_a_ticket_download_safely(
+    ui: UiClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several files at once through the attachments service; an HTML file comes back as a
+    download that cannot run; a file over the upload limit is refused and nothing is kept."""
+    made = printer_ticket(runtime)
+    ui.log_in_as(["agents"])
+    page = ui.get(f"/tickets/{made.ticket_id}")
+    assert 'id="files-form"' in page.text
+    files = [
+        ("files", ("notes.txt", b"toner E42\n", "text/plain")),
+        ("files", ("evil.html", b"<script>alert(1)</script>", "text/html")),
+    ]
+    sent = ui.post(
+        f"/tickets/{made.ticket_id}/files", {"form_token": form_token(page.text)}, files=files
+    )
+    assert sent.status_code == 303
+    assert flash_of(runtime, sent).text == "2 files added."
+    with runtime.db.transaction(write=False) as session:
+        rows = session.scalars(
+            select(Attachment).where(Attachment.filename.in_(["notes.txt", "evil.html"]))
+        ).all()
+        ids = {a.filename: a.id for a in rows}
+        assert all(a.comment_id is None and a.ticket_id == made.ticket_id for a in rows)
+    evil = ui.get(f"/attachments/{ids['evil.html']}")
+    assert evil.content == b"<script>alert(1)</script>"
+    assert evil.headers["content-type"] == "application/octet-stream"
+    assert evil.headers["content-disposition"].startswith("attachment;")
+    assert evil.headers["content-security-policy"] == "sandbox"
+    assert "notes.txt" in ui.get(f"/tickets/{made.ticket_id}").text
+
+    monkeypatch.setattr(attachments, "MAX_UPLOAD_BYTES", 8)
+    before = count(runtime, Attachment)
+    big = ui.post(
+        f"/tickets/{made.ticket_id}/files",
+        {"form_token": form_token(page.text) + "x", "back": f"/tickets/{made.ticket_id}"},
+        files=[
+            ("files", ("small.txt", b"ok", "text/plain")),
+            ("files", ("big.bin", b"9" * 9, "x/y")),
+        ],
+    )
+    assert big.status_code == 303
+    assert flash_of(runtime, big).text == "big.bin is larger than 0 MB"
+    assert count(runtime, Attachment) == before
+
+
+def test_a_note_and_a_reply_carry_uploaded_files(
+    ui: UiClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A note's files belong to the note and show in its entry; a reply's files go out with
+    the mail and belong to the reply. A refused note comes back with its text; the same
+    reply form sent twice sends one mail."""
+    made = printer_ticket(runtime)
+    ui.log_in_as(["agents"])
+    page = ui.get(f"/tickets/{made.ticket_id}").text
+    note = ui.post(
+        f"/tickets/{made.ticket_id}/note",
+        {"body": "Log from the phone call", "form_token": form_token(page)},
+        files=[("files", ("call.txt", b"called 9:10", "text/plain")), ("files", ("", b"", ""))],
+    )
+    assert note.status_code == 303
+    assert flash_of(runtime, note).text == "Internal note added."
+    with runtime.db.transaction(write=False) as session:
+        comment = session.scalars(select(Comment).where(Comment.is_internal.is_(True))).one()
+        stored = session.scalars(select(Attachment).where(Attachment.comment_id == comment.id))
+        assert [a.filename for a in stored] == ["call.txt"]
+        note_id = comment.id
+    shown = ui.get(f"/tickets/{made.ticket_id}").text
+    entry = shown[shown.index(f'id="comment-{note_id}"') :]
+    assert "call.txt" in entry[: entry.index("</li>")]
+
+    monkeypatch.setattr(attachments, "MAX_UPLOAD_BYTES", 4)
+    refused = ui.post(
+        f"/tickets/{made.ticket_id}/note",
+        {"body": "Second <note>", "form_token": form_token(shown)},
+        files=[("files", ("big.txt", b"12345", "text/plain"))],
+    )
+    assert refused.status_code == 422
+    assert "Second &lt;note&gt;</textarea>" in refused.text
+    assert "big.txt is larger than 0 MB" in text_of(refused.text)
+    assert count(runtime, Comment, Comment.is_internal.is_(True)) == 1
+    monkeypatch.undo()
+
+    reply = {"body": "Here is the driver.", "status": "", "form_token": form_token(shown)}
+    upload = [("files", ("driver.txt", b"driver v2", "text/plain"))]
+    first = ui.post(f"/tickets/{made.ticket_id}/reply", reply, files=upload)
+    assert first.status_code == 303
+    again = ui.post(f"/tickets/{made.ticket_id}/reply", reply, files=upload)
+    assert again.headers["location"] == f"/tickets/{made.ticket_id}"
+    with runtime.db.transaction(write=False) as session:
+        sent = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "agent_reply"))
+        mails = list(sent)
+        assert len(mails) == 1
+        assert b"driver.txt" in mails[0].raw
+        driver = session.scalars(select(Attachment).where(Attachment.filename == "driver.txt"))
+        row = driver.one()
+        reply_comment = session.get(Comment, row.comment_id)
+        assert reply_comment is not None
+        assert reply_comment.body == "Here is the driver."
+
+
+def test_uploading_needs_tickets_edit(ui: UiClient, runtime: Runtime) -> None:
+    made = printer_ticket(runtime)
+    ui.log_in_as(["readonly"])
+    assert 'id="files-form"' not in ui.get(f"/tickets/{made.ticket_id}").text
+    refused = ui.post(
+        f"/tickets/{made.ticket_id}/files", files=[("files", ("a.txt", b"a", "text/plain"))]
+    )
+    assert refused.status_code == 403

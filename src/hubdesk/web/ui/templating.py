@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from hubdesk import __version__
 from hubdesk.runtime import Runtime
+from hubdesk.tickets.attachments import MAX_UPLOAD_BYTES
 from hubdesk.web.sessions import BrowserSession
 from hubdesk.web.ui import flash, i18n, labels, once, reasons
 
@@ -43,6 +44,7 @@ def build_environment() -> Environment:
         ticket_refs=ticket_refs,
         why_here=reasons.why_here,
         new_form_token=once.new_token,
+        max_upload_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
     )
     env.filters["short"] = shorten
     return env
