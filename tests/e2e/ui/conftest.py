@@ -35,7 +35,13 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-background-networking",
 ]
-OUR_CONFIRMS = ("Change all selected", "Merge this ticket", "Run this message")
+OUR_CONFIRMS = (
+    "Change all selected",
+    "Merge this ticket",
+    "Run this message",
+    "Cancel this prepaid card",
+    "Revoke this token",
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -149,3 +149,35 @@ def test_agent_uploads_files_to_a_ticket_and_a_note(
     expect(entry.get_by_role("link", name="error.log")).to_be_visible()
     assert_accessible(page)
     assert watch.errors == []
+
+
+def test_admin_buys_and_cancels_a_prepaid_card(
+    page: Page, server: str, runtime: Runtime, admin: str, watch: Watch, screenshots: Path
+) -> None:
+    made = printer_ticket(runtime)
+    log_in(page, server, admin)
+    page.goto(f"{server}/customers/{made.customer_id}")
+    page.get_by_role("link", name="Buy a prepaid card").click()
+    form = page.locator("#card-form")
+    form.get_by_label("Hours").fill("10")
+    form.get_by_label("Price").fill("")
+    form.get_by_label("Currency").fill("DK1")
+    form.get_by_label("Notes").fill("Spring deal")
+    form.get_by_role("button", name="Buy card").click()
+    expect(page.get_by_role("alert")).to_contain_text("currency must be a three-letter")
+    expect(form.get_by_label("Notes")).to_have_value("Spring deal")
+    expect(form.get_by_label("Hours")).to_have_value("10")
+    assert_accessible(page)
+    form.get_by_label("Currency").fill("EUR")
+    form.get_by_role("button", name="Buy card").dblclick()
+    expect(page.get_by_role("heading", name="Prepaid card #")).to_be_visible()
+    expect(page.locator("#h-balance + dl")).to_contain_text("10:00")
+    assert_accessible(page)
+    page.screenshot(path=screenshots / "prepaid-card.png", full_page=True)
+    page.get_by_role("button", name="Cancel card").click()
+    expect(page.get_by_role("status")).to_have_text("The card was cancelled.")
+    expect(page.get_by_role("heading", name="Prepaid card #")).to_contain_text("Cancelled")
+    assert any(d.startswith("confirm: Cancel this prepaid card") for d in watch.dialogs)
+    page.goto(f"{server}/customers/{made.customer_id}")
+    expect(page.locator("#h-cards + .table-wrap tbody tr")).to_have_count(2)
+    assert watch.errors == []

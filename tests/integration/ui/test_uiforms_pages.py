@@ -329,3 +329,82 @@ def test_uploading_needs_tickets_edit(ui: UiClient, runtime: Runtime) -> None:
         f"/tickets/{made.ticket_id}/files", files=[("files", ("a.txt", b"a", "text/plain"))]
     )
     assert refused.status_code == 403
+
+
+def test_an_admin_buys_sees_and_cancels_a_prepaid_card(ui: UiClient, runtime: Runtime) -> None:
+    """Buying through the prepaid service (refusals as typed, a double post buys one card);
+    the card's page shows its balance and each draw-down with its ticket; cancelling ends it."""
+    from hubdesk.prepaid.models import PrepaidCard
+
+    made = printer_ticket(runtime)
+    ui.log_in_as(["admins"])
+    page = ui.get(f"/customers/{made.customer_id}/cards/new")
+    token = form_token(page.text)
+    bad = {
+        "hours_bought": "2,5",
+        "price": "1500",
+        "currency": "DKK",
+        "bought_on": "2026-03-01",
+        "expires_on": "2026-01-01",
+        "notes": "Spring deal",
+        "form_token": token,
+    }
+    refused = ui.post(f"/customers/{made.customer_id}/cards/new", bad)
+    assert refused.status_code == 422
+    assert "expires_on must not be before bought_on" in text_of(refused.text)
+    assert 'value="2,5"' in refused.text
+    assert "Spring deal</textarea>" in refused.text
+    garbled = ui.post(f"/customers/{made.customer_id}/cards/new", {**bad, "hours_bought": "ten"})
+    assert "hours_bought must be a number such as 1.5" in text_of(garbled.text)
+    good = {**bad, "expires_on": "2027-03-01"}
+    bought = ui.post(f"/customers/{made.customer_id}/cards/new", good)
+    assert bought.status_code == 303
+    again = ui.post(f"/customers/{made.customer_id}/cards/new", good)
+    assert again.headers["location"] == bought.headers["location"]
+    with runtime.db.transaction() as session:
+        cards = session.scalars(
+            select(PrepaidCard).where(PrepaidCard.customer_id == made.customer_id)
+        ).all()
+        assert len(cards) == 2  # the scenario's card and the one bought
+        card = max(cards, key=lambda c: c.id)
+        assert (card.hours_bought, card.price, card.currency) == (2.5, 1500, "DKK")
+        ticket = session.get(Ticket, made.ticket_id)
+        assert ticket is not None
+        factories.worklog(
+            session,
+            ticket,
+            30,
+            billing="prepaid",
+            prepaid_card_id=card.id,
+            description="Replaced the toner sensor",
+        )
+        card_id = card.id
+    assert bought.headers["location"] == f"/prepaid-cards/{card_id}"
+    shown = text_of(ui.get(f"/prepaid-cards/{card_id}").text)
+    assert "Hours 2:30 Used 0:30 Left 2:00" in shown
+    assert made.ticket_number in shown
+    assert "Replaced the toner sensor" in shown
+    cancelled = ui.post(f"/prepaid-cards/{card_id}/cancel")
+    assert cancelled.status_code == 303
+    with runtime.db.transaction(write=False) as session:
+        stored = session.get(PrepaidCard, card_id)
+        assert stored is not None
+        assert stored.status == "cancelled"
+    assert "Cancel card" not in ui.get(f"/prepaid-cards/{card_id}").text
+
+
+def test_agents_see_cards_but_may_not_buy_or_cancel(ui: UiClient, runtime: Runtime) -> None:
+    made = printer_ticket(runtime)
+    ui.log_in_as(["agents"])
+    customer_page = ui.get(f"/customers/{made.customer_id}").text
+    assert f'href="/prepaid-cards/{made.card_id}"' in customer_page
+    assert "/cards/new" not in customer_page
+    card_page = ui.get(f"/prepaid-cards/{made.card_id}")
+    assert card_page.status_code == 200
+    assert "Cancel card" not in card_page.text
+    assert ui.post(f"/prepaid-cards/{made.card_id}/cancel").status_code == 403
+    assert ui.get(f"/customers/{made.customer_id}/cards/new").status_code == 403
+    assert (
+        ui.post(f"/customers/{made.customer_id}/cards/new", {"hours_bought": "1"}).status_code
+        == 403
+    )
