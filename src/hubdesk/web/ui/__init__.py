@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hubdesk.web.ui import (
+    account_pages,
     admin_inbound,
     admin_mailboxes,
     admin_outbox,
@@ -31,6 +32,7 @@ from hubdesk.web.ui import (
     ticket_forms,
     ticket_list,
     ticket_page,
+    token_pages,
     triage_pages,
 )
 from hubdesk.web.ui.routing import PageAnswer, send_page_answer
@@ -59,6 +61,8 @@ def install(app: FastAPI) -> None:
         customer_pages.router,
         prepaid_pages.router,
         triage_pages.router,
+        account_pages.router,
+        token_pages.router,
         admin_users.router,
         admin_inbound.router,
         admin_workflows.router,
