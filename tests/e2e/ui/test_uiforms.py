@@ -181,3 +181,82 @@ def test_admin_buys_and_cancels_a_prepaid_card(
     page.goto(f"{server}/customers/{made.customer_id}")
     expect(page.locator("#h-cards + .table-wrap tbody tr")).to_have_count(2)
     assert watch.errors == []
+
+
+def test_agent_creates_uses_and_revokes_an_api_token(
+    page: Page, server: str, runtime: Runtime, agent: str, watch: Watch, screenshots: Path
+) -> None:
+    import httpx
+
+    log_in(page, server, agent)
+    page.get_by_role("link", name="Agnes Agent").click()
+    page.get_by_role("link", name="API tokens").click()
+    page.wait_for_url(f"{server}/account/tokens")
+    form = page.locator("#token-form")
+    form.get_by_label("Name").fill("invoicing script")
+    form.get_by_label("Expires").fill("2001-01-01")
+    form.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("alert")).to_contain_text("expires_at must be in the future")
+    expect(form.get_by_label("Name")).to_have_value("invoicing script")
+    form.get_by_label("Expires").fill("")
+    form.get_by_role("button", name="Create token").dblclick()
+    secret = page.get_by_label("Your new token").input_value()
+    assert len(secret) > 20
+    assert_accessible(page)
+    page.screenshot(path=screenshots / "api-tokens.png", full_page=True)
+    answer = httpx.get(f"{server}/api/v1/users/me", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200
+    page.goto(f"{server}/account/tokens")
+    rows = page.locator("#tokens tbody tr").filter(has_text="invoicing script")
+    expect(rows).to_have_count(1)
+    expect(rows).not_to_contain_text("Never")
+    rows.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_contain_text("revoked")
+    expect(rows).to_contain_text("Revoked")
+    answer = httpx.get(f"{server}/api/v1/users/me", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 401
+    assert watch.errors == []
+
+
+def test_my_account_in_danish(
+    page: Page, server: str, runtime: Runtime, agent: str, watch: Watch, screenshots: Path
+) -> None:
+    log_in(page, server, agent)
+    page.goto(f"{server}/account")
+    assert_accessible(page)
+    profile = page.locator("#profile-form")
+    profile.get_by_label("Name").fill("")
+    profile.get_by_label("Signature").fill("Agnes\nHubdesk A/S")
+    profile.get_by_label("Language").select_option("da")
+    profile.get_by_role("button", name="Save").click()
+    # The browser's own check keeps the empty name from being sent.
+    expect(profile.get_by_label("Signature")).to_have_value("Agnes\nHubdesk A/S")
+    profile.get_by_label("Name").fill("Agnes A.")
+    profile.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Dine oplysninger er gemt.")
+    expect(page.get_by_role("heading", name="Min konto")).to_be_visible()
+    notify = page.locator("#notifications-form")
+    notify.get_by_label("En sag tildeles mig").uncheck()
+    notify.get_by_role("button", name="Gem").click()
+    expect(page.get_by_role("status")).to_have_text("Dine valg for mail om hændelser er gemt.")
+    expect(notify.get_by_label("En sag tildeles mig")).not_to_be_checked()
+    expect(notify.get_by_label("En kunde svarer på min sag")).to_be_checked()
+    password = page.locator("#password-form")
+    password.get_by_label("Nuværende adgangskode").fill("wrong password")
+    password.get_by_label("Ny adgangskode", exact=True).fill("a new long one")
+    password.get_by_label("Ny adgangskode igen").fill("a new long one")
+    password.get_by_role("button", name="Skift adgangskode").click()
+    expect(page.locator("#password-problems")).to_contain_text("current_password")
+    assert_accessible(page)
+    page.screenshot(path=screenshots / "my-account-da.png", full_page=True)
+    with runtime.db.transaction(write=False) as session:
+        from hubdesk.users.models import User
+
+        user = session.scalars(select(User).where(User.email == agent)).one()
+        assert (user.name, user.language, user.signature) == (
+            "Agnes A.",
+            "da",
+            "Agnes\nHubdesk A/S",
+        )
+        assert not user.notify_on_assigned
+    assert watch.errors == []

@@ -113,6 +113,8 @@ def email_change_page(
     """The link's page: which address becomes yours, and a button that makes it so (opening
     a link changes nothing: mail scanners open links too)."""
     user = users.get_user(session, viewer.user_id)
+    if not token:
+        return render(request, "account_email.html", {"token": "", "old": user.email, "new": ""})
     user_id, old, new = email_change.read_token(runtime.secret_key, token[:2000], utcnow())
     if user_id != user.id or user.email != old:
         email_change.confirm_change(
