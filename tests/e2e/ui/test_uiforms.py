@@ -137,7 +137,9 @@ def test_agent_uploads_files_to_a_ticket_and_a_note(
         {"name": "huge.log", "mimeType": "text/plain", "buffer": b"x" * 2048}
     )
     note.get_by_role("button", name="Add note").click()
-    expect(page.locator("#note-problems")).to_contain_text("huge.log is larger than")
+    expect(page.locator("#note-problems")).to_contain_text(
+        "huge.log is larger than the limit of 1 KB a file"
+    )
     expect(note.get_by_label("Note")).to_have_value("The customer sent the error log.")
     assert_accessible(page)
     note.get_by_label("Files").set_input_files(

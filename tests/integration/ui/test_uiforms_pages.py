@@ -262,7 +262,7 @@ def test_files_uploaded_to_a_ticket_download_safely(
         ],
     )
     assert big.status_code == 303
-    assert flash_of(runtime, big).text == "big.bin is larger than 0 MB"
+    assert flash_of(runtime, big).text == "big.bin is larger than the limit of 8 bytes a file"
     assert count(runtime, Attachment) == before
 
 
@@ -299,7 +299,7 @@ def test_a_note_and_a_reply_carry_uploaded_files(
     )
     assert refused.status_code == 422
     assert "Second &lt;note&gt;</textarea>" in refused.text
-    assert "big.txt is larger than 0 MB" in text_of(refused.text)
+    assert "big.txt is larger than the limit of 4 bytes a file" in text_of(refused.text)
     assert count(runtime, Comment, Comment.is_internal.is_(True)) == 1
     monkeypatch.undo()
 

@@ -60,12 +60,18 @@ def chosen(files: Sequence[UploadFile] | None) -> list[UploadFile]:
     for upload in found:
         if upload.size is not None and upload.size > attachments.MAX_UPLOAD_BYTES:
             raise ValidationFailed(
-                f"{upload.filename or 'a file'} is larger than "
-                f"{attachments.MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+                f"{upload.filename or 'a file'} is larger than the limit of "
+                f"{_size_text(attachments.MAX_UPLOAD_BYTES)} a file"
             )
         if upload.size == 0:
             raise ValidationFailed(f"{upload.filename or 'a file'} is empty")
     return found
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{size / 1024:g} KB" if size >= 1024 else f"{size} bytes"
 
 
 def store(
