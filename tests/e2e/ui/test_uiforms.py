@@ -262,3 +262,35 @@ def test_my_account_in_danish(
         )
         assert not user.notify_on_assigned
     assert watch.errors == []
+
+
+def test_agent_changes_e_mail_address_through_the_mailed_link(
+    page: Page, server: str, runtime: Runtime, agent: str, watch: Watch
+) -> None:
+    import re
+
+    from hubdesk.outbox.models import OutboxMessage
+    from hubdesk.users.models import User
+    from tests.integration.ui.client import PASSWORD
+
+    log_in(page, server, agent)
+    page.goto(f"{server}/account")
+    form = page.locator("#email-form")
+    form.get_by_label("New address").fill("agnes@new.example")
+    form.get_by_label("Current password").fill(PASSWORD)
+    form.get_by_role("button", name="Send confirmation link").click()
+    expect(page.get_by_role("status")).to_contain_text("We mailed a link to agnes@new.example")
+    with runtime.db.transaction(write=False) as session:
+        mail = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "notice")).one()
+        raw = mail.raw.replace(b"=\r\n", b"").replace(b"=3D", b"=")
+    found = re.search(rb"/account/email/confirm\?token=(\S+)", raw)
+    assert found
+    page.goto(f"{server}/account/email/confirm?token={found.group(1).decode()}")
+    assert_accessible(page)
+    page.get_by_role("button", name="Use agnes@new.example").click()
+    expect(page.get_by_role("status")).to_have_text("Your e-mail address is now agnes@new.example.")
+    with runtime.db.transaction(write=False) as session:
+        emails = session.scalars(select(User.email)).all()
+        assert "agnes@new.example" in emails
+        assert agent not in emails
+    assert watch.errors == []
