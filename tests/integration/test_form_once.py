@@ -24,9 +24,13 @@ def test_a_token_is_claimed_once_and_a_rollback_frees_it(runtime: Runtime) -> No
     class Refused(Exception):
         pass
 
-    with pytest.raises(Refused), runtime.db.transaction() as session:
-        assert once.claim(session, user_id, token).repeat is None
-        raise Refused
+    def refused_post() -> None:
+        with runtime.db.transaction() as session:
+            assert once.claim(session, user_id, token).repeat is None
+            raise Refused
+
+    with pytest.raises(Refused):
+        refused_post()
     with runtime.db.transaction() as session:
         assert session.get(FormPost, token) is None
         claim = once.claim(session, user_id, token)
