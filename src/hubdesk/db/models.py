@@ -21,7 +21,7 @@ from hubdesk.tickets.models import (
     TicketTag,
 )
 from hubdesk.users.models import ApiToken, Group, GroupPermission, Permission, User, UserGroup
-from hubdesk.users.session_models import LoginAttempt, LoginLockReset, UserSession
+from hubdesk.users.session_models import FormPost, LoginAttempt, LoginLockReset, UserSession
 from hubdesk.workflows.models import Workflow, WorkflowExecution
 from hubdesk.worklogs.models import Worklog
 
@@ -39,6 +39,7 @@ __all__ = [
     "CustomerDomain",
     "DedupeKey",
     "EmailLog",
+    "FormPost",
     "Group",
     "GroupPermission",
     "InboundMessage",

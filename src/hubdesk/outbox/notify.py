@@ -1,8 +1,10 @@
 """Telling agents by mail: a new ticket assigned to them, a customer reply on their ticket.
 
 At most one notification per ticket per NOTIFY_MIN_INTERVAL_MINUTES, none to users who turned
-them off (`notify_by_email`) or are inactive, and none when NOTIFY_AGENTS is off or no SMTP
-server is configured. Notifications are `Auto-Submitted: auto-generated`.
+them off (`notify_by_email`, all of them; or the event's own choice on "My account":
+`notify_on_assigned`, `notify_on_customer_reply`, `notify_on_mention`, `notify_on_sla`,
+`wants_notification`) or are inactive, and none when NOTIFY_AGENTS is off or no SMTP server
+is configured. Notifications are `Auto-Submitted: auto-generated`.
 
 Each is written in the agent's language (`users.language`: English or Danish) and links to
 the ticket at HUBDESK_PUBLIC_URL (`<url>/tickets/<id>`); without that setting it names the
@@ -38,7 +40,7 @@ def notify_agent(
     if not settings.notify_agents or not settings.smtp_host or ticket.assigned_to_user_id is None:
         return None
     agent = session.get(User, ticket.assigned_to_user_id)
-    if agent is None or not agent.active or not agent.notify_by_email:
+    if agent is None or not wants_notification(agent, event):
         return None
     since = now - timedelta(minutes=settings.notify_min_interval_minutes)
     if outbox.count_since(session, kind="notification", since=since, ticket_id=ticket.id):
@@ -72,6 +74,25 @@ def notify_agent(
         auto_submitted="auto-generated",
         now=now,
     )
+
+
+EVENT_CHOICE: Final = {
+    "assigned": "notify_on_assigned",
+    "customer_replied": "notify_on_customer_reply",
+    "mention": "notify_on_mention",
+    "sla_warning": "notify_on_sla",
+    "sla_breach": "notify_on_sla",
+}
+"""The user's column that says whether they want mail of each event."""
+
+
+def wants_notification(user: User, event: str) -> bool:
+    """Whether `user` gets mail of `event`: active, notifications on, and that event's own
+    choice on (an event without a choice of its own follows `notify_by_email` alone)."""
+    if not user.active or not user.notify_by_email:
+        return False
+    choice = EVENT_CHOICE.get(event)
+    return choice is None or bool(getattr(user, choice))
 
 
 NOTIFICATION: Final[dict[str, dict[str, Any]]] = {

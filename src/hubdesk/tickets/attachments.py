@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, BinaryIO, Final
 
 from sqlalchemy import select
@@ -73,6 +74,17 @@ def add_attachment(
         changes=audit.created({"filename": row.filename, "size": size, "sha256": digest}),
     )
     return row
+
+
+def attach_to_comment(session: Session, rows: Sequence[Attachment], comment: Comment) -> None:
+    """Mark files uploaded with a reply as the files of its comment (the reply's comment is
+    made after its files, which the outgoing mail carries)."""
+    for row in rows:
+        if row.ticket_id != comment.ticket_id:
+            raise ValidationFailed(f"attachment {row.id} is not a file of this ticket")
+        row.comment_id = comment.id
+    if rows:
+        session.flush()
 
 
 def get_attachment(session: Session, attachment_id: int) -> Attachment:

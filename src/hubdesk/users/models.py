@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hubdesk.db.base import Base
@@ -22,6 +22,15 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
     notify_by_email: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Master switch: no notification mail at all when off."""
+    notify_on_assigned: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_on_customer_reply: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    notify_on_mention: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_on_sla: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    signature: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Text the reply box appends to one's replies (None: no signature)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

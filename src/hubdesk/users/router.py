@@ -68,6 +68,11 @@ def me(session: SessionDep, principal: PrincipalDep) -> MeOut:
             "permissions": sorted(principal.permissions),
             "language": user.language,
             "notify_by_email": user.notify_by_email,
+            "notify_on_assigned": user.notify_on_assigned,
+            "notify_on_customer_reply": user.notify_on_customer_reply,
+            "notify_on_mention": user.notify_on_mention,
+            "notify_on_sla": user.notify_on_sla,
+            "signature": user.signature,
         }
     )
 

@@ -30,6 +30,11 @@ class MeOut(UserOut):
     permissions: list[str]
     language: str
     notify_by_email: bool
+    notify_on_assigned: bool = True
+    notify_on_customer_reply: bool = True
+    notify_on_mention: bool = True
+    notify_on_sla: bool = True
+    signature: str | None = None
 
 
 class UserCreate(Strict):
@@ -56,6 +61,15 @@ class UserUpdate(Strict):
     )
     language: str | None = Field(default=None, max_length=16)
     notify_by_email: bool | None = None
+    notify_on_assigned: bool | None = None
+    notify_on_customer_reply: bool | None = None
+    notify_on_mention: bool | None = None
+    notify_on_sla: bool | None = None
+    signature: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Appended to your replies in the UI; an empty string removes it",
+    )
 
 
 class GroupOut(Out):

@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
-from hubdesk.text import single_line
+from hubdesk.text import multi_line, single_line
 from hubdesk.users import login_locks
 from hubdesk.users.models import ApiToken, Group, Permission, User
 from hubdesk.users.permissions import USERS_MANAGE, Principal
 from hubdesk.users.secrets import generate_token, hash_password, hash_token, verify_password
-from hubdesk.users.session_models import LoginAttempt, LoginLockReset, UserSession
+from hubdesk.users.session_models import FormPost, LoginAttempt, LoginLockReset, UserSession
 
 MIN_PASSWORD_LENGTH: Final = 10
+MAX_SIGNATURE_CHARS: Final = 2000
 # Token last-use is written at most this often, so reads do not all become writes.
 LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
 # The same syntax as `web.limits.EMAIL_PATTERN` declares in the OpenAPI document.
@@ -118,10 +119,16 @@ def update_user(
     current_password: str | None = None,
     language: str | None = None,
     notify_by_email: bool | None = None,
+    notify_on_assigned: bool | None = None,
+    notify_on_customer_reply: bool | None = None,
+    notify_on_mention: bool | None = None,
+    notify_on_sla: bool | None = None,
+    signature: str | None = None,
 ) -> User:
     """Change `user`. Changing one's own password needs `current_password` (when one is
     set): a stolen session or token alone cannot take the account over. An admin changing
-    someone else's password, and the CLI, need not know it."""
+    someone else's password, and the CLI, need not know it. `signature` "" removes it; the
+    `notify_on_*` choices say which events mail the user (`hubdesk.outbox.notify`)."""
     if actor.user_id != user.id or active is not None or groups is not None:
         actor.require(USERS_MANAGE)
     if password is not None and actor.user_id == user.id:
@@ -137,6 +144,17 @@ def update_user(
         user.language = _check_language(language)
     if notify_by_email is not None:
         user.notify_by_email = notify_by_email
+    choices = {
+        "notify_on_assigned": notify_on_assigned,
+        "notify_on_customer_reply": notify_on_customer_reply,
+        "notify_on_mention": notify_on_mention,
+        "notify_on_sla": notify_on_sla,
+    }
+    for column, wanted in choices.items():
+        if wanted is not None:
+            setattr(user, column, wanted)
+    if signature is not None:
+        user.signature = _clean_signature(signature)
     changes = audit.changes_between(before, _user_snapshot(user))
     if password is not None:
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -180,7 +198,43 @@ def _user_snapshot(user: User) -> dict[str, object]:
         "groups": [g.name for g in user.groups],
         "language": user.language,
         "notify_by_email": user.notify_by_email,
+        "notify_on_assigned": user.notify_on_assigned,
+        "notify_on_customer_reply": user.notify_on_customer_reply,
+        "notify_on_mention": user.notify_on_mention,
+        "notify_on_sla": user.notify_on_sla,
+        "signature": user.signature,
     }
+
+
+def _clean_signature(value: str) -> str | None:
+    text = multi_line(value).strip()
+    if len(text) > MAX_SIGNATURE_CHARS:
+        raise ValidationFailed(f"signature must be at most {MAX_SIGNATURE_CHARS} characters")
+    return text or None
+
+
+def change_email(session: Session, actor: Principal, user: User, new_email: str) -> User:
+    """Give `user` the address `new_email` (one's own after confirming it by mail,
+    `hubdesk.users.email_change`; anyone's with `users.manage`)."""
+    if actor.user_id != user.id:
+        actor.require(USERS_MANAGE)
+    email = normalize_email(new_email)
+    if email == user.email:
+        return user
+    if find_user_by_email(session, email) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists")
+    before = user.email
+    user.email = email
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="user",
+        entity_id=user.id,
+        action="updated",
+        changes={"email": [before, email]},
+    )
+    return user
 
 
 def _check_language(language: str) -> str:
@@ -270,8 +324,9 @@ def record_token_use(session: Session, token_id: int, *, now: datetime | None = 
 
 
 def purge_sessions(session: Session, *, older_than: timedelta) -> int:
-    """Delete ended browser sessions, login attempts and lock resets older than `older_than`
-    (a reset matters for one `login_locks.WINDOW`; the purge keeps at least a day)."""
+    """Delete ended browser sessions, login attempts, lock resets and sent forms' one-time
+    tokens older than `older_than` (a reset matters for one `login_locks.WINDOW`; the purge
+    keeps at least a day)."""
     cutoff = utcnow() - older_than
     ended = session.execute(
         delete(UserSession).where(
@@ -280,7 +335,9 @@ def purge_sessions(session: Session, *, older_than: timedelta) -> int:
     )
     attempts = session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
     resets = session.execute(delete(LoginLockReset).where(LoginLockReset.reset_at < cutoff))
-    counts: list[int] = [done.rowcount or 0 for done in (ended, attempts, resets)]  # type: ignore[attr-defined]
+    # The UI's one-time form tokens (`hubdesk.web.ui.once`) outlive no session.
+    forms = session.execute(delete(FormPost).where(FormPost.created_at < cutoff))
+    counts: list[int] = [done.rowcount or 0 for done in (ended, attempts, resets, forms)]  # type: ignore[attr-defined]
     return sum(counts)
 
 

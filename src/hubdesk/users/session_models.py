@@ -58,3 +58,17 @@ class LoginLockReset(Base):
     actor_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+
+
+class FormPost(Base):
+    """A form of the UI that was sent: its one-time token (rendered into the form) and the
+    page the first post led to, so that a second post of the same form (a double click, a
+    reload) creates nothing and leads to the same page (`hubdesk.web.ui.once`)."""
+
+    __tablename__ = "ui_form_posts"
+    __table_args__ = (Index("ix_ui_form_posts_created_at", "created_at"),)
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    result_url: Mapped[str] = mapped_column(String(500), default="")

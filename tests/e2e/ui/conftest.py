@@ -35,7 +35,13 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-background-networking",
 ]
-OUR_CONFIRMS = ("Merge this ticket", "Run this message", "Delete the view")
+OUR_CONFIRMS = (
+    "Merge this ticket",
+    "Run this message",
+    "Delete the view",
+    "Cancel this prepaid card",
+    "Revoke this token",
+)
 
 pytestmark = pytest.mark.e2e
 

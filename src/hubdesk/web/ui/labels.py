@@ -59,6 +59,14 @@ CARD_STATUS: Final = {
     "expired": "Expired",
     "cancelled": "Cancelled",
 }
+NOTIFY_EVENT: Final = {
+    "notify_on_assigned": "A ticket is assigned to me",
+    "notify_on_customer_reply": "A customer replies on my ticket",
+    "notify_on_mention": "Someone mentions me in a note",
+    "notify_on_sla": "My ticket nears or breaches its SLA",
+}
+"""The notification choices of "My account", by their `users` column."""
+TOKEN_STATE: Final = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
 INBOUND_STATUS: Final = {
     "received": "Received",
     "processed": "Processed",

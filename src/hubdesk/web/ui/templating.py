@@ -18,8 +18,9 @@ from starlette.responses import HTMLResponse
 
 from hubdesk import __version__
 from hubdesk.runtime import Runtime
+from hubdesk.tickets.attachments import MAX_UPLOAD_BYTES
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import flash, i18n, labels, reasons
+from hubdesk.web.ui import flash, i18n, labels, once, reasons
 
 MAX_TEXT = 100_000
 """Characters of one text (a mail body, a comment) shown on a page; the rest is cut."""
@@ -42,6 +43,8 @@ def build_environment() -> Environment:
         json_text=json_text,
         ticket_refs=ticket_refs,
         why_here=reasons.why_here,
+        new_form_token=once.new_token,
+        max_upload_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
     )
     env.filters["short"] = shorten
     return env

@@ -22,13 +22,13 @@ from hubdesk.errors import NotFound, ValidationFailed
 from hubdesk.outbox import replies
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
-from hubdesk.tickets import comments
+from hubdesk.tickets import attachments, comments
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
 from hubdesk.users.models import User
 from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.ui import flash, forms, i18n, labels, ticket_edits
+from hubdesk.web.ui import flash, forms, i18n, labels, once, ticket_edits, ticket_files
 from hubdesk.web.ui.routing import PageAnswer, ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.worklogs import service as worklogs
@@ -144,24 +144,36 @@ def reply(
     session: SessionDep,
     viewer: ViewerDep,
     runtime: RuntimeDep,
+    files: ticket_files.FilesField,
     cc: OptionalField = None,
     attachment_ids: IdsField = None,
     status: OptionalField = None,
+    form_token: OptionalField = None,
 ) -> Response:
-    """Answer the customer by mail (a public comment and an outgoing message)."""
+    """Answer the customer by mail (a public comment and an outgoing message), with the
+    ticket's files ticked and files uploaded with it (stored on the ticket and the reply).
+    The same form sent twice (a double click) sends one mail."""
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    _comment, row = replies.send_reply(
+    claim = once.claim(session, viewer.user_id, form_token)
+    if claim.repeat is not None:
+        return _already_sent(request, claim.repeat)
+    uploads = ticket_files.chosen(files)
+    stored = ticket_files.store(session, viewer.principal, runtime, ticket, uploads)
+    ticked = forms.id_list(attachment_ids, "attachment")
+    comment, row = replies.send_reply(
         session,
         runtime,
         viewer.principal,
         ticket,
         body=body,
         cc=forms.address_list(cc),
-        attachment_ids=forms.id_list(attachment_ids, "attachment"),
+        attachment_ids=[*ticked, *(a.id for a in stored)],
         status=forms.optional_text(status),
         now=utcnow(),
         source="web",
     )
+    attachments.attach_to_comment(session, stored, comment)
+    claim.finish(_ticket_url(ticket))
     message, kind = _sent_message(request, runtime, row)
     return flash.redirect(request, _ticket_url(ticket), message, kind=kind)
 
@@ -186,9 +198,39 @@ def public_comment(
 
 @router.post("/tickets/{ticket_id}/note")
 def internal_note(
-    request: Request, ticket_id: int, body: TextField, session: SessionDep, viewer: ViewerDep
+    request: Request,
+    ticket_id: int,
+    body: TextField,
+    session: SessionDep,
+    viewer: ViewerDep,
+    runtime: RuntimeDep,
+    files: ticket_files.FilesField,
+    form_token: OptionalField = None,
 ) -> Response:
-    return _comment(request, ticket_id, body, session, viewer, internal=True)
+    """An internal note, with any files uploaded with it (stored on the ticket and the note)."""
+    ticket = get_visible_ticket(session, viewer.principal, ticket_id)
+    claim = once.claim(session, viewer.user_id, form_token)
+    if claim.repeat is not None:
+        return _already_sent(request, claim.repeat)
+    try:
+        with session.begin_nested():
+            uploads = ticket_files.chosen(files)
+            note = comments.add_comment(
+                session, viewer.principal, ticket, body, internal=True, source="web"
+            )
+            ticket_files.store(session, viewer.principal, runtime, ticket, uploads, comment=note)
+    except ValidationFailed as exc:
+        raise ticket_files.refused_on_ticket(
+            request, session, viewer, runtime, ticket, {"note": body}, str(exc)
+        ) from exc
+    claim.finish(_ticket_url(ticket))
+    _ = i18n.translator(language_of(request))
+    return flash.redirect(request, _ticket_url(ticket), _("Internal note added."))
+
+
+def _already_sent(request: Request, url: str) -> Response:
+    _ = i18n.translator(language_of(request))
+    return flash.redirect(request, url, _("This form was sent already."))
 
 
 def _comment(

@@ -54,6 +54,24 @@ def ticket_page(
     remote: bool = False,
 ) -> Response:
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
+    return ticket_view(request, session, viewer, runtime, ticket, html=html, remote=remote)
+
+
+def ticket_view(
+    request: Request,
+    session: Session,
+    viewer: BrowserSession,
+    runtime: Runtime,
+    ticket: Ticket,
+    *,
+    html: int | None = None,
+    remote: bool = False,
+    drafts: dict[str, Any] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The page of `ticket`; `drafts` (`note`) refill a refused form, whose reason is
+    `problem`."""
     _ = i18n.translator(language_of(request))
     loaded = load_timeline(session, ticket)
     context: dict[str, Any] = {
@@ -73,8 +91,10 @@ def ticket_page(
         **reply_choices(session, ticket, loaded),
         **edit_choices(session, viewer, ticket),
         **card_choices(session, viewer.principal, ticket, runtime),
+        "drafts": drafts or {},
+        "problem": problem,
     }
-    return render(request, "ticket.html", context)
+    return render(request, "ticket.html", context, status=status)
 
 
 def merge_links(session: Session, ticket: Ticket) -> dict[str, Any]:

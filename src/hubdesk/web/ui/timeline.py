@@ -159,15 +159,28 @@ def build_timeline(loaded: Loaded, _: Translate) -> list[Item]:
     """Every entry of the ticket, oldest first."""
     names = loaded.names
     files_of: dict[int, list[Attachment]] = {}
+    comment_files: dict[int, list[Attachment]] = {}
     for row in loaded.attachments:
         if row.email_log_id is not None:
             files_of.setdefault(row.email_log_id, []).append(row)
+        elif row.comment_id is not None:
+            comment_files.setdefault(row.comment_id, []).append(row)
+    # A reply is shown as its outgoing mail: the files uploaded with it go there.
+    for c in loaded.comments:
+        if c.email_log_id is not None and c.id in comment_files:
+            files_of.setdefault(c.email_log_id, []).extend(comment_files[c.id])
     items = [
         Item("mail", m.email_received_at or m.created_at, mail=m, files=files_of.get(m.id, ()))
         for m in loaded.mails
     ]
     items += [
-        Item("comment", c.created_at, author=_comment_author(c, names, _), comment=c)
+        Item(
+            "comment",
+            c.created_at,
+            author=_comment_author(c, names, _),
+            comment=c,
+            files=comment_files.get(c.id, ()),
+        )
         for c in loaded.comments
         if c.email_log_id is None
     ]
