@@ -5,7 +5,8 @@ priority, and the newest mail. Every list is a `queries.list_tickets` call, so i
 `visible_tickets` like the API's list; the newest mail is read through the same scope.
 
 Mail waiting in triage and held as spam is counted (`hubdesk.intake.triage.held`) with a link
-to `/triage`. Admins also see what `GET /api/v1/health` would flag for them: workflows that
+to `/triage`; the newest mails held as spam are listed, each with a one-click release (a POST
+to `/triage/{id}`, as the triage page's "Release and open a ticket"). Admins also see what `GET /api/v1/health` would flag for them: workflows that
 keep failing (`engine.alerts`), mailboxes in the error state, and mailboxes not polled
 successfully for HUBDESK_MAILBOX_STALE_MINUTES (`mailbox_status.stale_mailboxes`).
 """
@@ -38,6 +39,7 @@ from hubdesk.workflows import engine
 
 router = page_router()
 SHOWN: Final = 8
+SPAM_SHOWN: Final = 5
 ACTIVE: Final = tuple(sorted(OPEN_STATES))
 FAR: Final = datetime(9999, 1, 1, tzinfo=UTC)
 """A bound every due time is before: "has a pending due time"."""
@@ -81,6 +83,8 @@ def dashboard(
                 kind: triage.held(session, principal, kind, limit=1, offset=0).total
                 for kind in triage.KINDS
             },
+            # The held-as-spam block (dashboard_spam.html): the newest few, one-click release.
+            "held_spam": triage.held(session, principal, "spam", limit=SPAM_SHOWN, offset=0),
             **attention(session, principal, runtime),
         },
     )
