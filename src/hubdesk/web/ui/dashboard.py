@@ -6,7 +6,8 @@ priority, and the newest mail. Every list is a `queries.list_tickets` call, so i
 
 Mail waiting in triage and held as spam is counted (`hubdesk.intake.triage.held`) with a link
 to `/triage`; the newest mails held as spam are listed, each with a one-click release (a POST
-to `/triage/{id}`, as the triage page's "Release and open a ticket"). Admins also see what `GET /api/v1/health` would flag for them: workflows that
+to `/triage/{id}`, as the triage page's "Release and open a ticket"). Admins also see what
+`GET /api/v1/health` would flag for them: workflows that
 keep failing (`engine.alerts`), mailboxes in the error state, and mailboxes not polled
 successfully for HUBDESK_MAILBOX_STALE_MINUTES (`mailbox_status.stale_mailboxes`).
 """
