@@ -95,9 +95,10 @@ class TrainingConfig:
     (alpha `nb_alpha`): its per-label log-likelihood divided by the square root of the number
     of known features is added to the regression's score. 0 turns it off."""
     nb_alpha: float = 0.1
-    spam_threshold: float = 0.5
+    spam_threshold: float = 0.995
     """A model with a `spam` label predicts it only when p(spam) >= this: the operating point
-    that trades caught spam for kept legitimate mail (chosen in docs/classifier.md)."""
+    that trades caught spam for kept legitimate mail. 0.995 keeps 99.85 % of ham on the
+    SpamAssassin corpus's cross-validated scores (docs/classifier.md, "Operating point")."""
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "features": self.features.to_dict()}
