@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     receiver_idle_timeout: float = Field(
         300.0, gt=0, le=3600, validation_alias=_env("RECEIVER_IDLE_TIMEOUT")
     )
+    receiver_max_sessions: int = Field(
+        100, ge=1, le=10_000, validation_alias=_env("RECEIVER_MAX_SESSIONS")
+    )
 
     # Outgoing mail.
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
@@ -382,22 +385,30 @@ def load_settings(*, warn: Callable[[str], None] | None = None, **overrides: Any
 def resolve_secret_key(settings: Settings) -> str:
     """The configured key, else the one kept in the data directory (created once, 0600).
 
-    The file is created with O_EXCL so that two processes starting together agree on one
-    key: the loser of the race reads the winner's file.
+    The key is written whole to a temporary file first and then linked into place, which
+    fails if the file exists: two processes starting together agree on one key (the loser of
+    the race reads the winner's file), and a write that fails half-way (a full disk) never
+    leaves a short key file behind.
     """
     if settings.secret_key:
         return settings.secret_key
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = settings.data_dir / SECRET_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return _read_key(path)
     key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
-        handle.flush()
-        os.fsync(handle.fileno())
+    temporary = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        return _read_key(path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return key
 
 

@@ -13,6 +13,8 @@ HubdeskError
 
 from __future__ import annotations
 
+import errno
+
 
 class HubdeskError(Exception):
     """Root of every error hubdesk raises on purpose."""
@@ -52,3 +54,9 @@ class Conflict(HubdeskError):
 
 class StorageError(HubdeskError):
     """A blob in the content-addressed store is missing or fails its sha256 check."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an OS error that says the disk (or the user's quota) is full: a condition
+    that clears when space is freed, so callers answer "try later" (452, 503, exit 75)."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from hubdesk.users.permissions import (
     MAILBOXES_MANAGE,
     PREPAID_MANAGE,
     PREPAID_VIEW,
+    PRIORITY_MANAGE,
     REPLIES_SEND,
     SLA_MANAGE,
     SYSTEM,
@@ -96,6 +97,8 @@ class World:
     flagged: str = "nobody@flags.example.com"
     mailbox_id: int = MISSING
     sla_policy_id: int = MISSING
+    saved_views: dict[str, int] = field(default_factory=dict)
+    keyword_id: int = MISSING
 
 
 def _world(api: Api, n: int) -> World:
@@ -130,10 +133,12 @@ def _world(api: Api, n: int) -> World:
         held = factories.held_reply(session, api.runtime, ticket, flagged)
         mailbox = factories.mailbox(session, f"matrix-{n}", f"box{n}@support.example.com")
         policy = sla_policy(session, f"matrix {n}", default=False)
-        spare = {}
+        keyword = factories.priority_keyword(session, f"matrixword{n}")
+        spare, views = {}, {}
         for role, user_id in api.user_ids.items():
             owner = users.get_user(session, user_id)
             spare[role] = users.create_token(session, SYSTEM, owner, name="spare")[0].id
+            views[role] = factories.saved_view(session, owner.id, f"matrix {n}").id
         return World(
             n,
             ticket.id,
@@ -153,6 +158,8 @@ def _world(api: Api, n: int) -> World:
             flagged,
             mailbox.id,
             policy.id,
+            views,
+            keyword.id,
         )
 
 
@@ -181,6 +188,8 @@ def _at(template: str, **body: Any) -> Build:
             email=w.flagged,
             mailbox_id=w.mailbox_id,
             sla_policy_id=w.sla_policy_id,
+            view_id=w.saved_views.get(caller, MISSING),
+            keyword_id=w.keyword_id,
         )
         payload = {k: (v(w, caller) if callable(v) else v) for k, v in body.items()}
         return path, ({"json": payload} if body or template.startswith("POST") else {})
@@ -445,6 +454,34 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
     "DELETE /api/v1/sla-policies/{policy_id}": (
         SLA_MANAGE,
         _at("/api/v1/sla-policies/{sla_policy_id}"),
+    ),
+    "GET /api/v1/priority-keywords": (PRIORITY_MANAGE, _at("/api/v1/priority-keywords")),
+    "POST /api/v1/priority-keywords": (
+        PRIORITY_MANAGE,
+        _at(
+            "/api/v1/priority-keywords",
+            word=lambda w, c: f"new{c}{w.n}",
+            level="high",
+            language="en",
+        ),
+    ),
+    "DELETE /api/v1/priority-keywords/{keyword_id}": (
+        PRIORITY_MANAGE,
+        _at("/api/v1/priority-keywords/{keyword_id}"),
+    ),
+    "GET /api/v1/saved-views": (TICKETS_VIEW, _at("/api/v1/saved-views")),
+    "POST /api/v1/saved-views": (
+        TICKETS_VIEW,
+        _at("/api/v1/saved-views", name=lambda w, c: f"new {c} {w.n}", query={"priority": "high"}),
+    ),
+    "GET /api/v1/saved-views/{view_id}": (TICKETS_VIEW, _at("/api/v1/saved-views/{view_id}")),
+    "PATCH /api/v1/saved-views/{view_id}": (
+        TICKETS_VIEW,
+        _at("/api/v1/saved-views/{view_id}", name="renamed"),
+    ),
+    "DELETE /api/v1/saved-views/{view_id}": (
+        TICKETS_VIEW,
+        _at("/api/v1/saved-views/{view_id}"),
     ),
 }
 NOT_ID_ROUTES = frozenset(

@@ -17,7 +17,9 @@ from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import AddressFlag, OutboxMessage
 from hubdesk.prepaid import service as prepaid
 from hubdesk.prepaid.models import PrepaidCard
+from hubdesk.priority.models import PriorityKeyword
 from hubdesk.runtime import Runtime
+from hubdesk.savedviews.models import SavedView
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import SYSTEM
@@ -112,6 +114,24 @@ def held_reply(session: Session, runtime: Runtime, on: Ticket, address: str) -> 
 def mailbox(session: Session, name: str, address: str) -> Mailbox:
     row = Mailbox(name=name)
     row.address_rows = [MailboxAddress(address=address)]
+    session.add(row)
+    session.flush()
+    return row
+
+
+def saved_view(
+    session: Session, owner_user_id: int, name: str, shared: bool = False, **query: str
+) -> SavedView:
+    view = SavedView(name=name, owner_user_id=owner_user_id, shared=shared, query=query)
+    session.add(view)
+    session.flush()
+    return view
+
+
+def priority_keyword(
+    session: Session, word: str, level: str = "high", scope: str = "subject"
+) -> PriorityKeyword:
+    row = PriorityKeyword(word=word, level=level, language="en", scope=scope)
     session.add(row)
     session.flush()
     return row

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.db import deferred
 from hubdesk.db.paging import Page, paginate
+from hubdesk.db.types import utcnow
 from hubdesk.users.permissions import Principal
 
 
@@ -52,16 +54,20 @@ def record(
     changes: Mapping[str, Any] | None = None,
     ticket_id: int | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        actor_user_id=actor.user_id,
-        actor=actor.actor,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        ticket_id=ticket_id,
-        action=action,
-        changes=jsonable(dict(changes or {})),
-    )
-    session.add(entry)
+    """Add an audit row to the session's transaction (in a bulk batch it is kept and
+    written with the batch's other audit rows in one statement before the commit)."""
+    fields: dict[str, Any] = {
+        "actor_user_id": actor.user_id,
+        "actor": actor.actor,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "ticket_id": ticket_id,
+        "action": action,
+        "changes": jsonable(dict(changes or {})),
+    }
+    entry = AuditEntry(**fields)
+    if not deferred.insert_row(session, AuditEntry, {**fields, "created_at": utcnow()}):
+        session.add(entry)
     return entry
 
 

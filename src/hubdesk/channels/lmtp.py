@@ -3,9 +3,14 @@
 Limits (RELIABILITY T38): SIZE is advertised as MAIL_MAX_MESSAGE_BYTES and enforced both at
 MAIL FROM SIZE= and while reading DATA (552 5.3.4); command lines are capped by aiosmtpd
 (512 octets plus extension allowances, RFC 5321 4.5.3.1.4); DATA ends only at CRLF.CRLF
-(aiosmtpd >= 1.4.5); an idle or trickling session is closed after RECEIVER_IDLE_TIMEOUT;
-recipients are capped by the handler. No AUTH and no STARTTLS are offered: the receiver is
-meant for the local MTA on loopback (Postfix `lmtp:inet:127.0.0.1:2424`).
+(aiosmtpd >= 1.4.5); an idle or trickling session is closed after RECEIVER_IDLE_TIMEOUT
+(the timer restarts only on a complete command); recipients are capped by the handler; at
+most RECEIVER_MAX_SESSIONS sessions are open at once per listener: one more is answered
+`421 4.3.2` and closed before anything is read (the MTA retries), so a flood of connections
+costs a bounded amount of memory and file descriptors; NOOP, VRFY, EXPN and HELP are
+limited per session (`421 4.7.0` beyond), so a keep-alive cannot hold a session forever.
+No AUTH and no STARTTLS are offered: the receiver is meant for the local MTA on loopback
+(Postfix `lmtp:inet:127.0.0.1:2424`).
 
 Shutdown stops accepting, lets a message that is being committed finish, then closes.
 """
@@ -32,6 +37,10 @@ _REWORDED: Final = {
     "552 Error: Too much mail data": "552 5.3.4 Message too big for system",
     "500 Line too long (see RFC5321 4.5.3.1.6)": "500 5.5.2 Line too long (RFC 5321 4.5.3.1.6)",
 }
+# Commands a session may send this often; others are not limited (an MTA reusing one
+# connection sends MAIL, RCPT and DATA for many messages).
+COMMAND_LIMITS: Final = {"NOOP": 10, "VRFY": 10, "EXPN": 10, "HELP": 10, "*": 1_000_000}
+TOO_MANY_SESSIONS: Final = b"421 4.3.2 Too many connections; try again later\r\n"
 # Errors aiosmtpd gives at the end of DATA, which LMTP must give once per recipient.
 _END_OF_DATA: Final = frozenset(
     {"552 Error: Too much mail data", "500 Line too long (see RFC5321 4.5.3.1.6)"}
@@ -43,6 +52,15 @@ class _Reworded(SMTP):
         if isinstance(status, str):
             status = _REWORDED.get(status, status)
         await super().push(status)
+
+
+class _Refused(asyncio.Protocol):
+    """A connection over RECEIVER_MAX_SESSIONS: 421 and close, nothing read."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(TOO_MANY_SESSIONS)
+        transport.close()
 
 
 class ReceiverSMTP(_Reworded):
@@ -72,14 +90,21 @@ class ReceiverServer:
         max_message_bytes: int,
         idle_timeout: float,
         hostname: str,
+        max_sessions: int = 100,
     ) -> None:
         self.handler = handler
         self.host, self.port, self.lmtp = host, port, lmtp
+        self.max_sessions = max_sessions
+        self.sessions = 0
+        """Sessions open now (touched only on the event loop's thread)."""
+        self.refused = 0
+        """Connections refused with 421 since start."""
         self._options: dict[str, Any] = {
             "data_size_limit": max_message_bytes,
             "timeout": idle_timeout,
             "hostname": hostname,
             "enable_SMTPUTF8": True,
+            "command_call_limit": COMMAND_LIMITS,
         }
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
@@ -91,9 +116,21 @@ class ReceiverServer:
     def kind(self) -> str:
         return "LMTP" if self.lmtp else "SMTP"
 
-    def _protocol(self) -> SMTP:
+    def _protocol(self) -> asyncio.Protocol:
+        if self.sessions >= self.max_sessions:
+            self.refused += 1
+            return _Refused()
         kind = ReceiverLMTP if self.lmtp else ReceiverSMTP
-        return kind(self.handler, loop=self._loop, **self._options)
+        protocol = kind(self.handler, loop=self._loop, **self._options)
+        self.sessions += 1
+        lost = protocol.connection_lost
+
+        def connection_lost(error: Exception | None) -> None:
+            self.sessions -= 1
+            lost(error)
+
+        protocol.connection_lost = connection_lost  # type: ignore[method-assign]
+        return protocol
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"{self.kind}-receiver", daemon=True)

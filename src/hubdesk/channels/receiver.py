@@ -8,7 +8,8 @@ so one slow commit does not stall other sessions. Replies (RFC 5321 4.2, RFC 346
 - DATA with a bare CR or LF: 550 5.6.0 (RFC 5321 2.3.8: lines end in CRLF; a lone LF is
   what SMTP smuggling hides a second message behind, RELIABILITY T38).
 - database unavailable: 451 4.3.0, full disk: 452 4.3.1, so the sender retries (T40).
-- 250 only once `inbound.receive` committed; processing happens afterwards, off the session.
+- 250 only once the ledger row committed (`GroupCommitter`: deliveries of concurrent sessions
+  share one commit); processing happens afterwards, off the session.
 
 LMTP answers DATA once per accepted recipient (RFC 2033 4.2) but the message is stored once:
 one ledger row, its mailbox the first recipient's, every RCPT recorded in the envelope.
@@ -17,7 +18,6 @@ one ledger row, its mailbox the first recipient's, every RCPT recorded in the en
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import re
 import threading
@@ -25,8 +25,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from hubdesk.channels import recipients
-from hubdesk.errors import DatabaseUnavailable, StorageError
-from hubdesk.inbound import service as inbound
+from hubdesk.errors import DatabaseUnavailable, StorageError, is_disk_full
+from hubdesk.inbound.group_commit import GroupCommitter
 from hubdesk.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ class LedgerHandler:
         self.runtime = runtime
         self.protocol = protocol
         self.on_received = on_received
+        self.committer = GroupCommitter(runtime.db, runtime.blobs.root)
+        """Concurrent sessions' deliveries share ledger commits (250 after the shared one)."""
         self._busy = 0
         self._idle = threading.Condition()
 
@@ -110,7 +112,7 @@ class LedgerHandler:
             return self._reply(envelope, TEMPFAIL)
         except (OSError, StorageError) as exc:
             log.error("DATA from %r: cannot store the message: %s", envelope.mail_from, exc)
-            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if is_disk_full(exc):
                 return self._reply(envelope, "452 4.3.1 Insufficient system storage")
             return self._reply(envelope, "451 4.3.0 Cannot store the message; try again")
         except Exception:
@@ -122,13 +124,8 @@ class LedgerHandler:
     def _commit(self, raw: bytes, facts: dict[str, Any], mailbox_id: int | None) -> int:
         """Runs in a worker thread; counted, so that a shutdown can let it finish."""
         with _Busy(self):
-            return inbound.receive(
-                self.runtime.db,
-                self.runtime.blobs,
-                raw,
-                source=self.protocol,
-                envelope=facts,
-                mailbox_id=mailbox_id,
+            return self.committer.receive(
+                raw, source=self.protocol, envelope=facts, mailbox_id=mailbox_id
             )
 
     async def handle_exception(self, error: Exception) -> str:

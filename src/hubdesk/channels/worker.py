@@ -95,6 +95,7 @@ class Worker:
             max_message_bytes=settings.mail_max_message_bytes,
             idle_timeout=settings.receiver_idle_timeout,
             hostname=settings.mail_domain,
+            max_sessions=settings.receiver_max_sessions,
         )
 
     def start(self) -> None:

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from hubdesk.audit import service as audit
 from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.classifier.rules import Verdict, classify_by_rules
+from hubdesk.db import deferred
 from hubdesk.db.memo import memo
+from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.mail.types import ParsedEmail
@@ -83,16 +85,18 @@ def decide(
 
 
 def record(session: Session, row: InboundMessage, verdict: Verdict, *, source: str) -> None:
-    session.add(
-        Classification(
-            inbound_id=row.id,
-            label=verdict.label,
-            confidence=verdict.confidence,
-            source=source,
-            model=verdict.model,
-            reasons=list(verdict.reasons),
-        )
-    )
+    fields: dict[str, Any] = {
+        "inbound_id": row.id,
+        "label": verdict.label,
+        "confidence": verdict.confidence,
+        "source": source,
+        "model": verdict.model,
+        "reasons": list(verdict.reasons),
+    }
+    # in a bulk batch, written with the batch's other records in one statement at its end
+    kept = {**fields, "created_by_user_id": None, "created_at": utcnow(), "note": ""}
+    if not deferred.insert_row(session, Classification, kept):
+        session.add(Classification(**fields))
     row.classification = verdict.label
     row.classification_confidence = verdict.confidence
 

@@ -1,7 +1,8 @@
 """What every CLI command needs: settings loaded once, errors turned into exit codes.
 
 Exit codes: 0 success, 1 a refused operation (the message says why), 2 bad usage or
-configuration, 75 (EX_TEMPFAIL) when the database is unavailable so that callers retry.
+configuration, 75 (EX_TEMPFAIL) when the database is unavailable or the disk is full, so
+that callers retry.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from hubdesk.config import Settings, load_settings
-from hubdesk.errors import ConfigError, DatabaseUnavailable, HubdeskError
+from hubdesk.errors import ConfigError, DatabaseUnavailable, HubdeskError, is_disk_full
 
 if TYPE_CHECKING:
     from hubdesk.runtime import Runtime
@@ -50,6 +51,9 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
         fail(str(exc), EXIT_USAGE)
     except DatabaseUnavailable as exc:
         fail(str(exc), EXIT_TEMPFAIL)
+    except OSError as exc:
+        _fail_if_disk_full(exc)
+        raise
     try:
         if check_schema:
             _check_schema(built)
@@ -60,8 +64,16 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
         fail(str(exc), EXIT_USAGE)
     except HubdeskError as exc:
         fail(str(exc))
+    except OSError as exc:
+        _fail_if_disk_full(exc)
+        raise
     finally:
         built.close()
+
+
+def _fail_if_disk_full(exc: OSError) -> None:
+    if is_disk_full(exc):
+        fail(f"the disk is full; nothing more was stored, try again later ({exc})", EXIT_TEMPFAIL)
 
 
 def _check_schema(built: Runtime) -> None:

@@ -161,8 +161,6 @@ def user_set_password(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="New password")],
 ) -> None:
     """Set a user's password and lift their failed-login lock."""
-    from hubdesk.db.types import utcnow
-    from hubdesk.users import login_locks
     from hubdesk.users import service as users
     from hubdesk.users.permissions import SYSTEM
 
@@ -170,8 +168,7 @@ def user_set_password(
         user = users.find_user_by_email(session, email)
         if user is None:
             context.fail(f"no user with e-mail {email}")
-        users.update_user(session, SYSTEM, user, password=password)
-        login_locks.clear(session, user.email, reason="password", actor_user_id=None, now=utcnow())
+        users.update_user(session, SYSTEM, user, password=password)  # lifts the lock too
         typer.echo(f"password of {user.email} changed; its login lock is lifted", err=True)
 
 

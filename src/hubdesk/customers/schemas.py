@@ -6,7 +6,14 @@ from datetime import datetime
 
 from pydantic import Field
 
-from hubdesk.web.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_NOTES_CHARS, Id
+from hubdesk.web.limits import (
+    MAX_LIST_ITEMS,
+    MAX_NAME_CHARS,
+    MAX_NOTES_CHARS,
+    NOT_BLANK,
+    EmailAddress,
+    Id,
+)
 from hubdesk.web.schemas import Out, Strict
 
 
@@ -19,14 +26,16 @@ class CustomerOut(Out):
 
 
 class CustomerCreate(Strict):
-    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra=NOT_BLANK)
     domains: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     notes: str = Field(default="", max_length=MAX_NOTES_CHARS)
     active: bool = True
 
 
 class CustomerUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
+    name: str | None = Field(
+        default=None, min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra=NOT_BLANK
+    )
     domains: list[str] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     notes: str | None = Field(default=None, max_length=MAX_NOTES_CHARS)
     active: bool | None = None
@@ -41,7 +50,7 @@ class ContactOut(Out):
 
 
 class ContactCreate(Strict):
-    email: str = Field(min_length=3, max_length=320)
+    email: EmailAddress
     name: str = Field(default="", max_length=MAX_NAME_CHARS)
     customer_id: Id | None = None
 

@@ -1,6 +1,8 @@
 """Building the engine: one place that knows the SQLite pragmas and PostgreSQL pooling.
 
-SQLite runs in WAL mode with foreign keys on and a busy timeout. pysqlite's own transaction
+SQLite runs in WAL mode with `synchronous=FULL` (every commit is fsynced before it
+returns: what is acknowledged survives a power loss, not only a crash), foreign keys on and
+a busy timeout. pysqlite's own transaction
 handling is switched off so that we emit BEGIN ourselves: writers use BEGIN IMMEDIATE, which
 takes the write lock up front and makes concurrent writers queue on the busy timeout instead
 of failing with "database is locked" when a read transaction tries to upgrade.
@@ -63,7 +65,10 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on disk before it returns, so a 250, a 2xx or an IMAP expunge
+        # that follows it survives a power loss too (NORMAL in WAL mode may lose the last
+        # commits then). Group commit keeps the fsyncs to one per batch.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -4,10 +4,12 @@ from hubdesk.audit.models import AuditEntry
 from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
 from hubdesk.db.base import Base
-from hubdesk.inbound.models import DedupeKey, InboundMessage
+from hubdesk.inbound.models import DedupeKey, InboundMessage, QuarantineDismissal
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.outbox.models import AddressFlag, MailTemplate, OutboxAttempt, OutboxMessage
 from hubdesk.prepaid.models import PrepaidCard, PrepaidDrawdown
+from hubdesk.priority.models import PriorityKeyword, PriorityKeywordState
+from hubdesk.savedviews.models import SavedView
 from hubdesk.sla.models import SlaClock, SlaEscalation, SlaPolicy, SlaPolicyCustomer
 from hubdesk.tickets.models import (
     Attachment,
@@ -50,6 +52,10 @@ __all__ = [
     "Permission",
     "PrepaidCard",
     "PrepaidDrawdown",
+    "PriorityKeyword",
+    "PriorityKeywordState",
+    "QuarantineDismissal",
+    "SavedView",
     "SlaClock",
     "SlaEscalation",
     "SlaPolicy",

@@ -32,6 +32,7 @@ _TRANSIENT_MARKERS = (
     "the database system is starting up",
     "the database system is shutting down",
     "no space left on device",
+    "attempt to write a readonly database",
     "connection is closed",
     "consuming input failed",
 )

@@ -76,3 +76,17 @@ class DedupeKey(Base):
         ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuarantineDismissal(Base):
+    """A quarantined message an admin dismissed: the ledger row and its bytes stay, the
+    problems list hides it (shown again with "show dismissed"); deleting the row undoes it."""
+
+    __tablename__ = "inbound_dismissals"
+
+    inbound_id: Mapped[int] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    dismissed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(String(500), default="")

@@ -7,11 +7,11 @@ be re-run from the exact bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
@@ -87,6 +87,36 @@ def add_received(
     session.add(row)
     session.flush()
     return row
+
+
+def add_received_many(
+    session: Session, received: Sequence[tuple[str, int, str]]
+) -> list[InboundMessage]:
+    """`received` ledger rows for (raw_sha256, size, source) of bytes already in the blob
+    store, in one INSERT ... RETURNING (the bulk path's batches), in the given order."""
+    if not received:
+        return []
+    rows = [
+        {
+            "source": source[:500],
+            "raw_sha256": raw_sha256,
+            "size": size,
+            "status": "received",
+            "envelope": {},
+            "received_at": utcnow(),
+        }
+        for raw_sha256, size, source in received
+    ]
+    # One multi-row INSERT; RETURNING's order is not promised, so each row is matched back
+    # to its input by what it holds (equal inputs make equal rows: the lower id goes first).
+    returned = sorted(
+        session.scalars(insert(InboundMessage).returning(InboundMessage), rows),
+        key=lambda row: row.id,
+    )
+    by_input: dict[tuple[str, int, str], list[InboundMessage]] = {}
+    for row in returned:
+        by_input.setdefault((row.raw_sha256, row.size, row.source), []).append(row)
+    return [by_input[(sha, size, source[:500])].pop(0) for sha, size, source in received]
 
 
 def get(session: Session, inbound_id: int) -> InboundMessage:

@@ -26,6 +26,7 @@ from hubdesk.intake.extract import extract
 from hubdesk.intake.record import Mail
 from hubdesk.intake.threading import find_ticket, is_agent
 from hubdesk.intake.trust import NOT_VERIFIED_FLAG
+from hubdesk.priority import service as priority_keywords
 from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import BlobStore
 from hubdesk.tickets import comments, search
@@ -138,8 +139,14 @@ def _open_ticket(
     session, settings, parsed = env.session, env.settings, mail.parsed
     actor = mail_actor(mail)
     contact = _sender_contact(env, mail)
-    found = extract(parsed.subject, parsed.body_visible, settings.ticket_default_priority)
+    found = extract(
+        parsed.subject,
+        parsed.body_visible,
+        settings.ticket_default_priority,
+        priority_keywords.keywords(session),
+    )
     priority = params.get("priority") or found.priority
+    reason = "set by the workflow" if params.get("priority") else found.priority_reason
     if priority not in PRIORITIES:
         raise ValidationFailed(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}")
     customer_id = params.get("customer_id") or (contact.customer_id if contact else None)
@@ -151,6 +158,7 @@ def _open_ticket(
         "email_message_id": parsed.message_id,
         "created_from_email": True,
         "email_received_at": mail.received_at.isoformat(),
+        "priority_reason": reason,
     }
     if mail.decision.hinted_ticket_number:
         custom_fields["email_named_ticket"] = mail.decision.hinted_ticket_number

@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hubdesk.config import Settings
+from hubdesk.db import deferred
 from hubdesk.db.uow import is_transient
 from hubdesk.errors import Conflict, DatabaseUnavailable, NotFound, ValidationFailed
 from hubdesk.inbound import service as inbound
@@ -144,47 +145,100 @@ def _ingest_batch(
     ledger_source: Callable[[str], str],
 ) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     """One transaction: returns the committed outcomes and what the time bound left over."""
+    try:
+        return _ingest_batch_once(runtime, batch, limits, ledger_source, defer=True)
+    except _DeferredWriteFailed:  # nothing committed: the batch again, row by row
+        return _ingest_batch_once(runtime, batch, limits, ledger_source, defer=False)
+
+
+def _ingest_batch_once(
+    runtime: Runtime,
+    batch: list[tuple[Source, bytes]],
+    limits: BatchLimits,
+    ledger_source: Callable[[str], str],
+    *,
+    defer: bool,
+) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     done: list[tuple[Source, Outcome]] = []
     deadline = time.monotonic() + limits.seconds
     runtime.blobs.begin_batch()
     try:
         with runtime.db.transaction() as session:
-            _hold_loaded_objects(session)
-            for index, (source, raw) in enumerate(batch):
-                if index and time.monotonic() > deadline:
-                    break
-                digest = runtime.blobs.put(raw)
-                row = inbound.add_received(
-                    session, digest, len(raw), source=ledger_source(source.label)
-                )
-                done.append((source, _run_one(session, runtime, row, reprocess=False)))
-            runtime.blobs.sync_batch()
+            _start(session, defer=defer)
+            while len(done) < len(batch) and (not done or time.monotonic() <= deadline):
+                chunk = batch[len(done) : len(done) + _LEDGER_CHUNK]
+                received = [
+                    (runtime.blobs.put(raw), len(raw), ledger_source(source.label))
+                    for source, raw in chunk
+                ]
+                rows = inbound.add_received_many(session, received)
+                for (source, _raw), row in zip(chunk, rows, strict=True):
+                    done.append((source, _run_one(session, runtime, row, reprocess=False)))
+            _finish(session, runtime)
     finally:
         runtime.blobs.end_batch()
     return done, batch[len(done) :]
 
 
+_LEDGER_CHUNK = 25
+"""Ledger rows inserted with one statement; the time bound is checked between chunks."""
+
+
+class _DeferredWriteFailed(Exception):
+    """The batch's set-wise writes failed (not for lack of a database): the batch rolled
+    back and runs again with every row written by its own message."""
+
+
+def _start(session: Session, *, defer: bool) -> None:
+    _hold_loaded_objects(session)
+    if defer:
+        deferred.enable(session)
+
+
+def _finish(session: Session, runtime: Runtime) -> None:
+    """The batch's durability point: its kept rows written, its blobs on disk (the caller
+    commits right after)."""
+    try:
+        deferred.flush(session)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        raise _DeferredWriteFailed(str(exc)) from exc
+    runtime.blobs.sync_batch()
+
+
 def _reprocess_batch(
     runtime: Runtime, chunk: Sequence[int], actor: Principal, limits: BatchLimits
+) -> list[tuple[int, Outcome]]:
+    try:
+        return _reprocess_batch_once(runtime, chunk, actor, limits, defer=True)
+    except _DeferredWriteFailed:  # nothing committed: the batch again, row by row
+        return _reprocess_batch_once(runtime, chunk, actor, limits, defer=False)
+
+
+def _reprocess_batch_once(
+    runtime: Runtime, chunk: Sequence[int], actor: Principal, limits: BatchLimits, *, defer: bool
 ) -> list[tuple[int, Outcome]]:
     done: list[tuple[int, Outcome]] = []
     deadline = time.monotonic() + limits.seconds
     runtime.blobs.begin_batch()
     try:
         with runtime.db.transaction() as session:
-            _hold_loaded_objects(session)
+            _start(session, defer=defer)
             for index, inbound_id in enumerate(chunk):
                 if index and time.monotonic() > deadline:
                     break
+                position = deferred.mark(session)
                 try:
                     with session.begin_nested():
                         inbound.request_reprocess(session, actor, inbound_id)
                 except (Conflict, NotFound) as exc:
+                    deferred.rollback_to(session, position)
                     done.append((inbound_id, Outcome("failed", inbound_id, reason=str(exc))))
                     continue
                 row = inbound.lock(session, inbound_id)
                 done.append((inbound_id, _run_one(session, runtime, row, reprocess=True)))
-            runtime.blobs.sync_batch()
+            _finish(session, runtime)
     finally:
         runtime.blobs.end_batch()
     return done
@@ -210,15 +264,19 @@ def _hold_loaded_objects(session: Session) -> None:
 def _run_one(
     session: Session, runtime: Runtime, row: InboundMessage, *, reprocess: bool
 ) -> Outcome:
-    """One message inside its own savepoint; a failure is rolled back and recorded."""
+    """One message inside its own savepoint; a failure is rolled back and recorded (with
+    the rows the message had kept for the batch's end)."""
+    position = deferred.mark(session)
     try:
         with session.begin_nested():
             return pipeline.run_in(session, runtime, row, reprocess=reprocess)
     except DatabaseUnavailable:
         raise
     except ValidationFailed as exc:  # e.g. raw bytes purged: the row is left as it was
+        deferred.rollback_to(session, position)
         return Outcome("failed", row.id, reason=str(exc))
     except Exception as exc:
+        deferred.rollback_to(session, position)
         if is_transient(exc):
             raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
         error = "".join(traceback.format_exception(exc)).strip()

@@ -38,8 +38,11 @@ def content_key(parsed: ParsedEmail) -> str:
 def claim(session: Session, inbound_id: int, key: str) -> int | None:
     """Claim `key` for ledger row `inbound_id`. Returns None when it is ours (now or before),
     else the id of the original ledger row this delivery duplicates."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted = session.execute(
+    # On the session's connection, not through the ORM: no autoflush (the key names only
+    # the ledger row, which is flushed already) and no ORM statement overhead per message.
+    connection = session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    inserted = connection.execute(
         insert(DedupeKey)
         .values(key=key, inbound_id=inbound_id, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
@@ -47,7 +50,7 @@ def claim(session: Session, inbound_id: int, key: str) -> int | None:
     ).first()
     if inserted is not None:
         return None
-    owner = session.scalar(select(DedupeKey.inbound_id).where(DedupeKey.key == key))
+    owner = connection.scalar(select(DedupeKey.inbound_id).where(DedupeKey.key == key))
     if owner is None or owner == inbound_id:
         return None
     return original_of(session, owner)
@@ -71,8 +74,8 @@ def same_message_id_exists(session: Session, parsed: ParsedEmail, inbound_id: in
     """True when another ledger row carries this (real) Message-ID with different content."""
     if parsed.message_id_synthetic:
         return False
-    return (
-        session.scalar(
+    return (  # other rows only, settled and flushed by their own savepoints: no autoflush
+        session.connection().scalar(
             select(InboundMessage.id)
             .where(
                 InboundMessage.message_id == parsed.message_id,

@@ -19,6 +19,7 @@ from hubdesk.intake.threading import resolve
 from hubdesk.intake.trust import sender_trust
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParseRejection
+from hubdesk.priority import service as priority_keywords
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from hubdesk.workflows import engine
@@ -75,7 +76,12 @@ def preview(runtime: Runtime, raw: bytes) -> dict[str, Any]:
                 "reason": thread.reason,
                 "workflows": workflows,
             }
-        found = extract(parsed.subject, parsed.body_visible, settings.ticket_default_priority)
+        found = extract(
+            parsed.subject,
+            parsed.body_visible,
+            settings.ticket_default_priority,
+            priority_keywords.keywords(session),
+        )
         return {
             **base,
             "would": "create",

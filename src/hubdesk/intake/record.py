@@ -130,7 +130,8 @@ def store_attachments(
         )
         session.add(row)
         rows.append(row)
-    session.flush()
+    if rows:
+        session.flush()
     return rows
 
 

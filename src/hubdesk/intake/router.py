@@ -16,6 +16,7 @@ from hubdesk.intake.synthesize import build_message
 from hubdesk.intake.types import Outcome
 from hubdesk.users.permissions import EMAILS_INJECT
 from hubdesk.web.deps import PrincipalDep, RuntimeDep
+from hubdesk.web.limits import EmailAddress
 from hubdesk.web.problems import PayloadTooLarge, UnsupportedMediaType
 from hubdesk.web.schemas import Strict
 
@@ -25,7 +26,7 @@ router = APIRouter(tags=["email"])
 class EmailData(Strict):
     message_id: str | None = Field(default=None, max_length=998)
     subject: str = Field(default="", max_length=998)
-    from_address: str = Field(max_length=320)
+    from_address: EmailAddress
     body: str = ""
     received_at: datetime | None = None
     in_reply_to: str | None = Field(default=None, max_length=998)
@@ -87,7 +88,14 @@ async def email_to_ticket(
 
 @router.post(
     "/inbound/raw",
-    openapi_extra={"requestBody": {"content": {"message/rfc822": {"schema": {"type": "string"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "message/rfc822": {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+            },
+        }
+    },
 )
 async def inbound_raw(
     request: Request, principal: PrincipalDep, runtime: RuntimeDep

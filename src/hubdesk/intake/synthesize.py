@@ -13,6 +13,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
 from hubdesk.errors import ValidationFailed
+from hubdesk.users.service import is_email_syntax
 
 
 def build_message(
@@ -61,8 +62,9 @@ def _angle(message_id: str) -> str:
 
 
 def _address(name: str, value: str) -> str:
-    local, at, domain = value.strip().rpartition("@")
-    if not at or not local or not domain or any(c in value for c in ' <>,;"()'):
+    address = value.strip(" \t")
+    local, _at, domain = address.rpartition("@")
+    if not is_email_syntax(address):
         raise ValidationFailed(f"{name} {value!r} is not a plain e-mail address")
     try:
         return str(Address(username=local, domain=domain))

@@ -22,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.customers.models import Contact, CustomerDomain
+from hubdesk.db import deferred
+from hubdesk.db.memo import memo
 from hubdesk.intake.signals import ThreadSignals
 from hubdesk.intake.types import UNVERIFIED, Decision, SenderTrust, ThreadDecision
 from hubdesk.mail.types import ParsedEmail
@@ -183,6 +185,14 @@ def is_agent(session: Session, address: str | None) -> bool:
     """Whether `address` is an active user's (whatever it proves about who wrote)."""
     if not address:
         return False
+    if deferred.active(session):  # a bulk batch: the active users' addresses, read once
+        agents = memo(
+            session,
+            "active_user_emails",
+            lambda: frozenset(session.scalars(select(User.email).where(User.active.is_(True)))),
+            depends_on=(User,),
+        )
+        return address in agents
     found = session.scalar(select(User.id).where(User.email == address, User.active.is_(True)))
     return found is not None
 

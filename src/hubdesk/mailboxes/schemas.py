@@ -4,13 +4,15 @@ holds it, and whether this process can find it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
+from pydantic.config import JsonDict
 
 from hubdesk.config import Settings
 from hubdesk.mailboxes import secrets
 from hubdesk.mailboxes.models import Mailbox
+from hubdesk.web.limits import EmailAddress
 from hubdesk.web.schemas import Out, Strict
 
 ProcessedAction = Literal["seen", "move", "delete"]
@@ -79,9 +81,12 @@ class MailboxOut(Out):
         )
 
 
+MAILBOX_NAME: Final[JsonDict] = {"pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,99}\s*$"}
+
+
 class MailboxCreate(Strict):
-    name: str = Field(min_length=1, max_length=100)
-    addresses: list[str] = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, json_schema_extra=MAILBOX_NAME)
+    addresses: list[EmailAddress] = Field(min_length=1, max_length=100)
     enabled: bool = True
     imap_url: str | None = Field(default=None, max_length=500)
     password_env: str | None = Field(default=None, max_length=200)
@@ -95,8 +100,10 @@ class MailboxCreate(Strict):
 
 
 class MailboxUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    addresses: list[str] | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(
+        default=None, min_length=1, max_length=100, json_schema_extra=MAILBOX_NAME
+    )
+    addresses: list[EmailAddress] | None = Field(default=None, min_length=1, max_length=100)
     enabled: bool | None = None
     imap_url: str | None = Field(default=None, max_length=500)
     password_env: str | None = Field(default=None, max_length=200)

@@ -7,14 +7,14 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from hubdesk.web.limits import MAX_NOTES_CHARS, Id
+from hubdesk.web.limits import MAX_NOTES_CHARS, Hours, Id, Price
 from hubdesk.web.schemas import Out, Strict
 
 
 class CardCreate(Strict):
     customer_id: Id
-    hours_bought: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
-    price: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2)
+    hours_bought: Hours
+    price: Price = Decimal("0")
     currency: str = Field(default="DKK", min_length=3, max_length=3)
     bought_on: date | None = None
     expires_on: date | None = None

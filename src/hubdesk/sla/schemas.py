@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from hubdesk.web.limits import Id
+from hubdesk.web.limits import NOT_BLANK, Id
 from hubdesk.web.schemas import Out, Strict
 
 EscalationAction = Literal["notify_assignee", "raise_priority"]
@@ -40,7 +40,7 @@ class EscalationsIn(Strict):
 
 
 class PolicyCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, json_schema_extra=NOT_BLANK)
     default: bool = False
     customer_ids: list[Id] = Field(default_factory=list)
     calendar: CalendarIn
@@ -50,7 +50,9 @@ class PolicyCreate(Strict):
 
 
 class PolicyUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=NOT_BLANK
+    )
     default: bool | None = None
     customer_ids: list[Id] | None = None
     calendar: CalendarIn | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 from sqlalchemy import ColumnElement, case, exists, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,8 @@ from hubdesk.users.permissions import Principal
 _PRIORITY_ORDER = case(PRIORITY_RANK, value=Ticket.priority, else_=-1)
 # SLA: the earliest pending due time of the ticket's clock (none: sorted last).
 _SLA_DUE = select(SlaClock.next_due_at).where(SlaClock.ticket_id == Ticket.id).scalar_subquery()
-SLA_STATES: Final = ("breached", "warning", "paused")
+SlaFilter = Literal["breached", "warning", "paused"]
+SLA_STATES: Final = get_args(SlaFilter)
 SORT_KEYS: Final[dict[str, Any]] = {
     "created_at": Ticket.created_at,
     "updated_at": Ticket.updated_at,
@@ -32,7 +33,10 @@ SORT_KEYS: Final[dict[str, Any]] = {
     "priority": _PRIORITY_ORDER,
     "sla_due": _SLA_DUE,
 }
-SORT_PATTERN: Final = rf"^[-+]?({'|'.join(SORT_KEYS)})$"
+_ONE_SORT: Final = rf"[-+]?({'|'.join(SORT_KEYS)})"
+SORT_PATTERN: Final = rf"^{_ONE_SORT}(,{_ONE_SORT}){{0,2}}$"
+"""One sort key, or up to three separated by commas (`-priority,created_at`: the highest
+priority first, the oldest first within a priority)."""
 
 
 @dataclass(frozen=True)
@@ -63,16 +67,24 @@ def parse_sort(sort: str) -> tuple[Any, bool]:
     return SORT_KEYS[key], descending
 
 
+def parse_sorts(sort: str) -> list[tuple[Any, bool]]:
+    """`-priority,created_at` -> each key's column and direction (at most three keys)."""
+    parts = sort.split(",")
+    if len(parts) > 3:
+        raise ValidationFailed("sort takes at most three keys, separated by commas")
+    return [parse_sort(part.strip()) for part in parts]
+
+
 def list_tickets(
     session: Session, principal: Principal, flt: TicketFilter, *, limit: int, offset: int
 ) -> Page[Any]:
-    column, descending = parse_sort(flt.sort)
+    sorts = parse_sorts(flt.sort)
     statement = visible_tickets(principal)
     for condition in _conditions(session, flt):
         statement = statement.where(condition)
-    order = (column.desc() if descending else column.asc()).nulls_last()
-    tie = Ticket.id.desc() if descending else Ticket.id.asc()
-    return paginate(session, statement.order_by(order, tie), limit=limit, offset=offset)
+    order = [(c.desc() if d else c.asc()).nulls_last() for c, d in sorts]
+    tie = Ticket.id.desc() if sorts[-1][1] else Ticket.id.asc()
+    return paginate(session, statement.order_by(*order, tie), limit=limit, offset=offset)
 
 
 def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]]:

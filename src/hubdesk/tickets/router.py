@@ -61,9 +61,9 @@ def list_tickets(
     q: Annotated[str | None, Query(max_length=500)] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
-    sla_state: str | None = None,
+    sla_state: queries.SlaFilter | None = None,
     sla_due_before: datetime | None = None,
-    sort: Annotated[str, Query(pattern=queries.SORT_PATTERN, max_length=40)] = "-created_at",
+    sort: Annotated[str, Query(pattern=queries.SORT_PATTERN, max_length=64)] = "-created_at",
 ) -> ListOf[TicketListItem]:
     page = queries.list_tickets(
         session,

@@ -16,6 +16,7 @@ from hubdesk.web.limits import (
     MAX_COMMENT_CHARS,
     MAX_DESCRIPTION_CHARS,
     MAX_SUBJECT_CHARS,
+    NOT_BLANK,
     CustomFields,
     Id,
     Int,
@@ -76,7 +77,7 @@ class TicketListItem(TicketOut):
 
 
 class TicketCreate(Strict):
-    subject: str = Field(min_length=1, max_length=MAX_SUBJECT_CHARS)
+    subject: str = Field(min_length=1, max_length=MAX_SUBJECT_CHARS, json_schema_extra=NOT_BLANK)
     description: str = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
     status: Literal["open", "in_progress", "waiting_customer", "waiting_internal"] = "open"
     priority: Priority | None = None
@@ -88,7 +89,9 @@ class TicketCreate(Strict):
 
 
 class TicketUpdate(Strict):
-    subject: str | None = Field(default=None, min_length=1, max_length=MAX_SUBJECT_CHARS)
+    subject: str | None = Field(
+        default=None, min_length=1, max_length=MAX_SUBJECT_CHARS, json_schema_extra=NOT_BLANK
+    )
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
     status: Status | None = None
     priority: Priority | None = None
@@ -114,7 +117,7 @@ class MergeRequest(Strict):
 
 
 class CommentCreate(Strict):
-    body: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
+    body: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS, json_schema_extra=NOT_BLANK)
     internal: bool = False
 
 

@@ -13,11 +13,23 @@ found by search; the mail itself is kept whole.
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Hashable, Mapping
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Integer, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
+from hubdesk.db import deferred
 from hubdesk.intake.limits import MAX_INDEXED_DOCUMENT_CHARS, MAX_INDEXED_PART_CHARS
 from hubdesk.tickets.models import Comment, EmailLog, Ticket
 
@@ -33,21 +45,31 @@ def ticket_document(session: Session, ticket: Ticket) -> str:
     """The ticket's text for the index, at most `MAX_INDEXED_DOCUMENT_CHARS` long."""
     head = (ticket.ticket_number, ticket.subject, ticket.description)
     parts = [p[:MAX_INDEXED_PART_CHARS] for p in head if p]
-    parts.extend(
-        session.scalars(
-            select(func.substr(Comment.body, 1, MAX_INDEXED_PART_CHARS))
-            .where(Comment.ticket_id == ticket.id)
-            .order_by(Comment.id)
-        )
-    )
-    parts.extend(
-        session.scalars(
-            select(func.substr(EmailLog.body_text, 1, MAX_INDEXED_PART_CHARS))
-            .where(EmailLog.ticket_id == ticket.id)
-            .order_by(EmailLog.id)
-        )
-    )
+    session.flush()  # the texts are read below on the connection, past the ORM
+    texts = session.connection().execute(_TEXTS, {"ticket_id": ticket.id}).scalars()
+    parts.extend(texts)
     return "\n".join(p for p in parts if p)[:MAX_INDEXED_DOCUMENT_CHARS]
+
+
+def _texts_of_a_ticket() -> Select[Any]:
+    """Every comment's, then every email's text of one ticket, in one statement (built
+    once: the ingest of a reply runs it)."""
+    ticket_id = bindparam("ticket_id", type_=Integer)
+    comments = select(
+        literal(0).label("kind"),
+        Comment.id.label("id"),
+        func.substr(Comment.body, 1, MAX_INDEXED_PART_CHARS).label("text"),
+    ).where(Comment.ticket_id == ticket_id)
+    emails = select(
+        literal(1).label("kind"),
+        EmailLog.id.label("id"),
+        func.substr(EmailLog.body_text, 1, MAX_INDEXED_PART_CHARS).label("text"),
+    ).where(EmailLog.ticket_id == ticket_id)
+    both = union_all(comments, emails).subquery()
+    return select(both.c.text).order_by(both.c.kind, both.c.id)
+
+
+_TEXTS: Final = _texts_of_a_ticket()
 
 
 def reindex_ticket(session: Session, ticket: Ticket) -> None:
@@ -64,20 +86,25 @@ def index_new_ticket(session: Session, ticket: Ticket, email_body: str | None) -
 
 
 def _store(session: Session, ticket: Ticket, document: str) -> None:
+    """Write the document now, or (in a bulk batch) keep the latest one per ticket and
+    write the batch's documents together right before its commit."""
+    if not deferred.put(session, "search", ticket.id, document, _write_documents):
+        _write_documents(session, {ticket.id: document})
+
+
+def _write_documents(session: Session, documents: Mapping[Hashable, str]) -> None:
+    rows = [{"id": ticket_id, "doc": document} for ticket_id, document in documents.items()]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(
                 "INSERT INTO tticket_search (ticket_id, document) VALUES (:id, :doc) "
                 "ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document"
             ),
-            {"id": ticket.id, "doc": document},
+            rows,
         )
         return
-    session.execute(text("DELETE FROM tticket_search WHERE rowid = :id"), {"id": ticket.id})
-    session.execute(
-        text("INSERT INTO tticket_search (rowid, document) VALUES (:id, :doc)"),
-        {"id": ticket.id, "doc": document},
-    )
+    session.execute(text("DELETE FROM tticket_search WHERE rowid = :id"), rows)
+    session.execute(text("INSERT INTO tticket_search (rowid, document) VALUES (:id, :doc)"), rows)
 
 
 def matches(session: Session, query: str) -> ColumnElement[bool]:

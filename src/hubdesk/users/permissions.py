@@ -26,6 +26,8 @@ EMAILS_CLASSIFY: Final = "emails.classify"
 MAILBOXES_MANAGE: Final = "mailboxes.manage"
 REPLIES_SEND: Final = "replies.send"
 SLA_MANAGE: Final = "sla.manage"
+VIEWS_SHARE: Final = "views.share"
+PRIORITY_MANAGE: Final = "priority.manage"
 
 ALL_PERMISSIONS: Final = (
     TICKETS_VIEW,
@@ -47,6 +49,8 @@ ALL_PERMISSIONS: Final = (
     MAILBOXES_MANAGE,
     REPLIES_SEND,
     SLA_MANAGE,
+    VIEWS_SHARE,
+    PRIORITY_MANAGE,
 )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from hubdesk.users.models import Group, User
-from hubdesk.web.limits import MAX_LIST_ITEMS, Id
+from hubdesk.web.limits import MAX_LIST_ITEMS, NOT_BLANK, EmailAddress, Id
 from hubdesk.web.schemas import Out, Strict
 
 
@@ -33,8 +33,8 @@ class MeOut(UserOut):
 
 
 class UserCreate(Strict):
-    email: str = Field(min_length=3, max_length=320)
-    name: str = Field(min_length=1, max_length=200)
+    email: EmailAddress
+    name: str = Field(min_length=1, max_length=200, json_schema_extra=NOT_BLANK)
     password: str | None = Field(default=None, min_length=10, max_length=1000)
     groups: list[str] = Field(
         default_factory=list,

@@ -14,20 +14,29 @@ from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.text import single_line
+from hubdesk.users import login_locks
 from hubdesk.users.models import ApiToken, Group, Permission, User
 from hubdesk.users.permissions import USERS_MANAGE, Principal
 from hubdesk.users.secrets import generate_token, hash_password, hash_token, verify_password
-from hubdesk.users.session_models import LoginAttempt, UserSession
+from hubdesk.users.session_models import LoginAttempt, LoginLockReset, UserSession
 
 MIN_PASSWORD_LENGTH: Final = 10
 # Token last-use is written at most this often, so reads do not all become writes.
 LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
-_EMAIL: Final = re.compile(r"\A[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
+# The same syntax as `web.limits.EMAIL_PATTERN` declares in the OpenAPI document.
+_EMAIL: Final = re.compile(
+    r"\A[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\Z"
+)
+
+
+def is_email_syntax(value: str) -> bool:
+    """An address the API takes: one local part, one plain domain, no spaces or controls."""
+    return bool(_EMAIL.match(value)) and len(value) <= 320
 
 
 def normalize_email(value: str) -> str:
-    email = value.strip().lower()
-    if not _EMAIL.match(email) or len(email) > 320:
+    email = value.strip(" \t").lower()
+    if not is_email_syntax(email):
         raise ValidationFailed(f"{value!r} is not a valid e-mail address")
     return email
 
@@ -134,7 +143,12 @@ def update_user(
             raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
         user.password_hash = hash_password(password)
         changes["password"] = ["(hidden)", "(changed)"]
-        # A new password ends every browser session of the user (a stolen one included).
+        # A new password lifts the account's failed-login lock (whoever set it: the user, an
+        # admin in the UI or API, `hubdesk user set-password`) ...
+        login_locks.clear(
+            session, user.email, reason="password", actor_user_id=actor.user_id, now=utcnow()
+        )
+        # ... and ends every browser session of the user (a stolen one included).
         session.execute(
             update(UserSession)
             .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
@@ -256,7 +270,8 @@ def record_token_use(session: Session, token_id: int, *, now: datetime | None = 
 
 
 def purge_sessions(session: Session, *, older_than: timedelta) -> int:
-    """Delete ended browser sessions and login attempts older than `older_than`."""
+    """Delete ended browser sessions, login attempts and lock resets older than `older_than`
+    (a reset matters for one `login_locks.WINDOW`; the purge keeps at least a day)."""
     cutoff = utcnow() - older_than
     ended = session.execute(
         delete(UserSession).where(
@@ -264,7 +279,9 @@ def purge_sessions(session: Session, *, older_than: timedelta) -> int:
         )
     )
     attempts = session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
-    return int(ended.rowcount or 0) + int(attempts.rowcount or 0)  # type: ignore[attr-defined]
+    resets = session.execute(delete(LoginLockReset).where(LoginLockReset.reset_at < cutoff))
+    counts: list[int] = [done.rowcount or 0 for done in (ended, attempts, resets)]  # type: ignore[attr-defined]
+    return sum(counts)
 
 
 def list_permissions(session: Session) -> list[Permission]:

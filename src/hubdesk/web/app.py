@@ -20,7 +20,9 @@ from hubdesk.intake.triage_router import router as triage_router
 from hubdesk.mailboxes.router import router as mailboxes_router
 from hubdesk.outbox.router import router as outbox_router
 from hubdesk.prepaid.router import router as prepaid_router
+from hubdesk.priority.router import router as priority_keywords_router
 from hubdesk.runtime import Runtime
+from hubdesk.savedviews.router import router as saved_views_router
 from hubdesk.sla.router import router as sla_router
 from hubdesk.sla.router import ticket_router as sla_ticket_router
 from hubdesk.tickets.attachment_router import router as attachments_router
@@ -78,6 +80,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         mailboxes_router,
         sla_router,
         sla_ticket_router,
+        saved_views_router,
+        priority_keywords_router,
     ):
         protected.include_router(router)
     app.include_router(protected)

@@ -21,10 +21,14 @@ Why each is what it is:
 from __future__ import annotations
 
 import json
+import math
+import re
+from decimal import Decimal
 from typing import Annotated, Any, Final
 
 import annotated_types
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic.config import JsonDict
 
 MAX_SUBJECT_CHARS: Final = 1000
 MAX_DESCRIPTION_CHARS: Final = 100_000
@@ -73,3 +77,63 @@ CustomFields = Annotated[
     ),
 ]
 """A ticket's custom fields: a JSON object of at most MAX_CUSTOM_FIELDS_BYTES."""
+
+
+def _amount_pattern(integer_digits: int, *, positive: bool) -> str:
+    whole = f"[1-9][0-9]{{0,{integer_digits - 1}}}"
+    if positive:
+        return rf"^0*({whole}(\.[0-9]{{1,2}})?|\.(0[1-9]|[1-9][0-9]?))$"
+    return rf"^(0*{whole}|0+)(\.[0-9]{{1,2}})?$|^0*\.[0-9]{{1,2}}$"
+
+
+def _amount(integer_digits: int, *, positive: bool) -> Any:
+    """A decimal amount with at most two decimals, as a JSON number or a string.
+
+    A string must match the pattern the OpenAPI document gives (plain digits, no exponent).
+    A JSON number is a binary float (0.35 arrives as 0.35000000000000003): one within 1e-9
+    of a two-place decimal is taken as that decimal; others fail the decimal-places check.
+    """
+    pattern = _amount_pattern(integer_digits, positive=positive)
+    compiled = re.compile(pattern)
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str) and not compiled.match(value):
+            raise ValueError("write it as digits with at most two decimals, e.g. 12.50")
+        if isinstance(value, float) and math.isfinite(value):
+            rounded = round(value, 2)
+            if abs(value - rounded) < 1e-9:
+                return Decimal(f"{rounded:.2f}")
+        return value
+
+    largest = float("9" * integer_digits + ".99")
+    number: dict[str, Any] = {"type": "number", "maximum": largest, "multipleOf": 0.01}
+    number["exclusiveMinimum" if positive else "minimum"] = 0
+    return Annotated[
+        Decimal,
+        BeforeValidator(parse),
+        Field(gt=0, max_digits=integer_digits + 2, decimal_places=2)
+        if positive
+        else Field(ge=0, max_digits=integer_digits + 2, decimal_places=2),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]}),
+    ]
+
+
+Hours = _amount(8, positive=True)
+"""A positive number of hours with at most two decimals (a JSON number or a string)."""
+
+Price = _amount(10, positive=False)
+"""A price of zero or more with at most two decimals (a JSON number or a string)."""
+
+EMAIL_PATTERN: Final = (
+    r"^[ \t]*[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?[ \t]*$"
+)
+EmailAddress = Annotated[
+    str,
+    Field(max_length=320),
+    WithJsonSchema({"type": "string", "maxLength": 320, "pattern": EMAIL_PATTERN}),
+]
+"""An e-mail address as the API takes it (`users.service.normalize_email` checks it)."""
+
+NOT_BLANK: Final[JsonDict] = {"pattern": r"[^\s\x00-\x1f\x7f]"}
+"""JSON Schema for a title that must keep a visible character once spaces and control
+characters are cleaned away (`hubdesk.text.single_line`); the services give the message."""

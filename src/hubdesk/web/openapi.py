@@ -5,6 +5,7 @@ Every error body is `{"detail": "<one sentence>"}` (`hubdesk.web.problems`), inc
 which FastAPI would otherwise declare as its own list of validation errors. Each operation
 under /api/v1 (the public health check aside) declares the errors it can answer:
 
+400 the body is not JSON in UTF-8 (operations that take a JSON body)
 401 no or bad credentials      403 a permission (or the CSRF token) is missing
 404 a path id, or an id the body refers to, names nothing (operations with a path
     parameter or a body, and `GET /users/me`)
@@ -63,6 +64,8 @@ def errors_for(path: str, method: str, operation: dict[str, Any]) -> dict[str, d
         errors["404"] = _answer("What the path (or the body) refers to does not exist")
     if method != "get":
         errors["409"] = _answer("The change conflicts with stored data")
+    if has_body and path != "/inbound/raw":
+        errors["400"] = _answer("The body is not valid JSON in UTF-8")
     if has_body:
         errors["413"] = _answer("The request body is over its size limit")
     if path == "/inbound/raw":

@@ -3,6 +3,7 @@
 NotFound -> 404      PermissionDenied -> 403   ValidationFailed -> 422
 Conflict -> 409      DatabaseUnavailable -> 503 Unauthenticated -> 401
 request validation -> 422 with one readable sentence per problem
+an unparsable JSON body -> 400          a full disk (ENOSPC, EDQUOT) -> 503
 """
 
 from __future__ import annotations
@@ -23,9 +24,14 @@ from hubdesk.errors import (
     PermissionDenied,
     StorageError,
     ValidationFailed,
+    is_disk_full,
 )
 
 log = logging.getLogger(__name__)
+
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+DISK_FULL = "the helpdesk's disk is full; nothing was stored, try again later"
+BAD_BODY = "the request body is not valid JSON in UTF-8; send a JSON object"
 
 
 class Unauthenticated(HubdeskError):
@@ -84,12 +90,23 @@ def install(app: FastAPI) -> None:
             headers = {"Retry-After": "30"}
         return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
+    @app.exception_handler(OSError)
+    async def _os_error(_request: Request, exc: OSError) -> JSONResponse:
+        if is_disk_full(exc):
+            log.error("request failed, the disk is full: %s", exc)
+            return JSONResponse(
+                {"detail": DISK_FULL}, status_code=503, headers={"Retry-After": "60"}
+            )
+        log.exception("request failed: %s", exc)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": describe_request_errors(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        detail = exc.detail
+        if exc.status_code == 400 and detail == _FASTAPI_BODY_ERROR:
+            detail = BAD_BODY
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)

@@ -130,7 +130,7 @@ class WorkflowIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     classification_trigger: str = Field(min_length=1, max_length=64)
-    confidence_threshold: float = 0.0
+    confidence_threshold: float = Field(default=0.0, json_schema_extra={"minimum": 0, "maximum": 1})
     workflow_steps: list[dict[str, Any]] = Field(min_length=1)
     enabled: bool = True
     position: Int | None = None

@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-background-networking",
 ]
-OUR_CONFIRMS = ("Change all selected", "Merge this ticket", "Run this message")
+OUR_CONFIRMS = ("Merge this ticket", "Run this message", "Delete the view")
 
 pytestmark = pytest.mark.e2e
 

@@ -62,14 +62,16 @@ def test_filters_search_sort_and_bulk_actions(
     page.get_by_label("Select all").check()
     page.get_by_label("Action").select_option("assign")
     page.get_by_role("button", name="Apply").click()
-    expect(page.get_by_role("status").first).to_have_text("3 tickets updated.")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status").first).to_contain_text("Changed 3 tickets:")
     for row in rows.all():
         expect(row).to_contain_text("Agnes Agent")
 
     page.locator("tr", has_text="URGENT").get_by_role("checkbox").check()
     page.get_by_label("Action").select_option("close")
     page.get_by_role("button", name="Apply").click()
-    expect(page.get_by_role("status").first).to_have_text("1 ticket updated.")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status").first).to_contain_text("Changed 1 ticket:")
     expect(rows).to_have_count(2)
     with runtime.db.transaction(write=False) as session:
         closed = session.scalars(select(Ticket).where(Ticket.status == "closed")).all()

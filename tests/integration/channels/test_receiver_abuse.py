@@ -4,6 +4,9 @@ idle connection is closed."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
 from tests.integration.channels.conftest import StartReceiver
@@ -101,3 +104,102 @@ def test_an_idle_connection_is_closed(start_receiver: StartReceiver) -> None:
         with RawPeer(receiver.smtp_port) as busy:
             assert busy.command(b"EHLO mx.example.com")[0] == 250
         assert idle.closed_by_server()
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+def _deliver(port: int, subject: str) -> None:
+    with RawPeer(port) as peer:
+        _envelope(peer)
+        peer.send(
+            b"From: customer@example.com\r\nSubject: " + subject.encode() + b"\r\n\r\nhi\r\n.\r\n"
+        )
+        assert peer.reply()[0] == 250
+
+
+def test_a_thousand_open_connections_leave_the_mta_served(start_receiver: StartReceiver) -> None:
+    """1,000 connections sit open and silent: each got its banner, an honest client is
+    served meanwhile, and the memory they cost is bounded (figure in docs/reliability.md)."""
+    receiver = start_receiver(receiver_max_sessions=1100)
+    add_mailbox(receiver.runtime, "support", [SUPPORT])
+    before = _rss_bytes()
+    flood = [RawPeer(receiver.smtp_port) for _ in range(1000)]
+    try:
+        assert {peer.banner[0] for peer in flood} == {220}
+        grown = _rss_bytes() - before
+        _deliver(receiver.smtp_port, "Sent during a flood")
+    finally:
+        for peer in flood:
+            peer.socket.close()
+    wait_for(lambda: count_tickets(receiver.runtime) == 1, "the honest message's ticket")
+    print(f"1,000 open connections: +{grown / 2**20:.1f} MiB RSS ({grown / 1000:.0f} B each)")
+    # Both ends of 1,000 loopback connections live in this process; well under 100 KiB each.
+    assert grown < 1000 * 100 * 1024, f"{grown / 1000:.0f} bytes per connection"
+
+
+def test_connections_beyond_the_session_limit_get_421(start_receiver: StartReceiver) -> None:
+    """Over RECEIVER_MAX_SESSIONS, a connection gets 421 4.3.2 and is closed before anything
+    is read (the MTA retries); once the flood is gone, mail is accepted again."""
+    receiver = start_receiver(receiver_max_sessions=20)
+    add_mailbox(receiver.runtime, "support", [SUPPORT])
+    held = [RawPeer(receiver.lmtp_port) for _ in range(20)]
+    try:
+        extra = [RawPeer(receiver.lmtp_port) for _ in range(200)]
+        assert {peer.banner[0] for peer in held} == {220}
+        assert {peer.banner for peer in extra} == {
+            (421, "4.3.2 Too many connections; try again later")
+        }
+        assert all(peer.closed_by_server() for peer in extra)
+        for peer in extra:
+            peer.socket.close()
+    finally:
+        for peer in held:
+            peer.socket.close()
+    wait_for(lambda: _accepts(receiver.lmtp_port), "a free session after the flood")
+    with RawPeer(receiver.lmtp_port) as peer:
+        _envelope(peer, lmtp=True)
+        peer.send(b"From: customer@example.com\r\nSubject: After the flood\r\n\r\nhi\r\n.\r\n")
+        assert peer.reply()[0] == 250
+
+
+def _accepts(port: int) -> bool:
+    with RawPeer(port) as peer:
+        return peer.banner[0] == 220
+
+
+def test_a_trickling_client_is_closed_while_others_are_served(
+    start_receiver: StartReceiver,
+) -> None:
+    """Slow-loris: a command sent one byte at a time never completes a command, so the idle
+    timer (0.5 s here) is never restarted and the session is closed long before the 60 bytes
+    are through (12 s at this pace); another client is served meanwhile."""
+    receiver = start_receiver(receiver_idle_timeout=0.5)
+    add_mailbox(receiver.runtime, "support", [SUPPORT])
+    line = b"EHLO " + b"x" * 55
+    sent = 0
+    with RawPeer(receiver.smtp_port) as slow:
+        _deliver(receiver.smtp_port, "Sent beside a slow client")
+        try:
+            for byte in line:
+                slow.send(bytes([byte]))
+                sent += 1
+                time.sleep(0.2)
+        except OSError:
+            pass  # closed by the server: the point of the test
+        assert sent < len(line), "the trickle was never cut off"
+        assert slow.closed_by_server()
+
+
+def test_a_keep_alive_cannot_hold_a_session_forever(start_receiver: StartReceiver) -> None:
+    """NOOP is limited per session: the eleventh gets 421 4.7.0 and the session ends."""
+    receiver = start_receiver()
+    with RawPeer(receiver.smtp_port) as peer:
+        assert peer.command(b"EHLO mx.example.com")[0] == 250
+        codes = [peer.command(b"NOOP")[0] for _ in range(11)]
+        assert codes == [250] * 10 + [421]
+        assert peer.closed_by_server()

@@ -198,3 +198,74 @@ def test_a_memoised_lookup_is_dropped_when_the_same_transaction_changes_its_rows
         session.add(MailboxAddress(address="desk@partner.example", mailbox_id=mailbox.id))
         session.flush()
         assert "desk@partner.example" in own_addresses(session, runtime.settings)
+
+
+def _documents(runtime: Runtime) -> dict[int, str]:
+    with runtime.db.transaction(write=False) as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        query = (
+            "SELECT ticket_id, document FROM tticket_search"
+            if postgres
+            else ("SELECT rowid, document FROM tticket_search")
+        )
+        return {int(i): str(d) for i, d in session.execute(text(query))}
+
+
+def test_a_failed_message_leaves_none_of_the_rows_kept_for_the_batch_end(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audit rows, classification records and search documents are written set-wise at the
+    batch's end; a message that fails after its ticket, audit row and search document were
+    kept takes them back with its savepoint, and the batch's other messages keep theirs."""
+    from hubdesk.classifier.models import Classification
+
+    real = search.index_new_ticket
+
+    def index_then_fail(session: object, ticket: Ticket, body: str | None) -> None:
+        real(session, ticket, body)  # type: ignore[arg-type]
+        if "explode" in ticket.subject:
+            raise RuntimeError("late failure")
+
+    monkeypatch.setattr(search, "index_new_ticket", index_then_fail)
+    raws = [raw_mail(subject=s, message_id=f"<{s}@x>") for s in ("first", "explode", "third")]
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["created", "failed", "created"]
+    assert _count(runtime, Ticket) == 2
+    assert _count(runtime, AuditEntry, AuditEntry.entity_type == "ticket") == 2
+    assert _count(runtime, Classification) == 2
+    documents = _documents(runtime)
+    with runtime.db.transaction(write=False) as session:
+        subjects = dict(session.execute(select(Ticket.id, Ticket.subject)).all())
+    assert sorted(subjects.values()) == ["first", "third"]
+    assert set(documents) == set(subjects)
+    for ticket_id, subject in subjects.items():
+        assert subject in documents[ticket_id]
+        assert "explode" not in documents[ticket_id]
+
+
+def test_when_the_set_wise_writes_fail_the_batch_runs_again_row_by_row(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the batch's kept rows cannot be written (not an outage), nothing of the batch is
+    committed and it runs again with every row written by its own message: same outcomes,
+    one ticket, audit row and search document each."""
+    from hubdesk.db import deferred
+
+    calls: list[int] = []
+    real = deferred.flush
+
+    def fail_once(session: object) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("cannot write the kept rows")
+        return real(session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deferred, "flush", fail_once)
+    raws = [raw_mail(subject=s, message_id=f"<{s}@x>") for s in ("one", "two")]
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["created", "created"]
+    assert len(calls) == 2
+    assert _count(runtime, Ticket) == 2
+    assert _count(runtime, InboundMessage) == 2
+    assert _count(runtime, AuditEntry, AuditEntry.entity_type == "ticket") == 2
+    assert len(_documents(runtime)) == 2

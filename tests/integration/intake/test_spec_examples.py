@@ -40,6 +40,8 @@ def test_example_1_basic_support_request(api: Api) -> None:
         "created_from_email": True,
         # The spec's three keys, plus when the mail arrived (the SLA clock starts there).
         "email_received_at": ticket["custom_fields"]["email_received_at"],
+        # And why it got its priority (shown on the ticket page).
+        "priority_reason": "no priority keyword; default",
     }
     assert ticket["custom_fields"]["email_received_at"].startswith("20")
     assert "customer@example.com" in ticket["description"]

@@ -195,3 +195,40 @@ def test_set_password_lifts_the_lock(tmp_path: Path, templates: Templates) -> No
         assert not isinstance(signed_in, sessions.LoginRefused)
     finally:
         runtime.close()
+
+
+def test_an_admin_setting_a_password_lifts_the_lock(api: Api, runtime: Runtime) -> None:
+    """A new password set by an admin through the API lifts the lock, as set-password does;
+    changing only the name does not."""
+    user_id, email = make_user(runtime, ["agents"])
+    _fail(runtime, email, ATTACKER, 5, at=timedelta(minutes=1))
+    path = f"/api/v1/users/{user_id}/login-lock"
+    api.ok(api.patch(f"/api/v1/users/{user_id}", json={"name": "Renamed"}))
+    assert api.ok(api.get(path))["locked"] is True
+    api.ok(api.patch(f"/api/v1/users/{user_id}", json={"password": "a new password"}))
+    assert api.ok(api.get(path))["locked"] is False
+    signed_in = _log_in(runtime, email, ATTACKER, "a new password")
+    assert not isinstance(signed_in, sessions.LoginRefused)
+
+
+def test_the_purge_drops_old_lock_resets_only(runtime: Runtime) -> None:
+    """`purge_sessions` (run by `hubdesk purge`) deletes lock resets older than its cutoff
+    and keeps the recent ones, which still exempt the account."""
+    from hubdesk.users import service as users
+    from hubdesk.users.session_models import LoginLockReset
+
+    now = utcnow()
+    with runtime.db.transaction() as session:
+        login_locks.clear(
+            session,
+            "old@example.com",
+            reason="admin",
+            actor_user_id=None,
+            now=now - timedelta(days=40),
+        )
+        login_locks.clear(session, "new@example.com", reason="admin", actor_user_id=None, now=now)
+    with runtime.db.transaction() as session:
+        users.purge_sessions(session, older_than=timedelta(days=30))
+    with runtime.db.transaction() as session:
+        left = sorted(session.scalars(select(LoginLockReset.email)))
+    assert left == ["new@example.com"]

@@ -158,20 +158,29 @@ def test_bulk_actions_go_ticket_by_ticket_and_name_what_they_left(
         first, second, third = (factories.ticket(session, f"Ticket {n}") for n in range(3))
         service.merge_ticket(session, SYSTEM, third, first)
         ids = [first.id, second.id, third.id]
+        numbers = f"{first.ticket_number}, {second.ticket_number}"
         third_number = third.ticket_number
     user_id = ui.log_in_as(["agents"])
     selected = [str(i) for i in ids]
     answer = ui.post(
         "/tickets/bulk",
-        {"action": "assign", "assignee": str(user_id), "ids": selected, "back": "/tickets?status="},
+        {
+            "action": "assign",
+            "assignee": str(user_id),
+            "ids": selected,
+            "back": "/tickets?status=",
+            "confirmed": "1",
+        },
     )
     assert answer.headers["location"] == "/tickets?status="
     assert _message(ui, answer) == (
-        f"2 tickets updated. Not changed: {third_number}: ticket {third_number} was merged "
-        "into another ticket; change that one"
+        f"Changed 2 tickets: {numbers}. Skipped 1 ticket: {third_number} (ticket "
+        f"{third_number} was merged into another ticket; change that one)."
     )
-    closed = ui.post("/tickets/bulk", {"action": "close", "ids": selected})
-    assert _message(ui, closed) == "2 tickets updated."
+    closed = ui.post("/tickets/bulk", {"action": "close", "ids": selected, "confirmed": "1"})
+    assert _message(ui, closed) == (
+        f"Changed 2 tickets: {numbers}. Skipped 1 ticket: {third_number} (already so)."
+    )
     with runtime.db.transaction(write=False) as session:
         rows = [session.get(Ticket, i) for i in ids]
         assert [(t.status, t.assigned_to_user_id) for t in rows if t] == [

@@ -3,7 +3,10 @@ its classification history, re-processing and reclassifying.
 
 Listing and reading need `inbound.view`; re-processing needs `inbound.reprocess` and runs
 the message through `hubdesk.intake.pipeline.process` again, as the API's reprocess does.
-That route holds no transaction of its own while the pipeline runs its own. The raw message
+That route holds no transaction of its own while the pipeline runs its own. A quarantined
+mail shows its headers decoded (`hubdesk.inbound.quarantine`), and with `inbound.reprocess`
+it can be dismissed (kept, hidden; "show dismissed" lists them, restore undoes it) or made
+into a ticket by hand (the admin enters the sender when the mail had none). The raw message
 is shown as escaped text (the first `RAW_PREVIEW_BYTES`) and offered as a download, never
 rendered as mail. The detail shows every classification (rules, model, agents) and the
 queue the mail waits in; a holder of `emails.classify` corrects the class through
@@ -13,6 +16,7 @@ queue the mail waits in; a holder of `emails.classify` corrects the class throug
 from __future__ import annotations
 
 from typing import Annotated, Final
+from urllib.parse import urlencode
 
 from fastapi import Form, Request
 from sqlalchemy import select
@@ -20,7 +24,9 @@ from starlette.responses import Response
 
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import Classification
+from hubdesk.customers import service as customers
 from hubdesk.errors import ValidationFailed
+from hubdesk.inbound import quarantine
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import STATUSES
 from hubdesk.intake import pipeline
@@ -28,7 +34,8 @@ from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_VIEW
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.downloads import attachment_response
-from hubdesk.web.ui import flash, i18n, labels
+from hubdesk.web.limits import Id
+from hubdesk.web.ui import flash, forms, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.workflows import catalog
@@ -46,18 +53,32 @@ def ledger(
     viewer: ViewerDep,
     status: str = PROBLEMS,
     page: int = 1,
+    dismissed: bool = False,
 ) -> Response:
-    """Quarantined and failed mail first (`status=problems`); any status on request."""
+    """Quarantined (not dismissed) and failed mail first (`status=problems`; `dismissed=1`
+    adds the dismissed quarantined mail); any status on request."""
     principal = viewer.principal
     page = max(page, 1)
     if status == PROBLEMS:
         sections = [
             (
-                name,
-                inbound.list_messages(session, principal, status=name, limit=PAGE_SIZE, offset=0),
-            )
-            for name in ("quarantined", "failed")
+                "quarantined",
+                quarantine.list_quarantined(
+                    session, principal, dismissed=False, limit=PAGE_SIZE, offset=0
+                ),
+            ),
+            (
+                "failed",
+                inbound.list_messages(
+                    session, principal, status="failed", limit=PAGE_SIZE, offset=0
+                ),
+            ),
         ]
+        if dismissed:
+            hidden = quarantine.list_quarantined(
+                session, principal, dismissed=True, limit=PAGE_SIZE, offset=0
+            )
+            sections.append(("dismissed", hidden))
     else:
         chosen = status or None
         sections = [
@@ -75,20 +96,33 @@ def ledger(
     return render(
         request,
         "admin_inbound.html",
-        {"status": status, "statuses": STATUSES, "sections": sections, "page": page},
+        {
+            "status": status,
+            "statuses": STATUSES,
+            "sections": sections,
+            "page": page,
+            "show_dismissed": dismissed,
+        },
     )
 
 
 @router.get("/admin/inbound/{inbound_id}")
 def message_page(
-    request: Request, inbound_id: int, session: SessionDep, viewer: ViewerDep, runtime: RuntimeDep
+    request: Request,
+    inbound_id: int,
+    session: SessionDep,
+    viewer: ViewerDep,
+    runtime: RuntimeDep,
+    sender: str = "",
 ) -> Response:
     viewer.principal.require(INBOUND_VIEW)
     row = inbound.get(session, inbound_id)
+    headers: list[tuple[str, str]] = []
     try:
         raw = inbound.raw_bytes(runtime.blobs, row)
         preview: str | None = raw[:RAW_PREVIEW_BYTES].decode("utf-8", "replace")
         purged = None
+        headers = quarantine.readable_headers(raw)
     except ValidationFailed as exc:
         preview, purged = None, str(exc)
     return render(
@@ -107,6 +141,15 @@ def message_page(
                 .order_by(Classification.created_at, Classification.id)
             ).all(),
             "known_classes": sorted(catalog.known_classes(session) - {"*"}),
+            "headers": headers,
+            "header_subject": next((v for n, v in headers if n.lower() == "subject"), ""),
+            "dismissal": quarantine.dismissal(session, row),
+            "customers": customers.list_customers(
+                session, viewer.principal, q=None, limit=1000, offset=0
+            ).items
+            if row.status == "quarantined"
+            else [],
+            "sender": sender or row.from_address or quarantine.header_sender(headers),
         },
     )
 
@@ -155,3 +198,63 @@ def reclassify(
     _ = i18n.translator(language_of(request))
     message = _("The mail is now classified as {label}.", label=entry.label)
     return flash.redirect(request, f"/admin/inbound/{inbound_id}", message)
+
+
+@router.post("/admin/inbound/{inbound_id}/dismiss")
+def dismiss(
+    request: Request,
+    inbound_id: Id,
+    session: SessionDep,
+    viewer: ViewerDep,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Hide a quarantined mail from "Needs attention" (kept; restore undoes it)."""
+    row = inbound.lock(session, inbound_id)
+    done = quarantine.dismiss(session, viewer.principal, row, note)
+    _ = i18n.translator(language_of(request))
+    message = _("The mail was dismissed.") if done else _("The mail was already dismissed.")
+    return flash.redirect(request, "/admin/inbound", message)
+
+
+@router.post("/admin/inbound/{inbound_id}/restore")
+def restore(request: Request, inbound_id: Id, session: SessionDep, viewer: ViewerDep) -> Response:
+    row = inbound.lock(session, inbound_id)
+    quarantine.restore(session, viewer.principal, row)
+    _ = i18n.translator(language_of(request))
+    return flash.redirect(
+        request, f"/admin/inbound/{inbound_id}", _("The mail is back under Needs attention.")
+    )
+
+
+@router.post("/admin/inbound/{inbound_id}/ticket")
+def make_ticket(
+    request: Request,
+    inbound_id: Id,
+    session: SessionDep,
+    viewer: ViewerDep,
+    runtime: RuntimeDep,
+    sender: Annotated[str, Form()] = "",
+    customer: Annotated[str, Form()] = "",
+) -> Response:
+    """A ticket from the quarantined mail, by hand; a second click opens the same ticket."""
+    _ = i18n.translator(language_of(request))
+    customer_id = forms.optional_id(customer, "customer")
+    try:
+        made = quarantine.make_ticket(
+            session, runtime, viewer.principal, inbound_id, sender=sender, customer_id=customer_id
+        )
+    except ValidationFailed as exc:
+        if str(exc).startswith("sender:"):
+            message = _("The mail has no sender: enter the customer's e-mail address.")
+        elif "e-mail address" in str(exc):
+            message = _("Enter a valid e-mail address for the sender.")
+        else:
+            message = str(exc)
+        back = f"/admin/inbound/{inbound_id}?" + urlencode({"sender": sender[:320]})
+        return flash.redirect(request, back, message, kind="error")
+    number = made.ticket.ticket_number
+    if made.created:
+        message = _("Ticket {number} was opened from the mail.", number=number)
+    else:
+        message = _("The mail is already ticket {number}.", number=number)
+    return flash.redirect(request, f"/tickets/{made.ticket.id}", message)

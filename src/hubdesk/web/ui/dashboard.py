@@ -1,15 +1,18 @@
 """`GET /`: the agent's start page.
 
-My open tickets, open tickets nobody has, tickets waiting for the customer, open tickets by
-priority, and the newest mail. Every list is a `queries.list_tickets` call, so it starts from
-`visible_tickets` like the API's list; the newest mail is read through the same scope.
+My open tickets, open tickets nobody has (by priority, then the oldest first), tickets
+waiting for the customer, open tickets by priority, and the newest mail. Every list is a
+`queries.list_tickets` call, so it starts from `visible_tickets` like the API's list; the
+newest mail is read through the same scope.
 
 Mail waiting in triage and held as spam is counted (`hubdesk.intake.triage.held`) with a link
 to `/triage`; the newest mails held as spam are listed, each with a one-click release (a POST
-to `/triage/{id}`, as the triage page's "Release and open a ticket"). Admins also see what
-`GET /api/v1/health` would flag for them: workflows that
-keep failing (`engine.alerts`), mailboxes in the error state, and mailboxes not polled
-successfully for HUBDESK_MAILBOX_STALE_MINUTES (`mailbox_status.stale_mailboxes`).
+to `/triage/{id}`, as the triage page's "Release and open a ticket", `dashboard_spam.html`);
+quarantined mail nobody has dismissed or made a ticket of is counted for holders of
+`inbound.view` (`dashboard_quarantine.html`). Admins also see what `GET /api/v1/health`
+would flag for them: workflows that keep failing (`engine.alerts`), mailboxes in the error
+state, and mailboxes not polled successfully for HUBDESK_MAILBOX_STALE_MINUTES
+(`mailbox_status.stale_mailboxes`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from starlette.responses import Response
 
 from hubdesk.channels import mailbox_status
 from hubdesk.db.types import utcnow
+from hubdesk.inbound import quarantine
 from hubdesk.intake import triage
 from hubdesk.mailboxes import service as mailboxes
 from hubdesk.mailboxes.models import Mailbox
@@ -32,7 +36,12 @@ from hubdesk.tickets import queries
 from hubdesk.tickets.models import EmailLog, Ticket
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES
 from hubdesk.tickets.visibility import visible_tickets
-from hubdesk.users.permissions import MAILBOXES_MANAGE, WORKFLOWS_MANAGE, Principal
+from hubdesk.users.permissions import (
+    INBOUND_VIEW,
+    MAILBOXES_MANAGE,
+    WORKFLOWS_MANAGE,
+    Principal,
+)
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import render
@@ -41,6 +50,7 @@ from hubdesk.workflows import engine
 router = page_router()
 SHOWN: Final = 8
 SPAM_SHOWN: Final = 5
+UNASSIGNED_SORT: Final = "-priority,created_at"
 ACTIVE: Final = tuple(sorted(OPEN_STATES))
 FAR: Final = datetime(9999, 1, 1, tzinfo=UTC)
 """A bound every due time is before: "has a pending due time"."""
@@ -52,8 +62,8 @@ def dashboard(
 ) -> Response:
     principal = viewer.principal
 
-    def tickets(**filters: Any) -> Any:
-        flt = queries.TicketFilter(include_merged=False, sort="-updated_at", **filters)
+    def tickets(sort: str = "-updated_at", **filters: Any) -> Any:
+        flt = queries.TicketFilter(include_merged=False, sort=sort, **filters)
         return queries.list_tickets(session, principal, flt, limit=SHOWN, offset=0)
 
     by_priority = [
@@ -64,7 +74,8 @@ def dashboard(
         "dashboard.html",
         {
             "mine": tickets(status=ACTIVE, assigned_to_user_id=viewer.user_id),
-            "unassigned": tickets(status=ACTIVE, unassigned=True),
+            # Unassigned: the most urgent first, the one waiting longest first within a level.
+            "unassigned": tickets(UNASSIGNED_SORT, status=ACTIVE, unassigned=True),
             "waiting": tickets(status=("waiting_customer",)),
             "by_priority": by_priority,
             # SLA: counts of breached and nearly due open tickets, and the soonest due.
@@ -84,6 +95,9 @@ def dashboard(
                 kind: triage.held(session, principal, kind, limit=1, offset=0).total
                 for kind in triage.KINDS
             },
+            "quarantined": (
+                quarantine.count_waiting(session) if principal.can(INBOUND_VIEW) else None
+            ),
             # The held-as-spam block (dashboard_spam.html): the newest few, one-click release.
             "held_spam": triage.held(session, principal, "spam", limit=SPAM_SHOWN, offset=0),
             **attention(session, principal, runtime),

@@ -21,6 +21,7 @@ SORT: Final = {
     "-updated_at": "Recently updated",
     "-created_at": "Newest",
     "-priority": "Highest priority",
+    "-priority,created_at": "Highest priority, oldest first",
     "ticket_number": "Number",
     "subject": "Subject",
     "status": "Status",
@@ -39,6 +40,12 @@ SLA_STATE: Final = {
     "met": "Met",
     "paused": "Paused",
 }
+PRIORITY_WHY: Final = {
+    "subject": "Keyword “{word}” in the subject",
+    "tag": "Keyword “{word}” in a tag",
+    "body": "Keyword “{word}” in the mail's text",
+}
+KEYWORD_SCOPE: Final = {"subject": "Subject and tags", "body": "Mail text"}
 SLA_FILTER: Final = {"breached": "Breached", "warning": "Due soon", "paused": "Paused"}
 SLA_TARGET: Final = {
     "first_response": "First response due",

@@ -1,12 +1,10 @@
-"""`GET /tickets`: the ticket list, and `POST /tickets/bulk`: assign or close many at once.
+"""`GET /tickets`: the ticket list (bulk actions: `ticket_bulk`; saved views: `saved_views`).
 
 Filters (status, priority, customer, assignee, tag), full-text search, sorting and pages are
 the API list's (`queries.list_tickets`): the same allow-listed sort keys, the same scope.
-Without a `status` parameter the list shows the tickets still being worked on.
-
-A bulk action changes each chosen ticket through `tickets.service.update_ticket` in its own
-savepoint, so one ticket that refuses (say, already merged) does not undo the others; the
-message names the ones that were left as they were.
+Without a `status` parameter the list shows the tickets still being worked on. `view=<id>`
+marks which saved view the query came from; `save_as` refills the "save as view" name after
+a refused save.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import Form, Query, Request
+from fastapi import Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -23,17 +21,16 @@ from starlette.responses import Response
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Customer
 from hubdesk.db.types import utcnow
-from hubdesk.errors import Conflict, ValidationFailed
+from hubdesk.savedviews import service as saved_views
 from hubdesk.sla import service as sla
 from hubdesk.tickets import queries
-from hubdesk.tickets import service as tickets
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES, STATUSES
-from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
 from hubdesk.web.deps import SessionDep
-from hubdesk.web.ui import flash, forms, i18n, labels
+from hubdesk.web.ui import forms, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
-from hubdesk.web.ui.templating import language_of, render
+from hubdesk.web.ui.saved_views import view_url
+from hubdesk.web.ui.templating import render
 from hubdesk.web.ui.ticket_page import active_users
 
 router = page_router()
@@ -42,6 +39,7 @@ SORTS: Final = (
     "-updated_at",
     "-created_at",
     "-priority",
+    "-priority,created_at",
     "sla_due",
     "ticket_number",
     "subject",
@@ -108,6 +106,8 @@ def ticket_list(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per: int = PAGE_SIZES[0],
     sla_state: Annotated[str, Query(alias="sla", max_length=16)] = "",
+    view: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    save_as: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     params = ListParams(
         status,
@@ -148,6 +148,11 @@ def ticket_list(
             "agent_names": user_names(session, found.items),
             "page_url": lambda n: params.url(page=n),
             "sla_of": sla_views(session, found.items),
+            "views": saved_views.visible(session, viewer.principal),
+            "view_url": view_url,
+            "may_edit_view": lambda v: saved_views.may_edit(viewer.principal, v),
+            "current_view": view,
+            "save_as": save_as,
         },
     )
 
@@ -177,41 +182,3 @@ def user_names(session: Session, rows: Any) -> dict[int, str]:
         row.id: row.name
         for row in session.execute(select(User.id, User.name).where(User.id.in_(ids)))
     }
-
-
-@router.post("/tickets/bulk")
-def bulk(
-    request: Request,
-    session: SessionDep,
-    viewer: ViewerDep,
-    action: Annotated[str, Form()],
-    ids: Annotated[list[int] | None, Form()] = None,
-    assignee: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "/tickets",
-) -> Response:
-    _ = i18n.translator(language_of(request))
-    if not ids:
-        raise ValidationFailed(_("Choose at least one ticket."))
-    if action not in ("assign", "close"):
-        raise ValidationFailed(f"unknown bulk action {action!r}")
-    assigned = forms.optional_id(assignee, "assignee") if action == "assign" else None
-    done, refused = 0, []
-    for ticket_id in dict.fromkeys(ids):
-        ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-        if action == "close" and ticket.status == "closed":
-            continue
-        try:
-            with session.begin_nested():
-                if action == "assign":
-                    changes = {"assigned_to_user_id": assigned}
-                    tickets.update_ticket(session, viewer.principal, ticket, changes)
-                else:
-                    tickets.close_ticket(session, viewer.principal, ticket)
-            done += 1
-        except (ValidationFailed, Conflict) as exc:
-            refused.append(f"{ticket.ticket_number}: {exc}")
-    _n = i18n.plural_translator(language_of(request))
-    message = _n("{count} ticket updated.", "{count} tickets updated.", done)
-    if refused:
-        message += " " + _("Not changed:") + " " + "; ".join(refused)
-    return flash.redirect(request, back, message, kind="error" if refused else "ok")

@@ -34,7 +34,7 @@ from hubdesk.users.models import User
 from hubdesk.users.permissions import PREPAID_VIEW, Principal
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import i18n, mailhtml, ticket_edits
+from hubdesk.web.ui import i18n, mailhtml, priority_reason, ticket_edits
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.web.ui.timeline import Loaded, build_timeline, load_timeline
@@ -68,6 +68,7 @@ def ticket_page(
         **merge_links(session, ticket),
         "today": runtime.today(),
         "sla": sla.ticket_view(session, ticket, utcnow())[0],
+        "priority_why": priority_reason.why(session, ticket, _),
         "deliveries": loaded.deliveries,
         **reply_choices(session, ticket, loaded),
         **edit_choices(session, viewer, ticket),

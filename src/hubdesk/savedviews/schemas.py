@@ -1,0 +1,33 @@
+"""API shapes of saved views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from hubdesk.web.schemas import Out, Strict
+
+Query = dict[str, str | int | None]
+
+
+class SavedViewIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    shared: bool = False
+    query: Query = Field(default_factory=dict)
+
+
+class SavedViewPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    shared: bool | None = None
+    query: Query | None = None
+
+
+class SavedViewOut(Out):
+    id: int
+    name: str
+    owner_user_id: int
+    shared: bool
+    query: dict[str, str]
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,68 @@
+"""`POST /tickets/views` (save the list's current filter and sort as a view) and
+`POST /tickets/views/{id}/delete`, through `hubdesk.savedviews.service`.
+
+A refused save goes back to the same list with the message and the name as typed; deleting
+a view that is already gone (a stale page, a second click) is the 404 page, like every id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Form, Request
+from starlette.responses import Response
+
+from hubdesk.errors import Conflict, ValidationFailed
+from hubdesk.savedviews import service
+from hubdesk.savedviews.models import SavedView
+from hubdesk.web.deps import SessionDep
+from hubdesk.web.limits import Id
+from hubdesk.web.ui import flash, forms, i18n
+from hubdesk.web.ui.routing import ViewerDep, page_router
+from hubdesk.web.ui.templating import language_of
+
+router = page_router()
+TextField = Annotated[str, Form()]
+
+
+def view_url(view: SavedView) -> str:
+    """The list showing `view` (its query, and which view it is)."""
+    return "/tickets?" + urlencode({**view.query, "view": view.id})
+
+
+@router.post("/tickets/views")
+async def save_view(
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    name: TextField = "",
+    shared: TextField = "",
+) -> Response:
+    _ = i18n.translator(language_of(request))
+    form = await request.form()
+    query = {key: str(form.get(key, "")) for key in service.FILTER_KEYS if key in form}
+    back_query = {k: v for k, v in query.items() if v != "" or k == "status"}
+    try:
+        view = service.create(session, viewer.principal, name, query, forms.checked(shared))
+    except (ValidationFailed, Conflict) as exc:
+        if not name.strip():
+            message = _("Give the view a name.")
+        elif isinstance(exc, Conflict):
+            message = _("You already have a view called {name}.", name=name.strip())
+        else:
+            message = str(exc)
+        back = "/tickets?" + urlencode({**back_query, "save_as": name[:200]})
+        return flash.redirect(request, back, message, kind="error")
+    return flash.redirect(request, view_url(view), _("View {name} saved.", name=view.name))
+
+
+@router.post("/tickets/views/{view_id}/delete")
+def delete_view(
+    request: Request, view_id: Id, session: SessionDep, viewer: ViewerDep, back: TextField = ""
+) -> Response:
+    _ = i18n.translator(language_of(request))
+    target = flash.safe_local_path(back, "/tickets")
+    view = service.get(session, viewer.principal, view_id)
+    service.delete(session, viewer.principal, view)
+    return flash.redirect(request, target, _("View {name} deleted.", name=view.name))
