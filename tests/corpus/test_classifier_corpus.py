@@ -1,10 +1,14 @@
-"""The statistical classifier on real mail: 5-fold cross-validation on the SpamAssassin
-training half (2,033 ham, 992 spam) must stay at the level measured in docs/classifier.md,
-less a small margin, so a regression in features or training fails here.
+"""The statistical classifier on real mail (the SpamAssassin training half: 2,033 ham, 992
+spam), at its operating point (`TrainingConfig.spam_threshold`).
+
+The fast test trains once on four fifths of the corpus (folds 1, 3, 4, 5 of the stratified
+5-fold split, seed 0) and scores the held-out fifth (fold 2): no legitimate mail may be held
+as spam there (ham recall >= 0.998 on 407 ham means none), and spam F1 must stay at the level
+measured in docs/classifier.md, less a margin. The full 5-fold cross-validation, with the
+threshold chosen inside each fold's training part, is `-m long` (and bench/classifier_curve.py).
 
 The corpus comes from the shared `corpus` fixture (`$HUBDESK_CORPUS_DIR`, else
-`<repo>/../shared/corpus`), which skips, saying why, only when the corpus is absent. One
-cross-validation (about 20-40 s on two cores) serves every test.
+`<repo>/../shared/corpus`), which skips, saying why, only when the corpus is absent.
 """
 
 from __future__ import annotations
@@ -12,48 +16,57 @@ from __future__ import annotations
 import pytest
 
 from hubdesk.classifier.corpus import load_manifest_labels
-from hubdesk.classifier.evaluation import EvaluationReport, cross_validate
+from hubdesk.classifier.evaluation import (
+    EvaluationReport,
+    cross_validate,
+    evaluate_model,
+    stratified_folds,
+)
+from hubdesk.classifier.model import train
 from tests.corpus.corpus import Corpus
 
-# Measured (docs/classifier.md, folds=5, seed=0: spam F1 0.979, precision 0.979, recall
-# 0.980, ham recall 0.990, ECE 0.003), less 1.3-1.8 fold standard deviations (3-4 standard
-# errors of the 5-fold mean): a real regression falls below, run-to-run noise does not.
-MIN_SPAM_F1 = 0.970
-MIN_SPAM_PRECISION = 0.965
-MIN_SPAM_RECALL = 0.965
-MIN_HAM_RECALL = 0.983
-MAX_CALIBRATION_ERROR = 0.03
+# Fold 2 at the operating point measured 0.9632 spam F1 (precision 1.0, recall 0.929) with
+# no ham held; the 5-fold mean at this fixed threshold is 0.956 +- 0.008 (docs/classifier.md).
+MIN_HAM_RECALL = 0.998
+MIN_SPAM_F1 = 0.950
+MIN_SPAM_PRECISION = 0.99
+HELD_OUT_FOLD = 1
 
 
 @pytest.fixture(scope="module")
-def report(corpus: Corpus) -> EvaluationReport:
+def held_out(corpus: Corpus) -> EvaluationReport:
     samples = load_manifest_labels(corpus.source("spamassassin-train"))
-    return cross_validate(samples, folds=5, seed=0)
+    folds = stratified_folds([s.label for s in samples], 5, 0)
+    test = set(folds[HELD_OUT_FOLD])
+    model = train([s for i, s in enumerate(samples) if i not in test])
+    return evaluate_model(model, [s for i, s in enumerate(samples) if i in test])
 
 
-def test_every_corpus_message_is_parsed_and_scored(report: EvaluationReport) -> None:
-    assert report.skipped == 0
-    assert report.messages == 3025
-    assert {label: s.support for label, s in report.per_class.items()} == {
-        "ham": 2033,
-        "spam": 992,
+def test_the_held_out_fifth_is_the_whole_fold(held_out: EvaluationReport) -> None:
+    assert held_out.skipped == 0
+    assert {label: s.support for label, s in held_out.per_class.items()} == {
+        "ham": 407,
+        "spam": 198,
     }
 
 
-def test_spam_is_caught_with_high_f1(report: EvaluationReport) -> None:
-    spam = report.per_class["spam"]
-    assert spam.f1 >= MIN_SPAM_F1, report.render_text()
-    assert spam.precision >= MIN_SPAM_PRECISION, report.render_text()
-    assert spam.recall >= MIN_SPAM_RECALL, report.render_text()
+def test_no_legitimate_mail_is_held_at_the_operating_point(held_out: EvaluationReport) -> None:
+    assert held_out.per_class["ham"].recall >= MIN_HAM_RECALL, held_out.render_text()
 
 
-def test_legitimate_mail_is_kept(report: EvaluationReport) -> None:
-    assert report.per_class["ham"].recall >= MIN_HAM_RECALL, report.render_text()
+def test_spam_is_still_caught_at_the_operating_point(held_out: EvaluationReport) -> None:
+    spam = held_out.per_class["spam"]
+    assert spam.f1 >= MIN_SPAM_F1, held_out.render_text()
+    assert spam.precision >= MIN_SPAM_PRECISION, held_out.render_text()
 
 
-def test_confidences_are_close_to_probabilities(report: EvaluationReport) -> None:
-    calibration = report.calibration
-    assert calibration["expected_calibration_error"] <= MAX_CALIBRATION_ERROR, calibration
-    above = calibration["thresholds"]["0.7"]
-    assert above["coverage"] >= 0.95
-    assert above["accuracy"] >= 0.98
+@pytest.mark.long
+def test_five_fold_cross_validation_with_thresholds_chosen_per_fold(corpus: Corpus) -> None:
+    """The figure of record: each fold's threshold is chosen on its training part alone."""
+    samples = load_manifest_labels(corpus.source("spamassassin-train"))
+    report = cross_validate(samples, folds=5, seed=0, tune_threshold=True)
+    assert report.messages == 3025
+    assert len(report.per_fold) == 5
+    assert all(0.5 <= fold["threshold"] <= 1.0 for fold in report.per_fold)
+    assert report.per_class["ham"].recall >= 0.995, report.render_text()
+    assert report.per_class["spam"].f1 >= 0.94, report.render_text()

@@ -23,12 +23,13 @@ import random
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol
 
 from hubdesk.classifier.corpus import LabelledMessage, TrainingDataError, check_label_counts
 from hubdesk.classifier.features import extract_features
 from hubdesk.classifier.model import (
+    SPAM_LABEL,
     TrainedModel,
     TrainingConfig,
     fit_features,
@@ -40,6 +41,10 @@ THRESHOLDS: Final = (0.5, 0.7, 0.9)
 """Confidence thresholds at which coverage and accuracy are reported (the workflow engine
 acts on a prediction only above its threshold)."""
 _BINS: Final = 10
+TARGET_HAM_RECALL: Final = 0.998
+"""The ham recall the spam threshold is chosen for, on out-of-fold scores of the training
+messages (the 0.998 the operating point must hold on unseen mail)."""
+INNER_FOLDS: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,10 @@ class Learner(Protocol):
 class _ModelScorer:
     model: TrainedModel
 
+    @property
+    def threshold(self) -> float:
+        return self.model.config.spam_threshold
+
     def score(self, rows: Sequence[Any]) -> list[Scored]:
         out = []
         for row in rows:
@@ -85,12 +94,54 @@ class HubdeskLearner:
 
     config: TrainingConfig = field(default_factory=TrainingConfig)
     name: str = "hubdesk-text"
+    tune_threshold: bool = False
+    """Choose `spam_threshold` on each training part (`choose_spam_threshold`) instead of
+    using the configured one: the threshold never sees the fold it is scored on."""
 
     def featurize(self, messages: Sequence[ParsedEmail]) -> list[Any]:
         return [extract_features(message, self.config.features) for message in messages]
 
     def fit(self, rows: Sequence[Any], labels: Sequence[str]) -> Scorer:
-        return _ModelScorer(fit_features(rows, labels, self.config, name=self.name))
+        config = self.config
+        if self.tune_threshold and SPAM_LABEL in labels:
+            config = replace(config, spam_threshold=choose_spam_threshold(rows, labels, config))
+        return _ModelScorer(fit_features(rows, labels, config, name=self.name))
+
+
+def choose_spam_threshold(
+    rows: Sequence[Any],
+    labels: Sequence[str],
+    config: TrainingConfig,
+    *,
+    target: float = TARGET_HAM_RECALL,
+    folds: int = INNER_FOLDS,
+    seed: int = 0,
+) -> float:
+    """The spam threshold that keeps `target` of the ham, measured on out-of-fold scores of
+    these training messages (an inner `folds`-fold cross-validation): just above the
+    probability of the ham message that `target` lets through last. Never below 0.5."""
+
+    ham: list[float] = []
+    for test in stratified_folds(labels, folds, seed):
+        held_out = set(test)
+        train = [i for i in range(len(labels)) if i not in held_out]
+        model = fit_features([rows[i] for i in train], [labels[i] for i in train], config)
+        for i in test:
+            if labels[i] != SPAM_LABEL:
+                prediction = model.predict_features(rows[i], explain=False)
+                ham.append(prediction.probabilities[SPAM_LABEL])
+    return spam_threshold_for(ham, target)
+
+
+def spam_threshold_for(ham_spam_probabilities: Sequence[float], target: float) -> float:
+    """The lowest threshold at which at least `target` of these ham would be kept."""
+    import numpy as np
+
+    ranked = sorted(ham_spam_probabilities, reverse=True)
+    allowed = math.floor((1 - target) * len(ranked) + 1e-9)
+    if allowed >= len(ranked):
+        return 0.5
+    return max(0.5, float(np.nextafter(ranked[allowed], 2.0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +213,9 @@ class EvaluationReport:
     macro_f1_std: float = 0.0
     calibration: dict[str, Any] = field(default_factory=dict)
     timing: dict[str, float] = field(default_factory=dict)
+    per_fold: tuple[dict[str, Any], ...] = ()
+    """Each fold's figures: `{"threshold": ..., "ham": {"precision", "recall", "f1"}, ...}`
+    (`threshold` is the spam threshold the fold's model used, when it has one)."""
     predictions: tuple[tuple[str, Scored], ...] = ()
     """Every scored message as (true label, prediction), held-out folds in order. Kept for
     further analysis (ROC curves, thresholds); not part of the JSON."""
@@ -202,6 +256,17 @@ class EvaluationReport:
             },
             "calibration": self.calibration,
             "timing": {key: _round(value) for key, value in self.timing.items()},
+            "per_fold": [
+                {
+                    key: (
+                        {name: _round(v) for name, v in value.items()}
+                        if isinstance(value, dict)
+                        else _round(value)
+                    )
+                    for key, value in fold.items()
+                }
+                for fold in self.per_fold
+            ],
         }
 
     def render_text(self) -> str:
@@ -250,9 +315,14 @@ def cross_validate(
     folds: int = 5,
     seed: int = 0,
     config: TrainingConfig | None = None,
+    *,
+    tune_threshold: bool = False,
 ) -> EvaluationReport:
-    """Stratified k-fold cross-validation of the hubdesk model on labelled raw messages."""
-    learner = HubdeskLearner(config or TrainingConfig())
+    """Stratified k-fold cross-validation of the hubdesk model on labelled raw messages.
+
+    With `tune_threshold`, each fold's spam threshold is chosen on its training part alone
+    (`choose_spam_threshold`); otherwise the configured `spam_threshold` is used."""
+    learner = HubdeskLearner(config or TrainingConfig(), tune_threshold=tune_threshold)
     reports = compare_learners(
         samples, [learner], folds=folds, seed=seed, min_per_label=learner.config.min_per_label
     )
@@ -282,6 +352,7 @@ def compare_learners(
         rows = learner.featurize(parsed)
         featurize_seconds = time.perf_counter() - started
         fold_results: list[tuple[list[str], list[Scored]]] = []
+        thresholds: list[float | None] = []
         fit_seconds = []
         for test in test_folds:
             held_out = set(test)
@@ -289,6 +360,7 @@ def compare_learners(
             started = time.perf_counter()
             scorer = learner.fit([rows[i] for i in train], [labels[i] for i in train])
             fit_seconds.append(time.perf_counter() - started)
+            thresholds.append(getattr(scorer, "threshold", None))
             fold_results.append(([labels[i] for i in test], scorer.score([rows[i] for i in test])))
         timing = {
             "featurize_seconds": featurize_seconds,
@@ -304,6 +376,7 @@ def compare_learners(
             folds=folds,
             seed=seed,
             timing=timing,
+            thresholds=thresholds,
         )
     return reports
 
@@ -357,6 +430,7 @@ def _report(
     folds: int | None = None,
     seed: int | None = None,
     timing: dict[str, float] | None = None,
+    thresholds: Sequence[float | None] = (),
 ) -> EvaluationReport:
     position = {label: i for i, label in enumerate(label_order)}
     size = len(label_order)
@@ -402,6 +476,18 @@ def _report(
         macro_f1_std=statistics.pstdev(macro),
         calibration=calibration_scores(all_truth, all_scored),
         timing=timing or {},
+        per_fold=tuple(
+            {
+                **({"threshold": threshold} if threshold is not None else {}),
+                **{
+                    label: dict(zip(("precision", "recall", "f1"), scores[label], strict=True))
+                    for label in label_order
+                },
+            }
+            for (scores, _, _), threshold in zip(
+                per_fold, [*thresholds, *[None] * len(per_fold)], strict=False
+            )
+        ),
         predictions=tuple(zip(all_truth, all_scored, strict=True)),
     )
 

@@ -13,6 +13,10 @@ family:
 | `h:`   | meta     | a sender-side header fact (From domain, X-Mailer, List-*, ...) |
 | `x:`   | meta     | a structural fact, bucketed (links, uppercase ratio, HTML-only)|
 | `a:`   | meta     | an attachment's extension or type                             |
+| `n:`   | headers  | a header's name is present (`n:x-no-archive`)                 |
+| `t:`   | headers  | a word of a header's value, with the header's name            |
+| `m:`   | headers  | the shape of the Message-ID and Date (`m:id-shape=9a.9a`)     |
+| `j:`   | subject  | a 3-4 character fragment of the subject                       |
 
 Words are Unicode letters and digits (so Danish æ, ø, å are letters), lowercased after NFKC;
 digit runs become their shape (`9999`); character fragments are taken inside words, which is
@@ -24,7 +28,9 @@ receiving side adds is used: not the `X-Spam*` family or any other filter's verd
 (`LEAKING_HEADERS`), not `Received`, `Delivered-To`, `Return-Path`, `Delivery-Date`, mailbox
 flags (`Status`, `X-Status`, `X-Keywords`), nor the recipient addresses. Those would either
 leak the label a spam filter already gave, or teach the model how a training corpus was
-collected instead of what the mail says.
+collected instead of what the mail says. The `n:`/`t:` header tokens (as SpamBayes and
+Bogofilter read headers) come from every header *except* those (`_NOT_TOKENISED`), the
+recipient fields, and the fields that already have their own features.
 
 `describe_feature(name)` renders a feature for people: `word "unsubscribe"`,
 `header X-Mailer: outlook`, `many links (8-15)`.
@@ -43,7 +49,7 @@ from typing import Any, Final
 from hubdesk.mail.html_text import html_to_text
 from hubdesk.mail.types import ParsedEmail
 
-FAMILIES: Final = ("words", "chars", "meta")
+FAMILIES: Final = ("words", "chars", "meta", "headers", "subject")
 """Feature families; each is normalised to unit length on its own, then weighted."""
 
 FAMILY_OF_PREFIX: Final = {
@@ -55,6 +61,10 @@ FAMILY_OF_PREFIX: Final = {
     "h": "meta",
     "x": "meta",
     "a": "meta",
+    "n": "headers",
+    "t": "headers",
+    "m": "headers",
+    "j": "subject",
 }
 
 LEAKING_HEADERS: Final = (
@@ -92,6 +102,42 @@ _SENDER_HEADERS: Final = (
     "mime-version",
 )
 
+_NOT_TOKENISED_PREFIXES: Final = (*LEAKING_HEADERS, "x-mozilla", "x-resent", "x-envelope")
+_NOT_TOKENISED: Final = frozenset(
+    {
+        "received",
+        "delivered-to",
+        "return-path",
+        "delivery-date",
+        "status",
+        "x-status",
+        "x-keywords",
+        "x-uidl",
+        "x-original-to",
+        "envelope-to",
+        "x-loop",
+        "x-rcpt-to",
+        "lines",
+        "content-length",
+        "to",
+        "cc",
+        "bcc",
+        "apparently-to",
+    }
+)
+"""Header names (and `_NOT_TOKENISED_PREFIXES`) that never become `n:`/`t:` features: filter
+verdicts, transport and mailbox headers (how a corpus was collected), recipient fields."""
+_OWN_FEATURES: Final = frozenset(
+    {"subject", "from", "reply-to", "message-id", "date", "in-reply-to", "references", "sender"}
+)
+"""Headers whose value is read elsewhere (words, From domain, shapes): only their name counts."""
+_MAX_HEADER_TOKENS: Final = 200
+_HEADER_TOKEN: Final = re.compile(r"[a-z][a-z0-9_.-]{1,24}")
+_MESSAGE_ID: Final = re.compile(r"\s*<([^@>]{0,200})@([^>]{0,200})>")
+_SHAPE_UPPER: Final = re.compile(r"[A-Z]+")
+_SHAPE_LOWER: Final = re.compile(r"[a-z]+")
+_SHAPE_DIGIT: Final = re.compile(r"[0-9]+")
+
 _WORD: Final = re.compile(r"[^\W_]+")
 _DIGITS: Final = re.compile(r"\d")
 _URL: Final = re.compile(r"""(?i)\b(?:https?://|www\.)([^\s/?#"'<>()\[\]]{1,253})""")
@@ -126,12 +172,20 @@ class FeatureConfig:
     weight_words: float = 1.0
     weight_chars: float = 1.0
     weight_meta: float = 0.6
+    header_tokens: bool = True
+    """Header names and header value words (`n:`, `t:`) and Message-ID/Date shapes (`m:`)."""
+    subject_chars: bool = True
+    """3-4 character fragments of the whole subject (`j:`), across word boundaries."""
+    weight_headers: float = 0.6
+    weight_subject: float = 0.5
 
     def family_weight(self, family: str) -> float:
         weights = {
             "words": self.weight_words,
             "chars": self.weight_chars,
             "meta": self.weight_meta,
+            "headers": self.weight_headers,
+            "subject": self.weight_subject,
         }
         return weights[family]
 
@@ -188,6 +242,13 @@ def extract_features(parsed: ParsedEmail, config: FeatureConfig) -> Counter[str]
         features.update(_header_facts(parsed))
     if config.structure:
         features.update(_structure_facts(parsed, body, len(urls)))
+    if config.header_tokens:
+        features.update(_header_tokens(parsed))
+    if config.subject_chars:
+        subject = " " + " ".join(subject_words) + " "
+        features.update(
+            "j:" + subject[i : i + size] for size in (3, 4) for i in range(len(subject) - size + 1)
+        )
     return features
 
 
@@ -211,7 +272,25 @@ def describe_feature(feature: str) -> str:
         return _describe_header(value)
     if prefix == "x":
         return _describe_structure(value)
+    if prefix == "n":
+        return f"header {value} present"
+    if prefix == "t":
+        name, _, word = value.partition(":")
+        return f'header {name} has "{word}"'
+    if prefix == "m":
+        kind, _, detail = value.partition("=")
+        return f"{_SHAPE_NAMES.get(kind, kind)} {detail}"
+    if prefix == "j":
+        return f'subject fragment "{value.strip()}"'
     return feature
+
+
+_SHAPE_NAMES: Final = {
+    "id-shape": "Message-ID shape",
+    "id-length": "Message-ID length",
+    "id-domain": "Message-ID domain",
+    "date-shape": "Date shape",
+}
 
 
 def _body_text(parsed: ParsedEmail, config: FeatureConfig) -> str:
@@ -302,6 +381,41 @@ def _header_facts(parsed: ParsedEmail) -> list[str]:
     for charset in {part.charset.lower() for part in parsed.body_parts if part.charset}:
         facts.append("h:charset=" + charset[:40])
     return facts
+
+
+def _header_tokens(parsed: ParsedEmail) -> list[str]:
+    """Header names present, words of their values (name-prefixed), and the Message-ID's and
+    Date's shapes: how the sending software writes a message, as SpamBayes reads headers."""
+    out: list[str] = []
+    tokens = 0
+    for name, value in parsed.headers:
+        if name in _NOT_TOKENISED or name.startswith(_NOT_TOKENISED_PREFIXES):
+            continue
+        out.append("n:" + name[:40])
+        if name in _OWN_FEATURES or tokens >= _MAX_HEADER_TOKENS:
+            continue
+        for token in sorted(set(_HEADER_TOKEN.findall(value[:300].lower()))):
+            out.append(f"t:{name[:30]}:{token}")
+            tokens += 1
+    found = _MESSAGE_ID.match(parsed.header("message-id") or "")
+    if found:
+        local, domain = found.groups()
+        out.append("m:id-shape=" + _shape(local))
+        out.append("m:id-length=" + _bucket(len(local)))
+        sender = parsed.from_.domain if parsed.from_ else ""
+        own = ".".join(domain.lower().rstrip(".").split(".")[-2:])
+        out.append("m:id-domain=" + ("from" if own and sender.endswith(own) else "other"))
+    else:
+        out.append("m:id-shape=none")
+    out.append("m:date-shape=" + _shape(parsed.header("date") or ""))
+    return out
+
+
+def _shape(text: str) -> str:
+    """Letters and digits collapsed to their kind (`Fri, 6 Sep 2002` -> `Aa, 9 Aa 9`)."""
+    text = _SHAPE_UPPER.sub("A", text[:200])
+    text = _SHAPE_LOWER.sub("a", text)
+    return _SHAPE_DIGIT.sub("9", text)[:30]
 
 
 def _header_word(value: str) -> str:

@@ -54,6 +54,12 @@ def held(
     return paginate(session, statement, limit=limit, offset=offset)
 
 
+def is_held(row: InboundMessage) -> bool:
+    """Whether the mail still waits for a person: in the triage queue, or held as spam."""
+    is_spam = row.status == "ignored" and row.reason.startswith("spam:")
+    return row.queue == dispositions.TRIAGE or is_spam
+
+
 def reload_mail(session: Session, runtime: Runtime, row: InboundMessage) -> Mail:
     """The email of a ledger row, parsed again from its kept bytes and threaded anew."""
     raw = inbound.raw_bytes(runtime.blobs, row)
@@ -87,8 +93,7 @@ def decide(
     actor.require(TICKETS_CREATE)
     if action not in ACTIONS:
         raise ValidationFailed(f"action must be one of {', '.join(ACTIONS)}")
-    is_spam = row.status == "ignored" and row.reason.startswith("spam:")
-    if row.queue != dispositions.TRIAGE and not is_spam:
+    if not is_held(row):
         raise Conflict(f"inbound message {row.id} is not held (triage or spam)")
     audit.record(
         session,

@@ -158,3 +158,14 @@ def test_the_text_rendering_lists_every_label_with_its_spread() -> None:
     for label in ("invoice", "newsletter", "support_request"):
         assert label in text
     assert "±" in text
+
+
+def test_the_spam_threshold_keeps_the_target_share_of_ham() -> None:
+    from hubdesk.classifier.evaluation import spam_threshold_for
+
+    ham = [0.1] * 996 + [0.6, 0.7, 0.8, 0.95]
+    # 0.998 of 1000 ham lets 2 through: just above the third highest.
+    threshold = spam_threshold_for(ham, 0.998)
+    assert 0.7 < threshold < 0.7001
+    assert sum(p >= threshold for p in ham) == 2
+    assert spam_threshold_for([0.1, 0.2], 0.998) == 0.5

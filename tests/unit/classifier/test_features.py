@@ -147,7 +147,29 @@ def test_recipient_addresses_are_not_features_only_their_number() -> None:
 
 
 def test_every_family_prefix_maps_to_a_family() -> None:
-    assert {family_of(prefix + ":x") for prefix in FAMILY_OF_PREFIX} == {"words", "chars", "meta"}
+    assert {family_of(prefix + ":x") for prefix in FAMILY_OF_PREFIX} == {
+        "words",
+        "chars",
+        "meta",
+        "headers",
+        "subject",
+    }
+
+
+def test_header_names_words_and_shapes_are_features() -> None:
+    raw = build_raw(
+        "Hello there",
+        "Body text",
+        headers={"X-Mailer": "Microsoft Outlook Express 6.00", "X-No-Archive": "yes"},
+    )
+    features = _features(raw)
+    assert features["n:x-no-archive"] == 1
+    assert features["t:x-mailer:outlook"] == 1
+    assert features["t:x-no-archive:yes"] == 1
+    assert any(name.startswith("m:id-shape=") for name in features)
+    assert any(name.startswith("m:date-shape=") for name in features)
+    assert features["j: hel"] == 1
+    assert not any(name.startswith(("n:to", "t:to:", "n:received")) for name in features)
 
 
 @pytest.mark.parametrize(
@@ -171,6 +193,10 @@ def test_every_family_prefix_maps_to_a_family() -> None:
         ("x:uppercase=50%+", "uppercase letters 50%+"),
         ("x:shape=html-only", "HTML only, no text part"),
         ("a:extension=pdf", "attachment extension pdf"),
+        ("n:x-no-archive", "header x-no-archive present"),
+        ("t:x-mailer:outlook", 'header x-mailer has "outlook"'),
+        ("m:id-shape=9a", "Message-ID shape 9a"),
+        ("j:sale", 'subject fragment "sale"'),
     ],
 )
 def test_features_are_described_for_people(feature: str, text: str) -> None:

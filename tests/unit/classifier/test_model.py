@@ -214,3 +214,41 @@ def test_training_config_round_trips_and_refuses_bad_values() -> None:
         TrainingConfig.from_dict({**config.to_dict(), "c": -1})
     with pytest.raises(ValueError, match="unknown training settings: extra"):
         TrainingConfig.from_dict({**config.to_dict(), "extra": 1})
+
+
+def test_spam_is_predicted_only_at_or_above_the_spam_threshold(ham_spam: TrainedModel) -> None:
+    from dataclasses import replace
+
+    message = _parsed("FREE MONEY!!!", "Click here NOW to win $1,000,000! Free!")
+    p_spam = ham_spam.predict(message).probabilities["spam"]
+    assert 0.5 < p_spam < 1.0
+    at = replace(ham_spam, config=replace(ham_spam.config, spam_threshold=p_spam))
+    above = replace(
+        ham_spam, config=replace(ham_spam.config, spam_threshold=min(1.0, p_spam + 1e-6))
+    )
+    assert at.predict(message).label == "spam"
+    held_back = above.predict(message)
+    assert held_back.label == "ham"
+    assert held_back.probabilities["spam"] == pytest.approx(p_spam)
+
+
+def test_the_naive_bayes_part_moves_the_score_and_can_be_turned_off() -> None:
+    with_nb = train(ham_spam_samples())
+    without = train(ham_spam_samples(), TrainingConfig(nb_weight=0.0))
+    assert with_nb.nb_coef is not None
+    assert with_nb.nb_coef.shape == with_nb.coef.shape
+    assert without.nb_coef is None
+    message = _parsed("FREE MONEY!!!", "Click here NOW to win $1,000,000! Free!")
+    assert (
+        with_nb.predict(message).probabilities["spam"]
+        > without.predict(message).probabilities["spam"]
+    )
+
+
+def test_threshold_settings_are_checked() -> None:
+    config = TrainingConfig(spam_threshold=0.9, nb_weight=0.25)
+    assert TrainingConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match=r"'spam_threshold' must be within 0\.\.1"):
+        TrainingConfig.from_dict({**config.to_dict(), "spam_threshold": 1.5})
+    with pytest.raises(ValueError, match="'nb_weight' must be a number >= 0"):
+        TrainingConfig.from_dict({**config.to_dict(), "nb_weight": "x"})

@@ -86,7 +86,7 @@ def test_the_stored_form_is_plain_json_naming_format_and_version(model: TrainedM
     assert payload["format"] == "hubdesk-classifier"
     assert payload["format_version"] == FORMAT_VERSION
     assert payload["labels"] == ["invoice", "newsletter", "support_request"]
-    assert set(payload["arrays"]) == {"idf", "coef", "intercept"}
+    assert set(payload["arrays"]) == {"idf", "coef", "intercept", "nb_coef", "nb_intercept"}
     assert payload["arrays"]["coef"]["dtype"] == "<f4"
     assert payload["metadata"]["counts_per_label"] == {
         "invoice": 14,

@@ -6,11 +6,13 @@ waiting for the customer, open tickets by priority, and the newest mail. Every l
 newest mail is read through the same scope.
 
 Mail waiting in triage and held as spam is counted (`hubdesk.intake.triage.held`) with a link
-to `/triage`; quarantined mail nobody has dismissed or made a ticket of is counted for
-holders of `inbound.view` (`dashboard_quarantine.html`). Admins also see what
-`GET /api/v1/health` would flag for them: workflows that keep failing (`engine.alerts`),
-mailboxes in the error state, and mailboxes not polled successfully for
-HUBDESK_MAILBOX_STALE_MINUTES (`mailbox_status.stale_mailboxes`).
+to `/triage`; the newest mails held as spam are listed, each with a one-click release (a POST
+to `/triage/{id}`, as the triage page's "Release and open a ticket", `dashboard_spam.html`);
+quarantined mail nobody has dismissed or made a ticket of is counted for holders of
+`inbound.view` (`dashboard_quarantine.html`). Admins also see what `GET /api/v1/health`
+would flag for them: workflows that keep failing (`engine.alerts`), mailboxes in the error
+state, and mailboxes not polled successfully for HUBDESK_MAILBOX_STALE_MINUTES
+(`mailbox_status.stale_mailboxes`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from hubdesk.workflows import engine
 
 router = page_router()
 SHOWN: Final = 8
+SPAM_SHOWN: Final = 5
 UNASSIGNED_SORT: Final = "-priority,created_at"
 ACTIVE: Final = tuple(sorted(OPEN_STATES))
 FAR: Final = datetime(9999, 1, 1, tzinfo=UTC)
@@ -95,6 +98,8 @@ def dashboard(
             "quarantined": (
                 quarantine.count_waiting(session) if principal.can(INBOUND_VIEW) else None
             ),
+            # The held-as-spam block (dashboard_spam.html): the newest few, one-click release.
+            "held_spam": triage.held(session, principal, "spam", limit=SPAM_SHOWN, offset=0),
             **attention(session, principal, runtime),
         },
     )

@@ -72,8 +72,13 @@ def decide(
 ) -> Response:
     """Open a ticket from the mail (releasing spam), add it to a ticket, or dismiss it."""
     viewer.principal.require(TICKETS_CREATE)
+    target = flash.safe_local_path(back, "/triage")
     with runtime.db.transaction() as session:
         row = inbound.lock(session, inbound_id)
+        if not triage.is_held(row):
+            # A second click, or a stale page: someone already released or dismissed it.
+            _ = i18n.translator(language_of(request))
+            return flash.redirect(request, target, _("This mail was already handled."))
         outcome = triage.decide(
             session,
             runtime,
@@ -82,7 +87,6 @@ def decide(
             action,
             ticket_number.strip().upper() or None,
         )
-    target = flash.safe_local_path(back, "/triage")
     return flash.redirect(request, target, _decided(request, outcome))
 
 
