@@ -45,7 +45,7 @@ def outcome_body(outcome: Outcome) -> dict[str, Any]:
         "ticket_number": outcome.ticket_number,
         "created": outcome.status == "created",
         "linked": outcome.status == "linked",
-        **outcome.result,
+        **(outcome.result.as_json() if outcome.result is not None else {}),
         "status": outcome.status,
         "inbound_id": outcome.inbound_id,
         "message_id": outcome.message_id,

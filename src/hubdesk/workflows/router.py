@@ -8,13 +8,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.intake.retry import retry_execution
 from hubdesk.users.permissions import WORKFLOWS_MANAGE
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.web.limits import Id
 from hubdesk.web.schemas import ListOf, Out, PagingDep, page_of
 from hubdesk.workflows import catalog, service
 from hubdesk.workflows.catalog import WorkflowIn
-from hubdesk.workflows.retry import retry_execution
 
 router = APIRouter(tags=["workflows"])
 
