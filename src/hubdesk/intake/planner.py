@@ -23,7 +23,7 @@ The rules, in order:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final, Literal, Protocol
 
@@ -199,11 +199,11 @@ def read_step(step: Mapping[str, Any]) -> Step:
     action = str(step.get("action"))
     entry = ACTIONS.get(action)
     if entry is None:
-        return Step(action, None, f"KeyError: unknown action {action!r}")
+        return Step(action, None, f"unknown action {action!r}")
     try:
         return Step(action, entry.params.model_validate(step.get("params") or {}))
     except ValidationError as exc:
-        return Step(action, None, f"ValidationFailed: {exc}")
+        return Step(action, None, f"{action}: {exc}")
 
 
 def decided(action: Literal["create_ticket", "link"], ticket_number: str | None) -> RoutePlan:
@@ -240,15 +240,15 @@ def _expected(plan: RoutePlan, thread: ThreadDecision) -> RoutePlan:
     if completed:
         reasons[0] += f"; workflows: {', '.join(completed)}"
     if state.disposed is not None:
-        return _with(plan, "ignore", (state.disposed,))
+        return replace(plan, disposition="ignore", reasons=(state.disposed,))
     if state.ticket is not None:
-        return _with(plan, state.ticket, tuple(reasons))
+        return replace(plan, disposition=state.ticket, reasons=tuple(reasons))
     if failed:
         names = ", ".join(repr(n) for n in failed)
-        return _with(plan, "triage", (f"workflow {names} failed",))
+        return replace(plan, disposition="triage", reasons=(f"workflow {names} failed",))
     if plan.fallback_triage is not None:
-        return _with(plan, "triage", (plan.fallback_triage,))
-    return _with(plan, "create", tuple(reasons))
+        return replace(plan, disposition="triage", reasons=(plan.fallback_triage,))
+    return replace(plan, disposition="create", reasons=tuple(reasons))
 
 
 def _simulate(
@@ -270,22 +270,12 @@ def _simulate(
         elif step.action in NO_TICKET_ACTIONS:
             if ticket is not None:
                 return None
-            kind = "spam" if step.action == "mark_spam" else "ignored"
-            disposed = f"{kind}: {getattr(step.params, 'reason', '')}"
+            spam = step.action == "mark_spam"
+            kind, default = (
+                ("spam", "marked as spam") if spam else ("ignored", "ignored by a workflow")
+            )
+            disposed = f"{kind}: {getattr(step.params, 'reason', '') or default}"
     return _Sim(ticket, disposed)
-
-
-def _with(plan: RoutePlan, disposition_: Disposition, reasons: tuple[str, ...]) -> RoutePlan:
-    return RoutePlan(
-        disposition_,
-        reasons,
-        plan.classification,
-        first=plan.first,
-        workflows=plan.workflows,
-        fallback=plan.fallback,
-        fallback_triage=plan.fallback_triage,
-        follow_up=plan.follow_up,
-    )
 
 
 def no_sender(parsed: ParsedEmail) -> str:
