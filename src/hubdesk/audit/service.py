@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.auth import Principal
 from hubdesk.db.paging import Page, paginate
-from hubdesk.users.permissions import Principal
 
 
 def jsonable(value: Any) -> Any:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import Field
 
-from hubdesk.web.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_NOTES_CHARS, Id
-from hubdesk.web.schemas import Out, Strict
+from hubdesk.api.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_NOTES_CHARS, Id
+from hubdesk.api.schemas import Out, Strict
 
 
 class CustomerOut(Out):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hubdesk.classifier import service as classifier
 from hubdesk.inbound.models import DedupeKey
@@ -24,16 +25,18 @@ from hubdesk.tickets.models import Ticket
 
 def preview(runtime: Runtime, raw: bytes, *, received_at: datetime | None = None) -> dict[str, Any]:
     settings = runtime.settings
-    parsed = prologue.parse(runtime, raw)
-    if isinstance(parsed, ParseRejection):
-        return {"would": "quarantine", "reason": f"{parsed.reason}: {parsed.detail}"}
-    base: dict[str, Any] = {"message_id": parsed.message_id, "subject": parsed.subject}
     with runtime.db.transaction(write=False) as session:
-        raw_key = dedupe.raw_key(hashlib.sha256(raw).hexdigest())
-        for key in (raw_key, dedupe.content_key(parsed)):
-            owner = session.scalar(select(DedupeKey.inbound_id).where(DedupeKey.key == key))
-            if owner is not None:
-                return {**base, "would": "duplicate", "duplicate_of_inbound_id": owner}
+        # In ingest's order: the same bytes first, then parsing, then the same message.
+        owner = _claimed(session, dedupe.raw_key(hashlib.sha256(raw).hexdigest()))
+        if owner is not None:
+            return {"would": "duplicate", "duplicate_of_inbound_id": owner}
+        parsed = prologue.parse(runtime, raw)
+        if isinstance(parsed, ParseRejection):
+            return {"would": "quarantine", "reason": f"{parsed.reason}: {parsed.detail}"}
+        base: dict[str, Any] = {"message_id": parsed.message_id, "subject": parsed.subject}
+        owner = _claimed(session, dedupe.content_key(parsed))
+        if owner is not None:
+            return {**base, "would": "duplicate", "duplicate_of_inbound_id": owner}
         _trust, thread = prologue.thread_of(session, runtime, parsed, None)
         verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
         base["classification"] = {
@@ -54,3 +57,7 @@ def preview(runtime: Runtime, raw: bytes, *, received_at: datetime | None = None
             document["priority_reason"] = found.priority_reason
             document["tags"] = list(found.tags)
         return document
+
+
+def _claimed(session: Session, key: str) -> int | None:
+    return session.scalar(select(DedupeKey.inbound_id).where(DedupeKey.key == key))

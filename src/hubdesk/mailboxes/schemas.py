@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from hubdesk.api.schemas import Out, Strict
 from hubdesk.config import Settings
 from hubdesk.mailboxes import secrets
 from hubdesk.mailboxes.models import Mailbox
-from hubdesk.web.schemas import Out, Strict
 
 ProcessedAction = Literal["seen", "move", "delete"]
 OversizedAction = Literal["leave", "move"]

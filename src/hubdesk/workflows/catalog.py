@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubdesk.api.limits import Int
 from hubdesk.classifier.models import ClassifierModel
 from hubdesk.classifier.rules import CLASSES
 from hubdesk.customers.models import Customer
@@ -22,7 +23,6 @@ from hubdesk.errors import ValidationFailed
 from hubdesk.tickets.numbers import is_ticket_number
 from hubdesk.tickets.tags import normalize_tags
 from hubdesk.users.models import User
-from hubdesk.web.limits import Int
 from hubdesk.workflows.params import ACTION_PARAMS, Params
 
 TICKET_ACTIONS: Final = frozenset(

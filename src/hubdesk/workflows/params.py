@@ -10,7 +10,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubdesk.web.limits import Id
+from hubdesk.api.limits import Id
 
 Priority = Literal["low", "normal", "high", "critical"]
 Status = Literal[

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.api.schemas import Strict
 from hubdesk.errors import ValidationFailed
 from hubdesk.intake import pipeline
 from hubdesk.intake.synthesize import build_message
@@ -17,7 +18,6 @@ from hubdesk.intake.types import Outcome
 from hubdesk.users.permissions import EMAILS_INJECT
 from hubdesk.web.deps import PrincipalDep, RuntimeDep
 from hubdesk.web.problems import PayloadTooLarge, UnsupportedMediaType
-from hubdesk.web.schemas import Strict
 
 router = APIRouter(tags=["email"])
 
