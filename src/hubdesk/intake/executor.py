@@ -198,7 +198,7 @@ def settle(
     confidence: float,
 ) -> Outcome:
     """Run the plan of one email in the pipeline's transaction and record its fate."""
-    flags = dict(mail.flags)
+    flags = mail.flags.as_json()
     if plan.ignore is not None:
         return dispositions.ignore(session, row, plan.reason, flags, _bounced(session, mail))
     if plan.settled:

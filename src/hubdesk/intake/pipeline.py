@@ -27,8 +27,8 @@ from hubdesk.errors import DatabaseUnavailable, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dedupe, dispositions, executor, prologue
-from hubdesk.intake.trust import SUBMITTED_BY, trust_flags
-from hubdesk.intake.types import Mail, Outcome
+from hubdesk.intake.trust import SUBMITTED_BY
+from hubdesk.intake.types import Mail, MailFlags, Outcome, SenderTrust
 from hubdesk.mail.types import ParsedEmail, ParseRejection
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import Principal
@@ -118,7 +118,7 @@ def _run(session: Session, runtime: Runtime, row: InboundMessage, reprocess: boo
     if (first := dedupe.claim(session, row.id, dedupe.content_key(parsed))) is not None:
         return dispositions.duplicate(session, row, first, "the same message was received before")
     trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
-    flags = {**_flags(session, row, parsed), **trust_flags(trust)}
+    flags = _flags(session, row, parsed, trust)
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
     classifier.record(session, row, verdict, source=verdict.source)
     plan = prologue.plan_for(session, runtime, parsed, thread, verdict, row.received_at)
@@ -132,14 +132,14 @@ def _describe(row: InboundMessage, parsed: ParsedEmail) -> None:
     row.from_address = parsed.from_.email if parsed.from_ else None
 
 
-def _flags(session: Session, row: InboundMessage, parsed: ParsedEmail) -> dict[str, Any]:
-    flags: dict[str, Any] = {}
-    if parsed.from_problem:
-        flags["from_problem"] = parsed.from_problem
-    if parsed.message_id_synthetic:
-        flags["message_id_synthetic"] = True
-    if parsed.bulk:
-        flags["bulk"] = parsed.facts.get("bulk", True)
-    if dedupe.same_message_id_exists(session, parsed, row.id):
-        flags["message_id_collision"] = True
-    return flags
+def _flags(
+    session: Session, row: InboundMessage, parsed: ParsedEmail, trust: SenderTrust
+) -> MailFlags:
+    return MailFlags(
+        from_problem=parsed.from_problem or None,
+        message_id_synthetic=parsed.message_id_synthetic,
+        bulk=parsed.facts.get("bulk", True) if parsed.bulk else None,
+        message_id_collision=dedupe.same_message_id_exists(session, parsed, row.id),
+        sender_not_verified=trust.auth.reason if trust.failed else None,
+        sender_verified=trust.auth.reason if not trust.failed and trust.auth.verified else None,
+    )

@@ -48,7 +48,7 @@ def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -
         body_text=mail.body_text,
         body_visible=mail.body_visible,
         body_html=parsed.body_html,
-        flags=dict(mail.flags),
+        flags=mail.flags.as_json(),
     )
     if mail.text_shortened:
         row.flags["text_shortened"] = len(parsed.body_text)

@@ -18,7 +18,7 @@ from hubdesk.errors import Conflict, HubdeskError, NotFound, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dispositions, executor, planner, prologue
-from hubdesk.intake.types import Mail, Outcome, Progress
+from hubdesk.intake.types import Mail, MailFlags, Outcome, Progress
 from hubdesk.mail.types import ParseRejection
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.visibility import get_visible_ticket_by_number
@@ -51,7 +51,8 @@ def reload_mail(session: Session, runtime: Runtime, row: InboundMessage) -> Mail
     if isinstance(parsed, ParseRejection):
         raise Conflict(f"inbound message {row.id} no longer parses: {parsed.reason}")
     trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
-    return Mail(parsed, row.id, row.received_at, thread, dict(row.flags or {}), trust)
+    flags = MailFlags.from_json(row.flags)
+    return Mail(parsed, row.id, row.received_at, thread, flags, trust)
 
 
 def decide(

@@ -106,6 +106,55 @@ class ThreadDecision:
         return self.ticket_id is not None
 
 
+@dataclass(frozen=True, slots=True)
+class MailFlags:
+    """What the pipeline noticed about a mail, stored with it (the ledger row and the email
+    log keep `as_json()`)."""
+
+    from_problem: str | None = None
+    message_id_synthetic: bool = False
+    bulk: str | bool | None = None
+    """The list or bulk evidence (e.g. `List-Id`), or True."""
+    message_id_collision: bool = False
+    sender_not_verified: str | None = None
+    sender_verified: str | None = None
+    kept: tuple[tuple[str, Any], ...] = ()
+    """Other facts of a ledger row this mail was reloaded from (e.g. its `result`)."""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> MailFlags:
+        values = dict(data or {})
+        return cls(
+            from_problem=values.pop("from_problem", None),
+            message_id_synthetic=bool(values.pop("message_id_synthetic", False)),
+            bulk=values.pop("bulk", None),
+            message_id_collision=bool(values.pop("message_id_collision", False)),
+            sender_not_verified=values.pop("sender_not_verified", None),
+            sender_verified=values.pop("sender_verified", None),
+            kept=tuple(values.items()),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.from_problem:
+            data["from_problem"] = self.from_problem
+        if self.message_id_synthetic:
+            data["message_id_synthetic"] = True
+        if self.bulk is not None:
+            data["bulk"] = self.bulk
+        if self.message_id_collision:
+            data["message_id_collision"] = True
+        if self.sender_not_verified is not None:
+            data["sender_not_verified"] = self.sender_not_verified
+        if self.sender_verified is not None:
+            data["sender_verified"] = self.sender_verified
+        data.update(self.kept)
+        return data
+
+
+NO_FLAGS: Final = MailFlags()
+
+
 @dataclass(frozen=True)
 class Mail:
     """One inbound email as the actions see it: parsed facts, ledger row, decision."""
@@ -114,7 +163,7 @@ class Mail:
     inbound_id: int
     received_at: datetime
     decision: ThreadDecision
-    flags: Mapping[str, Any]
+    flags: MailFlags
     trust: SenderTrust = UNVERIFIED
     """How far the From can be believed; only an authentic agent address acts as the agent."""
 
