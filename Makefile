@@ -43,6 +43,7 @@ run: $(STAMP_RUN)
 	$(BIN)/hubdesk serve --host $(HOST) --port $(PORT) --with-workers
 
 lint: $(STAMP_DEV)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/ruff format --check src tests bench fuzz
 
@@ -55,6 +56,7 @@ system-packages:
 
 test: $(STAMP_DEV) system-packages
 	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	HUBDESK_ARTIFACTS_DIR=$(CURDIR)/test-artifacts $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	@echo "screenshots and other test artifacts: $(CURDIR)/test-artifacts"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from hubdesk.web.limits import MAX_INT
+from hubdesk.api.limits import MAX_INT
 from tests.support.api import Api
 from tests.support.routes import api_routes
 

@@ -13,9 +13,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from hubdesk.runtime import Runtime
-from hubdesk.web.app import create_app
-from hubdesk.web.limits import (
+from hubdesk.api.limits import (
     LIST_DESCRIPTION_CHARS,
     MAX_COMMENT_CHARS,
     MAX_CUSTOM_FIELDS_BYTES,
@@ -24,6 +22,8 @@ from hubdesk.web.limits import (
     MAX_NOTES_CHARS,
     MAX_PAGE_LIMIT,
 )
+from hubdesk.runtime import Runtime
+from hubdesk.web.app import create_app
 from tests.support.api import Api
 
 

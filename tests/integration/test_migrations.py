@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from hubdesk.db import ddl
 from hubdesk.db.engine import create_db_engine
 from hubdesk.db.migrate import current_revision, head_revision, upgrade
-from hubdesk.db.models import Base
 from hubdesk.db.uow import Database
+from hubdesk.models import Base
 from tests.support import factories
 from tests.support.empty_databases import empty_database
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubdesk.db.models import Base
 from hubdesk.db.uow import Database
+from hubdesk.models import Base
 from hubdesk.users.models import User
 from hubdesk.users.secrets import verify_password
 from tests.support.api import Api

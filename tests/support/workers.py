@@ -3,7 +3,7 @@
 They live in an importable module so that a spawned interpreter can find them, take only
 picklable arguments, and import hubdesk inside the function so that the test process's
 state never leaks into them. Each returns plain data describing what happened. They import
-`hubdesk.db.models` first, as every entry point does, so that the model registry is complete.
+`hubdesk.models` first, as every entry point does, so that the model registry is complete.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def create_tickets(database_url: str, timezone: str, count: int, now_iso: str) -
     """Create `count` tickets, one transaction each, through the real service."""
     from zoneinfo import ZoneInfo
 
-    import hubdesk.db.models  # noqa: F401
+    import hubdesk.models  # noqa: F401
     from hubdesk.db.uow import Database
     from hubdesk.tickets.service import NewTicket, create_ticket
     from hubdesk.users.permissions import SYSTEM
@@ -49,7 +49,7 @@ def draw_prepaid_minutes(
     database_url: str, ticket_id: int, card_id: int, attempts: int, minutes: int, today_iso: str
 ) -> dict[str, Any]:
     """Try `attempts` prepaid worklogs of `minutes` each; report drawn, refused and errors."""
-    import hubdesk.db.models  # noqa: F401
+    import hubdesk.models  # noqa: F401
     from hubdesk.db.uow import Database
     from hubdesk.errors import ValidationFailed
     from hubdesk.tickets.models import Ticket
@@ -95,7 +95,7 @@ def resolve_key(data_dir: str) -> str:
 
 def evaluate_sla(settings_json: str, now_iso: str) -> dict[str, Any]:
     """One worker's SLA job run at `now` (a second process is a second worker)."""
-    import hubdesk.db.models  # noqa: F401
+    import hubdesk.models  # noqa: F401
     from hubdesk.config import Settings
     from hubdesk.runtime import Runtime
     from hubdesk.sla.escalations import evaluate

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from hubdesk.api.limits import MAX_INT
 from hubdesk.errors import ValidationFailed
-from hubdesk.web.limits import MAX_INT
 from hubdesk.web.ui.forms import id_list, optional_id
 
 

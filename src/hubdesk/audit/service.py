@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.auth import Principal
 from hubdesk.db import deferred
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
-from hubdesk.users.permissions import Principal
 
 
 def jsonable(value: Any) -> Any:

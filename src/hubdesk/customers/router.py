@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from hubdesk.api.limits import Id
+from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.customers import service
 from hubdesk.customers.schemas import (
     ContactCreate,
@@ -14,8 +16,6 @@ from hubdesk.customers.schemas import (
     CustomerUpdate,
 )
 from hubdesk.web.deps import PrincipalDep, SessionDep
-from hubdesk.web.limits import Id
-from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(tags=["customers"])
 

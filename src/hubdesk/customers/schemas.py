@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from hubdesk.web.limits import (
+from hubdesk.api.limits import (
     MAX_LIST_ITEMS,
     MAX_NAME_CHARS,
     MAX_NOTES_CHARS,
@@ -14,7 +14,7 @@ from hubdesk.web.limits import (
     EmailAddress,
     Id,
 )
-from hubdesk.web.schemas import Out, Strict
+from hubdesk.api.schemas import Out, Strict
 
 
 class CustomerOut(Out):

@@ -1,18 +1,19 @@
 """The spec's two actions that put an email on a ticket (with `hubdesk.intake.ticket_actions`,
 the only code that writes tickets from mail).
 
-- `create_ticket` (params `customer_id`, `assigned_to_user_id`, `priority`): smart routing.
-  A mail that threads to a ticket is added to it as a reply; any other mail opens a ticket.
-  Returns `{"ticket_id", "ticket_number", "created", "linked"}`.
-- `link_email_to_ticket` (param `ticket_number`): adds the mail to that ticket.
-  Returns `{"ticket_id", "ticket_number", "linked"}`.
+- `create_ticket` (`CreateTicket`: `customer_id`, `assigned_to_user_id`, `priority`): smart
+  routing. A mail that threads to a ticket is added to it as a reply; any other mail opens a
+  ticket. Returns a `TicketMade` (JSON `{"ticket_id", "ticket_number", "created", "linked"}`).
+- `link_email_to_ticket` (`LinkEmailToTicket`: `ticket_number`): adds the mail to that ticket.
+  Returns a `TicketMade` (JSON `{"ticket_id", "ticket_number", "linked"}`).
+
+Both are registered in `hubdesk.intake.registry` and receive their typed parameters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
@@ -23,9 +24,9 @@ from hubdesk.customers.models import Contact
 from hubdesk.errors import ValidationFailed
 from hubdesk.intake import record
 from hubdesk.intake.extract import extract
-from hubdesk.intake.record import Mail
 from hubdesk.intake.threading import find_ticket, is_agent
 from hubdesk.intake.trust import NOT_VERIFIED_FLAG
+from hubdesk.intake.types import Mail, Progress, TicketMade
 from hubdesk.priority import service as priority_keywords
 from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import BlobStore
@@ -36,6 +37,7 @@ from hubdesk.tickets.states import OPEN_STATES, PRIORITIES
 from hubdesk.users import service as users
 from hubdesk.users.models import User
 from hubdesk.users.permissions import ALL_PERMISSIONS, Principal
+from hubdesk.workflows.params import CreateTicket, LinkEmailToTicket
 
 NO_SUBJECT: Final = "(no subject)"
 
@@ -58,39 +60,6 @@ class ActionEnv:
         return self.runtime.blobs
 
 
-@dataclass
-class RunState:
-    """What the steps of one run have done so far; later steps act on `ticket_id`."""
-
-    ticket_id: int | None = None
-    ticket_number: str | None = None
-    created: bool = False
-    linked: bool = False
-    disposition: tuple[str, str] | None = None
-    """(`spam` or `ignored`, reason) when a step decided the email makes no ticket."""
-    notes: list[str] = field(default_factory=list)
-
-    def snapshot(self) -> RunState:
-        return replace(self, notes=list(self.notes))
-
-    def on_ticket(self, ticket: Ticket, *, created: bool) -> None:
-        self.ticket_id, self.ticket_number = ticket.id, ticket.ticket_number
-        self.created = self.created or created
-        self.linked = self.linked or not created
-
-    def result(self) -> dict[str, Any]:
-        return {
-            "ticket_id": self.ticket_id,
-            "ticket_number": self.ticket_number,
-            "created": self.created,
-            "linked": self.linked,
-        }
-
-
-ActionResult = dict[str, Any]
-Action = Callable[[ActionEnv, Mail, Mapping[str, Any], RunState], ActionResult]
-
-
 def mail_actor(mail: Mail) -> Principal:
     """Audit rows of mail-driven writes name the sender, e.g. `email:alice@example.com`."""
     return Principal(
@@ -101,41 +70,39 @@ def mail_actor(mail: Mail) -> Principal:
 
 
 def create_ticket(
-    env: ActionEnv, mail: Mail, params: Mapping[str, Any], state: RunState
-) -> ActionResult:
+    env: ActionEnv, mail: Mail, params: CreateTicket, progress: Progress
+) -> TicketMade:
     """Smart routing: link a reply to its ticket, else open a new ticket."""
-    if state.ticket_id is not None:
-        return {**state.result(), "created": False, "linked": True}
+    if progress.ticket_id is not None and progress.ticket_number is not None:
+        return TicketMade(progress.ticket_id, progress.ticket_number, created=False, linked=True)
     if mail.decision.ticket_id is not None:
         ticket = env.session.get(Ticket, mail.decision.ticket_id)
         if ticket is not None:
-            return _add_reply(env, mail, ticket, state)
-    return _open_ticket(env, mail, params, state)
+            return _add_reply(env, mail, ticket)
+    return _open_ticket(env, mail, params)
 
 
 def link_email_to_ticket(
-    env: ActionEnv, mail: Mail, params: Mapping[str, Any], state: RunState
-) -> ActionResult:
-    number = params.get("ticket_number")
-    if not isinstance(number, str) or not number:
-        raise ValidationFailed("link_email_to_ticket needs the parameter ticket_number")
+    env: ActionEnv, mail: Mail, params: LinkEmailToTicket, progress: Progress
+) -> TicketMade:
+    number = params.ticket_number
     ticket = find_ticket(env.session, number)
     if ticket is None:
         raise ValidationFailed(f"ticket {number} does not exist")
-    if state.ticket_id == ticket.id:
-        return {"ticket_id": ticket.id, "ticket_number": ticket.ticket_number, "linked": True}
-    result = _add_reply(env, mail, ticket, state)
-    return {key: result[key] for key in ("ticket_id", "ticket_number", "linked")}
+    if progress.ticket_id == ticket.id:
+        made = TicketMade(ticket.id, ticket.ticket_number, created=False, linked=True)
+    else:
+        made = _add_reply(env, mail, ticket)
+    return replace(made, priority=None, tags=None, spec_shape="link_email_to_ticket")
 
 
 def _open_ticket(
     env: ActionEnv,
     mail: Mail,
-    params: Mapping[str, Any],
-    state: RunState,
+    params: CreateTicket,
     *,
     follow_up_of: str | None = None,
-) -> ActionResult:
+) -> TicketMade:
     session, settings, parsed = env.session, env.settings, mail.parsed
     actor = mail_actor(mail)
     contact = _sender_contact(env, mail)
@@ -145,12 +112,12 @@ def _open_ticket(
         settings.ticket_default_priority,
         priority_keywords.keywords(session),
     )
-    priority = params.get("priority") or found.priority
-    reason = "set by the workflow" if params.get("priority") else found.priority_reason
+    priority = params.priority or found.priority
+    reason = "set by the workflow" if params.priority else found.priority_reason
     if priority not in PRIORITIES:
         raise ValidationFailed(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}")
-    customer_id = params.get("customer_id") or (contact.customer_id if contact else None)
-    assignee = params.get("assigned_to_user_id")
+    customer_id = params.customer_id or (contact.customer_id if contact else None)
+    assignee = params.assigned_to_user_id
     if assignee is None and settings.ticket_auto_assign:
         assignee = settings.ticket_default_assignee_id
     custom_fields: dict[str, Any] = {
@@ -189,21 +156,22 @@ def _open_ticket(
         tickets.add_participant(session, ticket, contact.email, "contact")
     record.add_cc_participants(session, ticket, mail.parsed.cc, env.own_addresses)
     search.index_new_ticket(session, ticket, log.body_text)
-    state.on_ticket(ticket, created=True)
-    return {
-        "ticket_id": ticket.id,
-        "ticket_number": ticket.ticket_number,
-        "created": True,
-        "linked": False,
-        "priority": ticket.priority,
-        "tags": ticket.tags,
-    }
+    return TicketMade(
+        ticket.id,
+        ticket.ticket_number,
+        created=True,
+        linked=False,
+        priority=ticket.priority,
+        tags=tuple(ticket.tags),
+    )
 
 
-def _add_reply(env: ActionEnv, mail: Mail, ticket: Ticket, state: RunState) -> ActionResult:
+def _add_reply(env: ActionEnv, mail: Mail, ticket: Ticket) -> TicketMade:
     session, settings = env.session, env.settings
-    if ticket.status not in OPEN_STATES and _past_reopen_window(ticket, mail, settings):
-        return _open_ticket(env, mail, {}, state, follow_up_of=ticket.ticket_number)
+    if ticket.status not in OPEN_STATES and past_reopen_window(
+        ticket.closed_at or ticket.resolved_at, mail.received_at, settings
+    ):
+        return _open_ticket(env, mail, CreateTicket(), follow_up_of=ticket.ticket_number)
     agent = _sender_agent(env, mail)
     actor = mail_actor(mail) if agent is None else _agent_actor(agent)
     contact = None if agent is not None else _sender_contact(env, mail)
@@ -228,13 +196,7 @@ def _add_reply(env: ActionEnv, mail: Mail, ticket: Ticket, state: RunState) -> A
     if agent is None:
         _wake(session, actor, ticket, mail)
     search.reindex_ticket(session, ticket)
-    state.on_ticket(ticket, created=False)
-    return {
-        "ticket_id": ticket.id,
-        "ticket_number": ticket.ticket_number,
-        "created": False,
-        "linked": True,
-    }
+    return TicketMade(ticket.id, ticket.ticket_number, created=False, linked=True)
 
 
 def _wake(session: Session, actor: Principal, ticket: Ticket, mail: Mail) -> None:
@@ -249,11 +211,12 @@ def _wake(session: Session, actor: Principal, ticket: Ticket, mail: Mail) -> Non
     tickets.record_event(session, actor, ticket, action, {"status": [before, "open"]})
 
 
-def _past_reopen_window(ticket: Ticket, mail: Mail, settings: Settings) -> bool:
-    ended = ticket.closed_at or ticket.resolved_at
+def past_reopen_window(ended: datetime | None, received_at: datetime, settings: Settings) -> bool:
+    """A reply to a ticket closed (or resolved) longer ago than TICKET_REOPEN_DAYS opens a
+    follow-up ticket instead (pure; the planner asks the same question)."""
     if ended is None:
         return False
-    return mail.received_at - ended > timedelta(days=settings.ticket_reopen_days)
+    return received_at - ended > timedelta(days=settings.ticket_reopen_days)
 
 
 def _agent_actor(agent: User) -> Principal:

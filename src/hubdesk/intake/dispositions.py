@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hubdesk.audit import service as audit
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake.types import Outcome, OutcomeStatus
+from hubdesk.intake.types import Outcome, OutcomeStatus, TicketMade
 from hubdesk.mail.types import ParseRejection
 from hubdesk.tickets.models import EmailLog, Ticket
 from hubdesk.users.permissions import SYSTEM
@@ -103,16 +103,16 @@ def triage(session: Session, row: InboundMessage, reason: str, flags: dict[str, 
 def processed(
     session: Session,
     row: InboundMessage,
-    result: dict[str, Any],
+    result: TicketMade,
     reason: str,
     flags: dict[str, Any],
 ) -> Outcome:
-    status: OutcomeStatus = "created" if result.get("created") else "linked"
+    status: OutcomeStatus = "created" if result.created else "linked"
     inbound.settle(
         row,
         "processed",
         f"{status}: {reason}",
-        ticket_id=result["ticket_id"],
+        ticket_id=result.ticket_id,
         flags={**flags, "result": status},
     )
     row.queue = None
@@ -120,8 +120,8 @@ def processed(
         status,
         row.id,
         message_id=row.message_id,
-        ticket_id=result["ticket_id"],
-        ticket_number=result["ticket_number"],
+        ticket_id=result.ticket_id,
+        ticket_number=result.ticket_number,
         reason=reason,
         result=result,
     )

@@ -7,61 +7,24 @@ with a letter, so order numbers (`#12345`) and URL fragments (`/page#top`) are n
 Priority: keywords matched as whole words, case-insensitive, in the subject and the tags
 (scope `subject`, the spec's) or in the visible body text (scope `body`); the highest level
 found wins, else the default. The words are the admin's (`hubdesk.priority.service`, loaded
-once per keyword version); `SPEC_KEYWORDS` are the spec's Danish and English defaults.
+once per keyword version, compiled by `hubdesk.priority.keywords`, which also holds
+`SPEC_KEYWORDS`, the spec's Danish and English defaults).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Final
 
 from hubdesk.intake.types import Extraction
-from hubdesk.tickets.states import PRIORITY_RANK
+from hubdesk.priority.keywords import SPEC, SPEC_KEYWORDS, Keywords
 from hubdesk.tickets.tags import MAX_TAGS
+
+__all__ = ["SPEC", "SPEC_KEYWORDS", "Keywords", "detect_priority", "extract", "extract_tags"]
 
 MIN_TAG_LENGTH: Final = 3
 _HASHTAG: Final = re.compile(r"(?:^|(?<=[\s(\[{\"']))#([^\W\d_][\w-]*)", re.UNICODE)
-
-SPEC_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
-    "critical": ("kritisk", "critical", "down", "nede", "urgent", "akut"),
-    "high": ("høj", "high", "vigtig", "important", "haster"),
-    "low": ("lav", "low", "spørgsmål", "question", "info"),
-}
-
-
-def _pattern(words: Iterable[str]) -> re.Pattern[str] | None:
-    ordered = sorted({w.lower() for w in words if w}, key=lambda w: (-len(w), w))
-    if not ordered:
-        return None
-    alternatives = "|".join(re.escape(w) for w in ordered)
-    return re.compile(r"(?<!\w)(" + alternatives + r")(?!\w)", re.IGNORECASE | re.UNICODE)
-
-
-@dataclass(frozen=True, slots=True)
-class Keywords:
-    """Compiled keywords: per level (highest first), a pattern for the subject and tags and
-    one for the body (None where a level has no words in that scope)."""
-
-    levels: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...]
-
-    @classmethod
-    def build(
-        cls,
-        subject: Mapping[str, Iterable[str]],
-        body: Mapping[str, Iterable[str]] | None = None,
-    ) -> Keywords:
-        body = body or {}
-        names = sorted(set(subject) | set(body), key=lambda lvl: -PRIORITY_RANK[lvl])
-        return cls(
-            tuple(
-                (lvl, _pattern(subject.get(lvl, ())), _pattern(body.get(lvl, ()))) for lvl in names
-            )
-        )
-
-
-SPEC: Final = Keywords.build(SPEC_KEYWORDS)
 
 
 def extract_tags(visible_text: str) -> tuple[str, ...]:

@@ -1,6 +1,10 @@
 """The orchestrator: one email, one transaction, a straight line of steps.
 
-    receive -> parse -> dedupe -> thread -> classify -> dispose -> route -> follow up -> settle
+    receive -> parse -> dedupe -> thread -> classify -> plan -> execute -> follow up -> settle
+
+The prologue (parse, trust, thread, the planner's inputs) is `hubdesk.intake.prologue`, shared
+with `hubdesk plan`, triage decisions and workflow retries; the route is a `RoutePlan` from the
+pure planner (`hubdesk.intake.planner`), run by the one executor (`hubdesk.intake.executor`).
 
 Each step's output is the next one's input. Dispositions (duplicate, ignored, quarantined,
 triage) are values; an unexpected exception rolls the transaction back and the message is
@@ -22,17 +26,10 @@ from hubdesk.db.uow import is_transient
 from hubdesk.errors import DatabaseUnavailable, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import dedupe, dispositions, routing
-from hubdesk.intake.limits import mail_limits
-from hubdesk.intake.plan import disposition
-from hubdesk.intake.record import Mail
-from hubdesk.intake.signals import thread_signals
-from hubdesk.intake.threading import resolve
-from hubdesk.intake.trust import SUBMITTED_BY, sender_trust, trust_flags
-from hubdesk.intake.types import Outcome
-from hubdesk.mail.parse import parse_email
+from hubdesk.intake import dedupe, dispositions, executor, prologue
+from hubdesk.intake.trust import SUBMITTED_BY
+from hubdesk.intake.types import Mail, MailFlags, Outcome, SenderTrust
 from hubdesk.mail.types import ParsedEmail, ParseRejection
-from hubdesk.outbox.bounces import record_bounce
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import Principal
 
@@ -114,53 +111,19 @@ def _run(session: Session, runtime: Runtime, row: InboundMessage, reprocess: boo
     raw = inbound.raw_bytes(runtime.blobs, row)
     if (first := dedupe.claim(session, row.id, dedupe.raw_key(row.raw_sha256))) is not None:
         return dispositions.duplicate(session, row, first, "the same bytes were received before")
-    parsed = parse_email(
-        raw, mail_limits(runtime.settings), trusted_authserv_id=runtime.settings.trusted_authserv_id
-    )
+    parsed = prologue.parse(runtime, raw)
     if isinstance(parsed, ParseRejection):
         return dispositions.quarantine(session, row, parsed)
-    if not parsed.headers:
-        return dispositions.quarantine(session, row, _not_an_email(parsed))
     _describe(row, parsed)
     if (first := dedupe.claim(session, row.id, dedupe.content_key(parsed))) is not None:
         return dispositions.duplicate(session, row, first, "the same message was received before")
-    trust = sender_trust(parsed, row.envelope)
-    flags = {**_flags(session, row, parsed), **trust_flags(trust)}
-    thread = resolve(
-        session,
-        parsed,
-        thread_signals(parsed),
-        policy=runtime.settings.ticket_threading_policy,
-        secret_key=runtime.secret_key,
-        trust=trust,
-    )
+    trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
+    flags = _flags(session, row, parsed, trust)
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
     classifier.record(session, row, verdict, source=verdict.source)
-    ignored = disposition(parsed, verdict, ignore_bulk=runtime.settings.ticket_ignore_bulk)
-    if ignored is not None:
-        ticket_id = record_bounce(session, parsed, row.received_at) if parsed.bounce else None
-        ticket_id = ticket_id or dispositions.bounced_ticket(
-            session, parsed.bounce_original_message_id if parsed.bounce else None
-        )
-        return dispositions.ignore(session, row, ignored.reason, flags, ticket_id)
-    if parsed.from_ is None:
-        return dispositions.triage(session, row, _no_sender(parsed), flags)
+    plan = prologue.plan_for(session, runtime, parsed, thread, verdict, row.received_at)
     mail = Mail(parsed, row.id, row.received_at, thread, flags, trust)
-    return routing.route(session, runtime, row, mail, verdict)
-
-
-def _not_an_email(parsed: ParsedEmail) -> ParseRejection:
-    """Empty input or bytes without a single header field: kept, never a ticket."""
-    what = "empty input" if parsed.size == 0 else f"{parsed.size} bytes without a header field"
-    return ParseRejection("not_email", f"not an email ({what})", parsed.raw_sha256)
-
-
-def _no_sender(parsed: ParsedEmail) -> str:
-    """Mail with no readable sender waits for an agent: a ticket could not be answered."""
-    return (
-        f"no readable sender (From {parsed.from_problem or 'missing'}); nobody could be "
-        "answered, so an agent decides"
-    )
+    return executor.settle(session, runtime, row, mail, plan, verdict.confidence)
 
 
 def _describe(row: InboundMessage, parsed: ParsedEmail) -> None:
@@ -169,14 +132,14 @@ def _describe(row: InboundMessage, parsed: ParsedEmail) -> None:
     row.from_address = parsed.from_.email if parsed.from_ else None
 
 
-def _flags(session: Session, row: InboundMessage, parsed: ParsedEmail) -> dict[str, Any]:
-    flags: dict[str, Any] = {}
-    if parsed.from_problem:
-        flags["from_problem"] = parsed.from_problem
-    if parsed.message_id_synthetic:
-        flags["message_id_synthetic"] = True
-    if parsed.bulk:
-        flags["bulk"] = parsed.facts.get("bulk", True)
-    if dedupe.same_message_id_exists(session, parsed, row.id):
-        flags["message_id_collision"] = True
-    return flags
+def _flags(
+    session: Session, row: InboundMessage, parsed: ParsedEmail, trust: SenderTrust
+) -> MailFlags:
+    return MailFlags(
+        from_problem=parsed.from_problem or None,
+        message_id_synthetic=parsed.message_id_synthetic,
+        bulk=parsed.facts.get("bulk", True) if parsed.bulk else None,
+        message_id_collision=dedupe.same_message_id_exists(session, parsed, row.id),
+        sender_not_verified=trust.auth.reason if trust.failed else None,
+        sender_verified=trust.auth.reason if not trust.failed and trust.auth.verified else None,
+    )

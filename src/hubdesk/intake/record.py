@@ -1,70 +1,23 @@
 """Putting an email on a ticket: its email-log row, attachments and participants (writes).
 
 A mail's text is stored at most `MAX_STORED_TEXT_CHARS` long (`Mail.body_text`,
-`Mail.body_visible`, used for the description, the reply comment and the email log); a longer
-text is cut with a note, and the email log's flag `text_shortened` holds the full length so
-that the ticket page links to the original mail.
+`Mail.body_visible`, see `hubdesk.intake.types`, used for the description, the reply comment
+and the email log); a longer text is cut with a note, and the email log's flag
+`text_shortened` holds the full length so that the ticket page links to the original mail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hubdesk.intake.limits import MAX_STORED_TEXT_CHARS, shorten
-from hubdesk.intake.types import UNVERIFIED, SenderTrust, ThreadDecision
+from hubdesk.intake.types import Mail
 from hubdesk.mail.types import Address, ParsedEmail
 from hubdesk.storage.blobs import BlobStore
 from hubdesk.tickets.models import Attachment, EmailLog, Ticket
 from hubdesk.tickets.service import add_participant
-
-
-@dataclass(frozen=True)
-class Mail:
-    """One inbound email as the actions see it: parsed facts, ledger row, decision."""
-
-    parsed: ParsedEmail
-    inbound_id: int
-    received_at: datetime
-    decision: ThreadDecision
-    flags: dict[str, Any]
-    trust: SenderTrust = UNVERIFIED
-    """How far the From can be believed; only an authentic agent address acts as the agent."""
-
-    @cached_property
-    def body_text(self) -> str:
-        """The mail's text as stored on the ticket (shortened past `MAX_STORED_TEXT_CHARS`)."""
-        return shorten(self.parsed.body_text)
-
-    @cached_property
-    def body_visible(self) -> str:
-        """The new part of the text as stored on the ticket, shortened the same way. (The
-        parser already cuts it to its quote-scan length without a note; when that cut reaches
-        the cap of a shortened text, the note is added here.)"""
-        visible = self.parsed.body_visible
-        if self.text_shortened and len(visible) >= MAX_STORED_TEXT_CHARS:
-            return shorten(visible, full_length=len(self.parsed.body_text))
-        return shorten(visible)
-
-    @property
-    def text_shortened(self) -> bool:
-        return len(self.parsed.body_text) > MAX_STORED_TEXT_CHARS
-
-    @property
-    def sender(self) -> str:
-        return self.parsed.from_.email if self.parsed.from_ else ""
-
-    @property
-    def sender_label(self) -> str:
-        address = self.parsed.from_
-        if address is None:
-            return "(unknown sender)"
-        return f"{address.name} <{address.email}>" if address.name else address.email
 
 
 def thread_data(parsed: ParsedEmail) -> dict[str, Any]:
@@ -95,7 +48,7 @@ def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -
         body_text=mail.body_text,
         body_visible=mail.body_visible,
         body_html=parsed.body_html,
-        flags=dict(mail.flags),
+        flags=mail.flags.as_json(),
     )
     if mail.text_shortened:
         row.flags["text_shortened"] = len(parsed.body_text)

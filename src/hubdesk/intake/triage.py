@@ -17,17 +17,8 @@ from hubdesk.db.paging import Page, paginate
 from hubdesk.errors import Conflict, HubdeskError, NotFound, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import dispositions
-from hubdesk.intake.actions import ActionEnv, RunState
-from hubdesk.intake.limits import mail_limits
-from hubdesk.intake.record import Mail
-from hubdesk.intake.routing import DEFAULT_ROUTE, own_addresses
-from hubdesk.intake.signals import thread_signals
-from hubdesk.intake.steps import StepFailed, run_steps
-from hubdesk.intake.threading import resolve
-from hubdesk.intake.trust import sender_trust
-from hubdesk.intake.types import Outcome
-from hubdesk.mail.parse import parse_email
+from hubdesk.intake import dispositions, executor, planner, prologue
+from hubdesk.intake.types import Mail, MailFlags, Outcome, Progress
 from hubdesk.mail.types import ParseRejection
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.visibility import get_visible_ticket_by_number
@@ -62,22 +53,12 @@ def is_held(row: InboundMessage) -> bool:
 
 def reload_mail(session: Session, runtime: Runtime, row: InboundMessage) -> Mail:
     """The email of a ledger row, parsed again from its kept bytes and threaded anew."""
-    raw = inbound.raw_bytes(runtime.blobs, row)
-    parsed = parse_email(
-        raw, mail_limits(runtime.settings), trusted_authserv_id=runtime.settings.trusted_authserv_id
-    )
+    parsed = prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
     if isinstance(parsed, ParseRejection):
         raise Conflict(f"inbound message {row.id} no longer parses: {parsed.reason}")
-    trust = sender_trust(parsed, row.envelope)
-    thread = resolve(
-        session,
-        parsed,
-        thread_signals(parsed),
-        policy=runtime.settings.ticket_threading_policy,
-        secret_key=runtime.secret_key,
-        trust=trust,
-    )
-    return Mail(parsed, row.id, row.received_at, thread, dict(row.flags or {}), trust)
+    trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
+    flags = MailFlags.from_json(row.flags)
+    return Mail(parsed, row.id, row.received_at, thread, flags, trust)
 
 
 def decide(
@@ -108,10 +89,6 @@ def decide(
         return dispositions.ignore(
             session, row, f"dismissed by {actor.email}", dict(row.flags or {})
         )
-    mail = reload_mail(session, runtime, row)
-    env = ActionEnv(session, runtime, own_addresses(session, runtime.settings))
-    state = RunState()
-    steps: Any = DEFAULT_ROUTE
     if action == "link":
         if not ticket_number:
             raise ValidationFailed("action link needs ticket_number")
@@ -120,13 +97,21 @@ def decide(
             get_visible_ticket_by_number(session, actor, number)
         except NotFound:
             raise ValidationFailed(f"ticket {number} does not exist") from None
-        steps = ({"action": "link_email_to_ticket", "params": {"ticket_number": ticket_number}},)
+        plan = planner.decided("link", ticket_number)
+    else:
+        plan = planner.decided("create_ticket", None)
+    mail = reload_mail(session, runtime, row)
     try:
-        run_steps(env, mail, steps, state)
-    except StepFailed as failure:
+        progress, _ = executor.run_steps(
+            executor.environment(session, runtime), mail, plan.first, Progress()
+        )
+    except executor.StepFailed as failure:
         if isinstance(failure.error, HubdeskError):
             raise failure.error from None
         raise
+    made = progress.made
+    if made is None:  # pragma: no cover - both decisions put the mail on a ticket
+        raise Conflict(f"inbound message {row.id} was put on no ticket")
     return dispositions.processed(
-        session, row, state.result(), f"{action} by {actor.email}", dict(row.flags or {})
+        session, row, made, f"{action} by {actor.email}", dict(row.flags or {})
     )

@@ -33,12 +33,3 @@ def sender_trust(parsed: ParsedEmail, envelope: Mapping[str, Any] | None) -> Sen
     ):
         vouched = f"handed in through the API by {submitter} itself"
     return SenderTrust(auth=auth, channel_vouched=vouched)
-
-
-def trust_flags(trust: SenderTrust) -> dict[str, str]:
-    """What the email log and the ticket record about the sender's authenticity."""
-    if trust.failed:
-        return {NOT_VERIFIED_FLAG: trust.auth.reason}
-    if trust.auth.verified:
-        return {"sender_verified": trust.auth.reason}
-    return {}

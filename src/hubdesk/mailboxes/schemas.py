@@ -9,11 +9,11 @@ from typing import Final, Literal
 from pydantic import Field
 from pydantic.config import JsonDict
 
+from hubdesk.api.limits import EmailAddress
+from hubdesk.api.schemas import Out, Strict
 from hubdesk.config import Settings
 from hubdesk.mailboxes import secrets
 from hubdesk.mailboxes.models import Mailbox
-from hubdesk.web.limits import EmailAddress
-from hubdesk.web.schemas import Out, Strict
 
 ProcessedAction = Literal["seen", "move", "delete"]
 OversizedAction = Literal["leave", "move"]

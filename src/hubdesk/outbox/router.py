@@ -8,14 +8,14 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from hubdesk.api.limits import MAX_COMMENT_CHARS, Id
+from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.db.types import utcnow
 from hubdesk.outbox import autoreply, replies, service
 from hubdesk.tickets.schemas import CommentOut
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.permissions import REPLIES_SEND
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.limits import MAX_COMMENT_CHARS, Id
-from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
 
 router = APIRouter(tags=["outgoing mail"])
 

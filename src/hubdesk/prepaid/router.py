@@ -7,12 +7,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
+from hubdesk.api.limits import Id
+from hubdesk.api.schemas import ListOf, PagingDep
 from hubdesk.prepaid import service
 from hubdesk.prepaid.models import PrepaidCard
 from hubdesk.prepaid.schemas import CardBalance, CardCreate, CardOut, DrawdownOut
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.limits import Id
-from hubdesk.web.schemas import ListOf, PagingDep
 
 router = APIRouter(prefix="/prepaid-cards", tags=["prepaid"])
 

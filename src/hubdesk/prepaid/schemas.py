@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from hubdesk.web.limits import MAX_NOTES_CHARS, Hours, Id, Price
-from hubdesk.web.schemas import Out, Strict
+from hubdesk.api.limits import MAX_NOTES_CHARS, Hours, Id, Price
+from hubdesk.api.schemas import Out, Strict
 
 
 class CardCreate(Strict):

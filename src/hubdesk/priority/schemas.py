@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from hubdesk.web.schemas import Out, Strict
+from hubdesk.api.schemas import Out, Strict
 
 
 class KeywordIn(Strict):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
-from hubdesk.intake.extract import SPEC, Keywords
+from hubdesk.priority.keywords import SPEC, Keywords
 from hubdesk.priority.models import (
     LANGUAGES,
     LEVELS,

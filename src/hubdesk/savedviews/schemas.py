@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from hubdesk.web.schemas import Out, Strict
+from hubdesk.api.schemas import Out, Strict
 
 Query = dict[str, str | int | None]
 

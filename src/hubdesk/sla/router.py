@@ -6,14 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
+from hubdesk.api.limits import Id
+from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.db.paging import paginate
 from hubdesk.sla import service
 from hubdesk.sla.models import SlaEscalation
 from hubdesk.sla.schemas import EscalationOut, PolicyCreate, PolicyOut, PolicyUpdate
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.web.deps import PrincipalDep, SessionDep
-from hubdesk.web.limits import Id
-from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(prefix="/sla-policies", tags=["sla"])
 ticket_router = APIRouter(tags=["sla"])

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from hubdesk.web.limits import NOT_BLANK, Id
-from hubdesk.web.schemas import Out, Strict
+from hubdesk.api.limits import NOT_BLANK, Id
+from hubdesk.api.schemas import Out, Strict
 
 EscalationAction = Literal["notify_assignee", "raise_priority"]
 

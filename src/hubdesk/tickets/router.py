@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from hubdesk.api.limits import Id
+from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.outbox.notify import notify_agent
@@ -27,8 +29,6 @@ from hubdesk.tickets.schemas import (
 )
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.limits import Id
-from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 IfMatch = Annotated[

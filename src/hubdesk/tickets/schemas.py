@@ -7,11 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from hubdesk.db.types import utcnow
-from hubdesk.sla import service as sla
-from hubdesk.sla.models import SlaClock
-from hubdesk.sla.schemas import SlaOut
-from hubdesk.web.limits import (
+from hubdesk.api.limits import (
     LIST_DESCRIPTION_CHARS,
     MAX_COMMENT_CHARS,
     MAX_DESCRIPTION_CHARS,
@@ -21,7 +17,11 @@ from hubdesk.web.limits import (
     Id,
     Int,
 )
-from hubdesk.web.schemas import Out, Strict
+from hubdesk.api.schemas import Out, Strict
+from hubdesk.db.types import utcnow
+from hubdesk.sla import service as sla
+from hubdesk.sla.models import SlaClock
+from hubdesk.sla.schemas import SlaOut
 
 Status = Literal[
     "open", "in_progress", "waiting_customer", "waiting_internal", "resolved", "closed"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
+from hubdesk.api.limits import Id
+from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.db.paging import paginate
 from hubdesk.errors import NotFound
 from hubdesk.users import service
@@ -21,8 +23,6 @@ from hubdesk.users.schemas import (
     UserUpdate,
 )
 from hubdesk.web.deps import PrincipalDep, SessionDep
-from hubdesk.web.limits import Id
-from hubdesk.web.schemas import ListOf, PagingDep, page_of
 
 router = APIRouter(tags=["users"])
 

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
+from hubdesk.api.limits import MAX_LIST_ITEMS, NOT_BLANK, EmailAddress, Id
+from hubdesk.api.schemas import Out, Strict
 from hubdesk.users.models import Group, User
-from hubdesk.web.limits import MAX_LIST_ITEMS, NOT_BLANK, EmailAddress, Id
-from hubdesk.web.schemas import Out, Strict
 
 
 class UserOut(Out):

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, FastAPI
 from hubdesk import __version__
 from hubdesk.config import Settings
 from hubdesk.customers.router import router as customers_router
-from hubdesk.inbound.router import router as inbound_router
-from hubdesk.intake.router import router as intake_router
-from hubdesk.intake.triage_router import router as triage_router
+from hubdesk.intake.http.email_to_ticket import router as intake_router
+from hubdesk.intake.http.ledger import router as inbound_router
+from hubdesk.intake.http.triage import router as triage_router
+from hubdesk.intake.http.workflow_retry import router as workflow_retry_router
 from hubdesk.mailboxes.router import router as mailboxes_router
 from hubdesk.outbox.router import router as outbox_router
 from hubdesk.prepaid.router import router as prepaid_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         triage_router,
         outbox_router,
         workflows_router,
+        workflow_retry_router,
         mailboxes_router,
         sla_router,
         sla_ticket_router,

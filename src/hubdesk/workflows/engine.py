@@ -1,50 +1,32 @@
-"""The workflow engine: which workflows run on an email, running them, recording each run.
+"""Which workflows apply to an email, and how their runs have been going (reads only).
 
 The enabled workflows whose trigger equals the email's classification (or is `*`) and whose
-threshold its confidence meets (>=) run in order of `position`. Each run is a row in
-`email_workflow_executions` and runs inside a savepoint: a failing step rolls back that
-workflow's effects only, the run is recorded as failed with the step and the error, and the
-email still ends in a defined state (the pipeline puts it in triage when nothing took it).
-A run that completes stops the later ones unless its `stop_after_match` is false.
+threshold its confidence meets (>=) apply, in order of `position` (`matching`, pure). Running
+them is the intake executor's job (`hubdesk.intake.executor.run_workflow`): each run is a
+row in `email_workflow_executions` inside a savepoint of its own; the planner
+(`hubdesk.intake.planner`) decides which run and what happens when none takes the email.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hubdesk.classifier.rules import Verdict
 from hubdesk.db.types import utcnow
-from hubdesk.db.uow import is_transient
-from hubdesk.errors import DatabaseUnavailable
-from hubdesk.intake.actions import ActionEnv, RunState
-from hubdesk.intake.record import Mail
-from hubdesk.intake.steps import StepFailed, run_steps
 from hubdesk.workflows.models import Workflow, WorkflowExecution
 
-log = logging.getLogger(__name__)
 
-
-@dataclass
-class EngineRun:
-    executions: list[WorkflowExecution] = field(default_factory=list)
-
+class _Matchable(Protocol):
     @property
-    def matched(self) -> bool:
-        return bool(self.executions)
-
+    def enabled(self) -> bool: ...
     @property
-    def failed(self) -> list[WorkflowExecution]:
-        return [e for e in self.executions if e.status == "failed"]
-
+    def classification_trigger(self) -> str: ...
     @property
-    def completed(self) -> list[WorkflowExecution]:
-        return [e for e in self.executions if e.status == "completed"]
+    def confidence_threshold(self) -> float: ...
 
 
 def enabled_workflows(session: Session) -> list[Workflow]:
@@ -57,7 +39,10 @@ def enabled_workflows(session: Session) -> list[Workflow]:
     )
 
 
-def matching(workflows: Sequence[Workflow], label: str, confidence: float) -> list[Workflow]:
+W = TypeVar("W", bound=_Matchable)
+
+
+def matching(workflows: Sequence[W], label: str, confidence: float) -> list[W]:
     """The workflows that apply to a verdict, in order (pure)."""
     return [
         w
@@ -66,79 +51,6 @@ def matching(workflows: Sequence[Workflow], label: str, confidence: float) -> li
         and w.classification_trigger in (label, "*")
         and confidence >= w.confidence_threshold
     ]
-
-
-def run(
-    env: ActionEnv,
-    mail: Mail,
-    verdict: Verdict,
-    workflows: Sequence[Workflow],
-    state: RunState,
-    *,
-    attempt: int = 1,
-    retry_of: WorkflowExecution | None = None,
-) -> EngineRun:
-    result = EngineRun()
-    for workflow in matching(workflows, verdict.label, verdict.confidence):
-        execution = execute(env, mail, verdict, workflow, state, attempt=attempt, retry_of=retry_of)
-        result.executions.append(execution)
-        if execution.status == "completed" and workflow.stop_after_match:
-            break
-    return result
-
-
-def execute(
-    env: ActionEnv,
-    mail: Mail,
-    verdict: Verdict,
-    workflow: Workflow,
-    state: RunState,
-    *,
-    attempt: int = 1,
-    retry_of: WorkflowExecution | None = None,
-) -> WorkflowExecution:
-    """Run one workflow in a savepoint and record the run (writes)."""
-    session = env.session
-    execution = WorkflowExecution(
-        workflow_id=workflow.id,
-        workflow_name=workflow.name,
-        inbound_id=mail.inbound_id,
-        classification=verdict.label,
-        confidence=verdict.confidence,
-        status="running",
-        started_at=utcnow(),
-        attempt=attempt,
-        retry_of_id=retry_of.id if retry_of else None,
-    )
-    session.add(execution)
-    session.flush()
-    before = state.snapshot()
-    named = ActionEnv(env.session, env.runtime, env.own_addresses, workflow_name=workflow.name)
-    try:
-        with session.begin_nested():
-            execution.step_results = run_steps(named, mail, workflow.workflow_steps, state)
-    except StepFailed as failure:
-        if is_transient(failure.error):
-            raise DatabaseUnavailable(str(failure.error)) from failure
-        _restore(state, before)
-        execution.status = "failed"
-        execution.step_results = failure.results
-        execution.error = str(failure)
-        execution.finished_at = utcnow()
-        session.flush()
-        _alert_if_repeating(session, workflow, env.settings.workflow_failure_alert_threshold)
-        return execution
-    execution.status = "completed"
-    execution.ticket_id = state.ticket_id
-    execution.finished_at = utcnow()
-    session.flush()
-    return execution
-
-
-def _restore(state: RunState, before: RunState) -> None:
-    state.ticket_id, state.ticket_number = before.ticket_id, before.ticket_number
-    state.created, state.linked = before.created, before.linked
-    state.disposition, state.notes = before.disposition, before.notes
 
 
 def recent_failures(session: Session, workflow_id: int, within: timedelta) -> int:
@@ -154,17 +66,6 @@ def recent_failures(session: Session, workflow_id: int, within: timedelta) -> in
         )
         or 0
     )
-
-
-def _alert_if_repeating(session: Session, workflow: Workflow, threshold: int) -> None:
-    failures = recent_failures(session, workflow.id, timedelta(hours=1))
-    if failures >= threshold:
-        log.error(
-            "workflow %r failed %s times in the last hour (alert threshold %s)",
-            workflow.name,
-            failures,
-            threshold,
-        )
 
 
 def alerts(session: Session, threshold: int) -> list[dict[str, object]]:

@@ -6,15 +6,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from starlette.concurrency import run_in_threadpool
 
+from hubdesk.api.limits import Id
+from hubdesk.api.schemas import ListOf, Out, PagingDep, page_of
 from hubdesk.users.permissions import WORKFLOWS_MANAGE
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.limits import Id
-from hubdesk.web.schemas import ListOf, Out, PagingDep, page_of
+from hubdesk.web.deps import PrincipalDep, SessionDep
 from hubdesk.workflows import catalog, service
 from hubdesk.workflows.catalog import WorkflowIn
-from hubdesk.workflows.retry import retry_execution
 
 router = APIRouter(tags=["workflows"])
 
@@ -129,12 +127,3 @@ def list_executions(
 def get_execution(execution_id: Id, session: SessionDep, principal: PrincipalDep) -> ExecutionOut:
     principal.require(WORKFLOWS_MANAGE)
     return ExecutionOut.model_validate(service.get_execution(session, execution_id))
-
-
-@router.post("/workflow-executions/{execution_id}/retry", response_model=ExecutionOut)
-async def retry(execution_id: Id, principal: PrincipalDep, runtime: RuntimeDep) -> ExecutionOut:
-    """Run a failed execution's workflow again on its email (a new execution)."""
-    principal.require(WORKFLOWS_MANAGE)
-    new_id = await run_in_threadpool(retry_execution, runtime, principal, execution_id)
-    with runtime.db.transaction(write=False) as session:
-        return ExecutionOut.model_validate(service.get_execution(session, new_id))

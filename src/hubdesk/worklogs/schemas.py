@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from hubdesk.web.limits import MAX_NOTES_CHARS, Id
-from hubdesk.web.schemas import Out, Strict
+from hubdesk.api.limits import MAX_NOTES_CHARS, Id
+from hubdesk.api.schemas import Out, Strict
 
 
 class WorklogCreate(Strict):

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from hubdesk.audit.models import AuditEntry
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import bulk, pipeline
-from hubdesk.intake.routing import own_addresses
+from hubdesk.intake.executor import own_addresses
 from hubdesk.intake.sources import Source
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.runtime import Runtime

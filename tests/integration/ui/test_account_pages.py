@@ -14,11 +14,11 @@ from sqlalchemy import select
 from hubdesk.config import Settings
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
+from hubdesk.outbox import email_change
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.outbox.notify import notify_agent
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
-from hubdesk.users import email_change
 from hubdesk.users.models import ApiToken, User
 from tests.integration.ui.client import PASSWORD, UiClient, flash_of, text_of
 from tests.integration.ui.scenario import printer_ticket

@@ -8,7 +8,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from hubdesk.db.models import Base
+from hubdesk.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, ValidationFailed
-from hubdesk.users import email_change
+from hubdesk.outbox import email_change
 from hubdesk.users import service as users
 from hubdesk.users.models import User
 from hubdesk.web.deps import RuntimeDep, SessionDep

@@ -6,7 +6,7 @@ deleted through `hubdesk.workflows.service`, which validates the whole workflow
 to the action catalog (`catalog.describe_actions`). A refused form comes back as entered with
 the service's sentences (step index, action and fix). The list shows each workflow's
 failures in the last hour and `engine.alerts` as a banner. A failed run is retried with
-`hubdesk.workflows.retry.retry_execution`, which runs in a transaction of its own.
+`hubdesk.intake.retry.retry_execution`, which runs in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from starlette.responses import Response
 
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.inbound.models import InboundMessage
+from hubdesk.intake.retry import retry_execution
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import WORKFLOWS_MANAGE
@@ -36,7 +37,6 @@ from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.workflows import catalog, engine, service
 from hubdesk.workflows.models import EXECUTION_STATUSES, Workflow
-from hubdesk.workflows.retry import retry_execution
 
 router = page_router()
 MAX_WORKFLOWS: Final = 500

@@ -11,8 +11,8 @@ import re
 from datetime import date
 from typing import Final
 
+from hubdesk.api.limits import MAX_INT
 from hubdesk.errors import ValidationFailed
-from hubdesk.web.limits import MAX_INT
 
 _TAG_SPLIT: Final = re.compile(r"[\s,]+")
 _ADDRESS_SPLIT: Final = re.compile(r"[\s,;]+")

@@ -1,4 +1,5 @@
-"""Imports every model so that `Base.metadata` is complete (Alembic, tests, reflection)."""
+"""Every model of every domain, imported so that `Base.metadata` is complete (Alembic, tests,
+reflection). It sits above the domains (it imports them all); nothing in a domain imports it."""
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.classifier.models import Classification, ClassifierModel

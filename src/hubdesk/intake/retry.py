@@ -1,19 +1,20 @@
-"""Retrying a failed workflow run on the email it failed on (a new run, linked to the old)."""
+"""Retrying a failed workflow run on the email it failed on (a new run, linked to the old).
+
+The workflow is planned (`planner.workflow_plan`) and run (`executor.run_workflow`) exactly as
+ingest plans and runs it; only the starting progress differs (a reply's ticket).
+"""
 
 from __future__ import annotations
 
 from hubdesk.audit import service as audit
-from hubdesk.classifier.rules import Verdict
 from hubdesk.errors import Conflict, NotFound
 from hubdesk.inbound import service as inbound
-from hubdesk.intake import dispositions
-from hubdesk.intake.actions import ActionEnv, RunState
-from hubdesk.intake.routing import own_addresses
+from hubdesk.intake import dispositions, executor, planner
 from hubdesk.intake.triage import reload_mail
+from hubdesk.intake.types import Progress, TicketMade
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import WORKFLOWS_MANAGE, Principal
-from hubdesk.workflows import engine
 from hubdesk.workflows.models import Workflow
 from hubdesk.workflows.service import get_execution
 
@@ -41,15 +42,23 @@ def retry_execution(runtime: Runtime, actor: Principal, execution_id: int) -> in
                 f"({row.status}: {row.reason[:200]}); there is nothing to retry"
             )
         mail = reload_mail(session, runtime, row)
-        state = RunState()
+        progress = Progress()
         ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
         if ticket is not None:
-            state.on_ticket(ticket, created=False)
-        verdict = Verdict(failed.classification, failed.confidence, "retry")
-        env = ActionEnv(session, runtime, own_addresses(session, runtime.settings))
-        execution = engine.execute(
-            env, mail, verdict, workflow, state, attempt=failed.attempt + 1, retry_of=failed
+            progress = progress.after(
+                TicketMade(ticket.id, ticket.ticket_number, created=False, linked=True)
+            )
+        ran = executor.run_workflow(
+            executor.environment(session, runtime),
+            mail,
+            planner.workflow_plan(workflow),
+            progress,
+            classification=failed.classification,
+            confidence=failed.confidence,
+            attempt=failed.attempt + 1,
+            retry_of=failed,
         )
+        execution, progress = ran.execution, ran.progress
         audit.record(
             session,
             actor,
@@ -59,11 +68,12 @@ def retry_execution(runtime: Runtime, actor: Principal, execution_id: int) -> in
             changes={"retry_of": [None, failed.id], "status": [None, execution.status]},
         )
         if execution.status == "completed" and row.queue == dispositions.TRIAGE:
-            if state.disposition is not None:
+            if progress.disposed is not None:
                 row.queue = None
-                dispositions.ignore(session, row, ": ".join(state.disposition), dict(row.flags))
-            elif state.ticket_id is not None:
+                reason = f"{progress.disposed.kind}: {progress.disposed.reason}"
+                dispositions.ignore(session, row, reason, dict(row.flags))
+            elif (made := progress.made) is not None:
                 dispositions.processed(
-                    session, row, state.result(), f"retry of execution {failed.id}", dict(row.flags)
+                    session, row, made, f"retry of execution {failed.id}", dict(row.flags)
                 )
         return execution.id

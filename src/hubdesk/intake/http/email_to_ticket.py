@@ -10,15 +10,15 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.api.limits import EmailAddress
+from hubdesk.api.schemas import Strict
 from hubdesk.errors import ValidationFailed
 from hubdesk.intake import pipeline
 from hubdesk.intake.synthesize import build_message
 from hubdesk.intake.types import Outcome
 from hubdesk.users.permissions import EMAILS_INJECT
 from hubdesk.web.deps import PrincipalDep, RuntimeDep
-from hubdesk.web.limits import EmailAddress
 from hubdesk.web.problems import PayloadTooLarge, UnsupportedMediaType
-from hubdesk.web.schemas import Strict
 
 router = APIRouter(tags=["email"])
 
@@ -46,7 +46,7 @@ def outcome_body(outcome: Outcome) -> dict[str, Any]:
         "ticket_number": outcome.ticket_number,
         "created": outcome.status == "created",
         "linked": outcome.status == "linked",
-        **outcome.result,
+        **(outcome.result.as_json() if outcome.result is not None else {}),
         "status": outcome.status,
         "inbound_id": outcome.inbound_id,
         "message_id": outcome.message_id,

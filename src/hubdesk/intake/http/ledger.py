@@ -10,16 +10,16 @@ from pydantic import Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.api.limits import Id
+from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import Classification
 from hubdesk.inbound import service
 from hubdesk.intake import pipeline
-from hubdesk.intake.router import outcome_body
+from hubdesk.intake.http.email_to_ticket import outcome_body
 from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_REPROCESS, INBOUND_VIEW
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.web.downloads import attachment_response
-from hubdesk.web.limits import Id
-from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
 
 router = APIRouter(prefix="/inbound", tags=["inbound"])
 

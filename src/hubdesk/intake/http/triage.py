@@ -7,16 +7,16 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.api.limits import Id
+from hubdesk.api.schemas import ListOf, PagingDep, Strict, page_of
 from hubdesk.inbound import service as inbound
-from hubdesk.inbound.router import InboundOut
 from hubdesk.intake import triage
-from hubdesk.intake.router import outcome_body
+from hubdesk.intake.http.email_to_ticket import outcome_body
+from hubdesk.intake.http.ledger import InboundOut
 from hubdesk.intake.types import Outcome
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import Principal
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.limits import Id
-from hubdesk.web.schemas import ListOf, PagingDep, Strict, page_of
 
 router = APIRouter(prefix="/triage", tags=["triage"])
 

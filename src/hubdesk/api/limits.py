@@ -1,0 +1,139 @@
+"""Every size limit of the REST API, in one place: request bodies, text fields, integers and
+list pages. Schemas and routes import these; docs/configuration.md and the README list them.
+
+Why each is what it is:
+
+- Request bodies: one over HUBDESK_MAX_JSON_BYTES (a setting, 1 MiB by default) is answered
+  413 before it is parsed (`hubdesk.web.body_limit`). The raw-mail endpoint
+  (`message/rfc822`) and attachment uploads (multipart) keep their own limits.
+- Text fields: a ticket description or a comment is a human's text, not a file; 100,000
+  characters is some 40 printed pages. Longer material belongs in an attachment.
+- `MAX_CUSTOM_FIELDS_BYTES`: custom fields are small facts (an asset tag, a floor); 64 KiB
+  of JSON is generous and keeps a list page bounded.
+- Integers: every integer the API takes lies in [-(2^31 - 1), 2^31 - 1], the range of the
+  databases' INTEGER columns (ids included; PostgreSQL's `integer` is 32 bits), which every
+  JSON client reads exactly. A larger number is a 422 naming the field instead of a database
+  overflow (a 500). Ids are at least 1.
+- Pages: `limit` is at most `MAX_PAGE_LIMIT`; list items carry at most
+  `LIST_DESCRIPTION_CHARS` of a ticket's description (the full text is on the ticket).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Final
+
+import annotated_types
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic.config import JsonDict
+
+MAX_SUBJECT_CHARS: Final = 1000
+MAX_DESCRIPTION_CHARS: Final = 100_000
+MAX_COMMENT_CHARS: Final = 100_000
+MAX_CUSTOM_FIELDS_BYTES: Final = 64 * 1024
+MAX_NOTES_CHARS: Final = 20_000
+MAX_NAME_CHARS: Final = 300
+MAX_SHORT_TEXT_CHARS: Final = 1000
+MAX_LIST_ITEMS: Final = 100
+
+MAX_INT: Final = 2**31 - 1
+MIN_INT: Final = -MAX_INT
+
+DEFAULT_PAGE_LIMIT: Final = 50
+MAX_PAGE_LIMIT: Final = 200
+LIST_DESCRIPTION_CHARS: Final = 500
+
+Int = Annotated[int, annotated_types.Ge(MIN_INT), annotated_types.Le(MAX_INT)]
+"""Any integer the API takes (a query parameter or a body field)."""
+
+Id = Annotated[int, annotated_types.Ge(1), annotated_types.Le(MAX_INT)]
+"""A row id, in a path, a query or a body."""
+
+Offset = Annotated[int, annotated_types.Ge(0), annotated_types.Le(MAX_INT)]
+"""A page offset."""
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_CUSTOM_FIELDS_BYTES:
+        raise ValueError(
+            f"at most {MAX_CUSTOM_FIELDS_BYTES} bytes of JSON are allowed; {size} were given"
+        )
+    return value
+
+
+CustomFields = Annotated[
+    dict[str, Any],
+    AfterValidator(_bounded_json),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": True,
+            "description": f"At most {MAX_CUSTOM_FIELDS_BYTES} bytes as compact JSON",
+        }
+    ),
+]
+"""A ticket's custom fields: a JSON object of at most MAX_CUSTOM_FIELDS_BYTES."""
+
+
+def _amount_pattern(integer_digits: int, *, positive: bool) -> str:
+    whole = f"[1-9][0-9]{{0,{integer_digits - 1}}}"
+    if positive:
+        return rf"^0*({whole}(\.[0-9]{{1,2}})?|\.(0[1-9]|[1-9][0-9]?))$"
+    return rf"^(0*{whole}|0+)(\.[0-9]{{1,2}})?$|^0*\.[0-9]{{1,2}}$"
+
+
+def _amount(integer_digits: int, *, positive: bool) -> Any:
+    """A decimal amount with at most two decimals, as a JSON number or a string.
+
+    A string must match the pattern the OpenAPI document gives (plain digits, no exponent).
+    A JSON number is a binary float (0.35 arrives as 0.35000000000000003): one within 1e-9
+    of a two-place decimal is taken as that decimal; others fail the decimal-places check.
+    """
+    pattern = _amount_pattern(integer_digits, positive=positive)
+    compiled = re.compile(pattern)
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str) and not compiled.match(value):
+            raise ValueError("write it as digits with at most two decimals, e.g. 12.50")
+        if isinstance(value, float) and math.isfinite(value):
+            rounded = round(value, 2)
+            if abs(value - rounded) < 1e-9:
+                return Decimal(f"{rounded:.2f}")
+        return value
+
+    largest = float("9" * integer_digits + ".99")
+    number: dict[str, Any] = {"type": "number", "maximum": largest, "multipleOf": 0.01}
+    number["exclusiveMinimum" if positive else "minimum"] = 0
+    return Annotated[
+        Decimal,
+        BeforeValidator(parse),
+        Field(gt=0, max_digits=integer_digits + 2, decimal_places=2)
+        if positive
+        else Field(ge=0, max_digits=integer_digits + 2, decimal_places=2),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]}),
+    ]
+
+
+Hours = _amount(8, positive=True)
+"""A positive number of hours with at most two decimals (a JSON number or a string)."""
+
+Price = _amount(10, positive=False)
+"""A price of zero or more with at most two decimals (a JSON number or a string)."""
+
+EMAIL_PATTERN: Final = (
+    r"^[ \t]*[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?[ \t]*$"
+)
+EmailAddress = Annotated[
+    str,
+    Field(max_length=320),
+    WithJsonSchema({"type": "string", "maxLength": 320, "pattern": EMAIL_PATTERN}),
+]
+"""An e-mail address as the API takes it (`users.service.normalize_email` checks it)."""
+
+NOT_BLANK: Final[JsonDict] = {"pattern": r"[^\s\x00-\x1f\x7f]"}
+"""JSON Schema for a title that must keep a visible character once spaces and control
+characters are cleaned away (`hubdesk.text.single_line`); the services give the message."""

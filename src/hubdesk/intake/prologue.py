@@ -1,0 +1,126 @@
+"""The reads every route starts with, written once: parse, trust, thread, and the facts the
+planner needs (the enabled workflows, the sender's throttle state, the ticket a reply threads
+to). Ingest (`pipeline`), `hubdesk plan` (`preview`), triage decisions and workflow retries
+all come through here, so they see the same mail the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hubdesk.classifier.rules import Verdict
+from hubdesk.config import Settings
+from hubdesk.db.memo import memo
+from hubdesk.intake.limits import mail_limits
+from hubdesk.intake.planner import LinkTarget, RoutePlan, plan_route
+from hubdesk.intake.signals import thread_signals
+from hubdesk.intake.threading import resolve
+from hubdesk.intake.trust import sender_trust
+from hubdesk.intake.types import SenderTrust, ThreadDecision
+from hubdesk.mail.parse import parse_email
+from hubdesk.mail.types import ParsedEmail, ParseRejection
+from hubdesk.runtime import Runtime
+from hubdesk.tickets.models import EmailLog, Ticket
+from hubdesk.tickets.states import OPEN_STATES
+from hubdesk.workflows import engine
+from hubdesk.workflows.models import Workflow
+
+
+def parse(runtime: Runtime, raw: bytes) -> ParsedEmail | ParseRejection:
+    """The parsed mail, or why it is quarantined (including bytes that are not an email)."""
+    settings = runtime.settings
+    parsed = parse_email(
+        raw, mail_limits(settings), trusted_authserv_id=settings.trusted_authserv_id
+    )
+    if isinstance(parsed, ParseRejection) or parsed.headers:
+        return parsed
+    what = "empty input" if parsed.size == 0 else f"{parsed.size} bytes without a header field"
+    return ParseRejection("not_email", f"not an email ({what})", parsed.raw_sha256)
+
+
+def thread_of(
+    session: Session, runtime: Runtime, parsed: ParsedEmail, envelope: Mapping[str, Any] | None
+) -> tuple[SenderTrust, ThreadDecision]:
+    trust = sender_trust(parsed, envelope)
+    thread = resolve(
+        session,
+        parsed,
+        thread_signals(parsed),
+        policy=runtime.settings.ticket_threading_policy,
+        secret_key=runtime.secret_key,
+        trust=trust,
+    )
+    return trust, thread
+
+
+def plan_for(
+    session: Session,
+    runtime: Runtime,
+    parsed: ParsedEmail,
+    thread: ThreadDecision,
+    verdict: Verdict,
+    received_at: datetime,
+) -> RoutePlan:
+    """Read what the planner needs, then plan (the planner itself does no I/O)."""
+    settings = runtime.settings
+    sender = parsed.from_.email if parsed.from_ else ""
+    return plan_route(
+        parsed,
+        thread,
+        verdict,
+        enabled_workflows(session) if settings.email_workflows_enabled else (),
+        throttled=None if thread.links else throttled(session, settings, sender, received_at),
+        settings=settings,
+        received_at=received_at,
+        target=link_target(session, thread),
+    )
+
+
+def enabled_workflows(session: Session) -> list[Workflow]:
+    """The enabled workflows in order (read once per transaction, so once per bulk batch)."""
+    return memo(
+        session,
+        "enabled_workflows",
+        lambda: engine.enabled_workflows(session),
+        depends_on=(Workflow,),
+    )
+
+
+def link_target(session: Session, thread: ThreadDecision) -> LinkTarget | None:
+    if thread.ticket_id is None:
+        return None
+    ticket = session.get(Ticket, thread.ticket_id)
+    if ticket is None:
+        return None
+    return LinkTarget(ticket.status in OPEN_STATES, ticket.closed_at or ticket.resolved_at)
+
+
+def throttled(
+    session: Session, settings: Settings, sender: str, received_at: datetime
+) -> str | None:
+    """Why a sender may open no more tickets now (TICKET_NEW_PER_SENDER_PER_HOUR), if so."""
+    if not sender:
+        return None
+    since = received_at - timedelta(hours=1)
+    opened = session.scalar(
+        select(func.count())
+        .select_from(EmailLog)
+        .where(
+            EmailLog.email_from == sender,
+            EmailLog.direction == "inbound",
+            EmailLog.is_reply.is_(False),
+            EmailLog.created_at >= since,
+        )
+    )
+    limit = settings.new_tickets_per_sender_per_hour
+    if opened is not None and opened >= limit:
+        return (
+            f"throttled: {sender} opened {opened} tickets in the last hour "
+            f"(TICKET_NEW_PER_SENDER_PER_HOUR={limit})"
+        )
+    return None
