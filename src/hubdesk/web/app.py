@@ -20,6 +20,7 @@ from hubdesk.intake.triage_router import router as triage_router
 from hubdesk.mailboxes.router import router as mailboxes_router
 from hubdesk.outbox.router import router as outbox_router
 from hubdesk.prepaid.router import router as prepaid_router
+from hubdesk.reports.router import router as reports_router
 from hubdesk.runtime import Runtime
 from hubdesk.sla.router import router as sla_router
 from hubdesk.sla.router import ticket_router as sla_ticket_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         mailboxes_router,
         sla_router,
         sla_ticket_router,
+        reports_router,
     ):
         protected.include_router(router)
     app.include_router(protected)

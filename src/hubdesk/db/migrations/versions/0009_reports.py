@@ -1,0 +1,51 @@
+"""reports: the reports.view permission (admins), indexes the reports' period filters use
+
+Revision ID: 0009_reports
+Revises: 0008
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_reports"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+PERMISSION = ("reports.view", "See reports: volume, response times, SLA, customers, agents")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tticket_tickets", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_tticket_tickets_resolved_at"), ["resolved_at"], unique=False
+        )
+    with op.batch_alter_table("tticket_worklogs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_tticket_worklogs_work_date"), ["work_date"], unique=False
+        )
+    bind = op.get_bind()
+    code, description = PERMISSION
+    bind.execute(
+        sa.text("INSERT INTO permissions (code, description) VALUES (:c, :d)"),
+        {"c": code, "d": description},
+    )
+    bind.execute(
+        sa.text(
+            "INSERT INTO group_permissions (group_id, permission_code) "
+            "SELECT id, :c FROM groups WHERE name = 'admins'"
+        ),
+        {"c": code},
+    )
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    bind.execute(sa.text("DELETE FROM group_permissions WHERE permission_code = 'reports.view'"))
+    bind.execute(sa.text("DELETE FROM permissions WHERE code = 'reports.view'"))
+    with op.batch_alter_table("tticket_worklogs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tticket_worklogs_work_date"))
+    with op.batch_alter_table("tticket_tickets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tticket_tickets_resolved_at"))
