@@ -20,10 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from hubdesk.reports.dialect import Dialect
 from hubdesk.sla.calendar import BusinessCalendar
 
 DAY = 86400
+TEMP_TABLE = "report_calendar"
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,36 @@ class CalendarTable:
     """Epoch second it ends at (exclusive, a UTC midnight)."""
 
     def cte(self) -> str:
-        names = ["p", "d", "c"]
-        for k in range(1, self.pieces + 1):
-            names += [f"s{k}", f"l{k}"]
+        names = self.columns()
         rows = self.rows or [(-1, -1, 0) + (0, 0) * self.pieces]
         values = ",\n".join("(" + ", ".join(str(int(v)) for v in row) + ")" for row in rows)
         return f"cal({', '.join(names)}) AS (VALUES {values})"
+
+    def columns(self) -> list[str]:
+        names = ["p", "d", "c"]
+        for k in range(1, self.pieces + 1):
+            names += [f"s{k}", f"l{k}"]
+        return names
+
+    def load_temp(self, session: Session) -> str:
+        """SQLite: the table as a TEMP table keyed by (p, d); returns its name.
+
+        SQLite's planner does not always index a materialized CTE on its own (it scanned
+        it once per ticket); a primary key makes every lookup a seek. The temp table lives
+        in the connection's temp schema, so a read transaction may write it."""
+        names = self.columns()
+        session.execute(text(f"DROP TABLE IF EXISTS temp.{TEMP_TABLE}"))
+        columns = ", ".join(n + " INTEGER NOT NULL" for n in names)
+        session.execute(
+            text(f"CREATE TEMP TABLE {TEMP_TABLE} ({columns}, PRIMARY KEY (p, d)) WITHOUT ROWID")
+        )
+        if self.rows:
+            marks = ", ".join(f":{n}" for n in names)
+            session.execute(
+                text(f"INSERT INTO {TEMP_TABLE} VALUES ({marks})"),
+                [dict(zip(names, row, strict=True)) for row in self.rows],
+            )
+        return f"temp.{TEMP_TABLE}"
 
     def cumulative(self, alias: str, moment: str, dialect: Dialect) -> str:
         """cum(moment) with the cal row joined as `alias` for moment's policy and day."""

@@ -69,10 +69,11 @@ class Dialect:
                 for name, p in PERCENTILES.items()
             )
             return f"SELECT {key_list}, COUNT(*) AS n, {cols} FROM {values} GROUP BY {key_list}"
+        # One sort serves both windows: the count runs over the same ordered partition.
         ranked = (
-            f"SELECT {key_list}, v, "
-            f"ROW_NUMBER() OVER (PARTITION BY {key_list} ORDER BY v) AS rn, "
-            f"COUNT(*) OVER (PARTITION BY {key_list}) AS n FROM {values}"
+            f"SELECT {key_list}, v, ROW_NUMBER() OVER w AS rn, "
+            f"COUNT(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n "
+            f"FROM {values} WINDOW w AS (PARTITION BY {key_list} ORDER BY v)"
         )
         parts = []
         for name, p in PERCENTILES.items():

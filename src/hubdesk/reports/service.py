@@ -124,23 +124,31 @@ class _Query:
                 f"ELSE {d.greatest(f'({cum_b}) - ({cum_a})', '0')} END"
             )
 
+        day = business_time.DAY
+        if d.pg:
+            cal, with_cal = "cal", table.cte() + ","
+        else:
+            cal, with_cal = table.load_temp(self.session), ""
         sql = f"""
-WITH {table.cte()},
-base AS (
+WITH {with_cal}
+moments AS (
     SELECT {group} AS g, ck.policy_id AS p, {clamp("t.created_at")} AS a,
            {clamp("t.first_response_at")} AS f, {clamp("t.resolved_at")} AS r
     FROM tticket_tickets t
     LEFT JOIN sla_ticket_clocks ck ON ck.ticket_id = t.id
     WHERE t.created_at >= :start AND t.created_at < :end AND {self.ticket_filter()}
 ),
+base AS (
+    SELECT g, p, a, f, r, a / {day} AS ad, f / {day} AS fd, r / {day} AS rd FROM moments
+),
 spans AS (
     SELECT base.g AS g,
            {business("base.a", "ca", "base.f", "cf")} AS fr,
            {business("base.a", "ca", "base.r", "cr")} AS rs
     FROM base
-    LEFT JOIN cal ca ON ca.p = base.p AND ca.d = base.a / {business_time.DAY}
-    LEFT JOIN cal cf ON cf.p = base.p AND cf.d = base.f / {business_time.DAY}
-    LEFT JOIN cal cr ON cr.p = base.p AND cr.d = base.r / {business_time.DAY}
+    LEFT JOIN {cal} cf ON cf.p = base.p AND cf.d = base.fd
+    LEFT JOIN {cal} cr ON cr.p = base.p AND cr.d = base.rd
+    LEFT JOIN {cal} ca ON ca.p = base.p AND ca.d = base.ad
 ),
 vals AS (
     SELECT 'first_response' AS m, g, fr / 60.0 AS v FROM spans WHERE fr IS NOT NULL

@@ -24,6 +24,7 @@ from hubdesk.web.ui import (
     customer_pages,
     dashboard,
     mail_frame,
+    report_pages,
     ticket_forms,
     ticket_list,
     ticket_page,
@@ -56,5 +57,6 @@ def install(app: FastAPI) -> None:
         admin_workflows.router,
         admin_outbox.router,
         admin_mailboxes.router,
+        report_pages.router,
     ):
         app.include_router(router)

@@ -14,14 +14,32 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+# Covering indexes: a report's period scan reads these columns from the index alone.
+CREATED_COLUMNS = [
+    "created_at",
+    "deleted_at",
+    "merged_into_id",
+    "customer_id",
+    "priority",
+    "assigned_to_user_id",
+    "first_response_at",
+    "resolved_at",
+]
+RESOLVED_COLUMNS = [
+    "resolved_at",
+    "deleted_at",
+    "merged_into_id",
+    "customer_id",
+    "priority",
+    "assigned_to_user_id",
+]
 PERMISSION = ("reports.view", "See reports: volume, response times, SLA, customers, agents")
 
 
 def upgrade() -> None:
     with op.batch_alter_table("tticket_tickets", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_tticket_tickets_resolved_at"), ["resolved_at"], unique=False
-        )
+        batch_op.create_index("ix_tticket_tickets_report_created", CREATED_COLUMNS, unique=False)
+        batch_op.create_index("ix_tticket_tickets_report_resolved", RESOLVED_COLUMNS, unique=False)
     with op.batch_alter_table("tticket_worklogs", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_tticket_worklogs_work_date"), ["work_date"], unique=False
@@ -48,4 +66,5 @@ def downgrade() -> None:
     with op.batch_alter_table("tticket_worklogs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tticket_worklogs_work_date"))
     with op.batch_alter_table("tticket_tickets", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_tticket_tickets_resolved_at"))
+        batch_op.drop_index("ix_tticket_tickets_report_resolved")
+        batch_op.drop_index("ix_tticket_tickets_report_created")
