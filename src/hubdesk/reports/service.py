@@ -153,10 +153,7 @@ spans AS (
 vals AS (
     SELECT 'first_response' AS m, g, fr / 60.0 AS v FROM spans WHERE fr IS NOT NULL
     UNION ALL SELECT 'resolution', g, rs / 60.0 FROM spans WHERE rs IS NOT NULL
-    UNION ALL SELECT 'first_response', NULL, fr / 60.0 FROM spans WHERE fr IS NOT NULL
-    UNION ALL SELECT 'resolution', NULL, rs / 60.0 FROM spans WHERE rs IS NOT NULL
-)
-{d.percentiles("vals", ("m", "g"))}
+){d.percentiles("vals", ("m", "g"))}
 """
         return {
             (row.m, row.g): (int(row.n), float(row.median), float(row.p90)) for row in self.run(sql)
