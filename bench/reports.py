@@ -27,8 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 
 from bench.ingest import drop_postgres, fresh_postgres, runtime_for
-from hubdesk.db.types import UTCDateTime
-from hubdesk.db.types import utcnow
+from hubdesk.db.types import UTCDateTime, utcnow
 from hubdesk.reports import params, service
 from hubdesk.runtime import Runtime
 from hubdesk.sla import service as sla
