@@ -8,9 +8,17 @@ on Monday), written `YYYY-MM-DD` on both databases.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 PERCENTILES: Final = {"median": 0.5, "p90": 0.9}
+
+
+def day_key(value: object) -> object:
+    """A bucket as 'YYYY-MM-DD' (PostgreSQL hands back dates); anything else unchanged."""
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    return value
 
 
 @dataclass(frozen=True)
@@ -28,10 +36,12 @@ class Dialect:
         return f"unixepoch({column})"
 
     def bucket(self, column: str, interval: str) -> str:
-        """The first day of the UTC day or ISO week holding `column`, as 'YYYY-MM-DD'."""
+        """The first day of the UTC day or ISO week holding `column`: a DATE on PostgreSQL
+        (cheaper per row than formatting it), 'YYYY-MM-DD' text on SQLite; `day_key` makes
+        both a 'YYYY-MM-DD' string."""
         if self.pg:
             unit = "week" if interval == "week" else "day"
-            return f"to_char(date_trunc('{unit}', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+            return f"CAST(date_trunc('{unit}', {column} AT TIME ZONE 'UTC') AS DATE)"
         if interval == "week":
             return f"date({column}, 'weekday 0', '-6 days')"
         return f"date({column})"
@@ -98,8 +108,7 @@ class Dialect:
             picks.append(f"MIN(CASE WHEN upto >= {lo} + 1 THEN v END) AS {name}_hi")
             picks.append(f"MAX({pos} - {lo}) AS {name}_frac")
             finals.append(
-                f"{name}_lo + {name}_frac * (COALESCE({name}_hi, {name}_lo) - {name}_lo) "
-                f"AS {name}"
+                f"{name}_lo + {name}_frac * (COALESCE({name}_hi, {name}_lo) - {name}_lo) AS {name}"
             )
         return (
             f", h AS ({hist}), hb AS ({both})\n"

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from hubdesk.db.types import UTCDateTime
 from hubdesk.errors import NotFound
 from hubdesk.reports import business_time
-from hubdesk.reports.dialect import Dialect
+from hubdesk.reports.dialect import Dialect, day_key
 from hubdesk.reports.params import ReportParams
 from hubdesk.sla.models import SlaPolicy
 from hubdesk.sla.service import calendar_of
@@ -156,7 +156,8 @@ vals AS (
 ){d.percentiles("vals", ("m", "g"))}
 """
         return {
-            (row.m, row.g): (int(row.n), float(row.median), float(row.p90)) for row in self.run(sql)
+            (row.m, day_key(row.g)): (int(row.n), float(row.median), float(row.p90))
+            for row in self.run(sql)
         }
 
 
@@ -167,7 +168,7 @@ def volume(q: _Query) -> Report:
     d, p = q.d, q.params
     flt = q.ticket_filter()
     created = {
-        row.b: int(row.n)
+        day_key(row.b): int(row.n)
         for row in q.run(
             f"SELECT {d.bucket('t.created_at', p.interval)} AS b, COUNT(*) AS n "
             f"FROM tticket_tickets t WHERE t.created_at >= :start AND t.created_at < :end "
@@ -175,7 +176,7 @@ def volume(q: _Query) -> Report:
         )
     }
     resolved = {
-        row.b: int(row.n)
+        day_key(row.b): int(row.n)
         for row in q.run(
             f"SELECT {d.bucket('t.resolved_at', p.interval)} AS b, COUNT(*) AS n "
             f"FROM tticket_tickets t WHERE t.resolved_at >= :start AND t.resolved_at < :end "
