@@ -62,10 +62,10 @@ def test_business_time_table_counts_opening_hours_across_dst() -> None:
     table = business_time.build(
         [(7, calendar)], datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)
     )
-    rows = {row[1]: row for row in table.rows}
+    rows = {row[2]: row for row in table.rows}
     friday, monday = 20539, 20542
-    assert rows[friday][2:5] == (0, int(datetime(2026, 3, 27, 7, tzinfo=UTC).timestamp()), 28800)
-    assert rows[monday][2:5] == (
+    assert rows[friday][3:6] == (0, int(datetime(2026, 3, 27, 7, tzinfo=UTC).timestamp()), 28800)
+    assert rows[monday][3:6] == (
         28800,
         int(datetime(2026, 3, 30, 6, tzinfo=UTC).timestamp()),
         28800,

@@ -124,7 +124,7 @@ class _Query:
                 f"ELSE {d.greatest(f'({cum_b}) - ({cum_a})', '0')} END"
             )
 
-        day = business_time.DAY
+        day, keys = business_time.DAY, business_time.KEY_DAYS
         if d.pg:
             cal, with_cal = "cal", table.cte() + ","
         else:
@@ -138,17 +138,19 @@ moments AS (
     LEFT JOIN sla_ticket_clocks ck ON ck.ticket_id = t.id
     WHERE t.created_at >= :start AND t.created_at < :end AND {self.ticket_filter()}
 ),
-base AS (
-    SELECT g, p, a, f, r, a / {day} AS ad, f / {day} AS fd, r / {day} AS rd FROM moments
+base AS MATERIALIZED (
+    SELECT g, p, a, f, r, p * {keys} + a / {day} AS ak, p * {keys} + f / {day} AS fk,
+           p * {keys} + r / {day} AS rk
+    FROM moments
 ),
 spans AS (
     SELECT base.g AS g,
            {business("base.a", "ca", "base.f", "cf")} AS fr,
            {business("base.a", "ca", "base.r", "cr")} AS rs
     FROM base
-    LEFT JOIN {cal} cf ON cf.p = base.p AND cf.d = base.fd
-    LEFT JOIN {cal} cr ON cr.p = base.p AND cr.d = base.rd
-    LEFT JOIN {cal} ca ON ca.p = base.p AND ca.d = base.ad
+    LEFT JOIN {cal} cf ON cf.k = base.fk
+    LEFT JOIN {cal} cr ON cr.k = base.rk
+    LEFT JOIN {cal} ca ON ca.k = base.ak
 ),
 vals AS (
     SELECT 'first_response' AS m, g, fr / 60.0 AS v FROM spans WHERE fr IS NOT NULL
