@@ -29,6 +29,7 @@ REPLIES_SEND: Final = "replies.send"
 SLA_MANAGE: Final = "sla.manage"
 VIEWS_SHARE: Final = "views.share"
 PRIORITY_MANAGE: Final = "priority.manage"
+REPORTS_VIEW: Final = "reports.view"
 
 ALL_PERMISSIONS: Final = (
     TICKETS_VIEW,
@@ -52,6 +53,7 @@ ALL_PERMISSIONS: Final = (
     SLA_MANAGE,
     VIEWS_SHARE,
     PRIORITY_MANAGE,
+    REPORTS_VIEW,
 )
 
 

@@ -26,6 +26,7 @@ from hubdesk.users.permissions import (
     PREPAID_VIEW,
     PRIORITY_MANAGE,
     REPLIES_SEND,
+    REPORTS_VIEW,
     SLA_MANAGE,
     SYSTEM,
     TICKETS_CREATE,
@@ -431,6 +432,7 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
         ),
     ),
     "GET /api/v1/sla-policies": (SLA_MANAGE, _at("/api/v1/sla-policies")),
+    "GET /api/v1/reports/{name}": (REPORTS_VIEW, _at("/api/v1/reports/volume")),
     "GET /api/v1/tickets/{ticket_id}/sla-escalations": (
         TICKETS_VIEW,
         _at(T + "/sla-escalations"),
@@ -488,6 +490,7 @@ NOT_ID_ROUTES = frozenset(
     {
         "GET /api/v1/tickets/by-email/{email_address}",
         "PUT /api/v1/templates/{key}/{language}",
+        "GET /api/v1/reports/{name}",
     }
 )
 """Routes whose path parameter is not an object id (an unknown address lists nothing)."""

@@ -33,6 +33,27 @@ class Ticket(Base):
         CheckConstraint(_in("priority", PRIORITIES), name="priority"),
         CheckConstraint(_in("source", SOURCES), name="source"),
         Index("ix_tticket_tickets_status_priority", "status", "priority"),
+        # The reports' period scans read only these columns (covering indexes, 0009_reports).
+        Index(
+            "ix_tticket_tickets_report_created",
+            "created_at",
+            "deleted_at",
+            "merged_into_id",
+            "customer_id",
+            "priority",
+            "assigned_to_user_id",
+            "first_response_at",
+            "resolved_at",
+        ),
+        Index(
+            "ix_tticket_tickets_report_resolved",
+            "resolved_at",
+            "deleted_at",
+            "merged_into_id",
+            "customer_id",
+            "priority",
+            "assigned_to_user_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,6 +22,7 @@ from hubdesk.mailboxes.router import router as mailboxes_router
 from hubdesk.outbox.router import router as outbox_router
 from hubdesk.prepaid.router import router as prepaid_router
 from hubdesk.priority.router import router as priority_keywords_router
+from hubdesk.reports.router import router as reports_router
 from hubdesk.runtime import Runtime
 from hubdesk.savedviews.router import router as saved_views_router
 from hubdesk.sla.router import router as sla_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         sla_ticket_router,
         saved_views_router,
         priority_keywords_router,
+        reports_router,
     ):
         protected.include_router(router)
     app.include_router(protected)

@@ -29,7 +29,7 @@ class Worklog(Base):
         ForeignKey("tticket_tickets.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    work_date: Mapped[date] = mapped_column(Date)
+    work_date: Mapped[date] = mapped_column(Date, index=True)
     minutes: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
     billable: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -29,6 +29,7 @@ from hubdesk.web.ui import (
     mail_frame,
     new_ticket,
     prepaid_pages,
+    report_pages,
     saved_views,
     ticket_bulk,
     ticket_files,
@@ -74,5 +75,6 @@ def install(app: FastAPI) -> None:
         admin_outbox.router,
         admin_mailboxes.router,
         admin_priority.router,
+        report_pages.router,
     ):
         app.include_router(router)

@@ -203,6 +203,48 @@ REPLY_SENT: Final = {
 """What the reply composer says about the mail it queued."""
 
 
+REPORT_TITLE: Final = {
+    "volume": "Tickets created and resolved",
+    "response-times": "Response and resolution times",
+    "sla": "SLA attainment",
+    "customers": "Customers",
+    "agents": "Agents",
+    "prepaid": "Prepaid hours",
+}
+REPORT_COLUMN: Final = {
+    "period": "Period",
+    "created": "Created",
+    "resolved": "Resolved",
+    "backlog": "Backlog",
+    "first_response_count": "First responses",
+    "first_response_median_hours": "First response, median (h)",
+    "first_response_p90_hours": "First response, 90th percentile (h)",
+    "resolution_count": "Resolutions",
+    "resolution_median_hours": "Resolution, median (h)",
+    "resolution_p90_hours": "Resolution, 90th percentile (h)",
+    "dimension": "By",
+    "id": "Id",
+    "name": "Name",
+    "tickets": "Tickets",
+    "met": "Met",
+    "breached": "Breached",
+    "attainment_percent": "Attained (%)",
+    "customer_id": "Customer id",
+    "customer": "Customer",
+    "worklog_hours": "Hours logged",
+    "billable_hours": "Billable hours",
+    "prepaid_hours": "Prepaid hours",
+    "user_id": "User id",
+    "agent": "Agent",
+    "assigned": "Assigned",
+    "cards": "Cards",
+    "active_cards": "Active cards",
+    "hours_bought": "Hours bought",
+    "used_in_period_hours": "Used in period (h)",
+    "used_total_hours": "Used in total (h)",
+    "remaining_hours": "Remaining (h)",
+}
+REPORT_DIMENSION: Final = {"policy": "Policy", "customer": "Customer", "agent": "Agent"}
 PAGE: Final = {
     "csrf": "The form was out of date or came from another site. Reload the page and try again.",
     "login_expired": "The sign-in form had expired. Reload the page and try again.",
