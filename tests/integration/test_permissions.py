@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hubdesk.canned import service as canned
 from hubdesk.intake import pipeline
 from hubdesk.tickets import attachments
 from hubdesk.users import service as users
 from hubdesk.users.permissions import (
     ALL_PERMISSIONS,
+    CANNED_MANAGE,
     COMMENTS_CREATE,
     CUSTOMERS_MANAGE,
     EMAILS_CLASSIFY,
@@ -96,6 +98,7 @@ class World:
     flagged: str = "nobody@flags.example.com"
     mailbox_id: int = MISSING
     sla_policy_id: int = MISSING
+    canned_id: int = MISSING
 
 
 def _world(api: Api, n: int) -> World:
@@ -130,6 +133,7 @@ def _world(api: Api, n: int) -> World:
         held = factories.held_reply(session, api.runtime, ticket, flagged)
         mailbox = factories.mailbox(session, f"matrix-{n}", f"box{n}@support.example.com")
         policy = sla_policy(session, f"matrix {n}", default=False)
+        shared = canned.create_response(session, SYSTEM, title="Hi", body="Hello", shared=True)
         spare = {}
         for role, user_id in api.user_ids.items():
             owner = users.get_user(session, user_id)
@@ -153,6 +157,7 @@ def _world(api: Api, n: int) -> World:
             flagged,
             mailbox.id,
             policy.id,
+            shared.id,
         )
 
 
@@ -181,6 +186,7 @@ def _at(template: str, **body: Any) -> Build:
             email=w.flagged,
             mailbox_id=w.mailbox_id,
             sla_policy_id=w.sla_policy_id,
+            canned_id=w.canned_id,
         )
         payload = {k: (v(w, caller) if callable(v) else v) for k, v in body.items()}
         return path, ({"json": payload} if body or template.startswith("POST") else {})
@@ -445,6 +451,27 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
     "DELETE /api/v1/sla-policies/{policy_id}": (
         SLA_MANAGE,
         _at("/api/v1/sla-policies/{sla_policy_id}"),
+    ),
+    "GET /api/v1/canned-responses": (COMMENTS_CREATE, _at("/api/v1/canned-responses")),
+    "POST /api/v1/canned-responses": (
+        COMMENTS_CREATE,
+        _at("/api/v1/canned-responses", title="Mine", body="Hello {{contact.name}}"),
+    ),
+    "GET /api/v1/canned-responses/{response_id}": (
+        COMMENTS_CREATE,
+        _at("/api/v1/canned-responses/{canned_id}"),
+    ),
+    "GET /api/v1/canned-responses/{response_id}/fill": (
+        COMMENTS_CREATE,
+        _at("/api/v1/canned-responses/{canned_id}/fill?ticket_id={ticket_id}"),
+    ),
+    "PATCH /api/v1/canned-responses/{response_id}": (
+        CANNED_MANAGE,
+        _at("/api/v1/canned-responses/{canned_id}", title="Hello"),
+    ),
+    "DELETE /api/v1/canned-responses/{response_id}": (
+        CANNED_MANAGE,
+        _at("/api/v1/canned-responses/{canned_id}"),
     ),
 }
 NOT_ID_ROUTES = frozenset(

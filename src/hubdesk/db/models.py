@@ -1,6 +1,7 @@
 """Imports every model so that `Base.metadata` is complete (Alembic, tests, reflection)."""
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.canned.models import CannedResponse
 from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
 from hubdesk.db.base import Base
@@ -29,6 +30,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "CannedResponse",
     "Classification",
     "ClassifierModel",
     "Comment",

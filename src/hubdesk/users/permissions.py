@@ -26,6 +26,7 @@ EMAILS_CLASSIFY: Final = "emails.classify"
 MAILBOXES_MANAGE: Final = "mailboxes.manage"
 REPLIES_SEND: Final = "replies.send"
 SLA_MANAGE: Final = "sla.manage"
+CANNED_MANAGE: Final = "canned.manage"
 
 ALL_PERMISSIONS: Final = (
     TICKETS_VIEW,
@@ -47,6 +48,7 @@ ALL_PERMISSIONS: Final = (
     MAILBOXES_MANAGE,
     REPLIES_SEND,
     SLA_MANAGE,
+    CANNED_MANAGE,
 )
 
 

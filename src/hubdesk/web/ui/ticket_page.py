@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.canned import service as canned
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact
 from hubdesk.db.types import utcnow
@@ -31,10 +32,10 @@ from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.states import PRIORITIES, allowed_transitions
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
-from hubdesk.users.permissions import PREPAID_VIEW, Principal
+from hubdesk.users.permissions import COMMENTS_CREATE, PREPAID_VIEW, Principal
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import i18n, mailhtml, ticket_edits
+from hubdesk.web.ui import canned_pages, i18n, mailhtml, ticket_edits
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.web.ui.timeline import Loaded, build_timeline, load_timeline
@@ -52,6 +53,8 @@ def ticket_page(
     runtime: RuntimeDep,
     html: int | None = None,
     remote: bool = False,
+    canned: int | None = None,
+    order: str | None = None,
 ) -> Response:
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
     _ = i18n.translator(language_of(request))
@@ -72,6 +75,8 @@ def ticket_page(
         **reply_choices(session, ticket, loaded),
         **edit_choices(session, viewer, ticket),
         **card_choices(session, viewer.principal, ticket, runtime),
+        **composer_extras(session, viewer, ticket, canned),
+        "newest_first": order == "newest",
     }
     return render(request, "ticket.html", context)
 
@@ -151,6 +156,17 @@ def reply_choices(session: Session, ticket: Ticket, loaded: Loaded) -> dict[str,
         "reply_statuses": statuses,
         "reply_status_default": "waiting_customer" if "waiting_customer" in statuses else "",
     }
+
+
+def composer_extras(
+    session: Session, viewer: BrowserSession, ticket: Ticket, canned_id: int | None
+) -> dict[str, Any]:
+    """The canned responses the reply box can insert, and the reply text to start with: the
+    chosen response filled in for this ticket (the picker without JavaScript)."""
+    if not viewer.principal.can(COMMENTS_CREATE):
+        return {"canned": [], "reply_body": ""}
+    body = canned_pages.fill_for(session, viewer, ticket.id, canned_id) if canned_id else ""
+    return {"canned": canned.list_responses(session, viewer.principal), "reply_body": body}
 
 
 def active_users(session: Session) -> list[User]:

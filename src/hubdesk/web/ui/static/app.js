@@ -33,3 +33,30 @@
     }
   });
 })();
+
+// The reply box's canned-response picker: the filled-in text goes into the reply at the cursor
+// (without this script the picker reloads the page with the text in the reply box).
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("canned-picker")) return;
+    var target = document.getElementById(form.getAttribute("data-target"));
+    var choice = form.querySelector("select");
+    if (!target || !choice || !window.fetch) return;
+    event.preventDefault();
+    fetch(form.getAttribute("data-fill-url") + encodeURIComponent(choice.value), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    }).then(function (response) {
+      if (!response.ok) throw new Error("canned response " + response.status);
+      return response.json();
+    }).then(function (data) {
+      var start = target.selectionStart, end = target.selectionEnd, value = target.value;
+      if (typeof start !== "number") start = end = value.length;
+      target.value = value.slice(0, start) + data.text + value.slice(end);
+      target.focus();
+      target.selectionStart = target.selectionEnd = start + data.text.length;
+    }).catch(function () { form.submit(); });
+  });
+})();
