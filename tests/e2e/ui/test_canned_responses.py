@@ -46,6 +46,7 @@ def test_agent_keeps_a_canned_response_and_inserts_it_into_a_reply(
 
     page.goto(f"{server}/tickets/{made.ticket_id}")
     composer = page.get_by_role("region", name="Reply to the customer")
+    expect(composer).to_contain_text("From: Agnes Agent via Support <support@support.example.com>")
     body = page.get_by_label("Reply", exact=True)
     body.fill("Hello. ")
     composer.get_by_label("Canned response").select_option(label="Technician")

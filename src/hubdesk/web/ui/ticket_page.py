@@ -25,6 +25,7 @@ from hubdesk.canned import service as canned
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact
 from hubdesk.db.types import utcnow
+from hubdesk.outbox import drafts
 from hubdesk.prepaid import service as prepaid
 from hubdesk.runtime import Runtime
 from hubdesk.sla import service as sla
@@ -76,6 +77,7 @@ def ticket_page(
         **edit_choices(session, viewer, ticket),
         **card_choices(session, viewer.principal, ticket, runtime),
         **composer_extras(session, viewer, ticket, canned),
+        "reply_from": reply_from(session, runtime, viewer),
         "newest_first": order == "newest",
     }
     return render(request, "ticket.html", context)
@@ -167,6 +169,14 @@ def composer_extras(
         return {"canned": [], "reply_body": ""}
     body = canned_pages.fill_for(session, viewer, ticket.id, canned_id) if canned_id else ""
     return {"canned": canned.list_responses(session, viewer.principal), "reply_body": body}
+
+
+def reply_from(session: Session, runtime: Runtime, viewer: BrowserSession) -> str:
+    """The From of the viewer's reply as the customer will see it (with today's settings)."""
+    user_id = viewer.principal.user_id
+    agent = session.get(User, user_id) if user_id is not None else None
+    name = drafts.sender_name(runtime.settings, agent.name if agent is not None else None)
+    return f"{name} <{runtime.settings.sender_address}>"
 
 
 def active_users(session: Session) -> list[User]:
