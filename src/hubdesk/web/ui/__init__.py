@@ -24,6 +24,7 @@ from hubdesk.web.ui import (
     canned_pages,
     customer_pages,
     dashboard,
+    live,
     mail_frame,
     ticket_forms,
     ticket_list,
@@ -37,6 +38,7 @@ from hubdesk.web.ui.templating import build_environment
 
 def install(app: FastAPI) -> None:
     app.state.ui_templates = build_environment()
+    app.state.ui_live = live.Live()
     app.add_exception_handler(PageAnswer, send_page_answer)
     app.add_middleware(SecurityHeaders)
     static = resources.files("hubdesk.web.ui").joinpath("static")
@@ -48,6 +50,7 @@ def install(app: FastAPI) -> None:
         ticket_list.router,
         ticket_page.router,
         ticket_forms.router,
+        live.router,
         canned_pages.router,
         mail_frame.router,
         mail_frame.image_router,

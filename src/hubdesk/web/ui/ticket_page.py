@@ -36,7 +36,7 @@ from hubdesk.users.models import User
 from hubdesk.users.permissions import COMMENTS_CREATE, PREPAID_VIEW, Principal
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import canned_pages, i18n, mailhtml, ticket_edits
+from hubdesk.web.ui import canned_pages, i18n, live, mailhtml, ticket_edits
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.web.ui.timeline import Loaded, build_timeline, load_timeline
@@ -79,8 +79,21 @@ def ticket_page(
         **composer_extras(session, viewer, ticket, canned),
         "reply_from": reply_from(session, runtime, viewer),
         "newest_first": order == "newest",
+        "presence_text": _present(request, ticket, viewer, runtime, _),
+        "heartbeat_seconds": live.HEARTBEAT_SECONDS,
     }
     return render(request, "ticket.html", context)
+
+
+def _present(
+    request: Request, ticket: Ticket, viewer: BrowserSession, runtime: Runtime, _: i18n.Translate
+) -> str:
+    """Note the viewer as viewing the ticket; who else is on it, as a sentence."""
+    presence = live.live_of(request).presence
+    user_id = viewer.principal.user_id
+    if user_id is not None:
+        presence.report(ticket.id, user_id, live.viewer_name(runtime, user_id), "viewing")
+    return live.presence_text(presence.others(ticket.id, user_id), _)
 
 
 def merge_links(session: Session, ticket: Ticket) -> dict[str, Any]:
