@@ -19,7 +19,7 @@ from starlette.responses import Response
 from hubdesk.customers.models import Contact, Customer
 from hubdesk.db.types import utcnow
 from hubdesk.errors import NotFound, ValidationFailed
-from hubdesk.outbox import replies
+from hubdesk.outbox import mentions, replies
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
 from hubdesk.tickets import comments
@@ -186,9 +186,15 @@ def public_comment(
 
 @router.post("/tickets/{ticket_id}/note")
 def internal_note(
-    request: Request, ticket_id: int, body: TextField, session: SessionDep, viewer: ViewerDep
+    request: Request,
+    ticket_id: int,
+    body: TextField,
+    session: SessionDep,
+    viewer: ViewerDep,
+    runtime: RuntimeDep,
 ) -> Response:
-    return _comment(request, ticket_id, body, session, viewer, internal=True)
+    """An internal note; the agents it @mentions are notified (`hubdesk.outbox.mentions`)."""
+    return _comment(request, ticket_id, body, session, viewer, internal=True, runtime=runtime)
 
 
 def _comment(
@@ -199,9 +205,14 @@ def _comment(
     viewer: ViewerDep,
     *,
     internal: bool,
+    runtime: Runtime | None = None,
 ) -> Response:
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    comments.add_comment(session, viewer.principal, ticket, body, internal=internal, source="web")
+    comment = comments.add_comment(
+        session, viewer.principal, ticket, body, internal=internal, source="web"
+    )
+    if internal and runtime is not None:
+        mentions.notify_mentions(session, runtime, ticket, comment, utcnow())
     _ = i18n.translator(language_of(request))
     added = _("Internal note added.") if internal else _("Public comment added to the ticket.")
     return flash.redirect(request, _ticket_url(ticket), added)
