@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from hubdesk.runtime import Runtime
 from tests.e2e.ui.accessibility import assert_accessible
@@ -87,3 +87,34 @@ def test_presence_in_danish(
     colleague_page.get_by_label("Reply", exact=True).focus()
     expect(page.locator("#presence")).to_have_text("Anna Andersen skriver et svar.")
     assert_accessible(page)
+
+
+def test_reply_box_on_top_with_newest_first(
+    page: Page, server: str, runtime: Runtime, agent: str, screenshots: Path
+) -> None:
+    made = printer_ticket(runtime)
+    log_in(page, server, agent)
+    page.goto(f"{server}/tickets/{made.ticket_id}")
+    page.get_by_label("Note", exact=True).fill("Newest thing on the ticket")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.get_by_role("status")).to_have_text("Internal note added.")
+    entries = page.locator(".timeline > li")
+    expect(entries.last).to_contain_text("Newest thing on the ticket")
+    composer = page.get_by_role("region", name="Reply to the customer")
+    assert _top(composer) > _top(entries.first)
+
+    page.get_by_role("link", name="Show newest first, with the reply box on top").click()
+    expect(entries.first).to_contain_text("Newest thing on the ticket")
+    assert _top(composer) < _top(entries.first)
+    assert _top(composer) < 900, "the reply box is on the first screen"
+    page.get_by_label("Reply", exact=True).fill("On top")
+    assert_accessible(page)
+    page.screenshot(path=screenshots / "ticket-newest-first.png")
+    page.get_by_role("link", name="Show oldest first").click()
+    expect(entries.last).to_contain_text("Newest thing on the ticket")
+
+
+def _top(locator: Locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return float(box["y"])
