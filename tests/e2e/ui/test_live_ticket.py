@@ -55,6 +55,7 @@ def test_colleagues_see_each_other_and_new_notes_without_reload(
     colleague_page.get_by_label("Reply", exact=True).fill("We are on it")
     expect(page.locator("#presence")).to_have_text("Anna Andersen is replying.")
     assert_accessible(page)
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=screenshots / "ticket-collision.png")
 
     colleague_page.get_by_label("Note", exact=True).fill("Spare part ordered, @agnes")
@@ -109,6 +110,7 @@ def test_reply_box_on_top_with_newest_first(
     assert _top(composer) < 900, "the reply box is on the first screen"
     page.get_by_label("Reply", exact=True).fill("On top")
     assert_accessible(page)
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=screenshots / "ticket-newest-first.png")
     page.get_by_role("link", name="Show oldest first").click()
     expect(entries.last).to_contain_text("Newest thing on the ticket")
