@@ -93,6 +93,9 @@ def test_every_page_carries_the_security_headers(ui: UiClient, runtime: Runtime)
         assert response.headers["content-security-policy"] == PAGE_POLICY, path
     ui.log_in_as(["admins"])
     pages = [r for r in protected(ui.client.app) if r.startswith("GET ")]  # type: ignore[arg-type]
+    # The ticket's event stream never ends by itself here (test_live_stream.py checks it); the
+    # canned-response text is JSON for the page's script.
+    pages = [r for r in pages if not r.endswith("/events") and "/canned/" not in r]
     for route in pages:
         path = fill(route.split(" ", 1)[1], **_ids(made, world))
         response = ui.get(path)
