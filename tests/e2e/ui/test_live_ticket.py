@@ -88,6 +88,9 @@ def test_presence_in_danish(
     colleague_page.get_by_label("Reply", exact=True).focus()
     expect(page.locator("#presence")).to_have_text("Anna Andersen skriver et svar.")
     assert_accessible(page)
+    page.get_by_role("link", name="Standardsvar").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Standardsvar")
+    assert_accessible(page)
 
 
 def test_reply_box_on_top_with_newest_first(

@@ -20,7 +20,7 @@ def test_stream_presence_and_fingerprint(ui: UiClient, runtime: Runtime) -> None
     ui.log_in_as(["agents"], name="Agnes Agent")
     live: Live = ui.client.app.state.ui_live  # type: ignore[attr-defined]
     live.stream_seconds, live.poll_seconds = 0.3, 0.05
-    other = ui.runtime  # the colleague is reported straight into the process's presence
+    # A colleague (user 999) reported straight into this process's presence.
     live.presence.report(made.ticket_id, 999, "Anna Andersen", "replying")
     response = ui.get(events)
     assert response.status_code == 200
@@ -38,7 +38,7 @@ def test_stream_presence_and_fingerprint(ui: UiClient, runtime: Runtime) -> None
     assert live.presence.others(made.ticket_id, 999) == []
     assert ui.post("/tickets/999999/presence", {"state": "viewing"}).status_code == 404
 
-    with other.db.transaction() as session:
+    with runtime.db.transaction() as session:
         before = fingerprint(session, made.ticket_id)
         ticket = session.get(Ticket, made.ticket_id)
         assert ticket is not None
