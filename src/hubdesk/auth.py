@@ -30,6 +30,7 @@ SLA_MANAGE: Final = "sla.manage"
 VIEWS_SHARE: Final = "views.share"
 PRIORITY_MANAGE: Final = "priority.manage"
 REPORTS_VIEW: Final = "reports.view"
+CANNED_MANAGE: Final = "canned.manage"
 
 ALL_PERMISSIONS: Final = (
     TICKETS_VIEW,
@@ -54,6 +55,7 @@ ALL_PERMISSIONS: Final = (
     VIEWS_SHARE,
     PRIORITY_MANAGE,
     REPORTS_VIEW,
+    CANNED_MANAGE,
 )
 
 

@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(None, validation_alias=_env("SMTP_PASSWORD"), repr=False)
     smtp_security: SmtpSecurity = Field("starttls", validation_alias=_env("SMTP_SECURITY"))
     smtp_from: str | None = Field(None, validation_alias=_env("SMTP_FROM"))
+    mail_from_name: str = Field(
+        "Support", min_length=1, max_length=100, validation_alias=_env("MAIL_FROM_NAME")
+    )
     smtp_ca_file: Path | None = Field(None, validation_alias=_env("SMTP_CA_FILE"))
     smtp_timeout: float = Field(30.0, gt=0, validation_alias=_env("SMTP_TIMEOUT"))
     outbox_max_attempts: int = Field(8, ge=1, validation_alias=_env("OUTBOX_MAX_ATTEMPTS"))

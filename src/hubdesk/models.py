@@ -2,6 +2,7 @@
 reflection). It sits above the domains (it imports them all); nothing in a domain imports it."""
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.canned.models import CannedResponse
 from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
 from hubdesk.db.base import Base
@@ -32,6 +33,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "CannedResponse",
     "Classification",
     "ClassifierModel",
     "Comment",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.canned import service as canned
 from hubdesk.db.uow import Database
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import pipeline
@@ -63,6 +64,7 @@ class World:
     flagged: str
     mailbox_id: int
     sla_policy_id: int
+    canned_id: int
 
 
 def _world(api: Api, n: int) -> World:
@@ -100,6 +102,9 @@ def _world(api: Api, n: int) -> World:
         held = factories.held_reply(session, api.runtime, ticket, flagged)
         mailbox = factories.mailbox(session, f"audit-{n}", f"box{n}@support.example.com")
         policy = sla_policy(session, f"audit {n}", default=False)
+        shared = canned.create_response(
+            session, SYSTEM, title=f"Hi {domain}", body="Hello", shared=True
+        )
         return World(
             ticket.id,
             other.id,
@@ -117,6 +122,7 @@ def _world(api: Api, n: int) -> World:
             flagged,
             mailbox.id,
             policy.id,
+            shared.id,
         )
 
 
@@ -456,7 +462,29 @@ def _delete_sla_policy(api: Api, w: World) -> list[Expected]:
     return [Expected("sla_policy", w.sla_policy_id, "deleted", {"name": [ANY, None]})]
 
 
+def _create_canned(api: Api, w: World) -> list[Expected]:
+    body = {"title": f"Hi {w.domain}", "body": "Hello {{contact.name}}", "shared": True}
+    made = api.ok(api.post("/api/v1/canned-responses", json=body), 201)["id"]
+    return [Expected("canned_response", made, "created", {"title": [None, f"Hi {w.domain}"]})]
+
+
+def _update_canned(api: Api, w: World) -> list[Expected]:
+    made = w.canned_id
+    api.ok(api.patch(f"/api/v1/canned-responses/{made}", json={"title": "Hello"}))
+    changes = {"title": [f"Hi {w.domain}", "Hello"]}
+    return [Expected("canned_response", made, "updated", changes)]
+
+
+def _delete_canned(api: Api, w: World) -> list[Expected]:
+    made = w.canned_id
+    api.ok(api.delete(f"/api/v1/canned-responses/{made}"), 204)
+    return [Expected("canned_response", made, "deleted", {"title": [f"Hi {w.domain}", None]})]
+
+
 WRITE_CASES: dict[str, Case] = {
+    "POST /api/v1/canned-responses": _create_canned,
+    "PATCH /api/v1/canned-responses/{response_id}": _update_canned,
+    "DELETE /api/v1/canned-responses/{response_id}": _delete_canned,
     "POST /api/v1/workflows": _create_workflow,
     "POST /api/v1/workflows/validate": _validate_workflow,
     "PUT /api/v1/workflows/{workflow_id}": _update_workflow,

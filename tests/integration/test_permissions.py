@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hubdesk.canned import service as canned
 from hubdesk.intake import pipeline
 from hubdesk.tickets import attachments
 from hubdesk.users import service as users
 from hubdesk.users.permissions import (
     ALL_PERMISSIONS,
+    CANNED_MANAGE,
     COMMENTS_CREATE,
     CUSTOMERS_MANAGE,
     EMAILS_CLASSIFY,
@@ -100,6 +102,7 @@ class World:
     sla_policy_id: int = MISSING
     saved_views: dict[str, int] = field(default_factory=dict)
     keyword_id: int = MISSING
+    canned_id: int = MISSING
 
 
 def _world(api: Api, n: int) -> World:
@@ -136,6 +139,8 @@ def _world(api: Api, n: int) -> World:
         policy = sla_policy(session, f"matrix {n}", default=False)
         keyword = factories.priority_keyword(session, f"matrixword{n}")
         spare, views = {}, {}
+        shared = canned.create_response(session, SYSTEM, title="Hi", body="Hello", shared=True)
+        spare = {}
         for role, user_id in api.user_ids.items():
             owner = users.get_user(session, user_id)
             spare[role] = users.create_token(session, SYSTEM, owner, name="spare")[0].id
@@ -161,6 +166,7 @@ def _world(api: Api, n: int) -> World:
             policy.id,
             views,
             keyword.id,
+            shared.id,
         )
 
 
@@ -191,6 +197,7 @@ def _at(template: str, **body: Any) -> Build:
             sla_policy_id=w.sla_policy_id,
             view_id=w.saved_views.get(caller, MISSING),
             keyword_id=w.keyword_id,
+            canned_id=w.canned_id,
         )
         payload = {k: (v(w, caller) if callable(v) else v) for k, v in body.items()}
         return path, ({"json": payload} if body or template.startswith("POST") else {})
@@ -484,6 +491,27 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
     "DELETE /api/v1/saved-views/{view_id}": (
         TICKETS_VIEW,
         _at("/api/v1/saved-views/{view_id}"),
+    ),
+    "GET /api/v1/canned-responses": (COMMENTS_CREATE, _at("/api/v1/canned-responses")),
+    "POST /api/v1/canned-responses": (
+        COMMENTS_CREATE,
+        _at("/api/v1/canned-responses", title="Mine", body="Hello {{contact.name}}"),
+    ),
+    "GET /api/v1/canned-responses/{response_id}": (
+        COMMENTS_CREATE,
+        _at("/api/v1/canned-responses/{canned_id}"),
+    ),
+    "GET /api/v1/canned-responses/{response_id}/fill": (
+        COMMENTS_CREATE,
+        _at("/api/v1/canned-responses/{canned_id}/fill?ticket_id={ticket_id}"),
+    ),
+    "PATCH /api/v1/canned-responses/{response_id}": (
+        CANNED_MANAGE,
+        _at("/api/v1/canned-responses/{canned_id}", title="Hello"),
+    ),
+    "DELETE /api/v1/canned-responses/{response_id}": (
+        CANNED_MANAGE,
+        _at("/api/v1/canned-responses/{canned_id}"),
     ),
 }
 NOT_ID_ROUTES = frozenset(

@@ -3,7 +3,9 @@
 The message goes to the ticket's contact (and the given Cc), with In-Reply-To the newest
 inbound message of the ticket and References the whole thread, the subject carrying
 `[TKT-YYYYMMDD-NNN]` (the spec's best practice) and our signed Message-ID; it is logged in the
-email log as outbound. Attachments are files already on the ticket, by id.
+email log as outbound. Attachments are files already on the ticket, by id. The mail is From
+"Agent name via MAIL_FROM_NAME <our address>" and carries the agent's signature and, below it,
+the customer's newest message quoted (`hubdesk.outbox.quoting`).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from sqlalchemy.orm import Session
 
 from hubdesk.customers.models import Contact
 from hubdesk.errors import ValidationFailed
+from hubdesk.outbox import quoting
 from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import BlobStore
 from hubdesk.tickets import comments
 from hubdesk.tickets import service as tickets
-from hubdesk.tickets.models import Attachment, Comment, Ticket
+from hubdesk.tickets.models import Attachment, Comment, EmailLog, Ticket
+from hubdesk.users.models import User
 from hubdesk.users.permissions import REPLIES_SEND, Principal
 
 MAX_ATTACHMENT_BYTES: Final = 20 * 1024 * 1024
@@ -62,6 +66,14 @@ def send_reply(
     files = _attachments(session, runtime.blobs, ticket, attachment_ids)
     comment = comments.add_comment(session, actor, ticket, body, source=source, now=now)
     in_reply_to, references = outbox.thread_ids(session, ticket)
+    agent = session.get(User, actor.user_id) if actor.user_id is not None else None
+    whole, shown = quoting.reply_text(
+        comment.body,
+        agent_signature(agent),
+        _answered(session, ticket),
+        agent.language if agent is not None else "en",
+        runtime.settings.tz,
+    )
     row = outbox.enqueue(
         session,
         runtime.settings,
@@ -72,7 +84,9 @@ def send_reply(
         to=[contact.email],
         cc=cc,
         subject=reply_subject(ticket),
-        body=comment.body,
+        body=whole,
+        visible_body=shown,
+        agent_name=agent.name if agent is not None else None,
         in_reply_to=in_reply_to,
         references=references,
         attachments=files,
@@ -85,6 +99,26 @@ def send_reply(
     if status is not None:
         tickets.update_ticket(session, actor, ticket, {"status": status}, now=now)
     return comment, row
+
+
+def agent_signature(user: User | None) -> str | None:
+    """The agent's mail signature (`users.signature`, set on the My account page), or None.
+    Read defensively: the column comes with the account page's migration."""
+    value = getattr(user, "signature", None)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _answered(session: Session, ticket: Ticket) -> tuple[str, str, datetime | None] | None:
+    """(text, sender, received) of the ticket's newest incoming mail: the one quoted."""
+    log = session.scalars(
+        select(EmailLog)
+        .where(EmailLog.ticket_id == ticket.id, EmailLog.direction == "inbound")
+        .order_by(EmailLog.id.desc())
+        .limit(1)
+    ).first()
+    if log is None:
+        return None
+    return log.body_text or log.body_visible, log.email_from, log.email_received_at
 
 
 def _attachments(

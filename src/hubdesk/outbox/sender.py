@@ -21,6 +21,8 @@ from sqlalchemy import select, update
 
 from hubdesk.config import Settings
 from hubdesk.db.types import utcnow
+from hubdesk.errors import StorageError
+from hubdesk.outbox import drafts
 from hubdesk.outbox.models import OutboxAttempt, OutboxMessage
 from hubdesk.runtime import Runtime
 
@@ -59,7 +61,7 @@ def send_due(runtime: Runtime, *, now: datetime | None = None) -> int:
         return len(claimed)
     try:
         for row_id in claimed:
-            _settle(runtime, row_id, _send_one(runtime, connection, row_id), now)
+            _settle(runtime, row_id, _send_one(runtime, connection, row_id, now), now)
     finally:
         try:
             connection.quit()
@@ -96,11 +98,11 @@ def connect(settings: Settings) -> smtplib.SMTP:
     return connection
 
 
-def _send_one(runtime: Runtime, connection: smtplib.SMTP, row_id: int) -> Delivery:
-    with runtime.db.transaction(write=False) as session:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        envelope_from, recipients, raw = row.envelope_from, list(row.recipients), row.raw
+def _send_one(runtime: Runtime, connection: smtplib.SMTP, row_id: int, now: datetime) -> Delivery:
+    try:
+        envelope_from, recipients, raw = _build(runtime, row_id, now)
+    except StorageError as exc:
+        return Delivery("permanent", None, f"cannot build the message: {exc}")
     try:
         refused = connection.sendmail(envelope_from, recipients, raw)
     except smtplib.SMTPRecipientsRefused as exc:
@@ -113,6 +115,19 @@ def _send_one(runtime: Runtime, connection: smtplib.SMTP, row_id: int) -> Delive
     if refused:
         return Delivery("sent", 250, f"accepted, but refused for: {', '.join(refused)}")
     return Delivery("sent", 250, "accepted")
+
+
+def _build(runtime: Runtime, row_id: int, now: datetime) -> tuple[str, list[str], bytes]:
+    """The message's envelope and bytes, built from its draft with the settings in force now
+    (and kept on the row: what went out). A row queued without a draft goes as it was."""
+    with runtime.db.transaction() as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        parts = (row.meta or {}).get("draft")
+        if parts:
+            row.raw = drafts.build(runtime.settings, parts, now, runtime.blobs.read)
+            row.envelope_from = drafts.envelope_sender(runtime.settings, parts)
+        return row.envelope_from, list(row.recipients), row.raw
 
 
 def _refusal(recipients: dict[str, tuple[int, bytes]]) -> Delivery:

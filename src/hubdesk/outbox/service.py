@@ -1,5 +1,5 @@
-"""Queueing outgoing mail: compose it now (fixed bytes, our Message-ID), send it after the
-transaction that queued it has committed (`hubdesk.outbox.sender`).
+"""Queueing outgoing mail: its draft and our Message-ID now, its bytes built and sent after the
+transaction that queued it has committed (`hubdesk.outbox.sender`, `hubdesk.outbox.drafts`).
 
 Mail to a ticket is also written to the email log as `outbound`, so a customer's answer to
 it threads by In-Reply-To like any other message of the ticket.
@@ -7,6 +7,7 @@ it threads by In-Reply-To like any other message of the ticket.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from email.utils import make_msgid
@@ -20,7 +21,8 @@ from hubdesk.config import Settings
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
 from hubdesk.errors import NotFound, ValidationFailed
-from hubdesk.mail.compose import Outgoing, UnsafeAddress, compose, header_text, plain_address
+from hubdesk.mail.compose import UnsafeAddress, header_text, plain_address
+from hubdesk.outbox import drafts
 from hubdesk.outbox.models import OUTBOX_STATUSES, AddressFlag, OutboxMessage
 from hubdesk.tickets.message_ids import make_message_id
 from hubdesk.tickets.models import EmailLog, Ticket
@@ -47,11 +49,16 @@ def enqueue(
     attachments: Sequence[tuple[str, str, bytes]] = (),
     now: datetime | None = None,
     in_thread: bool = True,
+    agent_name: str | None = None,
+    visible_body: str | None = None,
 ) -> OutboxMessage:
     """Compose and queue one message (writes the outbox row, the outbound log, an audit row).
 
     Mail to the customer is part of the ticket's thread; `in_thread=False` (agent
     notifications) keeps a message about a ticket out of the thread the customer sees.
+    `agent_name` makes it From "name via MAIL_FROM_NAME"; `visible_body` is what the ticket's
+    timeline shows of it (the reply without its quote), `body` the whole mail text. The bytes
+    are built again when sent (`hubdesk.outbox.drafts`).
     """
     now = now or utcnow()
     try:
@@ -66,23 +73,21 @@ def enqueue(
         if ticket is not None
         else make_msgid(domain=settings.mail_domain)
     )
-    raw = compose(
-        Outgoing(
-            sender=settings.sender_address,
-            sender_name="Support",
-            to=recipients,
-            cc=copies,
-            subject=subject,
-            body=body,
-            message_id=message_id,
-            date=now,
-            in_reply_to=in_reply_to,
-            references=references,
-            auto_submitted=auto_submitted,
-            loop_token=settings.mail_domain,
-            attachments=attachments,
-        )
+    parts = drafts.draft(
+        to=recipients,
+        cc=copies,
+        subject=subject,
+        body=body,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+        auto_submitted=auto_submitted,
+        agent_name=header_text(agent_name or "", 200) or None,
+        envelope_from=envelope_from,
+        attachments=attachments,
     )
+    queued_files = {hashlib.sha256(data).hexdigest(): data for _n, _c, data in attachments}
+    raw = drafts.build(settings, parts, now, queued_files.__getitem__)
     row = OutboxMessage(
         kind=kind,
         ticket_id=ticket.id if ticket is not None else None,
@@ -96,6 +101,7 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
         created_by_user_id=actor.user_id,
+        meta={"draft": parts},
     )
     held = bouncing_among(session, row.recipients)
     if held:
@@ -104,7 +110,10 @@ def enqueue(
     session.add(row)
     session.flush()
     if ticket is not None and in_thread:
-        row.email_log_id = _log_outbound(session, ticket, row, body, in_reply_to, references).id
+        shown = visible_body if visible_body is not None else body
+        row.email_log_id = _log_outbound(
+            session, ticket, row, body, shown, in_reply_to, references
+        ).id
     audit.record(
         session,
         actor,
@@ -122,6 +131,7 @@ def _log_outbound(
     ticket: Ticket,
     row: OutboxMessage,
     body: str,
+    visible: str,
     in_reply_to: str | None,
     references: Sequence[str],
 ) -> EmailLog:
@@ -143,7 +153,7 @@ def _log_outbound(
         email_to=[row.recipient],
         email_cc=[r for r in row.recipients if r != row.recipient],
         body_text=body,
-        body_visible=body,
+        body_visible=visible,
     )
     session.add(log)
     session.flush()

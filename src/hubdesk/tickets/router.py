@@ -11,6 +11,7 @@ from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
+from hubdesk.outbox.mentions import notify_mentions
 from hubdesk.outbox.notify import notify_agent
 from hubdesk.tickets import comments, queries, service
 from hubdesk.tickets.concurrency import etag, version_from_etag
@@ -189,10 +190,17 @@ def list_comments(
 
 @router.post("/{ticket_id}/comments", response_model=CommentOut, status_code=201)
 def add_comment(
-    ticket_id: Id, body: CommentCreate, session: SessionDep, principal: PrincipalDep
+    ticket_id: Id,
+    body: CommentCreate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
 ) -> CommentOut:
+    """A comment; an internal note notifies the agents it @mentions."""
     ticket = get_visible_ticket(session, principal, ticket_id)
     comment = comments.add_comment(session, principal, ticket, body.body, internal=body.internal)
+    if comment.is_internal:
+        notify_mentions(session, runtime, ticket, comment, utcnow())
     return CommentOut.model_validate(comment)
 
 

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from hubdesk import __version__
+from hubdesk.canned.router import router as canned_router
 from hubdesk.config import Settings
 from hubdesk.customers.router import router as customers_router
 from hubdesk.intake.http.email_to_ticket import router as intake_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         saved_views_router,
         priority_keywords_router,
         reports_router,
+        canned_router,
     ):
         protected.include_router(router)
     app.include_router(protected)

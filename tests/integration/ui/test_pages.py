@@ -12,7 +12,9 @@ from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 
+from hubdesk.canned import service as canned
 from hubdesk.runtime import Runtime
+from hubdesk.users.permissions import SYSTEM
 from hubdesk.web.ui import labels
 from hubdesk.web.ui.templating import build_environment
 from tests.integration.ui.client import UiClient
@@ -89,6 +91,12 @@ class _Fields(HTMLParser):
             self.fields.append((f"{tag} {values.get('name')}", values.get("id")))
 
 
+def _canned_response(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
+        row = canned.create_response(session, SYSTEM, title="Hi", body="Hello", shared=True)
+        return row.id
+
+
 def test_every_field_on_every_page_has_a_label(ui: UiClient, runtime: Runtime) -> None:
     """On every page an admin can open (the richest forms), each input, select and textarea
     has an id that a `<label for>` names; the login page too. The mail pages have something
@@ -100,11 +108,12 @@ def test_every_field_on_every_page_has_a_label(ui: UiClient, runtime: Runtime) -
         "customer_id": made.customer_id,
         "user_id": 1,
         "inbound_id": 1,
+        "response_id": _canned_response(runtime),
         **world.ids(),
     }
     pages = ["/login"]
     ui_pages = [r.split(" ", 1)[1] for r in protected(ui.client.app) if r.startswith("GET ")]  # type: ignore[arg-type]
-    skipped = ("{email_id}", "{attachment_id}", "/raw")
+    skipped = ("{email_id}", "{attachment_id}", "/raw", "/canned/", "/events")
     pages += [fill(p, **ids) for p in ui_pages if not any(s in p for s in skipped)]
     pages.append(f"/tickets/{made.ticket_id}?html=1")
     pages += ["/triage?kind=spam", f"/admin/inbound/{world.triage_id}"]

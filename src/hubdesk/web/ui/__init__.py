@@ -23,9 +23,11 @@ from hubdesk.web.ui import (
     admin_users,
     admin_workflows,
     auth,
+    canned_pages,
     customer_forms,
     customer_pages,
     dashboard,
+    live,
     mail_frame,
     new_ticket,
     prepaid_pages,
@@ -46,6 +48,7 @@ from hubdesk.web.ui.templating import build_environment
 
 def install(app: FastAPI) -> None:
     app.state.ui_templates = build_environment()
+    app.state.ui_live = live.Live()
     app.add_exception_handler(PageAnswer, send_page_answer)
     app.add_middleware(SecurityHeaders)
     static = resources.files("hubdesk.web.ui").joinpath("static")
@@ -61,6 +64,8 @@ def install(app: FastAPI) -> None:
         ticket_page.router,
         ticket_forms.router,
         ticket_files.router,
+        live.router,
+        canned_pages.router,
         mail_frame.router,
         mail_frame.image_router,
         customer_forms.router,

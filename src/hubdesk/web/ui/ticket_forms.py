@@ -19,7 +19,7 @@ from starlette.responses import Response
 from hubdesk.customers.models import Contact, Customer
 from hubdesk.db.types import utcnow
 from hubdesk.errors import NotFound, ValidationFailed
-from hubdesk.outbox import replies
+from hubdesk.outbox import mentions, replies
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
 from hubdesk.tickets import attachments, comments
@@ -207,7 +207,8 @@ def internal_note(
     files: ticket_files.FilesField,
     form_token: OptionalField = None,
 ) -> Response:
-    """An internal note, with any files uploaded with it (stored on the ticket and the note)."""
+    """An internal note, with any files uploaded with it (stored on the ticket and the note);
+    the agents it @mentions are notified (`hubdesk.outbox.mentions`)."""
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
     claim = once.claim(session, viewer.user_id, form_token)
     if claim.repeat is not None:
@@ -223,6 +224,7 @@ def internal_note(
         raise ticket_files.refused_on_ticket(
             request, session, viewer, runtime, ticket, {"note": body}, str(exc)
         ) from exc
+    mentions.notify_mentions(session, runtime, ticket, note, utcnow())
     claim.finish(_ticket_url(ticket))
     _ = i18n.translator(language_of(request))
     return flash.redirect(request, _ticket_url(ticket), _("Internal note added."))
@@ -241,9 +243,14 @@ def _comment(
     viewer: ViewerDep,
     *,
     internal: bool,
+    runtime: Runtime | None = None,
 ) -> Response:
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    comments.add_comment(session, viewer.principal, ticket, body, internal=internal, source="web")
+    comment = comments.add_comment(
+        session, viewer.principal, ticket, body, internal=internal, source="web"
+    )
+    if internal and runtime is not None:
+        mentions.notify_mentions(session, runtime, ticket, comment, utcnow())
     _ = i18n.translator(language_of(request))
     added = _("Internal note added.") if internal else _("Public comment added to the ticket.")
     return flash.redirect(request, _ticket_url(ticket), added)

@@ -21,9 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.canned import service as canned
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact
 from hubdesk.db.types import utcnow
+from hubdesk.outbox import drafts
 from hubdesk.prepaid import service as prepaid
 from hubdesk.runtime import Runtime
 from hubdesk.sla import service as sla
@@ -31,10 +33,10 @@ from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.states import PRIORITIES, allowed_transitions
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
-from hubdesk.users.permissions import PREPAID_VIEW, Principal
+from hubdesk.users.permissions import COMMENTS_CREATE, PREPAID_VIEW, Principal
 from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.sessions import BrowserSession
-from hubdesk.web.ui import i18n, mailhtml, priority_reason, ticket_edits
+from hubdesk.web.ui import canned_pages, i18n, live, mailhtml, priority_reason, ticket_edits
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.web.ui.timeline import Loaded, build_timeline, load_timeline
@@ -52,9 +54,21 @@ def ticket_page(
     runtime: RuntimeDep,
     html: int | None = None,
     remote: bool = False,
+    canned: int | None = None,
+    order: str | None = None,
 ) -> Response:
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    return ticket_view(request, session, viewer, runtime, ticket, html=html, remote=remote)
+    return ticket_view(
+        request,
+        session,
+        viewer,
+        runtime,
+        ticket,
+        html=html,
+        remote=remote,
+        canned=canned,
+        newest_first=order == "newest",
+    )
 
 
 def ticket_view(
@@ -69,9 +83,12 @@ def ticket_view(
     drafts: dict[str, Any] | None = None,
     problem: str | None = None,
     status: int = 200,
+    canned: int | None = None,
+    newest_first: bool = False,
 ) -> Response:
     """The page of `ticket`; `drafts` (`note`) refill a refused form, whose reason is
-    `problem`."""
+    `problem`; `canned` is a canned response to put in the reply box; `newest_first` puts
+    the composers above the history."""
     _ = i18n.translator(language_of(request))
     loaded = load_timeline(session, ticket)
     context: dict[str, Any] = {
@@ -93,8 +110,24 @@ def ticket_view(
         **card_choices(session, viewer.principal, ticket, runtime),
         "drafts": drafts or {},
         "problem": problem,
+        **composer_extras(session, viewer, ticket, canned),
+        "reply_from": reply_from(session, runtime, viewer),
+        "newest_first": newest_first,
+        "presence_text": _present(request, ticket, viewer, runtime, _),
+        "heartbeat_seconds": live.HEARTBEAT_SECONDS,
     }
     return render(request, "ticket.html", context, status=status)
+
+
+def _present(
+    request: Request, ticket: Ticket, viewer: BrowserSession, runtime: Runtime, _: i18n.Translate
+) -> str:
+    """Note the viewer as viewing the ticket; who else is on it, as a sentence."""
+    presence = live.live_of(request).presence
+    user_id = viewer.principal.user_id
+    if user_id is not None:
+        presence.report(ticket.id, user_id, live.viewer_name(runtime, user_id), "viewing")
+    return live.presence_text(presence.others(ticket.id, user_id), _)
 
 
 def merge_links(session: Session, ticket: Ticket) -> dict[str, Any]:
@@ -172,6 +205,25 @@ def reply_choices(session: Session, ticket: Ticket, loaded: Loaded) -> dict[str,
         "reply_statuses": statuses,
         "reply_status_default": "waiting_customer" if "waiting_customer" in statuses else "",
     }
+
+
+def composer_extras(
+    session: Session, viewer: BrowserSession, ticket: Ticket, canned_id: int | None
+) -> dict[str, Any]:
+    """The canned responses the reply box can insert, and the reply text to start with: the
+    chosen response filled in for this ticket (the picker without JavaScript)."""
+    if not viewer.principal.can(COMMENTS_CREATE):
+        return {"canned": [], "reply_body": ""}
+    body = canned_pages.fill_for(session, viewer, ticket.id, canned_id) if canned_id else ""
+    return {"canned": canned.list_responses(session, viewer.principal), "reply_body": body}
+
+
+def reply_from(session: Session, runtime: Runtime, viewer: BrowserSession) -> str:
+    """The From of the viewer's reply as the customer will see it (with today's settings)."""
+    user_id = viewer.principal.user_id
+    agent = session.get(User, user_id) if user_id is not None else None
+    name = drafts.sender_name(runtime.settings, agent.name if agent is not None else None)
+    return f"{name} <{runtime.settings.sender_address}>"
 
 
 def active_users(session: Session) -> list[User]:

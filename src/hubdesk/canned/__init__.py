@@ -1,0 +1,1 @@
+"""Canned responses: reusable reply texts with placeholders, shared or personal."""

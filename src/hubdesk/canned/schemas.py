@@ -1,0 +1,38 @@
+"""API shapes of canned responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from hubdesk.api.schemas import Out, Strict
+from hubdesk.canned.service import MAX_BODY_CHARS, MAX_TITLE_CHARS
+
+
+class CannedCreate(Strict):
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
+    shared: bool = False
+    """Shared with every agent (needs `canned.manage`); otherwise personal to the caller."""
+
+
+class CannedUpdate(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
+    body: str | None = Field(default=None, min_length=1, max_length=MAX_BODY_CHARS)
+
+
+class CannedOut(Out):
+    id: int
+    title: str
+    body: str
+    shared: bool
+    owner_user_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CannedFilled(Out):
+    id: int
+    ticket_id: int
+    text: str
