@@ -1,6 +1,7 @@
 """Imports every model so that `Base.metadata` is complete (Alembic, tests, reflection)."""
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.automation.models import AssignmentCursor, AutomationEvent, TicketSnooze
 from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
 from hubdesk.db.base import Base
@@ -26,8 +27,10 @@ from hubdesk.worklogs.models import Worklog
 __all__ = [
     "AddressFlag",
     "ApiToken",
+    "AssignmentCursor",
     "Attachment",
     "AuditEntry",
+    "AutomationEvent",
     "Base",
     "Classification",
     "ClassifierModel",
@@ -57,6 +60,7 @@ __all__ = [
     "Ticket",
     "TicketNumberCounter",
     "TicketParticipant",
+    "TicketSnooze",
     "TicketTag",
     "User",
     "UserGroup",

@@ -17,6 +17,7 @@ class UserOut(Out):
     name: str
     groups: list[str]
     active: bool
+    available: bool = True
 
     @field_validator("groups", mode="before")
     @classmethod
@@ -56,6 +57,10 @@ class UserUpdate(Strict):
     )
     language: str | None = Field(default=None, max_length=16)
     notify_by_email: bool | None = None
+    available: bool | None = Field(
+        default=None,
+        description="Takes automatically assigned tickets (an agent may set their own)",
+    )
 
 
 class GroupOut(Out):

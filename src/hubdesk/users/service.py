@@ -109,6 +109,7 @@ def update_user(
     current_password: str | None = None,
     language: str | None = None,
     notify_by_email: bool | None = None,
+    available: bool | None = None,
 ) -> User:
     """Change `user`. Changing one's own password needs `current_password` (when one is
     set): a stolen session or token alone cannot take the account over. An admin changing
@@ -128,6 +129,8 @@ def update_user(
         user.language = _check_language(language)
     if notify_by_email is not None:
         user.notify_by_email = notify_by_email
+    if available is not None:
+        user.available = available
     changes = audit.changes_between(before, _user_snapshot(user))
     if password is not None:
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -166,6 +169,7 @@ def _user_snapshot(user: User) -> dict[str, object]:
         "groups": [g.name for g in user.groups],
         "language": user.language,
         "notify_by_email": user.notify_by_email,
+        "available": user.available,
     }
 
 
