@@ -106,3 +106,23 @@ def evaluate_sla(settings_json: str, now_iso: str) -> dict[str, Any]:
         return {"fired": evaluate(runtime, datetime.fromisoformat(now_iso))}
     finally:
         runtime.close()
+
+
+def ingest_mails(settings_json: str, prefix: str, count: int) -> dict[str, Any]:
+    """Ingest `count` new mails through the real pipeline, one transaction each (a second
+    process is a second worker taking mail at the same time)."""
+    import hubdesk.db.models  # noqa: F401
+    from hubdesk.config import Settings
+    from hubdesk.intake import pipeline
+    from hubdesk.runtime import Runtime
+    from tests.support.mail import raw_mail
+
+    runtime = Runtime.build(Settings.model_validate_json(settings_json))
+    outcomes: list[str] = []
+    try:
+        for i in range(count):
+            raw = raw_mail(subject=f"{prefix} {i}", sender=f"{prefix}{i}@example.com")
+            outcomes.append(pipeline.ingest(runtime, raw, source="test").status)
+    finally:
+        runtime.close()
+    return {"outcomes": outcomes}
