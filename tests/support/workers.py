@@ -126,3 +126,17 @@ def ingest_mails(settings_json: str, prefix: str, count: int) -> dict[str, Any]:
     finally:
         runtime.close()
     return {"outcomes": outcomes}
+
+
+def run_automation(settings_json: str, now_iso: str) -> dict[str, Any]:
+    """One worker's automation job run at `now` (a second process is a second worker)."""
+    import hubdesk.db.models  # noqa: F401
+    from hubdesk.automation.timers import run
+    from hubdesk.config import Settings
+    from hubdesk.runtime import Runtime
+
+    runtime = Runtime.build(Settings.model_validate_json(settings_json))
+    try:
+        return {"fired": run(runtime, datetime.fromisoformat(now_iso))}
+    finally:
+        runtime.close()

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from hubdesk.db.base import Base
 from hubdesk.db.types import utcnow
+from hubdesk.tickets.models import Ticket
 
 
 class AssignmentCursor(Base):
@@ -55,3 +56,7 @@ class TicketSnooze(Base):
     until: Mapped[datetime] = mapped_column(index=True)
     set_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(
+        backref=backref("snooze", uselist=False, lazy="selectin", passive_deletes=True)
+    )

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from hubdesk import __version__
+from hubdesk.automation.router import router as automation_router
 from hubdesk.config import Settings
 from hubdesk.customers.router import router as customers_router
 from hubdesk.inbound.router import router as inbound_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         mailboxes_router,
         sla_router,
         sla_ticket_router,
+        automation_router,
     ):
         protected.include_router(router)
     app.include_router(protected)
