@@ -10,12 +10,14 @@ from pydantic import Field
 from sqlalchemy import select
 
 from hubdesk.automation import snooze as snoozing
+from hubdesk.automation import split as splitting
 from hubdesk.automation.models import AutomationEvent
 from hubdesk.db.paging import paginate
 from hubdesk.db.types import utcnow
 from hubdesk.tickets.visibility import get_visible_ticket
-from hubdesk.web.deps import PrincipalDep, SessionDep
-from hubdesk.web.limits import Id
+from hubdesk.tickets.schemas import TicketOut
+from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.web.limits import MAX_LIST_ITEMS, Id
 from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
 
 router = APIRouter(tags=["automation"])
@@ -28,6 +30,17 @@ class SnoozeIn(Strict):
 class SnoozeOut(Out):
     ticket_id: int
     snoozed_until: datetime
+
+
+class SplitIn(Strict):
+    email_ids: list[Id] = Field(
+        min_length=1,
+        max_length=MAX_LIST_ITEMS,
+        description="Received messages of the ticket (GET /tickets/{id}/emails) to move",
+    )
+    version: int | None = Field(
+        default=None, ge=1, description="The ticket's version as read; a newer one is a 409"
+    )
 
 
 class AutomationEventOut(Out):
@@ -71,3 +84,22 @@ def automation_events(
     )
     page = paginate(session, statement, limit=paging.limit, offset=paging.offset)
     return page_of(AutomationEventOut, page)
+
+
+@router.post("/tickets/{ticket_id}/split", response_model=TicketOut, status_code=201)
+def split_ticket(
+    ticket_id: Id, body: SplitIn, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> TicketOut:
+    """Move received messages (with their attachments) off the ticket into a new ticket;
+    both tickets link each other, later replies to a moved message go to the new one."""
+    ticket = get_visible_ticket(session, principal, ticket_id)
+    new = splitting.split_messages(
+        session,
+        principal,
+        ticket,
+        body.email_ids,
+        tz=runtime.settings.tz,
+        now=utcnow(),
+        expected_version=body.version,
+    )
+    return TicketOut.model_validate(new)
