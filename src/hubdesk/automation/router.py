@@ -14,8 +14,8 @@ from hubdesk.automation import split as splitting
 from hubdesk.automation.models import AutomationEvent
 from hubdesk.db.paging import paginate
 from hubdesk.db.types import utcnow
-from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.tickets.schemas import TicketOut
+from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.web.limits import MAX_LIST_ITEMS, Id
 from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
