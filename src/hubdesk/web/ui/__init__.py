@@ -18,6 +18,7 @@ from hubdesk.web.ui import (
     admin_inbound,
     admin_mailboxes,
     admin_outbox,
+    admin_sla,
     admin_users,
     admin_workflows,
     auth,
@@ -58,5 +59,6 @@ def install(app: FastAPI) -> None:
         admin_workflows.router,
         admin_outbox.router,
         admin_mailboxes.router,
+        admin_sla.router,
     ):
         app.include_router(router)
