@@ -32,6 +32,7 @@ from hubdesk.outbox.replies import reply_subject
 from hubdesk.runtime import Runtime
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
+from hubdesk.tickets.states import OPEN_STATES
 from hubdesk.users.models import User
 from hubdesk.users.permissions import SYSTEM
 
@@ -160,7 +161,11 @@ def _end_snooze(
     until = snooze.until
     session.delete(snooze)
     session.flush()
-    told = _tell_assignee(session, runtime, ticket, "snooze_ended", now)
+    live = ticket.deleted_at is None and ticket.merged_into_id is None
+    if live and ticket.status in OPEN_STATES:
+        told = _tell_assignee(session, runtime, ticket, "snooze_ended", now)
+    else:
+        told = f"not told: the ticket is {'deleted or merged' if not live else ticket.status}"
     tickets.record_event(
         session,
         SYSTEM,

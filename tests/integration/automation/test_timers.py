@@ -230,3 +230,31 @@ def test_reminder_days_must_come_before_auto_resolve() -> None:
         )
     with pytest.raises(ConfigError, match="Setting TICKET_AUTO_CLOSE_DAYS is invalid"):
         load_settings(_env_file=None, ticket_auto_close_days=-1)
+
+
+def test_a_snooze_on_a_ticket_closed_meanwhile_ends_without_a_notification(
+    timed: Settings,
+) -> None:
+    from hubdesk.automation.snooze import snooze
+
+    runtime = Runtime.build(timed)
+    try:
+        with runtime.db.transaction() as session:
+            agent = factories.agent(session, "agent@hubdesk.example.com")
+            ticket = factories.ticket(session, now=T0, assigned_to_user_id=agent.id)
+            snooze(session, SYSTEM, ticket, T0 + DAY, now=T0)
+            tickets.close_ticket(session, SYSTEM, ticket, now=T0 + timedelta(hours=1))
+            ticket_id = ticket.id
+        assert run(runtime, T0 + 2 * DAY) == 1
+        assert run(runtime, T0 + 3 * DAY) == 0
+        with runtime.db.transaction(write=False) as session:
+            result = session.scalars(select(AutomationEvent.result)).one()
+            told = session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.ticket_id == ticket_id)
+            )
+        assert result["assignee"] == "not told: the ticket is closed"
+        assert told == 0
+    finally:
+        runtime.close()
