@@ -35,15 +35,6 @@ router = page_router()
 TARGET_KEYS: Final = ("first_response_minutes", "next_response_minutes", "resolution_minutes")
 _WINDOW: Final = re.compile(r"\A\s*(\S+?)\s*[-–]\s*(\S+)\s*\Z")
 _SPLIT: Final = re.compile(r"[\s,;]+")
-DAY_NAMES: Final = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-}
 
 
 @dataclass(frozen=True)
@@ -156,7 +147,6 @@ def _context(policy: SlaPolicy | None, values: PolicyForm) -> dict[str, Any]:
         "policy": policy,
         "values": values,
         "days": DAYS,
-        "day_names": DAY_NAMES,
         "priorities": PRIORITIES,
         "target_keys": TARGET_KEYS,
         "problems": [],

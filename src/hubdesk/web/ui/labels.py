@@ -45,6 +45,15 @@ SLA_TARGET: Final = {
     "next_response": "Next response due",
     "resolution": "Resolution due",
 }
+WEEKDAY: Final = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
 BILLING: Final = {"none": "Not billed", "invoice": "Invoice", "prepaid": "Prepaid card"}
 CARD_STATUS: Final = {
     "active": "Active",
