@@ -17,7 +17,7 @@ from hubdesk.db.types import utcnow
 from hubdesk.tickets.schemas import TicketOut
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.limits import MAX_LIST_ITEMS, Id
+from hubdesk.web.limits import MAX_LIST_ITEMS, Id, Int
 from hubdesk.web.schemas import ListOf, Out, PagingDep, Strict, page_of
 
 router = APIRouter(tags=["automation"])
@@ -38,8 +38,8 @@ class SplitIn(Strict):
         max_length=MAX_LIST_ITEMS,
         description="Received messages of the ticket (GET /tickets/{id}/emails) to move",
     )
-    version: int | None = Field(
-        default=None, ge=1, description="The ticket's version as read; a newer one is a 409"
+    version: Int | None = Field(
+        default=None, description="The ticket's version as read; a newer one is a 409"
     )
 
 
