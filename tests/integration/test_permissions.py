@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from hubdesk.db.types import utcnow
 from hubdesk.intake import pipeline
 from hubdesk.tickets import attachments
 from hubdesk.users import service as users
@@ -421,6 +423,16 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
             body="Sagen er {ticket_number}.",
         ),
     ),
+    "PUT /api/v1/tickets/{ticket_id}/snooze": (
+        TICKETS_EDIT,
+        _at(T + "/snooze", until=lambda w, c: (utcnow() + timedelta(days=30)).isoformat()),
+    ),
+    "DELETE /api/v1/tickets/{ticket_id}/snooze": (TICKETS_EDIT, _at(T + "/snooze")),
+    "GET /api/v1/tickets/{ticket_id}/automation-events": (
+        TICKETS_VIEW,
+        _at(T + "/automation-events"),
+    ),
+    "POST /api/v1/tickets/{ticket_id}/split": (TICKETS_EDIT, _at(T + "/split", email_ids=[1])),
     "GET /api/v1/sla-policies": (SLA_MANAGE, _at("/api/v1/sla-policies")),
     "GET /api/v1/tickets/{ticket_id}/sla-escalations": (
         TICKETS_VIEW,
