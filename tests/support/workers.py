@@ -140,3 +140,25 @@ def run_automation(settings_json: str, now_iso: str) -> dict[str, Any]:
         return {"fired": run(runtime, datetime.fromisoformat(now_iso))}
     finally:
         runtime.close()
+
+
+def pick_agents(database_url: str, group: str, count: int, hold: float) -> dict[str, Any]:
+    """Pick `count` agents of `group` round robin, one transaction each, holding each
+    transaction open `hold` seconds after the pick (as an ingest does while it stores the
+    mail), so that a second process picking at the same time meets it mid-transaction."""
+    import time
+
+    import hubdesk.db.models  # noqa: F401
+    from hubdesk.automation.assignment import pick
+    from hubdesk.db.uow import Database
+
+    db = Database.connect(database_url)
+    picked: list[int | None] = []
+    try:
+        for _ in range(count):
+            with db.transaction() as session:
+                picked.append(pick(session, group, "round_robin").user_id)
+                time.sleep(hold)
+    finally:
+        db.dispose()
+    return {"picked": picked}

@@ -18,7 +18,7 @@ from tests.support import factories
 from tests.support.api import Api
 from tests.support.mail import raw_mail
 from tests.support.processes import run_together
-from tests.support.workers import ingest_mails
+from tests.support.workers import ingest_mails, pick_agents
 
 
 def _support_group(runtime: Runtime) -> dict[str, int]:
@@ -145,6 +145,19 @@ def test_two_workers_at_once_share_tickets_evenly(settings: Settings) -> None:
             )
         # Round robin by a locked cursor: never two picks from the same stale state.
         assert counts == {ids["a"]: 4, ids["b"]: 4}
+    finally:
+        runtime.close()
+
+
+def test_picks_held_open_at_once_never_pick_from_stale_state(settings: Settings) -> None:
+    """Each pick's transaction stays open a while (as an ingest's does): the second process
+    must wait for the first one's choice, so the two share the agents evenly."""
+    runtime = Runtime.build(settings)
+    try:
+        ids = _support_group(runtime)
+        results = run_together(pick_agents, [(settings.database_url, "Support", 3, 0.2)] * 2)
+        picked = Counter(user for r in results for user in r["picked"])
+        assert picked == {ids["a"]: 3, ids["b"]: 3}
     finally:
         runtime.close()
 
