@@ -35,6 +35,7 @@ ThreadingPolicy = Literal["participants", "any"]
 SmtpSecurity = Literal["starttls", "tls", "none"]
 AutoReplyLanguage = Literal["auto", "da", "en"]
 WorkflowFallback = Literal["create_ticket", "triage"]
+AssignStrategy = Literal["round_robin", "least_open"]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 MIN_SECRET_KEY_LENGTH = 32
@@ -94,6 +95,22 @@ class Settings(BaseSettings):
     ticket_auto_assign: bool = Field(False, validation_alias=_env("TICKET_AUTO_ASSIGN"))
     ticket_default_assignee_id: int | None = Field(
         None, validation_alias=_env("TICKET_DEFAULT_ASSIGNEE_ID")
+    )
+    ticket_auto_assign_group: str | None = Field(
+        None, max_length=100, validation_alias=_env("TICKET_AUTO_ASSIGN_GROUP")
+    )
+    ticket_auto_assign_strategy: AssignStrategy = Field(
+        "round_robin", validation_alias=_env("TICKET_AUTO_ASSIGN_STRATEGY")
+    )
+    # Time-based automation (0 = off), run by the worker's `automation` job.
+    ticket_auto_close_days: int = Field(
+        0, ge=0, le=3650, validation_alias=_env("TICKET_AUTO_CLOSE_DAYS")
+    )
+    ticket_pending_reminder_days: int = Field(
+        0, ge=0, le=3650, validation_alias=_env("TICKET_PENDING_REMINDER_DAYS")
+    )
+    ticket_pending_auto_resolve_days: int = Field(
+        0, ge=0, le=3650, validation_alias=_env("TICKET_PENDING_AUTO_RESOLVE_DAYS")
     )
     ticket_default_priority: Priority = Field(
         "normal", validation_alias=_env("TICKET_DEFAULT_PRIORITY")
@@ -200,10 +217,26 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _auto_assign_needs_an_assignee(self) -> Self:
-        if self.ticket_auto_assign and self.ticket_default_assignee_id is None:
+        if (
+            self.ticket_auto_assign
+            and self.ticket_default_assignee_id is None
+            and not self.ticket_auto_assign_group
+        ):
             raise ValueError(
                 "Setting TICKET_AUTO_ASSIGN=true needs TICKET_DEFAULT_ASSIGNEE_ID, the user id "
-                "new tickets from mail are assigned to; set it, or set TICKET_AUTO_ASSIGN=false"
+                "new tickets from mail are assigned to, or TICKET_AUTO_ASSIGN_GROUP, the group "
+                "whose available agents share them; set one, or set TICKET_AUTO_ASSIGN=false"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _reminder_before_auto_resolve(self) -> Self:
+        remind, resolve = self.ticket_pending_reminder_days, self.ticket_pending_auto_resolve_days
+        if remind and resolve and remind >= resolve:
+            raise ValueError(
+                f"Setting TICKET_PENDING_REMINDER_DAYS ({remind}) must be less than "
+                f"TICKET_PENDING_AUTO_RESOLVE_DAYS ({resolve}): the reminder comes before the "
+                "ticket is resolved; lower the first, raise the second, or set one to 0 (off)"
             )
         return self
 

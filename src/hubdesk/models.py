@@ -2,6 +2,7 @@
 reflection). It sits above the domains (it imports them all); nothing in a domain imports it."""
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.automation.models import AssignmentCursor, AutomationEvent, TicketSnooze
 from hubdesk.canned.models import CannedResponse
 from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
@@ -30,8 +31,10 @@ from hubdesk.worklogs.models import Worklog
 __all__ = [
     "AddressFlag",
     "ApiToken",
+    "AssignmentCursor",
     "Attachment",
     "AuditEntry",
+    "AutomationEvent",
     "Base",
     "CannedResponse",
     "Classification",
@@ -67,6 +70,7 @@ __all__ = [
     "Ticket",
     "TicketNumberCounter",
     "TicketParticipant",
+    "TicketSnooze",
     "TicketTag",
     "User",
     "UserGroup",

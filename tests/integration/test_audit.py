@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.canned import service as canned
+from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import pipeline
@@ -481,10 +483,58 @@ def _delete_canned(api: Api, w: World) -> list[Expected]:
     return [Expected("canned_response", made, "deleted", {"title": [f"Hi {w.domain}", None]})]
 
 
+def _in_a_month() -> str:
+    return (utcnow() + timedelta(days=30)).replace(microsecond=0).isoformat()
+
+
+def _snooze(api: Api, w: World) -> list[Expected]:
+    until = _in_a_month()
+    api.ok(api.put(f"/api/v1/tickets/{w.ticket_id}/snooze", json={"until": until}))
+    changes = {"snoozed_until": [None, until]}
+    return [Expected("ticket", w.ticket_id, "snoozed", changes, w.ticket_id)]
+
+
+def _unsnooze(api: Api, w: World) -> list[Expected]:
+    until = _in_a_month()
+    api.ok(api.put(f"/api/v1/tickets/{w.ticket_id}/snooze", json={"until": until}))
+    api.ok(api.delete(f"/api/v1/tickets/{w.ticket_id}/snooze"), 204)
+    changes = {"snoozed_until": [until, None]}
+    return [
+        Expected("ticket", w.ticket_id, "snoozed", {"snoozed_until": [None, until]}, w.ticket_id),
+        Expected("ticket", w.ticket_id, "unsnoozed", changes, w.ticket_id),
+    ]
+
+
+def _split(api: Api, w: World) -> list[Expected]:
+    first = raw_mail(subject=f"Split {w.domain}", message_id=f"<s1@{w.domain}>")
+    ticket_id = pipeline.ingest(api.runtime, first, source="t").ticket_id
+    reply = raw_mail(
+        subject=f"Re: Split {w.domain}",
+        message_id=f"<s2@{w.domain}>",
+        in_reply_to=f"<s1@{w.domain}>",
+    )
+    assert pipeline.ingest(api.runtime, reply, source="t").ticket_id == ticket_id
+    emails = api.ok(api.get(f"/api/v1/tickets/{ticket_id}/emails"))["emails"]
+    email_id = next(e["id"] for e in emails if e["email_message_id"] == f"<s2@{w.domain}>")
+    url = f"/api/v1/tickets/{ticket_id}/split"
+    new = api.ok(api.post(url, json={"email_ids": [email_id]}), 201)
+    mail = "email:customer@example.com"
+    return [
+        Expected("ticket", ticket_id, "created", {"subject": [None, ANY]}, actor=mail),
+        Expected("comment", ANY, "comment_added", {"is_internal": [None, False]}, actor=mail),
+        Expected("ticket", ticket_id, "split_off", {"split_to": [None, new["ticket_number"]]}),
+        Expected("ticket", new["id"], "created", {"subject": [None, f"Re: Split {w.domain}"]}),
+        Expected("ticket", new["id"], "split_from", {"split_from": [None, ANY]}, new["id"]),
+    ]
+
+
 WRITE_CASES: dict[str, Case] = {
     "POST /api/v1/canned-responses": _create_canned,
     "PATCH /api/v1/canned-responses/{response_id}": _update_canned,
     "DELETE /api/v1/canned-responses/{response_id}": _delete_canned,
+    "PUT /api/v1/tickets/{ticket_id}/snooze": _snooze,
+    "DELETE /api/v1/tickets/{ticket_id}/snooze": _unsnooze,
+    "POST /api/v1/tickets/{ticket_id}/split": _split,
     "POST /api/v1/workflows": _create_workflow,
     "POST /api/v1/workflows/validate": _validate_workflow,
     "PUT /api/v1/workflows/{workflow_id}": _update_workflow,

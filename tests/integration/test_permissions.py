@@ -7,10 +7,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from hubdesk.canned import service as canned
+from hubdesk.db.types import utcnow
 from hubdesk.intake import pipeline
 from hubdesk.tickets import attachments
 from hubdesk.users import service as users
@@ -438,6 +440,16 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
             body="Sagen er {ticket_number}.",
         ),
     ),
+    "PUT /api/v1/tickets/{ticket_id}/snooze": (
+        TICKETS_EDIT,
+        _at(T + "/snooze", until=lambda w, c: (utcnow() + timedelta(days=30)).isoformat()),
+    ),
+    "DELETE /api/v1/tickets/{ticket_id}/snooze": (TICKETS_EDIT, _at(T + "/snooze")),
+    "GET /api/v1/tickets/{ticket_id}/automation-events": (
+        TICKETS_VIEW,
+        _at(T + "/automation-events"),
+    ),
+    "POST /api/v1/tickets/{ticket_id}/split": (TICKETS_EDIT, _at(T + "/split", email_ids=[1])),
     "GET /api/v1/sla-policies": (SLA_MANAGE, _at("/api/v1/sla-policies")),
     "GET /api/v1/reports/{name}": (REPORTS_VIEW, _at("/api/v1/reports/volume")),
     "GET /api/v1/tickets/{ticket_id}/sla-escalations": (

@@ -55,8 +55,10 @@ def test_auto_assign_without_an_assignee_is_refused(clean_env: Path) -> None:
         load_settings(ticket_auto_assign=True)
     assert str(refused.value) == (
         "Setting TICKET_AUTO_ASSIGN=true needs TICKET_DEFAULT_ASSIGNEE_ID, the user id new "
-        "tickets from mail are assigned to; set it, or set TICKET_AUTO_ASSIGN=false."
+        "tickets from mail are assigned to, or TICKET_AUTO_ASSIGN_GROUP, the group whose "
+        "available agents share them; set one, or set TICKET_AUTO_ASSIGN=false."
     )
+    assert load_settings(ticket_auto_assign=True, ticket_auto_assign_group="Support")
     assert load_settings(ticket_auto_assign=True, ticket_default_assignee_id=4).ticket_auto_assign
 
 

@@ -33,6 +33,7 @@ TICKET_KEYS = {
     "merged_into_id",
     "version",
     "sla",  # issue 12: {policy_id, *_due_at, state}
+    "snoozed_until",  # issue 12: hidden from the default open list until then
 }
 LIST_KEYS = {"items", "total", "limit", "offset"}
 OPEN_STATES = ("open", "in_progress", "waiting_customer", "waiting_internal")

@@ -14,7 +14,7 @@ from hubdesk.users.models import User
 from hubdesk.users.secrets import verify_password
 from tests.support.api import Api
 
-USER_KEYS = {"id", "email", "name", "groups", "active"}
+USER_KEYS = {"id", "email", "name", "groups", "active", "available"}
 
 
 def _bearer(token: str) -> dict[str, str]:

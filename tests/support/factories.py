@@ -22,6 +22,8 @@ from hubdesk.runtime import Runtime
 from hubdesk.savedviews.models import SavedView
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
+from hubdesk.users import service as users
+from hubdesk.users.models import Group, User
 from hubdesk.users.permissions import SYSTEM
 from hubdesk.workflows import service as workflows
 from hubdesk.workflows.catalog import WorkflowIn
@@ -135,3 +137,23 @@ def priority_keyword(
     session.add(row)
     session.flush()
     return row
+
+
+def group(session: Session, name: str) -> Group:
+    """A group without permissions (groups are seeded by migrations; tests add their own)."""
+    made = Group(name=name, description=f"{name} (test)")
+    session.add(made)
+    session.flush()
+    return made
+
+
+def agent(
+    session: Session, email: str, *, groups: Sequence[str] = ("agents",), **fields: Any
+) -> User:
+    """An agent in `groups`; `available`/`active` given in `fields` are set after creation."""
+    user = users.create_user(
+        session, SYSTEM, email=email, name=email.split("@")[0], password=None, groups=groups
+    )
+    if fields:
+        users.update_user(session, SYSTEM, user, **fields)
+    return user

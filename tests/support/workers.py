@@ -106,3 +106,62 @@ def evaluate_sla(settings_json: str, now_iso: str) -> dict[str, Any]:
         return {"fired": evaluate(runtime, datetime.fromisoformat(now_iso))}
     finally:
         runtime.close()
+
+
+def ingest_mails(settings_json: str, prefix: str, count: int) -> dict[str, Any]:
+    """Ingest `count` new mails through the real pipeline, one transaction each (a second
+    process is a second worker taking mail at the same time)."""
+    import hubdesk.db.models  # noqa: F401
+
+    from hubdesk.config import Settings
+    from hubdesk.intake import pipeline
+    from hubdesk.runtime import Runtime
+    from tests.support.mail import raw_mail
+
+    runtime = Runtime.build(Settings.model_validate_json(settings_json))
+    outcomes: list[str] = []
+    try:
+        for i in range(count):
+            raw = raw_mail(subject=f"{prefix} {i}", sender=f"{prefix}{i}@example.com")
+            outcomes.append(pipeline.ingest(runtime, raw, source="test").status)
+    finally:
+        runtime.close()
+    return {"outcomes": outcomes}
+
+
+def run_automation(settings_json: str, now_iso: str) -> dict[str, Any]:
+    """One worker's automation job run at `now` (a second process is a second worker)."""
+    import hubdesk.db.models  # noqa: F401
+
+    from hubdesk.automation.timers import run
+    from hubdesk.config import Settings
+    from hubdesk.runtime import Runtime
+
+    runtime = Runtime.build(Settings.model_validate_json(settings_json))
+    try:
+        return {"fired": run(runtime, datetime.fromisoformat(now_iso))}
+    finally:
+        runtime.close()
+
+
+def pick_agents(database_url: str, group: str, count: int, hold: float) -> dict[str, Any]:
+    """Pick `count` agents of `group` round robin, one transaction each, holding each
+    transaction open `hold` seconds after the pick (as an ingest does while it stores the
+    mail), so that a second process picking at the same time meets it mid-transaction."""
+    import time
+
+    import hubdesk.db.models  # noqa: F401
+
+    from hubdesk.automation.assignment import pick
+    from hubdesk.db.uow import Database
+
+    db = Database.connect(database_url)
+    picked: list[int | None] = []
+    try:
+        for _ in range(count):
+            with db.transaction() as session:
+                picked.append(pick(session, group, "round_robin").user_id)
+                time.sleep(hold)
+    finally:
+        db.dispose()
+    return {"picked": picked}

@@ -2,7 +2,8 @@
 
 Threads: the LMTP and SMTP listeners and the processing queue behind them, one poller per
 IMAP mailbox whose lease this worker holds, and one thread per periodic job in `JOBS`
-(pending ledger rows, the daily raw-mail purge, the outbox sender, SLA escalations) plus the
+(pending ledger rows, the daily raw-mail purge, the outbox sender, SLA escalations, the
+time-based automation) plus the
 mailbox supervisor, which starts the pollers. The receiver alone (`hubdesk lmtp`) runs
 `RECEIVER_JOBS`: the pending job, so accepted mail is never left unprocessed. `stop()` is
 the clean shutdown that SIGTERM/SIGINT trigger: listeners stop accepting and finish the
@@ -17,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Final
 
+from hubdesk.automation import timers as automation_timers
 from hubdesk.channels import leases, pending
 from hubdesk.channels.jobs import Job, JobThread
 from hubdesk.channels.lmtp import ReceiverServer
@@ -36,6 +38,7 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("purge", 24 * 3600.0, pending.purge_raw_mail),
     Job("outbox", 2.0, send_due),
     Job("sla", 60.0, sla_escalations.evaluate),
+    Job("automation", 60.0, automation_timers.run),
 )
 # `hubdesk lmtp` (the receiver alone) runs the pending job too: mail it accepted just before
 # a crash or a database outage is processed without a `hubdesk worker` beside it.

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from hubdesk.automation import assignment
 from hubdesk.config import Settings
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact
@@ -118,8 +119,9 @@ def _open_ticket(
         raise ValidationFailed(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}")
     customer_id = params.customer_id or (contact.customer_id if contact else None)
     assignee = params.assigned_to_user_id
-    if assignee is None and settings.ticket_auto_assign:
-        assignee = settings.ticket_default_assignee_id
+    auto = assignment.for_new_ticket(session, settings) if assignee is None else None
+    if auto is not None:
+        assignee = auto.user_id
     custom_fields: dict[str, Any] = {
         "email_from": mail.sender or None,
         "email_message_id": parsed.message_id,
@@ -150,6 +152,8 @@ def _open_ticket(
         tz=settings.tz,
         reindex=False,  # created (and numbered) now; the mail keeps its received_at
     )
+    if auto is not None:
+        assignment.record(session, ticket, auto)
     log = record.log_email(session, ticket, mail, is_reply=False)
     record.store_attachments(session, env.blobs, ticket, mail, log)
     if contact is not None:

@@ -35,7 +35,7 @@ def notify_agent(
     now: datetime,
 ) -> OutboxMessage | None:
     """Queue a notification of `event` (`assigned`, `customer_replied`, `sla_warning`,
-    `sla_breach`) to the assignee."""
+    `sla_breach`, `snooze_ended`) to the assignee."""
     settings = runtime.settings
     if not settings.notify_agents or not settings.smtp_host or ticket.assigned_to_user_id is None:
         return None
@@ -44,6 +44,26 @@ def notify_agent(
         return None
     since = now - timedelta(minutes=settings.notify_min_interval_minutes)
     if outbox.count_since(session, kind="notification", since=since, ticket_id=ticket.id):
+        return None
+    return notify_user(session, runtime, ticket, agent, event=event, now=now)
+
+
+def notify_user(
+    session: Session,
+    runtime: Runtime,
+    ticket: Ticket,
+    agent: User,
+    *,
+    event: str,
+    now: datetime,
+) -> OutboxMessage | None:
+    """Queue a notification of `event` to `agent` (any agent, e.g. a group's member), without
+    the per-ticket interval: the caller fires each event once (SLA escalations, the worker's
+    automation). None when notifications are off or the agent takes none."""
+    settings = runtime.settings
+    if not settings.notify_agents or not settings.smtp_host:
+        return None
+    if not agent.active or not agent.notify_by_email:
         return None
     text = NOTIFICATION.get(agent.language, NOTIFICATION["en"])
     what = text[event]
@@ -101,6 +121,7 @@ NOTIFICATION: Final[dict[str, dict[str, Any]]] = {
         "customer_replied": "has a new reply from the customer",
         "sla_warning": "is close to its SLA due time",
         "sla_breach": "has breached its SLA",
+        "snooze_ended": "was snoozed and is back in the open list",
         "subject": "[{number}] {what}: {subject}",
         "body": (
             "Ticket {number} {what}.\n\nSubject: {subject}\nPriority: {priority}\n"
@@ -123,6 +144,7 @@ NOTIFICATION: Final[dict[str, dict[str, Any]]] = {
         "customer_replied": "har fået et nyt svar fra kunden",
         "sla_warning": "er tæt på sin SLA-frist",
         "sla_breach": "har overskredet sin SLA-frist",
+        "snooze_ended": "var udsat og er tilbage på listen over åbne sager",
         "subject": "[{number}] {what}: {subject}",
         "body": (
             "Sag {number} {what}.\n\nEmne: {subject}\nPrioritet: {priority}\n"

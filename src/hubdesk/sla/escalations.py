@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from hubdesk.automation import assignment
 from hubdesk.db.types import utcnow
-from hubdesk.outbox.notify import notify_agent
+from hubdesk.outbox.notify import notify_agent, notify_user
 from hubdesk.runtime import Runtime
 from hubdesk.sla import service as sla
 from hubdesk.sla.models import SlaClock, SlaEscalation, SlaPolicy
@@ -29,6 +30,7 @@ from hubdesk.sla.timers import Due, due_times
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK
+from hubdesk.users.models import Group, User, UserGroup
 from hubdesk.users.permissions import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -86,8 +88,8 @@ def _escalate(session: Session, runtime: Runtime, ticket_id: int, now: datetime)
         fired += 1
         actions = (sla.DEFAULT_ESCALATIONS | policy.escalations).get(kind, [])
         results = [
-            {"action": action, "result": _run(session, runtime, ticket, action, kind, now)}
-            for action in actions
+            {**_label(step), "result": _run(session, runtime, ticket, step, kind, now)}
+            for step in actions
         ]
         row = session.scalars(
             select(SlaEscalation).where(SlaEscalation.event_key == _key(clock, due, kind))
@@ -144,9 +146,24 @@ def _claim(
     return session.execute(statement).scalar_one_or_none() is not None
 
 
+def _label(step: str | dict[str, Any]) -> dict[str, str]:
+    """The log's name of a step: `{"action": "notify_group", "group": "Tier 2"}`."""
+    if isinstance(step, str):
+        return {"action": step}
+    return {key: str(value) for key, value in step.items()}
+
+
 def _run(
-    session: Session, runtime: Runtime, ticket: Ticket, action: str, kind: str, now: datetime
+    session: Session,
+    runtime: Runtime,
+    ticket: Ticket,
+    step: str | dict[str, Any],
+    kind: str,
+    now: datetime,
 ) -> str:
+    """Run one action of an escalation; returns what it did (the run's log line)."""
+    action = step if isinstance(step, str) else str(step["action"])
+    params: dict[str, Any] = {} if isinstance(step, str) else step
     if action == "notify_assignee":
         if ticket.assigned_to_user_id is None:
             return "no assignee"
@@ -159,4 +176,59 @@ def _run(
         before, after = ticket.priority, PRIORITIES[rank + 1]
         tickets.update_ticket(session, SYSTEM, ticket, {"priority": after}, now=now)
         return f"{before} -> {after}"
+    if action == "notify_group":
+        return _notify_group(session, runtime, ticket, str(params["group"]), kind, now)
+    if action == "reassign":
+        return _reassign(session, runtime, ticket, params, now)
     return "unknown action"
+
+
+def _notify_group(
+    session: Session, runtime: Runtime, ticket: Ticket, name: str, kind: str, now: datetime
+) -> str:
+    group = session.scalars(select(Group).where(Group.name == name)).first()
+    if group is None:
+        return f"group {name} does not exist"
+    queued = [
+        row.id
+        for member in group_members(session, group.id)
+        if (row := notify_user(session, runtime, ticket, member, event=f"sla_{kind}", now=now))
+        is not None
+    ]
+    if not queued:
+        return f"nobody in {name} notified (no active member takes notifications, see settings)"
+    return f"queued outbox messages {', '.join(map(str, queued))} to {name}"
+
+
+def _reassign(
+    session: Session, runtime: Runtime, ticket: Ticket, params: dict[str, Any], now: datetime
+) -> str:
+    if "user_id" in params:
+        user = session.get(User, int(params["user_id"]))
+        if user is None or not user.active:
+            return f"user {params['user_id']} does not exist or is inactive: not reassigned"
+        chosen, why = user.id, f"user {user.id}"
+    else:
+        choice = assignment.pick(
+            session, str(params["group"]), runtime.settings.ticket_auto_assign_strategy, now=now
+        )
+        if choice.user_id is None:
+            return f"{choice.reason}: not reassigned"
+        chosen, why = choice.user_id, f"user {choice.user_id} ({choice.reason})"
+    before = ticket.assigned_to_user_id
+    if before == chosen:
+        return f"already assigned to user {chosen}"
+    tickets.update_ticket(session, SYSTEM, ticket, {"assigned_to_user_id": chosen}, now=now)
+    notify_agent(session, runtime, ticket, event="assigned", now=now)
+    return f"user {before} -> {why}" if before is not None else f"unassigned -> {why}"
+
+
+def group_members(session: Session, group_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(UserGroup, UserGroup.user_id == User.id)
+            .where(UserGroup.group_id == group_id, User.active.is_(True))
+            .order_by(User.id)
+        )
+    )

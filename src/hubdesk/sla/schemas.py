@@ -10,7 +10,20 @@ from pydantic import Field
 from hubdesk.api.limits import NOT_BLANK, Id
 from hubdesk.api.schemas import Out, Strict
 
-EscalationAction = Literal["notify_assignee", "raise_priority"]
+EscalationName = Literal["notify_assignee", "raise_priority", "notify_group", "reassign"]
+
+
+class EscalationStep(Strict):
+    """An action with its parameter: `{"action": "notify_group", "group": "Tier 2"}`,
+    `{"action": "reassign", "user_id": 5}` or `{"action": "reassign", "group": "Tier 2"}`
+    (the group's next available agent, as automatic assignment picks)."""
+
+    action: EscalationName
+    group: str | None = Field(default=None, min_length=1, max_length=100)
+    user_id: Id | None = None
+
+
+EscalationAction = EscalationName | EscalationStep
 
 
 class CalendarIn(Strict):
@@ -75,8 +88,8 @@ class TargetOut(Out):
 
 
 class EscalationsOut(Out):
-    warning: list[str]
-    breach: list[str]
+    warning: list[str | dict[str, str | int]]
+    breach: list[str | dict[str, str | int]]
 
 
 class PolicyOut(Out):

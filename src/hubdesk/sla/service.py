@@ -37,6 +37,7 @@ from hubdesk.sla.timers import (
 from hubdesk.text import single_line
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES
+from hubdesk.users.models import Group, User
 from hubdesk.users.permissions import SLA_MANAGE, Principal
 
 DEFAULT_ESCALATIONS: dict[str, list[str]] = {
@@ -191,7 +192,7 @@ def _apply(session: Session, policy: SlaPolicy, fields: Mapping[str, Any]) -> No
             raise ValidationFailed("warning_percent must be between 1 and 99")
         policy.warning_percent = percent
     if "escalations" in fields:
-        policy.escalations = {k: list(v) for k, v in dict(fields["escalations"]).items()}
+        policy.escalations = check_escalations(session, fields["escalations"])
     if "default" in fields:
         if fields["default"]:
             other = session.scalars(
@@ -203,6 +204,51 @@ def _apply(session: Session, policy: SlaPolicy, fields: Mapping[str, Any]) -> No
                     "set its default to false first (there is one default policy)"
                 )
         policy.is_default = bool(fields["default"])
+
+
+def check_escalations(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """`{"warning": [...], "breach": [...]}` with each step checked: a name, or an object
+    naming the action and its group or user (docs/sla.md#escalations)."""
+    out: dict[str, Any] = {}
+    for kind, steps in dict(raw).items():
+        if kind not in DEFAULT_ESCALATIONS:
+            raise ValidationFailed(f"escalations: unknown moment {kind!r}; use warning or breach")
+        out[kind] = [_check_step(session, kind, step) for step in steps]
+    return out
+
+
+def _check_step(session: Session, kind: str, raw: Any) -> str | dict[str, Any]:
+    given: dict[str, Any] = {"action": raw} if isinstance(raw, str) else dict(raw)
+    step = {key: value for key, value in given.items() if value is not None}
+    action, where = step.get("action"), f"escalations.{kind}"
+    if action in ("notify_assignee", "raise_priority"):
+        if set(step) != {"action"}:
+            raise ValidationFailed(f"{where}: {action} takes no group or user_id")
+        return str(action)
+    if action == "notify_group":
+        if "user_id" in step or "group" not in step:
+            raise ValidationFailed(f"{where}: notify_group needs a group (and no user_id)")
+    elif action == "reassign":
+        if ("group" in step) == ("user_id" in step):
+            raise ValidationFailed(
+                f"{where}: reassign needs either a user_id or a group (its next available agent)"
+            )
+    else:
+        raise ValidationFailed(
+            f"{where}: unknown action {action!r}; use notify_assignee, raise_priority, "
+            "notify_group or reassign"
+        )
+    group = step.get("group")
+    if (
+        group is not None
+        and session.scalars(select(Group.id).where(Group.name == group)).first() is None
+    ):
+        raise ValidationFailed(f"{where}: group {step['group']!r} does not exist")
+    if "user_id" in step:
+        user = session.get(User, step["user_id"])
+        if user is None or not user.active:
+            raise ValidationFailed(f"{where}: user {step['user_id']} does not exist or is inactive")
+    return step
 
 
 def _check_targets(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any, Final, Literal, get_args
 from sqlalchemy import ColumnElement, case, exists, select
 from sqlalchemy.orm import Session
 
+from hubdesk.automation.models import TicketSnooze
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
@@ -53,6 +54,8 @@ class TicketFilter:
     include_merged: bool = True
     sla_state: str | None = None
     sla_due_before: datetime | None = None
+    snoozed: bool | None = None
+    """False: hide tickets snoozed now (the default open list); True: only those."""
     sort: str = "-created_at"
 
 
@@ -122,6 +125,13 @@ def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]
     if not flt.include_merged:
         conditions.append(Ticket.merged_into_id.is_(None))
     conditions.extend(_sla_conditions(flt))
+    if flt.snoozed is not None:
+        snoozed = exists(
+            select(TicketSnooze.ticket_id).where(
+                TicketSnooze.ticket_id == Ticket.id, TicketSnooze.until > utcnow()
+            )
+        )
+        conditions.append(snoozed if flt.snoozed else ~snoozed)
     return conditions
 
 

@@ -64,6 +64,7 @@ def list_tickets(
     created_to: datetime | None = None,
     sla_state: queries.SlaFilter | None = None,
     sla_due_before: datetime | None = None,
+    snoozed: bool | None = None,
     sort: Annotated[str, Query(pattern=queries.SORT_PATTERN, max_length=64)] = "-created_at",
 ) -> ListOf[TicketListItem]:
     page = queries.list_tickets(
@@ -81,6 +82,7 @@ def list_tickets(
             created_to=created_to,
             sla_state=sla_state,
             sla_due_before=sla_due_before,
+            snoozed=snoozed,
             sort=sort,
         ),
         limit=paging.limit,

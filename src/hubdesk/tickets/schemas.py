@@ -52,6 +52,16 @@ class TicketOut(Out):
         description="Bumped by every change; send it back (If-Match or `version`) when writing"
     )
     sla: SlaOut = Field(default_factory=SlaOut, validation_alias="sla_clock")
+    snoozed_until: datetime | None = Field(
+        default=None,
+        validation_alias="snooze",
+        description="Hidden from the default open list until then (PUT /tickets/{id}/snooze)",
+    )
+
+    @field_validator("snoozed_until", mode="before")
+    @classmethod
+    def _snooze_until(cls, value: object) -> object:
+        return getattr(value, "until", value)
 
     @field_validator("sla", mode="before")
     @classmethod

@@ -31,6 +31,8 @@ class User(Base):
     notify_on_sla: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     signature: Mapped[str | None] = mapped_column(Text, nullable=True)
     """Text the reply box appends to one's replies (None: no signature)."""
+    available: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Takes automatically assigned tickets (docs/automation.md); an agent away sets False."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

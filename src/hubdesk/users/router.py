@@ -65,6 +65,7 @@ def me(session: SessionDep, principal: PrincipalDep) -> MeOut:
             "name": user.name,
             "groups": [g.name for g in user.groups],
             "active": user.active,
+            "available": user.available,
             "permissions": sorted(principal.permissions),
             "language": user.language,
             "notify_by_email": user.notify_by_email,

@@ -17,6 +17,7 @@ class UserOut(Out):
     name: str
     groups: list[str]
     active: bool
+    available: bool = True
 
     @field_validator("groups", mode="before")
     @classmethod
@@ -69,6 +70,10 @@ class UserUpdate(Strict):
         default=None,
         max_length=2000,
         description="Appended to your replies in the UI; an empty string removes it",
+    )
+    available: bool | None = Field(
+        default=None,
+        description="Takes automatically assigned tickets (an agent may set their own)",
     )
 
 

@@ -124,6 +124,7 @@ def update_user(
     notify_on_mention: bool | None = None,
     notify_on_sla: bool | None = None,
     signature: str | None = None,
+    available: bool | None = None,
 ) -> User:
     """Change `user`. Changing one's own password needs `current_password` (when one is
     set): a stolen session or token alone cannot take the account over. An admin changing
@@ -155,6 +156,8 @@ def update_user(
             setattr(user, column, wanted)
     if signature is not None:
         user.signature = _clean_signature(signature)
+    if available is not None:
+        user.available = available
     changes = audit.changes_between(before, _user_snapshot(user))
     if password is not None:
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -203,6 +206,7 @@ def _user_snapshot(user: User) -> dict[str, object]:
         "notify_on_mention": user.notify_on_mention,
         "notify_on_sla": user.notify_on_sla,
         "signature": user.signature,
+        "available": user.available,
     }
 
 

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from hubdesk import __version__
+from hubdesk.automation.router import router as automation_router
 from hubdesk.canned.router import router as canned_router
 from hubdesk.config import Settings
 from hubdesk.customers.router import router as customers_router
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         priority_keywords_router,
         reports_router,
         canned_router,
+        automation_router,
     ):
         protected.include_router(router)
     app.include_router(protected)

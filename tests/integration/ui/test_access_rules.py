@@ -16,6 +16,7 @@ from hubdesk.web.ui.security import PAGE_POLICY
 from tests.integration.ui.client import PASSWORD, UiClient, make_user
 from tests.integration.ui.routes import fill, protected, ui_routes
 from tests.integration.ui.scenario import MailWorld, Scenario, mail_world, printer_ticket
+from tests.support.sla import policy as sla_policy
 
 FORM = {"body": "x", "target": "TKT-1", "name": "x", "language": "en", "minutes": "5"}
 """Every field any UI form requires, so that a post gets as far as looking up its ids."""
@@ -89,6 +90,8 @@ def test_every_page_carries_the_security_headers(ui: UiClient, runtime: Runtime)
     referrers; the mail frame has its own sandboxing policy."""
     made = printer_ticket(runtime)
     world = mail_world(runtime, made)
+    with runtime.db.transaction() as session:
+        policy_id = sla_policy(session).id
     for path in ("/login", "/tickets/999999"):
         response = ui.get(path)
         assert response.headers["content-security-policy"] == PAGE_POLICY, path
@@ -101,7 +104,12 @@ def test_every_page_carries_the_security_headers(ui: UiClient, runtime: Runtime)
         shared = canned.create_response(session, SYSTEM, title="Hi", body="Hello", shared=True)
         response_id = shared.id
     for route in pages:
-        path = fill(route.split(" ", 1)[1], **_ids(made, world), response_id=response_id)
+        path = fill(
+            route.split(" ", 1)[1],
+            **_ids(made, world),
+            response_id=response_id,
+            policy_id=policy_id,
+        )
         response = ui.get(path)
         assert response.status_code == 200, (route, response.status_code)
         headers = response.headers

@@ -20,6 +20,7 @@ from hubdesk.web.ui.templating import build_environment
 from tests.integration.ui.client import UiClient
 from tests.integration.ui.routes import fill, protected
 from tests.integration.ui.scenario import mail_world, printer_ticket
+from tests.support.sla import policy as sla_policy
 
 UI = Path(str(resources.files("hubdesk.web.ui")))
 TEMPLATES = sorted((UI / "templates").glob("*.html"))
@@ -103,7 +104,10 @@ def test_every_field_on_every_page_has_a_label(ui: UiClient, runtime: Runtime) -
     to list: held mail in triage and as spam, a failed run, a held reply, a mailbox."""
     made = printer_ticket(runtime)
     world = mail_world(runtime, made)
+    with runtime.db.transaction() as session:
+        policy_id = sla_policy(session).id
     ids = {
+        "policy_id": policy_id,
         "ticket_id": made.ticket_id,
         "customer_id": made.customer_id,
         "user_id": 1,

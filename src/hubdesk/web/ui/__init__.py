@@ -20,6 +20,7 @@ from hubdesk.web.ui import (
     admin_mailboxes,
     admin_outbox,
     admin_priority,
+    admin_sla,
     admin_users,
     admin_workflows,
     auth,
@@ -33,6 +34,7 @@ from hubdesk.web.ui import (
     prepaid_pages,
     report_pages,
     saved_views,
+    ticket_automation,
     ticket_bulk,
     ticket_files,
     ticket_forms,
@@ -66,6 +68,7 @@ def install(app: FastAPI) -> None:
         ticket_files.router,
         live.router,
         canned_pages.router,
+        ticket_automation.router,
         mail_frame.router,
         mail_frame.image_router,
         customer_forms.router,
@@ -81,5 +84,6 @@ def install(app: FastAPI) -> None:
         admin_mailboxes.router,
         admin_priority.router,
         report_pages.router,
+        admin_sla.router,
     ):
         app.include_router(router)

@@ -52,6 +52,15 @@ SLA_TARGET: Final = {
     "next_response": "Next response due",
     "resolution": "Resolution due",
 }
+WEEKDAY: Final = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
 BILLING: Final = {"none": "Not billed", "invoice": "Invoice", "prepaid": "Prepaid card"}
 CARD_STATUS: Final = {
     "active": "Active",
@@ -138,6 +147,10 @@ FIELD: Final = {
     "target": "SLA target",
     "due_at": "Due",
     "actions": "Escalation",
+    "reason": "Reason",
+    "snoozed_until": "Snoozed until",
+    "split_from": "Split from",
+    "split_to": "Split off to",
 }
 ACTION: Final = {
     "created": "created the ticket",
@@ -150,6 +163,15 @@ ACTION: Final = {
     "attached": "attached a file",
     "sla_warning": "SLA warning: a due time is near",
     "sla_breached": "SLA breached",
+    "auto_assigned": "assigned the ticket automatically",
+    "auto_closed": "closed the ticket automatically",
+    "auto_resolved": "resolved the ticket automatically",
+    "pending_reminder": "reminded the customer",
+    "snoozed": "snoozed the ticket",
+    "unsnoozed": "ended the snooze",
+    "snooze_ended": "the snooze ended; the ticket is back",
+    "split_off": "split a message off into a new ticket",
+    "split_from": "created the ticket from a message split off another",
 }
 
 OUTBOX_STATUS: Final = {

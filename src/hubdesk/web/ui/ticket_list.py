@@ -83,6 +83,7 @@ class ListParams:
             tag=self.tag or None,
             q=self.q or None,
             sla_state=self.sla or None,
+            snoozed=False if self.status == ACTIVE else None,
             sort=self.sort,
         )
 

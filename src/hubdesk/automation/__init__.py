@@ -1,0 +1,1 @@
+"""Time-based and automatic ticket changes: assignment, auto-close, reminders, snooze, split."""
