@@ -528,7 +528,56 @@ def _split(api: Api, w: World) -> list[Expected]:
     ]
 
 
+def _view(api: Api, w: World) -> tuple[int, list[Expected]]:
+    name = f"View {w.domain}"
+    body = {"name": name, "query": {"priority": "high"}}
+    made = api.ok(api.post("/api/v1/saved-views", json=body), 201)["id"]
+    return made, [Expected("saved_view", made, "saved_view_created", {"name": [None, name]})]
+
+
+def _create_view(api: Api, w: World) -> list[Expected]:
+    return _view(api, w)[1]
+
+
+def _update_view(api: Api, w: World) -> list[Expected]:
+    made, expected = _view(api, w)
+    api.ok(api.patch(f"/api/v1/saved-views/{made}", json={"name": f"Renamed {w.domain}"}))
+    changes = {"name": [f"View {w.domain}", f"Renamed {w.domain}"]}
+    return [*expected, Expected("saved_view", made, "saved_view_changed", changes)]
+
+
+def _delete_view(api: Api, w: World) -> list[Expected]:
+    made, expected = _view(api, w)
+    api.ok(api.delete(f"/api/v1/saved-views/{made}"), 204)
+    changes = {"name": [f"View {w.domain}", None]}
+    return [*expected, Expected("saved_view", made, "saved_view_deleted", changes)]
+
+
+def _keyword(api: Api, w: World) -> tuple[int, str, list[Expected]]:
+    word = f"matrix{w.ticket_id}"
+    body = {"word": word, "level": "high", "language": "en"}
+    made = api.ok(api.post("/api/v1/priority-keywords", json=body), 201)["id"]
+    changes = {"word": [None, word], "level": [None, "high"], "scope": [None, "subject"]}
+    return made, word, [Expected("priority_keyword", made, "priority_keyword_added", changes)]
+
+
+def _add_keyword(api: Api, w: World) -> list[Expected]:
+    return _keyword(api, w)[2]
+
+
+def _remove_keyword(api: Api, w: World) -> list[Expected]:
+    made, word, expected = _keyword(api, w)
+    api.ok(api.delete(f"/api/v1/priority-keywords/{made}"), 204)
+    changes = {"word": [word, None], "level": ["high", None], "scope": ["subject", None]}
+    return [*expected, Expected("priority_keyword", made, "priority_keyword_removed", changes)]
+
+
 WRITE_CASES: dict[str, Case] = {
+    "POST /api/v1/saved-views": _create_view,
+    "PATCH /api/v1/saved-views/{view_id}": _update_view,
+    "DELETE /api/v1/saved-views/{view_id}": _delete_view,
+    "POST /api/v1/priority-keywords": _add_keyword,
+    "DELETE /api/v1/priority-keywords/{keyword_id}": _remove_keyword,
     "POST /api/v1/canned-responses": _create_canned,
     "PATCH /api/v1/canned-responses/{response_id}": _update_canned,
     "DELETE /api/v1/canned-responses/{response_id}": _delete_canned,

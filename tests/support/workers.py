@@ -111,8 +111,7 @@ def evaluate_sla(settings_json: str, now_iso: str) -> dict[str, Any]:
 def ingest_mails(settings_json: str, prefix: str, count: int) -> dict[str, Any]:
     """Ingest `count` new mails through the real pipeline, one transaction each (a second
     process is a second worker taking mail at the same time)."""
-    import hubdesk.db.models  # noqa: F401
-
+    import hubdesk.models  # noqa: F401
     from hubdesk.config import Settings
     from hubdesk.intake import pipeline
     from hubdesk.runtime import Runtime
@@ -131,8 +130,7 @@ def ingest_mails(settings_json: str, prefix: str, count: int) -> dict[str, Any]:
 
 def run_automation(settings_json: str, now_iso: str) -> dict[str, Any]:
     """One worker's automation job run at `now` (a second process is a second worker)."""
-    import hubdesk.db.models  # noqa: F401
-
+    import hubdesk.models  # noqa: F401
     from hubdesk.automation.timers import run
     from hubdesk.config import Settings
     from hubdesk.runtime import Runtime
@@ -150,8 +148,7 @@ def pick_agents(database_url: str, group: str, count: int, hold: float) -> dict[
     mail), so that a second process picking at the same time meets it mid-transaction."""
     import time
 
-    import hubdesk.db.models  # noqa: F401
-
+    import hubdesk.models  # noqa: F401
     from hubdesk.automation.assignment import pick
     from hubdesk.db.uow import Database
 

@@ -137,5 +137,8 @@ def _changed(session: Session, principal: Principal, row: PriorityKeyword, actio
         entity_type="priority_keyword",
         entity_id=row.id,
         action=action,
-        changes={"word": row.word, "level": row.level, "scope": row.scope},
+        changes={
+            field: [None, value] if action == "priority_keyword_added" else [value, None]
+            for field, value in (("word", row.word), ("level", row.level), ("scope", row.scope))
+        },
     )
