@@ -7,8 +7,8 @@ under /api/v1 (the public health check aside) declares the errors it can answer:
 
 400 the body is not JSON in UTF-8 (operations that take a JSON body)
 401 no or bad credentials      403 a permission (or the CSRF token) is missing
-404 a path id, or an id the body refers to, names nothing (operations with a path
-    parameter or a body, and `GET /users/me`)
+404 a path id, an id filter (`?ticket_id=`) or an id the body refers to names nothing
+    (operations with a path parameter, an `*_id` query parameter or a body, and `GET /users/me`)
 409 a conflict with stored data (operations that write)
 413 the body is over its size limit (operations that take a body)
 415 the wrong content type (the raw-mail operation)
@@ -50,7 +50,12 @@ def _answer(description: str, header: str | None = None) -> dict[str, Any]:
 
 def errors_for(path: str, method: str, operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The error answers an operation can give (`path` without the API prefix)."""
-    has_path_params = any(p.get("in") == "path" for p in operation.get("parameters", ()))
+    parameters = operation.get("parameters", ())
+    has_path_params = any(p.get("in") == "path" for p in parameters)
+    # A filter such as `?ticket_id=` names a row too: 404 when it names nothing.
+    has_id_filter = any(
+        p.get("in") == "query" and str(p.get("name", "")).endswith("_id") for p in parameters
+    )
     has_body = "requestBody" in operation
     errors = {
         "401": _answer(
@@ -60,7 +65,7 @@ def errors_for(path: str, method: str, operation: dict[str, Any]) -> dict[str, d
         "422": _answer("A parameter or body field is invalid (named in `detail`)"),
         "503": _answer("The database is unreachable; try again later", "Retry-After"),
     }
-    if has_path_params or has_body or path == "/users/me":
+    if has_path_params or has_id_filter or has_body or path == "/users/me":
         errors["404"] = _answer("What the path (or the body) refers to does not exist")
     if method != "get":
         errors["409"] = _answer("The change conflicts with stored data")

@@ -88,7 +88,16 @@ def get_inbound(inbound_id: Id, session: SessionDep, principal: PrincipalDep) ->
     return InboundDetail.model_validate(service.get(session, inbound_id))
 
 
-@router.get("/{inbound_id}/raw")
+@router.get(
+    "/{inbound_id}/raw",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The message exactly as received",
+            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def get_raw(
     inbound_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
