@@ -103,7 +103,8 @@ def test_bulk_confirms_exactly_and_reports_skips(
     jam_number = numbers["Printer jam"]
     expect(status).to_contain_text(f"{jam_number} (changed by someone else since you chose it)")
     with runtime.db.transaction(write=False) as session:
-        states = dict(session.execute(select(Ticket.subject, Ticket.status)).tuples().all())
+        rows = session.execute(select(Ticket.subject, Ticket.status)).all()
+        states = {row.subject: row.status for row in rows}
         closings = [
             c
             for c in session.scalars(select(AuditEntry.changes))
