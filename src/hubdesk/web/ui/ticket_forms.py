@@ -193,7 +193,10 @@ def public_comment(
     request: Request, ticket_id: int, body: TextField, session: SessionDep, viewer: ViewerDep
 ) -> Response:
     """A public comment without mail (a ticket with no contact to write to)."""
-    return _comment(request, ticket_id, body, session, viewer, internal=False)
+    ticket = get_visible_ticket(session, viewer.principal, ticket_id)
+    comments.add_comment(session, viewer.principal, ticket, body, internal=False, source="web")
+    _ = i18n.translator(language_of(request))
+    return flash.redirect(request, _ticket_url(ticket), _("Public comment added to the ticket."))
 
 
 @router.post("/tickets/{ticket_id}/note")
@@ -233,27 +236,6 @@ def internal_note(
 def _already_sent(request: Request, url: str) -> Response:
     _ = i18n.translator(language_of(request))
     return flash.redirect(request, url, _("This form was sent already."))
-
-
-def _comment(
-    request: Request,
-    ticket_id: int,
-    body: str,
-    session: SessionDep,
-    viewer: ViewerDep,
-    *,
-    internal: bool,
-    runtime: Runtime | None = None,
-) -> Response:
-    ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    comment = comments.add_comment(
-        session, viewer.principal, ticket, body, internal=internal, source="web"
-    )
-    if internal and runtime is not None:
-        mentions.notify_mentions(session, runtime, ticket, comment, utcnow())
-    _ = i18n.translator(language_of(request))
-    added = _("Internal note added.") if internal else _("Public comment added to the ticket.")
-    return flash.redirect(request, _ticket_url(ticket), added)
 
 
 @router.post("/tickets/{ticket_id}/worklog")
