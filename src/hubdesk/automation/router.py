@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 from sqlalchemy import select
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import MAX_LIST_ITEMS, Id, Int
 from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.automation import snooze as snoozing
@@ -18,7 +19,6 @@ from hubdesk.db.paging import paginate
 from hubdesk.db.types import utcnow
 from hubdesk.tickets.schemas import TicketOut
 from hubdesk.tickets.visibility import get_visible_ticket
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["automation"])
 

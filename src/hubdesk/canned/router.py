@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf
 from hubdesk.canned import service
@@ -12,7 +13,6 @@ from hubdesk.canned.models import CannedResponse
 from hubdesk.canned.schemas import CannedCreate, CannedFilled, CannedOut, CannedUpdate
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
-from hubdesk.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/canned-responses", tags=["canned responses"])
 

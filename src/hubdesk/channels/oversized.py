@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from hubdesk.audit import service as audit
+from hubdesk.budgets import mail_limits
 from hubdesk.inbound import service as inbound
-from hubdesk.intake.limits import mail_limits
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail
 from hubdesk.runtime import Runtime

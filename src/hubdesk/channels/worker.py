@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from hubdesk.automation import timers as automation_timers
-from hubdesk.channels import leases, pending
+from hubdesk.channels import pending
+from hubdesk.channels.imap import leases
+from hubdesk.channels.imap.supervisor import MailboxSupervisor
 from hubdesk.channels.jobs import Job, JobThread
-from hubdesk.channels.lmtp import ReceiverServer
-from hubdesk.channels.receiver import LedgerHandler
-from hubdesk.channels.supervisor import MailboxSupervisor
+from hubdesk.channels.receiver.handler import LedgerHandler
+from hubdesk.channels.receiver.lmtp import ReceiverServer
 from hubdesk.errors import ConfigError
 from hubdesk.outbox.sender import send_due
 from hubdesk.runtime import Runtime

@@ -137,8 +137,8 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per file")] = False,
 ) -> None:
     """Classify messages as the pipeline would (the rules, then the active model)."""
+    from hubdesk.budgets import mail_limits
     from hubdesk.classifier import service as classifier
-    from hubdesk.intake.limits import mail_limits
     from hubdesk.mail.parse import parse_email
     from hubdesk.mail.types import ParseRejection
 

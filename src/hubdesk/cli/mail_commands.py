@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hubdesk.budgets import mail_limits
 from hubdesk.cli import context
 from hubdesk.config import load_settings
 from hubdesk.errors import ConfigError, DatabaseUnavailable, ValidationFailed
-from hubdesk.intake.limits import mail_limits
 from hubdesk.mail.limits import DEFAULT_LIMITS
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.serialize import parsed_to_json_dict, rejection_to_json_dict

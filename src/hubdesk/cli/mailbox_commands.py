@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from hubdesk.channels import leases
-from hubdesk.channels import mailbox_status as status
-from hubdesk.channels.imap_client import ImapError
-from hubdesk.channels.imap_poller import poll_once
+from hubdesk.channels.imap import leases, status
+from hubdesk.channels.imap.client import ImapError
+from hubdesk.channels.imap.poller import poll_once
 from hubdesk.cli import context
 from hubdesk.errors import ConfigError
 from hubdesk.mailboxes import service

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.customers import service
@@ -15,7 +16,6 @@ from hubdesk.customers.schemas import (
     CustomerOut,
     CustomerUpdate,
 )
-from hubdesk.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(tags=["customers"])
 

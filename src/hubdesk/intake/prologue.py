@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hubdesk.budgets import mail_limits
 from hubdesk.classifier.rules import Verdict
 from hubdesk.config import Settings
 from hubdesk.db.memo import memo
-from hubdesk.intake.limits import mail_limits
 from hubdesk.intake.planner import LinkTarget, RoutePlan, plan_route
 from hubdesk.intake.signals import thread_signals
 from hubdesk.intake.threading import resolve

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Final, Literal
 
-from hubdesk.intake.limits import MAX_STORED_TEXT_CHARS, shorten
+from hubdesk.budgets import MAX_STORED_TEXT_CHARS, shorten
 from hubdesk.mail.sender_auth import UNKNOWN, SenderAuth
 from hubdesk.mail.types import ParsedEmail
 

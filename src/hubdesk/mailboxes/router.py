@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep
 from hubdesk.mailboxes import service
 from hubdesk.mailboxes.schemas import MailboxCreate, MailboxOut, MailboxUpdate
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["mailboxes"])
 

@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import MAX_COMMENT_CHARS, Id
 from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.db.types import utcnow
@@ -15,7 +16,6 @@ from hubdesk.outbox import autoreply, replies, service
 from hubdesk.tickets.schemas import CommentOut
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.permissions import REPLIES_SEND
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["outgoing mail"])
 

@@ -7,12 +7,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep
 from hubdesk.prepaid import service
 from hubdesk.prepaid.models import PrepaidCard
 from hubdesk.prepaid.schemas import CardBalance, CardCreate, CardOut, DrawdownOut
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/prepaid-cards", tags=["prepaid"])
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf
 from hubdesk.priority import service
 from hubdesk.priority.schemas import KeywordIn, KeywordOut
-from hubdesk.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/priority-keywords", tags=["priority keywords"])
 

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.api.downloads import attachment_response
 from hubdesk.api.limits import Id
 from hubdesk.db.types import utcnow
 from hubdesk.reports import csv_export, params, service
 from hubdesk.reports.schemas import ReportOut, report_out
 from hubdesk.users.permissions import REPORTS_VIEW
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.downloads import attachment_response
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

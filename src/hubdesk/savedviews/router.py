@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf
 from hubdesk.savedviews import service
 from hubdesk.savedviews.schemas import SavedViewIn, SavedViewOut, SavedViewPatch
-from hubdesk.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/saved-views", tags=["saved views"])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.db.paging import paginate
@@ -13,7 +14,6 @@ from hubdesk.sla import service
 from hubdesk.sla.models import SlaEscalation
 from hubdesk.sla.schemas import EscalationOut, PolicyCreate, PolicyOut, PolicyUpdate
 from hubdesk.tickets.visibility import get_visible_ticket
-from hubdesk.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/sla-policies", tags=["sla"])
 ticket_router = APIRouter(tags=["sla"])

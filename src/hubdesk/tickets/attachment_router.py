@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.api.downloads import attachment_response
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.tickets import attachments
 from hubdesk.tickets.schemas import AttachmentOut
 from hubdesk.tickets.visibility import get_visible_ticket
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.downloads import attachment_response
 
 router = APIRouter(tags=["attachments"])
 

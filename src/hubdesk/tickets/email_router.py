@@ -7,11 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import Out
 from hubdesk.tickets import emails
 from hubdesk.tickets.visibility import get_visible_ticket
-from hubdesk.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.audit import service as audit
@@ -29,7 +30,6 @@ from hubdesk.tickets.schemas import (
     TicketUpdate,
 )
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 IfMatch = Annotated[

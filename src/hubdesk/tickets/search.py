@@ -4,7 +4,7 @@ The document holds the ticket number, subject, description, every comment and ev
 email body of the ticket; `reindex_ticket` rebuilds it after a write. A query is split
 into words, and every word must match (as a prefix): the same meaning on both databases.
 
-Indexing is bounded (`hubdesk.intake.limits`): each text counts with its first
+Indexing is bounded (`hubdesk.budgets`): each text counts with its first
 `MAX_INDEXED_PART_CHARS` characters (cut in SQL, so a long row is never loaded whole) and the
 document stops at `MAX_INDEXED_DOCUMENT_CHARS`. Words further into a very long mail are not
 found by search; the mail itself is kept whole.
@@ -29,8 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from hubdesk.budgets import MAX_INDEXED_DOCUMENT_CHARS, MAX_INDEXED_PART_CHARS
 from hubdesk.db import deferred
-from hubdesk.intake.limits import MAX_INDEXED_DOCUMENT_CHARS, MAX_INDEXED_PART_CHARS
 from hubdesk.tickets.models import Comment, EmailLog, Ticket
 
 _WORD: Final = re.compile(r"\w+", re.UNICODE)

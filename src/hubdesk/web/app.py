@@ -12,6 +12,10 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from hubdesk import __version__
+from hubdesk.access.deps import get_principal
+from hubdesk.accounts.lock_router import router as login_lock_router
+from hubdesk.accounts.router import router as users_router
+from hubdesk.api import problems
 from hubdesk.automation.router import router as automation_router
 from hubdesk.canned.router import router as canned_router
 from hubdesk.config import Settings
@@ -32,11 +36,8 @@ from hubdesk.sla.router import ticket_router as sla_ticket_router
 from hubdesk.tickets.attachment_router import router as attachments_router
 from hubdesk.tickets.email_router import router as ticket_emails_router
 from hubdesk.tickets.router import router as tickets_router
-from hubdesk.users.lock_router import router as login_lock_router
-from hubdesk.users.router import router as users_router
-from hubdesk.web import api_docs, openapi, problems, ui
+from hubdesk.web import api_docs, openapi, ui
 from hubdesk.web.body_limit import BodyLimit
-from hubdesk.web.deps import get_principal
 from hubdesk.web.health import router as health_router
 from hubdesk.workflows.router import router as workflows_router
 from hubdesk.worklogs.router import router as worklogs_router

@@ -22,7 +22,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hubdesk.channels import mailbox_status
+from hubdesk.access.deps import RuntimeDep, optional_principal
+from hubdesk.channels.imap import status as mailbox_status
 from hubdesk.config import Settings
 from hubdesk.db.types import utcnow
 from hubdesk.errors import DatabaseUnavailable
@@ -31,7 +32,6 @@ from hubdesk.mailboxes.models import Mailbox
 from hubdesk.outbox import autoreply
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.users.permissions import MAILBOXES_MANAGE, Principal
-from hubdesk.web.deps import RuntimeDep, optional_principal
 from hubdesk.workflows import engine
 
 router = APIRouter(tags=["health"])

@@ -1,7 +1,7 @@
 """The OpenAPI document, made true: the error answers each API route declares, so that
 clients generated from the document work.
 
-Every error body is `{"detail": "<one sentence>"}` (`hubdesk.web.problems`), including 422,
+Every error body is `{"detail": "<one sentence>"}` (`hubdesk.api.problems`), including 422,
 which FastAPI would otherwise declare as its own list of validation errors. Each operation
 under /api/v1 (the public health check aside) declares the errors it can answer:
 

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, Out, PagingDep, page_of
 from hubdesk.users.permissions import WORKFLOWS_MANAGE
-from hubdesk.web.deps import PrincipalDep, SessionDep
 from hubdesk.workflows import catalog, service
 from hubdesk.workflows.catalog import WorkflowIn
 

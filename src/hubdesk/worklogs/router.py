@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.customers import service as customers
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, visible_tickets
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.worklogs import service
 from hubdesk.worklogs.schemas import WorklogCreate, WorklogOut, WorklogTotals
 

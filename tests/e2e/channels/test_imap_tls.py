@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hubdesk.channels.imap_client import ImapError
+from hubdesk.channels.imap.client import ImapError
 from hubdesk.mailboxes.models import Mailbox
 from hubdesk.runtime import Runtime
 from tests.e2e.channels.world import add_mailbox, deliver, ledger, logins, poll

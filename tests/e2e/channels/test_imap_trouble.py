@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from hubdesk.audit.models import AuditEntry
-from hubdesk.channels import leases, mailbox_status
-from hubdesk.channels.imap_client import ImapError
-from hubdesk.channels.imap_poller import poll_once
+from hubdesk.channels.imap import leases
+from hubdesk.channels.imap import status as mailbox_status
+from hubdesk.channels.imap.client import ImapError
+from hubdesk.channels.imap.poller import poll_once
 from hubdesk.config import Settings
 from hubdesk.errors import DatabaseUnavailable
 from hubdesk.mailboxes.models import Mailbox

@@ -10,10 +10,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hubdesk.channels import leases
-from hubdesk.channels import mailbox_status as status
-from hubdesk.channels.imap_poll import PollReport
-from hubdesk.channels.imap_poller import poll_once
+from hubdesk.channels.imap import leases, status
+from hubdesk.channels.imap.poll import PollReport
+from hubdesk.channels.imap.poller import poll_once
 from hubdesk.config import Settings
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.mailboxes import service as mailboxes

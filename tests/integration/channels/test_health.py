@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from hubdesk.channels import mailbox_status
+from hubdesk.channels.imap import status as mailbox_status
 from hubdesk.db.types import utcnow
 from hubdesk.mailboxes.models import Mailbox
 from tests.support.api import Api

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from hubdesk.channels import leases
-from hubdesk.channels import mailbox_status as status
+from hubdesk.channels.imap import leases, status
 from hubdesk.db.uow import Database
 from hubdesk.mailboxes import service as mailboxes
 from hubdesk.mailboxes.models import Mailbox

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from hubdesk.channels import leases, mailbox_status
+from hubdesk.channels.imap import leases
+from hubdesk.channels.imap import status as mailbox_status
 from hubdesk.db.engine import create_db_engine
 from hubdesk.db.migrate import upgrade
 from hubdesk.mailboxes import service as mailboxes

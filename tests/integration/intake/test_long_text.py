@@ -13,9 +13,9 @@ import itertools
 
 from sqlalchemy import select, text
 
+from hubdesk.budgets import MAX_INDEXED_DOCUMENT_CHARS, MAX_STORED_TEXT_CHARS
 from hubdesk.inbound import service as inbound
 from hubdesk.intake import pipeline
-from hubdesk.intake.limits import MAX_INDEXED_DOCUMENT_CHARS, MAX_STORED_TEXT_CHARS
 from hubdesk.runtime import Runtime
 from hubdesk.tickets import search
 from hubdesk.tickets.models import Comment, EmailLog, Ticket

@@ -15,13 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from hubdesk.access import sessions
 from hubdesk.audit.models import AuditEntry
 from hubdesk.config import load_settings
 from hubdesk.db.types import utcnow
 from hubdesk.runtime import Runtime
 from hubdesk.users import login_locks
 from hubdesk.users.session_models import LoginAttempt
-from hubdesk.web import sessions
 from hubdesk.web.app import create_app
 from tests.integration.test_cli import hubdesk
 from tests.integration.ui.client import PASSWORD, UiClient, make_user, text_of

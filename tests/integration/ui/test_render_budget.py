@@ -1,12 +1,12 @@
 """Mail HTML past the render budget is not framed; the page offers the original instead
 (RELIABILITY T10, probe: a 5 MB single-line HTML mail took 80 s to lay out in Chromium).
-The budget is in `hubdesk.intake.limits`, beside the other mail limits."""
+The budget is in `hubdesk.budgets`, beside the other mail limits."""
 
 from __future__ import annotations
 
 import pytest
 
-from hubdesk.intake.limits import RENDER_BUDGET, RenderBudget
+from hubdesk.budgets import RENDER_BUDGET, RenderBudget
 from hubdesk.intake.pipeline import ingest
 from hubdesk.runtime import Runtime
 from hubdesk.web.ui.mailhtml import too_complex

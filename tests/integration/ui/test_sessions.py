@@ -13,10 +13,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from hubdesk.access import sessions
 from hubdesk.db.types import utcnow
 from hubdesk.runtime import Runtime
 from hubdesk.users.session_models import LoginAttempt, UserSession
-from hubdesk.web import sessions
 from hubdesk.web.app import create_app
 from tests.integration.ui.client import PASSWORD, UiClient, csrf_of, make_user
 

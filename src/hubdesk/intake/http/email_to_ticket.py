@@ -10,15 +10,15 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep
 from hubdesk.api.limits import EmailAddress
+from hubdesk.api.problems import PayloadTooLarge, UnsupportedMediaType
 from hubdesk.api.schemas import Strict
 from hubdesk.errors import ValidationFailed
 from hubdesk.intake import pipeline
 from hubdesk.intake.synthesize import build_message
 from hubdesk.intake.types import Outcome
 from hubdesk.users.permissions import EMAILS_INJECT
-from hubdesk.web.deps import PrincipalDep, RuntimeDep
-from hubdesk.web.problems import PayloadTooLarge, UnsupportedMediaType
 
 router = APIRouter(tags=["email"])
 

@@ -10,6 +10,8 @@ from pydantic import Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
+from hubdesk.api.downloads import attachment_response
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.classifier import service as classifier
@@ -18,8 +20,6 @@ from hubdesk.inbound import service
 from hubdesk.intake import pipeline
 from hubdesk.intake.http.email_to_ticket import outcome_body
 from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_REPROCESS, INBOUND_VIEW
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.downloads import attachment_response
 
 router = APIRouter(prefix="/inbound", tags=["inbound"])
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, Strict, page_of
 from hubdesk.inbound import service as inbound
@@ -16,7 +17,6 @@ from hubdesk.intake.http.ledger import InboundOut
 from hubdesk.intake.types import Outcome
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import Principal
-from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/triage", tags=["triage"])
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from hubdesk.access.deps import PrincipalDep, RuntimeDep
 from hubdesk.api.limits import Id
 from hubdesk.intake.retry import retry_execution
 from hubdesk.users.permissions import WORKFLOWS_MANAGE
-from hubdesk.web.deps import PrincipalDep, RuntimeDep
 from hubdesk.workflows import service
 from hubdesk.workflows.router import ExecutionOut
 

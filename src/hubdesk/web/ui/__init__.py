@@ -4,7 +4,7 @@
 one small script), and includes the page routers. The pages call the same services as the
 API, start every ticket read from `hubdesk.tickets.visibility`, and render through one Jinja2
 environment with autoescape on (`templating`). Sessions, CSRF and the failed-login limit are
-`hubdesk.web.sessions`.
+`hubdesk.access.sessions`.
 """
 
 from __future__ import annotations

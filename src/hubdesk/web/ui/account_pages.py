@@ -16,12 +16,12 @@ from typing import Any, Final
 from fastapi import Request
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.outbox import email_change
 from hubdesk.users import service as users
 from hubdesk.users.models import User
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, forms, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

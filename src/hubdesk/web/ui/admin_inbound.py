@@ -22,6 +22,8 @@ from fastapi import Form, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
+from hubdesk.api.downloads import attachment_response
 from hubdesk.api.limits import Id
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import Classification
@@ -33,8 +35,6 @@ from hubdesk.inbound.models import STATUSES
 from hubdesk.intake import pipeline
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_VIEW
-from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.downloads import attachment_response
 from hubdesk.web.ui import flash, forms, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render

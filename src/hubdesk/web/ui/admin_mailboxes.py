@@ -22,13 +22,13 @@ from fastapi import Depends, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.mailboxes import secrets
 from hubdesk.mailboxes import service as mailboxes
 from hubdesk.mailboxes.models import Mailbox
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import MAILBOXES_MANAGE
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, forms, i18n
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
 from hubdesk.outbox import autoreply
@@ -25,7 +26,6 @@ from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import OUTBOX_STATUSES
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import MAILBOXES_MANAGE
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import Form, Request
 from starlette.responses import Response
 
+from hubdesk.access.deps import SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.priority import service
 from hubdesk.priority.models import LANGUAGES, LEVELS, SCOPES
 from hubdesk.users.permissions import PRIORITY_MANAGE
-from hubdesk.web.deps import SessionDep
 from hubdesk.web.ui import flash, i18n
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

@@ -18,6 +18,8 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from hubdesk.access.deps import SessionDep
+from hubdesk.api.problems import describe_request_errors
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.sla import service as sla
 from hubdesk.sla.calendar import DAYS
@@ -25,8 +27,6 @@ from hubdesk.sla.models import SlaPolicy
 from hubdesk.sla.schemas import PolicyCreate, PolicyUpdate
 from hubdesk.tickets.states import PRIORITIES
 from hubdesk.users.permissions import SLA_MANAGE
-from hubdesk.web.deps import SessionDep
-from hubdesk.web.problems import describe_request_errors
 from hubdesk.web.ui import flash, i18n
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

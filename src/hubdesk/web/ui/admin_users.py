@@ -14,12 +14,12 @@ from fastapi import Form, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from hubdesk.access.deps import SessionDep
 from hubdesk.db.types import utcnow
 from hubdesk.users import login_locks
 from hubdesk.users import service as users
 from hubdesk.users.models import Group, User
 from hubdesk.users.permissions import USERS_MANAGE
-from hubdesk.web.deps import SessionDep
 from hubdesk.web.ui import flash, forms, i18n
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render

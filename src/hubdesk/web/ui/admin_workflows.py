@@ -24,14 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
+from hubdesk.api.problems import describe_request_errors
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake.retry import retry_execution
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import WORKFLOWS_MANAGE
-from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.problems import describe_request_errors
 from hubdesk.web.ui import flash, forms, i18n
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

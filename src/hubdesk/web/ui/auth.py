@@ -2,7 +2,7 @@
 
 `GET /login` shows the form (fields `email` and `password`) with a CSRF token bound to a
 random pre-login cookie; `POST /login` checks the password through the failed-login limit
-(`hubdesk.web.sessions.log_in`), starts a session and sets its cookie (`HttpOnly`,
+(`hubdesk.access.sessions.log_in`), starts a session and sets its cookie (`HttpOnly`,
 `SameSite=Lax`, `Secure` over HTTPS or with `HUBDESK_COOKIE_SECURE`), then goes to `next`
 when that is a local path. `POST /logout` ends the session. `POST /preferences/language`
 remembers the viewer's choice in `users.language`.
@@ -15,11 +15,11 @@ from typing import Annotated
 from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from hubdesk.access import sessions
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.db.types import utcnow
 from hubdesk.runtime import Runtime
 from hubdesk.users import service as users
-from hubdesk.web import sessions
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, error_page, page_router, public_router
 from hubdesk.web.ui.templating import language_of, render

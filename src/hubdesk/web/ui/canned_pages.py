@@ -14,13 +14,13 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from starlette.responses import JSONResponse, Response
 
+from hubdesk.access.deps import SessionDep
 from hubdesk.canned import service as canned
 from hubdesk.canned.placeholders import KNOWN
 from hubdesk.errors import ValidationFailed
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
 from hubdesk.users.permissions import CANNED_MANAGE
-from hubdesk.web.deps import SessionDep
 from hubdesk.web.ui import flash, forms, i18n
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

@@ -15,11 +15,11 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import SessionDep
+from hubdesk.access.sessions import BrowserSession
 from hubdesk.customers import service as customers
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.users.permissions import CUSTOMERS_MANAGE
-from hubdesk.web.deps import SessionDep
-from hubdesk.web.sessions import BrowserSession
 from hubdesk.web.ui import flash, forms, i18n, once
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

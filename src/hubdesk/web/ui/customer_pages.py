@@ -13,13 +13,13 @@ from urllib.parse import urlencode
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.customers import service as customers
 from hubdesk.prepaid import service as prepaid
 from hubdesk.tickets import queries
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import visible_tickets
 from hubdesk.users.permissions import PREPAID_VIEW
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import render
 from hubdesk.worklogs import service as worklogs

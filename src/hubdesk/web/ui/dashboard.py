@@ -25,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hubdesk.channels import mailbox_status
+from hubdesk.access.deps import RuntimeDep, SessionDep
+from hubdesk.channels.imap import status as mailbox_status
 from hubdesk.db.types import utcnow
 from hubdesk.inbound import quarantine
 from hubdesk.intake import triage
@@ -42,7 +43,6 @@ from hubdesk.users.permissions import (
     WORKFLOWS_MANAGE,
     Principal,
 )
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import render
 from hubdesk.workflows import engine

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hubdesk.web.sessions import secure_cookies
+from hubdesk.access.sessions import secure_cookies
 
 COOKIE: Final = "hubdesk_flash"
 MAX_TEXT: Final = 2000

@@ -35,11 +35,11 @@ from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Attachment, Comment, EmailLog, Ticket
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
-from hubdesk.web.deps import RuntimeDep
 from hubdesk.web.ui import i18n
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of

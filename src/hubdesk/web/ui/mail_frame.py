@@ -14,7 +14,7 @@ HMAC under the secret key. Only raster image types are served this way.
 `GET /tickets/{id}/emails/{email_id}/original` downloads the mail as received (for HTML past
 the render budget and text shortened when stored).
 
-Downloads go through `hubdesk.web.downloads.attachment_response` (`Content-Disposition:
+Downloads go through `hubdesk.api.downloads.attachment_response` (`Content-Disposition:
 attachment`, `nosniff`, `CSP: sandbox`); types a browser could run as script or style on this
 origin are sent as `application/octet-stream`.
 """
@@ -31,13 +31,13 @@ from jinja2 import Environment
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
+from hubdesk.api.downloads import INLINE_IMAGE_TYPES, attachment_response
 from hubdesk.errors import NotFound
 from hubdesk.inbound import service as inbound
 from hubdesk.tickets import attachments
 from hubdesk.tickets.models import Attachment, EmailLog
 from hubdesk.tickets.visibility import get_visible_ticket
-from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.downloads import INLINE_IMAGE_TYPES, attachment_response
 from hubdesk.web.ui import mailhtml
 from hubdesk.web.ui.routing import ViewerDep, page_router, public_router
 from hubdesk.web.ui.templating import language_of

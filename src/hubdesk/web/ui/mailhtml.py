@@ -15,7 +15,7 @@ The sanitiser's output is html5ever's serialisation: every attribute value is do
 with `"` and `&` escaped, and every `<` in text is escaped, so an `<img ...>` tag and its
 `src="..."` are found exactly by the patterns below.
 
-HTML past the render budget (`hubdesk.intake.limits.RENDER_BUDGET`: size, element count,
+HTML past the render budget (`hubdesk.budgets.RENDER_BUDGET`: size, element count,
 longest line) is not framed at all (`too_complex`): the page offers the original mail instead.
 """
 
@@ -28,7 +28,7 @@ from html import escape, unescape
 from typing import Final
 from urllib.parse import unquote
 
-from hubdesk.intake.limits import RENDER_BUDGET, RenderBudget
+from hubdesk.budgets import RENDER_BUDGET, RenderBudget
 from hubdesk.mail.sanitize import MAX_HTML_CHARS, sanitize_html
 
 _IMG_TAG: Final = re.compile(r'<img\b(?:[^>"]|"[^"]*")*>', re.IGNORECASE)

@@ -17,6 +17,8 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
+from hubdesk.access.sessions import BrowserSession
 from hubdesk.customers import service as customers
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, ValidationFailed
@@ -24,8 +26,6 @@ from hubdesk.outbox.notify import notify_agent
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.states import PRIORITIES
 from hubdesk.users.permissions import TICKETS_ASSIGN, TICKETS_CREATE
-from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.sessions import BrowserSession
 from hubdesk.web.ui import flash, forms, i18n, once
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

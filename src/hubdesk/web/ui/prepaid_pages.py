@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Customer
 from hubdesk.errors import ValidationFailed
@@ -26,7 +27,6 @@ from hubdesk.prepaid.models import PrepaidDrawdown
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.models import User
 from hubdesk.users.permissions import PREPAID_MANAGE
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, forms, i18n, once
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

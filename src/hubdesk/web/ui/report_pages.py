@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.customers import service as customers
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
@@ -18,7 +19,6 @@ from hubdesk.reports import params, service
 from hubdesk.reports.service import Report
 from hubdesk.tickets.states import PRIORITIES
 from hubdesk.users.permissions import REPORTS_VIEW
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import i18n, labels
 from hubdesk.web.ui.i18n import Translate
 from hubdesk.web.ui.routing import ViewerDep, page_router

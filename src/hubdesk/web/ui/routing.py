@@ -29,6 +29,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse, Response
 
+from hubdesk.access.deps import RuntimeDep
+from hubdesk.access.sessions import CSRF_FIELD, BrowserSession, browser_session, tokens_match
+from hubdesk.api.problems import describe_request_errors
 from hubdesk.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -37,9 +40,6 @@ from hubdesk.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from hubdesk.web.deps import RuntimeDep
-from hubdesk.web.problems import describe_request_errors
-from hubdesk.web.sessions import CSRF_FIELD, BrowserSession, browser_session, tokens_match
 from hubdesk.web.ui import flash, labels, templating
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]

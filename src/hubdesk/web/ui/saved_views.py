@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 from fastapi import Form, Request
 from starlette.responses import Response
 
+from hubdesk.access.deps import SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.savedviews import service
 from hubdesk.savedviews.models import SavedView
-from hubdesk.web.deps import SessionDep
 from hubdesk.web.ui import flash, forms, i18n
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of

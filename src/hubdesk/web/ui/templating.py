@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from hubdesk import __version__
+from hubdesk.access.sessions import BrowserSession
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.attachments import MAX_UPLOAD_BYTES
-from hubdesk.web.sessions import BrowserSession
 from hubdesk.web.ui import flash, i18n, labels, once, reasons
 
 MAX_TEXT = 100_000

@@ -10,12 +10,12 @@ from typing import Annotated
 from fastapi import Form, Request
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.automation import snooze as snoozing
 from hubdesk.automation import split as splitting
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
 from hubdesk.tickets.visibility import get_visible_ticket
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, forms, i18n
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of

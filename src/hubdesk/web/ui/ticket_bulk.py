@@ -18,6 +18,7 @@ from fastapi import Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import SessionDep
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.concurrency import StaleTicket, check_version
@@ -26,7 +27,6 @@ from hubdesk.tickets.states import PRIORITIES
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
 from hubdesk.users.permissions import TICKETS_ASSIGN, TICKETS_EDIT, Principal
-from hubdesk.web.deps import SessionDep
 from hubdesk.web.ui import flash, forms, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render

@@ -7,7 +7,7 @@ attachments` does: the content-addressed blob store, its size limit (MAX_UPLOAD_
 `tickets.edit` permission and an audit row. The sizes are checked before anything is stored,
 so a refused upload changes nothing; an empty file input (no file chosen) is ignored. Files
 are downloaded from `/attachments/{id}` with the safe-download headers of
-`hubdesk.web.downloads` like every other file.
+`hubdesk.api.downloads` like every other file.
 
 A refused note comes back as the ticket page with the text as typed and the reason
 (`refused_on_ticket`), status 422; a refused reply, as before, goes back to the ticket with
@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
+from hubdesk.access.sessions import BrowserSession
 from hubdesk.errors import ValidationFailed
 from hubdesk.runtime import Runtime
 from hubdesk.tickets import attachments
 from hubdesk.tickets.models import Attachment, Comment, Ticket
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.permissions import TICKETS_EDIT, Principal
-from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.sessions import BrowserSession
 from hubdesk.web.ui import flash, i18n, once
 from hubdesk.web.ui.routing import PageAnswer, ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of

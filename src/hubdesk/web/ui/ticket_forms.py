@@ -16,6 +16,7 @@ from fastapi import Depends, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.customers.models import Contact, Customer
 from hubdesk.db.types import utcnow
 from hubdesk.errors import NotFound, ValidationFailed
@@ -27,7 +28,6 @@ from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
 from hubdesk.users.models import User
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, forms, i18n, labels, once, ticket_edits, ticket_files
 from hubdesk.web.ui.routing import PageAnswer, ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render

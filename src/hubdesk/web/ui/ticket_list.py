@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import SessionDep
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Customer
 from hubdesk.db.types import utcnow
@@ -26,7 +27,6 @@ from hubdesk.sla import service as sla
 from hubdesk.tickets import queries
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES, STATUSES
 from hubdesk.users.models import User
-from hubdesk.web.deps import SessionDep
 from hubdesk.web.ui import forms, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.saved_views import view_url

@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
+from hubdesk.access.sessions import BrowserSession
 from hubdesk.canned import service as canned
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact
@@ -34,8 +36,6 @@ from hubdesk.tickets.states import PRIORITIES, allowed_transitions
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
 from hubdesk.users.permissions import COMMENTS_CREATE, PREPAID_VIEW, Principal
-from hubdesk.web.deps import RuntimeDep, SessionDep
-from hubdesk.web.sessions import BrowserSession
 from hubdesk.web.ui import canned_pages, i18n, live, mailhtml, priority_reason, ticket_edits
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hubdesk.access.deps import SessionDep
 from hubdesk.db.types import utcnow
 from hubdesk.errors import NotFound, ValidationFailed
 from hubdesk.users import service as users
 from hubdesk.users.models import ApiToken
-from hubdesk.web.deps import SessionDep
 from hubdesk.web.ui import flash, forms, i18n, once
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
 from hubdesk.web.ui.templating import language_of, render

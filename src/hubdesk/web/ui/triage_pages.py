@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 from fastapi import Form, Request
 from starlette.responses import Response
 
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.inbound import service as inbound
 from hubdesk.intake import triage
 from hubdesk.intake.types import Outcome
 from hubdesk.users.permissions import TICKETS_CREATE
-from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, i18n
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render

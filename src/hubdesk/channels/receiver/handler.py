@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final
 
-from hubdesk.channels import recipients
+from hubdesk.channels.receiver import recipients
 from hubdesk.errors import DatabaseUnavailable, StorageError, is_disk_full
 from hubdesk.inbound.group_commit import GroupCommitter
 from hubdesk.runtime import Runtime

@@ -28,11 +28,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hubdesk.channels import imap_ledger, oversized
-from hubdesk.channels import mailbox_status as status
-from hubdesk.channels.imap_client import ImapConnection, ImapRefused
-from hubdesk.channels.imap_ledger import Recorded
-from hubdesk.channels.mailbox_status import MailboxView
+from hubdesk.channels import oversized
+from hubdesk.channels.imap import ledger as imap_ledger
+from hubdesk.channels.imap import status
+from hubdesk.channels.imap.client import ImapConnection, ImapRefused
+from hubdesk.channels.imap.ledger import Recorded
+from hubdesk.channels.imap.status import MailboxView
 from hubdesk.inbound import service as inbound
 from hubdesk.intake import pipeline
 from hubdesk.runtime import Runtime

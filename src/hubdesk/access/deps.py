@@ -14,12 +14,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from hubdesk.access import sessions
+from hubdesk.api.problems import Unauthenticated
 from hubdesk.errors import DatabaseUnavailable
 from hubdesk.runtime import Runtime
 from hubdesk.users import service as users
 from hubdesk.users.permissions import Principal
-from hubdesk.web import sessions
-from hubdesk.web.problems import Unauthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -25,7 +25,7 @@ from typing import Any, Final
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
-from hubdesk.channels.receiver import LedgerHandler
+from hubdesk.channels.receiver.handler import LedgerHandler
 
 log = logging.getLogger(__name__)
 

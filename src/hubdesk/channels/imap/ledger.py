@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
-from hubdesk.channels.mailbox_status import MailboxView
+from hubdesk.channels.imap.status import MailboxView
 from hubdesk.db.uow import Database
 from hubdesk.inbound.models import InboundMessage
 

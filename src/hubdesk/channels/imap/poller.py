@@ -14,12 +14,12 @@ import logging
 import threading
 from typing import Final
 
-from hubdesk.channels import imap_poll, leases
-from hubdesk.channels import mailbox_status as status
-from hubdesk.channels.imap_client import ImapConnection, ImapError
-from hubdesk.channels.imap_poll import PollReport
-from hubdesk.channels.leases import Lease
-from hubdesk.channels.mailbox_status import LeaseLost, MailboxView
+from hubdesk.channels.imap import leases, status
+from hubdesk.channels.imap import poll as imap_poll
+from hubdesk.channels.imap.client import ImapConnection, ImapError
+from hubdesk.channels.imap.leases import Lease
+from hubdesk.channels.imap.poll import PollReport
+from hubdesk.channels.imap.status import LeaseLost, MailboxView
 from hubdesk.channels.tls import client_context
 from hubdesk.errors import ConfigError, DatabaseUnavailable, HubdeskError, StorageError
 from hubdesk.mailboxes import secrets

@@ -10,13 +10,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import Out
 from hubdesk.db.types import utcnow
 from hubdesk.users import login_locks
 from hubdesk.users import service as users
 from hubdesk.users.permissions import USERS_MANAGE
-from hubdesk.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(tags=["users"])
 

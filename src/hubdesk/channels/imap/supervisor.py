@@ -12,8 +12,8 @@ import logging
 import threading
 import time
 
-from hubdesk.channels import leases
-from hubdesk.channels.imap_poller import MailboxPoller
+from hubdesk.channels.imap import leases
+from hubdesk.channels.imap.poller import MailboxPoller
 from hubdesk.mailboxes import service as mailboxes
 from hubdesk.runtime import Runtime
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
+from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.db.paging import paginate
@@ -22,7 +23,6 @@ from hubdesk.users.schemas import (
     UserOut,
     UserUpdate,
 )
-from hubdesk.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(tags=["users"])
 
