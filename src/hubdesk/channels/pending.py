@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Final
 
 from hubdesk.channels import oversized
-from hubdesk.errors import DatabaseUnavailable, ValidationFailed
+from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import pipeline
@@ -86,7 +86,7 @@ class ProcessingQueue(threading.Thread):
                 continue
             try:
                 process_one(self.runtime, inbound_id)
-            except (DatabaseUnavailable, ValidationFailed) as exc:
+            except (DatabaseUnavailable, StorageUnavailable, ValidationFailed) as exc:
                 log.warning("inbound %s left for later: %s", inbound_id, exc)
             except Exception:
                 log.exception("inbound %s: processing failed", inbound_id)

@@ -16,7 +16,7 @@ import typer
 
 from hubdesk.cli import context
 from hubdesk.config import load_settings
-from hubdesk.errors import ConfigError, DatabaseUnavailable, ValidationFailed
+from hubdesk.errors import ConfigError, DatabaseUnavailable, StorageUnavailable, ValidationFailed
 from hubdesk.intake.limits import mail_limits
 from hubdesk.mail.limits import DEFAULT_LIMITS
 from hubdesk.mail.parse import parse_email
@@ -110,7 +110,7 @@ def ingest_command(
                 _report(source.label, outcome, as_json)
                 if progress:
                     progress.step()
-        except DatabaseUnavailable as exc:
+        except (DatabaseUnavailable, StorageUnavailable) as exc:
             context.fail(f"{_done(counts)} before: {exc}", context.EXIT_TEMPFAIL)
         except bulk.SourceUnreadable as exc:
             context.fail(f"{_done(counts)} before: {exc}", context.EXIT_TEMPFAIL)
@@ -197,7 +197,7 @@ def reprocess_command(
         try:
             for row_id, outcome in bulk.reprocess_bulk(runtime, ids, SYSTEM, limits):
                 _report(f"inbound:{row_id}", outcome, as_json)
-        except DatabaseUnavailable as exc:
+        except (DatabaseUnavailable, StorageUnavailable) as exc:
             context.fail(str(exc), context.EXIT_TEMPFAIL)
 
 
