@@ -79,14 +79,31 @@ class S3Server:
 
         return S3BlobStore(self.location(bucket or self.new_bucket(), prefix))
 
+    def changes(self, prefix: str = "mail") -> dict[str, str]:
+        """The blob settings of a new bucket of this server (credentials by reference)."""
+        return {
+            "blob_url": f"s3://{self.new_bucket()}/{prefix}",
+            "blob_endpoint": self.endpoint,
+            "blob_region": "us-east-1",
+            "blob_access_key_env": KEY_ID_VARIABLE,
+            "blob_secret_key_env": SECRET_VARIABLE,
+        }
+
     def settings(self, settings: Settings, prefix: str = "mail") -> Settings:
-        """`settings` pointed at a new bucket of this server (credentials by reference)."""
-        return settings.model_copy(
-            update={
-                "blob_url": f"s3://{self.new_bucket()}/{prefix}",
-                "blob_endpoint": self.endpoint,
-                "blob_region": "us-east-1",
-                "blob_access_key_env": KEY_ID_VARIABLE,
-                "blob_secret_key_env": SECRET_VARIABLE,
-            }
+        """`settings` pointed at a new bucket of this server."""
+        return settings.model_copy(update=self.changes(prefix))
+
+
+def blob_environment(settings: Settings) -> dict[str, str]:
+    """The blob settings as environment variables of a child process."""
+    return {
+        name: str(value)
+        for name, value in (
+            ("HUBDESK_BLOB_URL", settings.blob_url),
+            ("HUBDESK_BLOB_ENDPOINT", settings.blob_endpoint),
+            ("HUBDESK_BLOB_REGION", settings.blob_region),
+            ("HUBDESK_BLOB_ACCESS_KEY_ENV", settings.blob_access_key_env),
+            ("HUBDESK_BLOB_SECRET_KEY_ENV", settings.blob_secret_key_env),
         )
+        if value is not None
+    }

@@ -94,7 +94,7 @@ class Database:
                 session.rollback()
         except Exception as exc:
             session.rollback()
-            if is_transient(exc) and not isinstance(exc, DatabaseUnavailable):
+            if is_transient(exc) and not isinstance(exc, DatabaseUnavailable | StorageUnavailable):
                 raise DatabaseUnavailable(describe_unavailable(exc)) from exc
             raise
         finally:
