@@ -182,6 +182,16 @@ def test_collect_removes_only_old_unreferenced_blobs_and_stale_temporaries(
     assert odd.exists()
 
 
+def test_storing_an_old_blob_again_makes_it_young_for_collect(store: BlobStore) -> None:
+    """A blob a crash left behind (old, unreferenced) that is stored again is about to be
+    named by a row that has not committed yet: `put` refreshes it, so `collect` spares it."""
+    digest = store.put(b"left by a crash, needed again")
+    _age(store.path_for(digest), 2 * HOUR)
+    assert store.put(b"left by a crash, needed again") == digest
+    assert store.collect(set(), older_than_seconds=HOUR) == []
+    assert store.read(digest) == b"left by a crash, needed again"
+
+
 def test_collect_on_a_store_that_was_never_written(tmp_path: Path) -> None:
     """An empty or absent store collects nothing and does not fail."""
     assert BlobStore(tmp_path / "absent").collect(set()) == []

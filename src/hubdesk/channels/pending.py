@@ -59,11 +59,17 @@ def process_pending(runtime: Runtime) -> int:
 
 
 def purge_raw_mail(runtime: Runtime) -> int:
-    """Forget raw bytes older than HUBDESK_RAW_RETENTION_DAYS (quarantined mail is kept)."""
+    """Forget raw bytes older than HUBDESK_RAW_RETENTION_DAYS (quarantined mail is kept),
+    then collect the blobs a crash left without a row (T29)."""
     with runtime.db.transaction() as session:
-        return inbound.purge_raw(
+        purged = inbound.purge_raw(
             session, runtime.blobs, older_than_days=runtime.settings.raw_retention_days
         )
+    with runtime.db.transaction(write=False) as session:
+        collected = inbound.collect_orphan_blobs(session, runtime.blobs)
+    if collected:
+        log.info("collected %d orphan blob(s) and leftover(s)", len(collected))
+    return purged
 
 
 class ProcessingQueue(threading.Thread):

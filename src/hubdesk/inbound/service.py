@@ -303,3 +303,19 @@ def purge_raw(session: Session, blobs: Blobs, *, older_than_days: int) -> int:
         if still_needed is None and shared is None:
             blobs.delete(digest)
     return len(rows)
+
+
+ORPHAN_GRACE_SECONDS = 3600
+"""A blob younger than this is never collected: its row may not be committed yet."""
+
+
+def collect_orphan_blobs(
+    session: Session, blobs: Blobs, *, older_than_seconds: float = ORPHAN_GRACE_SECONDS
+) -> list[str]:
+    """Delete what a crash between a blob's write and its row's commit leaves behind:
+    blobs no ledger row (with its raw bytes kept) or attachment names, the local store's
+    temporary files and an object store's unfinished uploads, each once older than
+    `older_than_seconds`. Returns what went."""
+    kept = select(InboundMessage.raw_sha256).where(InboundMessage.raw_purged_at.is_(None))
+    referenced = set(session.scalars(kept)) | set(session.scalars(select(Attachment.sha256)))
+    return blobs.collect(referenced, older_than_seconds=older_than_seconds)

@@ -88,6 +88,9 @@ class BlobStore:
         if self._pending is not None and digest in self._pending:
             return digest
         if path.exists() and path.stat().st_size == len(data):
+            # Fresh again: `collect` spares young blobs, and a row may name this one soon.
+            with contextlib.suppress(OSError):
+                os.utime(path)
             return digest
         if self._pending is not None:
             self._pending[digest] = (self._write_temp(path, data), data)
