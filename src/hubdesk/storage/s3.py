@@ -27,6 +27,7 @@ Credentials are never a setting's value: boto3's standard chain (`AWS_ACCESS_KEY
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -220,7 +221,7 @@ class S3BlobStore:
         return True
 
     def delete(self, sha256: str) -> None:
-        with self._calls("delete", sha256):
+        with contextlib.suppress(_Missing), self._calls("delete", sha256):
             self._client.delete_object(Bucket=self.location.bucket, Key=self.key_for(sha256))
 
     def all_digests(self) -> Iterable[str]:
