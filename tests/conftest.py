@@ -18,6 +18,8 @@ from hubdesk.db.uow import Database
 from hubdesk.runtime import Runtime
 from tests.support.api import Api
 from tests.support.databases import Templates, pg_admin_url, postgres_unavailable_reason
+from tests.support.s3 import CREDENTIALS as S3_CREDENTIALS
+from tests.support.s3 import S3Server
 
 _PG_STATE: dict[str, str | None] = {}
 _RAN_ON: set[str] = set()
@@ -124,3 +126,21 @@ def api(runtime: Runtime) -> Iterator[Api]:
 
     with TestClient(create_app(runtime.settings, runtime=runtime)) as client:
         yield Api(client=client, runtime=runtime)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server on loopback for this session (a test may stop and start it)."""
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The S3 server, running, with its credentials in the variables the settings name."""
+    s3_server.start()
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    return s3_server

@@ -54,6 +54,10 @@ logger = logging.getLogger(__name__)
 
 
 IPNetwork = IPv4Network | IPv6Network
+_BUCKET: Final = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_PREFIX: Final = re.compile(r"\A[A-Za-z0-9_./-]{0,512}\Z")
+_REGION: Final = re.compile(r"\A[a-z0-9][a-z0-9-]{0,62}\Z")
+_VARIABLE: Final = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,199}\Z")
 
 
 def parse_networks(value: str) -> tuple[IPNetwork, ...]:
@@ -80,6 +84,17 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///./hubdesk.db", validation_alias=_env("DATABASE_URL"))
     data_dir: Path = Field(Path("./data"), validation_alias=_env("HUBDESK_DATA_DIR"))
+    blob_url: str | None = Field(None, validation_alias=_env("HUBDESK_BLOB_URL"))
+    """Where raw mail and attachments go: unset, the local store under the data directory;
+    `s3://bucket/prefix`, an S3-compatible bucket (see `hubdesk.storage.s3`)."""
+    blob_endpoint: str | None = Field(None, validation_alias=_env("HUBDESK_BLOB_ENDPOINT"))
+    blob_region: str | None = Field(None, validation_alias=_env("HUBDESK_BLOB_REGION"))
+    blob_access_key_env: str | None = Field(
+        None, validation_alias=_env("HUBDESK_BLOB_ACCESS_KEY_ENV")
+    )
+    blob_secret_key_env: str | None = Field(
+        None, validation_alias=_env("HUBDESK_BLOB_SECRET_KEY_ENV")
+    )
     secret_key: str | None = Field(None, validation_alias=_env("HUBDESK_SECRET_KEY"))
     mail_domain: str = Field("localhost", validation_alias=_env("MAIL_DOMAIN"))
     timezone: str = Field("Europe/Copenhagen", validation_alias=_env("HUBDESK_TIMEZONE"))
@@ -230,6 +245,26 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _blob_settings_need_a_bucket(self) -> Self:
+        given = [
+            env_name(name)
+            for name in ("blob_endpoint", "blob_region", "blob_access_key_env")
+            if getattr(self, name) is not None
+        ]
+        if given and self.blob_url is None:
+            raise ValueError(
+                f"Setting {given[0]} only applies to an object store, but HUBDESK_BLOB_URL is "
+                "not set; set HUBDESK_BLOB_URL=s3://bucket/prefix or remove it"
+            )
+        if (self.blob_access_key_env is None) != (self.blob_secret_key_env is None):
+            raise ValueError(
+                "Settings HUBDESK_BLOB_ACCESS_KEY_ENV and HUBDESK_BLOB_SECRET_KEY_ENV go "
+                "together: set both (the names of the variables holding the key id and the "
+                "secret) or neither (the standard AWS credential chain)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _reminder_before_auto_resolve(self) -> Self:
         remind, resolve = self.ticket_pending_reminder_days, self.ticket_pending_auto_resolve_days
         if remind and resolve and remind >= resolve:
@@ -261,6 +296,78 @@ class Settings(BaseSettings):
                 "user, query or fragment)"
             )
         return value.strip().rstrip("/")
+
+    @field_validator("blob_url")
+    @classmethod
+    def _blob_url(cls, value: str | None) -> str | None:
+        """`s3://bucket` or `s3://bucket/prefix`; credentials never go in the URL."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme == "s3" and (parts.username is not None or parts.password is not None):
+            raise ValueError(
+                "it must not hold credentials; name them with HUBDESK_BLOB_ACCESS_KEY_ENV and "
+                "HUBDESK_BLOB_SECRET_KEY_ENV or use the standard AWS variables"
+            )
+        prefix = parts.path.strip("/")
+        if (
+            parts.scheme != "s3"
+            or not _BUCKET.match(parts.netloc)
+            or ".." in parts.netloc
+            or parts.query
+            or parts.fragment
+            or "//" in parts.path
+            or any(segment in (".", "..") for segment in prefix.split("/"))
+            or not _PREFIX.match(prefix)
+        ):
+            raise ValueError(
+                "it accepts s3://BUCKET or s3://BUCKET/PREFIX, such as s3://helpdesk-mail/prod "
+                "(a bucket name of 3-63 lower-case letters, digits, dots and hyphens; a prefix "
+                "of letters, digits and -_./; unset for the local store in HUBDESK_DATA_DIR)"
+            )
+        return f"s3://{parts.netloc}/{prefix}" if prefix else f"s3://{parts.netloc}"
+
+    @field_validator("blob_endpoint")
+    @classmethod
+    def _blob_endpoint(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError(
+                "it accepts the object store's address, such as https://s3.example.com or "
+                "http://127.0.0.1:9000 (http or https, no user, query or fragment)"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("blob_region")
+    @classmethod
+    def _blob_region(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not _REGION.match(value.strip()):
+            raise ValueError("it accepts a region name such as eu-central-1")
+        return value.strip()
+
+    @field_validator("blob_access_key_env", "blob_secret_key_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not _VARIABLE.match(value.strip()):
+            # The value is not echoed back in the hint: a key pasted here by mistake.
+            raise ValueError(
+                "it names an environment variable (letters, digits, underscores, such as "
+                "HELPDESK_S3_SECRET), never the key itself"
+            )
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod
@@ -351,12 +458,21 @@ def env_name(field_name: str) -> str:
 
 # By field name or by variable name (a value read from the environment is reported by it).
 _SECRET_FIELDS = frozenset({"secret_key", "hubdesk_secret_key", "smtp_password"})
+_NAMING_FIELDS = frozenset(
+    {
+        "blob_access_key_env",
+        "hubdesk_blob_access_key_env",
+        "blob_secret_key_env",
+        "hubdesk_blob_secret_key_env",
+    }
+)
+"""Settings that name a secret: a rejected value may be the secret itself, pasted there."""
 _URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/@\s]*@")
 
 
 def _shown(field_name: str, value: Any) -> str:
     """The rejected value for the message, minus secrets: start-up errors end up in logs."""
-    if field_name.lower() in _SECRET_FIELDS:
+    if field_name.lower() in _SECRET_FIELDS | _NAMING_FIELDS:
         return "value hidden"
     if isinstance(value, str):
         return repr(_URL_PASSWORD.sub(r"\1***@", value))

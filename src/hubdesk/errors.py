@@ -8,7 +8,8 @@ HubdeskError
 ├── ValidationFailed        input breaks a rule; the message says what to fix
 │   └── InvalidTransition   a ticket status change that the state machine refuses
 ├── Conflict                the change collides with existing state (unique values)
-└── StorageError            a stored blob is missing or does not match its sha256
+├── StorageError            a stored blob is missing or does not match its sha256
+└── StorageUnavailable      the blob store (an S3 bucket) cannot be reached now; retry later
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class Conflict(HubdeskError):
 
 class StorageError(HubdeskError):
     """A blob in the content-addressed store is missing or fails its sha256 check."""
+
+
+class StorageUnavailable(HubdeskError):
+    """The blob store cannot be reached or refused the request now (an object store that is
+    down, throttling or misconfigured); nothing was acknowledged, callers answer "try later"
+    (LMTP/SMTP 451, HTTP 503, exit 75) exactly as for `DatabaseUnavailable`."""
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -10,15 +10,16 @@ from hubdesk.config import Settings, resolve_secret_key
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
 from hubdesk.errors import ConfigError
-from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.blobs import Blobs
 from hubdesk.storage.private import ensure_private_dir
+from hubdesk.storage.select import blob_store
 
 
 @dataclass
 class Runtime:
     settings: Settings
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     secret_key: str
     loaded_models: dict[int, Any] = field(default_factory=dict)
     """Trained classifier models by row id, loaded once per process (they never change)."""
@@ -36,7 +37,7 @@ class Runtime:
         return cls(
             settings=settings,
             db=Database.connect(settings.sqlalchemy_url),
-            blobs=BlobStore(settings.data_dir / "blobs"),
+            blobs=blob_store(settings),
             secret_key=resolve_secret_key(settings),
         )
 

@@ -50,6 +50,12 @@ def test_defaults_keep_email_to_ticket_working(clean_env: Path) -> None:
         ("TICKET_DEFAULT_ASSIGNEE_ID", "abc"),
         ("TICKET_ENABLED", "maybe"),
         ("MAIL_DOMAIN", "support@example.com"),
+        ("HUBDESK_BLOB_URL", "http://bucket/prefix"),
+        ("HUBDESK_BLOB_URL", "s3://Not_A_Bucket/prefix"),
+        ("HUBDESK_BLOB_URL", "s3://bucket/../elsewhere"),
+        ("HUBDESK_BLOB_URL", "s3://bucket/prefix?versionId=1"),
+        ("HUBDESK_BLOB_ENDPOINT", "ftp://127.0.0.1:9000"),
+        ("HUBDESK_BLOB_REGION", "EU Central"),
     ],
 )
 def test_invalid_setting_is_one_sentence_naming_it(

@@ -23,6 +23,7 @@ from hubdesk.errors import (
     NotFound,
     PermissionDenied,
     StorageError,
+    StorageUnavailable,
     ValidationFailed,
     is_disk_full,
 )
@@ -56,6 +57,7 @@ _STATUS: dict[type[HubdeskError], int] = {
     ValidationFailed: 422,
     DatabaseUnavailable: 503,
     StorageError: 500,
+    StorageUnavailable: 503,
 }
 
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hubdesk.errors import DatabaseUnavailable
+from hubdesk.errors import DatabaseUnavailable, StorageUnavailable
 from hubdesk.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class JobThread(threading.Thread):
         while not self.stop.is_set():
             try:
                 self.job.run(self.runtime)
-            except DatabaseUnavailable as exc:
+            except (DatabaseUnavailable, StorageUnavailable) as exc:
                 log.warning("job %s: %s", self.job.name, exc)
             except Exception:
                 log.exception("job %s failed", self.job.name)

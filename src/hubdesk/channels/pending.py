@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Final
 
 from hubdesk.channels import oversized
-from hubdesk.errors import DatabaseUnavailable, ValidationFailed
+from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import pipeline
@@ -59,11 +59,17 @@ def process_pending(runtime: Runtime) -> int:
 
 
 def purge_raw_mail(runtime: Runtime) -> int:
-    """Forget raw bytes older than HUBDESK_RAW_RETENTION_DAYS (quarantined mail is kept)."""
+    """Forget raw bytes older than HUBDESK_RAW_RETENTION_DAYS (quarantined mail is kept),
+    then collect the blobs a crash left without a row (T29)."""
     with runtime.db.transaction() as session:
-        return inbound.purge_raw(
+        purged = inbound.purge_raw(
             session, runtime.blobs, older_than_days=runtime.settings.raw_retention_days
         )
+    with runtime.db.transaction(write=False) as session:
+        collected = inbound.collect_orphan_blobs(session, runtime.blobs)
+    if collected:
+        log.info("collected %d orphan blob(s) and leftover(s)", len(collected))
+    return purged
 
 
 class ProcessingQueue(threading.Thread):
@@ -86,7 +92,7 @@ class ProcessingQueue(threading.Thread):
                 continue
             try:
                 process_one(self.runtime, inbound_id)
-            except (DatabaseUnavailable, ValidationFailed) as exc:
+            except (DatabaseUnavailable, StorageUnavailable, ValidationFailed) as exc:
                 log.warning("inbound %s left for later: %s", inbound_id, exc)
             except Exception:
                 log.exception("inbound %s: processing failed", inbound_id)

@@ -13,7 +13,7 @@ from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import ClassifierModel
 from hubdesk.errors import NotFound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.blobs import Blobs
 from hubdesk.users.permissions import Principal
 
 
@@ -80,7 +80,7 @@ def activate_version(session: Session, actor: Principal, version: int | None) ->
     )
 
 
-def agent_samples(session: Session, blobs: BlobStore) -> list[Any]:
+def agent_samples(session: Session, blobs: Blobs) -> list[Any]:
     """Agents' labels as training samples (emails whose raw bytes are still kept)."""
     from hubdesk.classifier.corpus import LabelledMessage
 

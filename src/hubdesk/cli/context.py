@@ -1,8 +1,8 @@
 """What every CLI command needs: settings loaded once, errors turned into exit codes.
 
 Exit codes: 0 success, 1 a refused operation (the message says why), 2 bad usage or
-configuration, 75 (EX_TEMPFAIL) when the database is unavailable or the disk is full, so
-that callers retry.
+configuration, 75 (EX_TEMPFAIL) when the database or the object store is unavailable or the
+disk is full, so that callers retry.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from hubdesk.config import Settings, load_settings
-from hubdesk.errors import ConfigError, DatabaseUnavailable, HubdeskError, is_disk_full
+from hubdesk.errors import (
+    ConfigError,
+    DatabaseUnavailable,
+    HubdeskError,
+    StorageUnavailable,
+    is_disk_full,
+)
 
 if TYPE_CHECKING:
     from hubdesk.runtime import Runtime
@@ -58,7 +64,7 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
         if check_schema:
             _check_schema(built)
         yield built
-    except DatabaseUnavailable as exc:
+    except (DatabaseUnavailable, StorageUnavailable) as exc:
         fail(str(exc), EXIT_TEMPFAIL)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)

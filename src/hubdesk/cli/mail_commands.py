@@ -17,7 +17,7 @@ import typer
 from hubdesk.budgets import mail_limits
 from hubdesk.cli import context
 from hubdesk.config import load_settings
-from hubdesk.errors import ConfigError, DatabaseUnavailable, ValidationFailed
+from hubdesk.errors import ConfigError, DatabaseUnavailable, StorageUnavailable, ValidationFailed
 from hubdesk.mail.limits import DEFAULT_LIMITS
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.serialize import parsed_to_json_dict, rejection_to_json_dict
@@ -110,7 +110,7 @@ def ingest_command(
                 _report(source.label, outcome, as_json)
                 if progress:
                     progress.step()
-        except DatabaseUnavailable as exc:
+        except (DatabaseUnavailable, StorageUnavailable) as exc:
             context.fail(f"{_done(counts)} before: {exc}", context.EXIT_TEMPFAIL)
         except bulk.SourceUnreadable as exc:
             context.fail(f"{_done(counts)} before: {exc}", context.EXIT_TEMPFAIL)
@@ -197,7 +197,7 @@ def reprocess_command(
         try:
             for row_id, outcome in bulk.reprocess_bulk(runtime, ids, SYSTEM, limits):
                 _report(f"inbound:{row_id}", outcome, as_json)
-        except DatabaseUnavailable as exc:
+        except (DatabaseUnavailable, StorageUnavailable) as exc:
             context.fail(str(exc), context.EXIT_TEMPFAIL)
 
 
@@ -207,7 +207,8 @@ def purge_command(
         int | None, typer.Option(min=1, help="Override HUBDESK_RAW_RETENTION_DAYS")
     ] = None,
 ) -> None:
-    """Forget raw bytes of mail processed over N days ago (quarantined mail is kept)."""
+    """Forget raw bytes of mail processed over N days ago (quarantined mail is kept), and
+    blobs a crash left without a row."""
     from hubdesk.inbound import service as inbound
     from hubdesk.users import service as users
 
@@ -215,7 +216,13 @@ def purge_command(
         retention = days or runtime.settings.raw_retention_days
         purged = inbound.purge_raw(session, runtime.blobs, older_than_days=retention)
         sessions = users.purge_sessions(session, older_than=timedelta(days=retention))
+    with context.runtime() as runtime, runtime.db.transaction(write=False) as session:
+        collected = inbound.collect_orphan_blobs(session, runtime.blobs)
     typer.echo(f"purged the raw bytes of {purged} message(s)", err=True)
+    typer.echo(
+        f"collected {len(collected)} blob(s) and leftover(s) no row needs (over an hour old)",
+        err=True,
+    )
     typer.echo(f"deleted {sessions} ended browser session(s) and old login attempt(s)", err=True)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.db.engine import WRITE_OPTION, create_db_engine
-from hubdesk.errors import DatabaseUnavailable
+from hubdesk.errors import DatabaseUnavailable, StorageUnavailable
 
 # Messages of errors that mean "try again later", not "this input is bad".
 _TRANSIENT_MARKERS = (
@@ -39,8 +39,9 @@ _TRANSIENT_MARKERS = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True when `exc` says the database is unavailable now rather than the data being bad."""
-    if isinstance(exc, DatabaseUnavailable):
+    """True when `exc` says the database (or the blob store) is unavailable now rather than
+    the data being bad."""
+    if isinstance(exc, DatabaseUnavailable | StorageUnavailable):
         return True
     if isinstance(exc, StaleDataError):
         # Another transaction wrote the same row first (a ticket's `version` moved on, as in
@@ -93,7 +94,7 @@ class Database:
                 session.rollback()
         except Exception as exc:
             session.rollback()
-            if is_transient(exc) and not isinstance(exc, DatabaseUnavailable):
+            if is_transient(exc) and not isinstance(exc, DatabaseUnavailable | StorageUnavailable):
                 raise DatabaseUnavailable(describe_unavailable(exc)) from exc
             raise
         finally:

@@ -5,7 +5,8 @@ after its raw bytes are on disk and its ledger row is committed. When several de
 in flight at once, the first to arrive becomes the leader: it waits a short window
 (`window` seconds, only when the previous commit was shared, so a lone delivery never waits),
 takes every request queued by then, writes their blobs without waiting for the disk, makes
-them durable together (`BlobStore.sync_batch`: one `syncfs` or an fsync per file), inserts
+them durable together (`sync_batch`: one `syncfs` or an fsync per file; an object store
+uploads them), inserts
 their ledger rows and commits once. Every request of that commit is then released; one of
 the requests that arrived meanwhile leads the next commit.
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from hubdesk.db.uow import Database, is_transient
 from hubdesk.inbound.service import add_received
-from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.blobs import Blobs, BlobStore
 
 DEFAULT_WINDOW_SECONDS = 0.002
 """How long a leader waits for concurrent deliveries to join its commit (measured in
@@ -49,12 +50,17 @@ class GroupCommitter:
     """Shares ledger commits between concurrent `receive` calls (thread-safe)."""
 
     def __init__(
-        self, db: Database, blob_root: Path, *, window: float = DEFAULT_WINDOW_SECONDS
+        self,
+        db: Database,
+        blobs: Path | Blobs,
+        *,
+        window: float = DEFAULT_WINDOW_SECONDS,
     ) -> None:
         self._db = db
-        self._blobs = BlobStore(blob_root)
-        """Its own store object: batch mode is per object, and other threads of the
-        process write blobs through theirs at the same time."""
+        self._blobs = BlobStore(blobs) if isinstance(blobs, Path) else blobs.detached()
+        """Its own store object (the local store at a path, or a detached copy of the
+        runtime's): batch mode is per object, and other threads of the process write blobs
+        through theirs at the same time."""
         self._window = window
         self._cond = threading.Condition()
         self._queue: list[_Request] = []

@@ -20,14 +20,14 @@ from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.inbound.models import STATUSES, DedupeKey, InboundMessage
-from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.blobs import Blobs
 from hubdesk.tickets.models import Attachment
 from hubdesk.users.permissions import INBOUND_REPROCESS, INBOUND_VIEW, SYSTEM, Principal
 
 
 def receive(
     db: Database,
-    blobs: BlobStore,
+    blobs: Blobs,
     raw: bytes,
     *,
     source: str,
@@ -136,7 +136,7 @@ def lock(session: Session, inbound_id: int) -> InboundMessage:
     return row
 
 
-def raw_bytes(blobs: BlobStore, row: InboundMessage) -> bytes:
+def raw_bytes(blobs: Blobs, row: InboundMessage) -> bytes:
     if row.raw_purged_at is not None:
         raise ValidationFailed(
             f"the raw bytes of inbound message {row.id} were purged on "
@@ -275,7 +275,7 @@ def pending_ids(session: Session, *, older_than: timedelta, max_attempts: int) -
     return sorted(set(session.scalars(stuck)) | set(session.scalars(retry)))
 
 
-def purge_raw(session: Session, blobs: BlobStore, *, older_than_days: int) -> int:
+def purge_raw(session: Session, blobs: Blobs, *, older_than_days: int) -> int:
     """Forget the raw bytes of mail that reached a final state more than N days ago.
 
     Quarantined and failed mail keeps its bytes until it is resolved. A blob is deleted only
@@ -303,3 +303,19 @@ def purge_raw(session: Session, blobs: BlobStore, *, older_than_days: int) -> in
         if still_needed is None and shared is None:
             blobs.delete(digest)
     return len(rows)
+
+
+ORPHAN_GRACE_SECONDS = 3600
+"""A blob younger than this is never collected: its row may not be committed yet."""
+
+
+def collect_orphan_blobs(
+    session: Session, blobs: Blobs, *, older_than_seconds: float = ORPHAN_GRACE_SECONDS
+) -> list[str]:
+    """Delete what a crash between a blob's write and its row's commit leaves behind:
+    blobs no ledger row (with its raw bytes kept) or attachment names, the local store's
+    temporary files and an object store's unfinished uploads, each once older than
+    `older_than_seconds`. Returns what went."""
+    kept = select(InboundMessage.raw_sha256).where(InboundMessage.raw_purged_at.is_(None))
+    referenced = set(session.scalars(kept)) | set(session.scalars(select(Attachment.sha256)))
+    return blobs.collect(referenced, older_than_seconds=older_than_seconds)

@@ -30,7 +30,7 @@ from hubdesk.intake.trust import NOT_VERIFIED_FLAG
 from hubdesk.intake.types import Mail, Progress, TicketMade
 from hubdesk.priority import service as priority_keywords
 from hubdesk.runtime import Runtime
-from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.blobs import Blobs
 from hubdesk.tickets import comments, search
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
@@ -57,7 +57,7 @@ class ActionEnv:
         return self.runtime.settings
 
     @property
-    def blobs(self) -> BlobStore:
+    def blobs(self) -> Blobs:
         return self.runtime.blobs
 
 

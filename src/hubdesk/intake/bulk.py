@@ -17,7 +17,8 @@ A batch closes at whichever bound comes first: `HUBDESK_INGEST_BATCH_MESSAGES` m
 `HUBDESK_INGEST_BATCH_SECONDS` of processing. A crash at any point loses nothing (the batch
 that was open never committed, its sources are unchanged) and duplicates nothing (a re-run
 finds what earlier batches committed by its raw dedupe key). A database outage rolls back
-the open batch and propagates as `DatabaseUnavailable`.
+the open batch and propagates as `DatabaseUnavailable`, an object-store outage (the batch's
+blobs are uploaded at its durability point) as `StorageUnavailable`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ from sqlalchemy.orm import Session
 from hubdesk.config import Settings
 from hubdesk.db import deferred
 from hubdesk.db.uow import is_transient
-from hubdesk.errors import Conflict, DatabaseUnavailable, NotFound, ValidationFailed
+from hubdesk.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    NotFound,
+    StorageUnavailable,
+    ValidationFailed,
+)
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dedupe, pipeline
@@ -270,7 +277,7 @@ def _run_one(
     try:
         with session.begin_nested():
             return pipeline.run_in(session, runtime, row, reprocess=reprocess)
-    except DatabaseUnavailable:
+    except (DatabaseUnavailable, StorageUnavailable):
         raise
     except ValidationFailed as exc:  # e.g. raw bytes purged: the row is left as it was
         deferred.rollback_to(session, position)

@@ -24,7 +24,7 @@ from hubdesk.config import Settings
 from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import is_transient
-from hubdesk.errors import DatabaseUnavailable, ValidationFailed
+from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFailed
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dispositions
 from hubdesk.intake.actions import ActionEnv
@@ -161,6 +161,8 @@ def run_workflow(
         with session.begin_nested():
             after, records = run_steps(named, mail, plan.steps, progress)
     except StepFailed as failure:
+        if isinstance(failure.error, StorageUnavailable):
+            raise failure.error from failure
         if is_transient(failure.error):
             raise DatabaseUnavailable(str(failure.error)) from failure
         execution.status = "failed"

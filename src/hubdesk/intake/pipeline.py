@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from hubdesk.classifier import service as classifier
 from hubdesk.config import Settings
 from hubdesk.db.uow import is_transient
-from hubdesk.errors import DatabaseUnavailable, ValidationFailed
+from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dedupe, dispositions, executor, prologue
@@ -76,7 +76,7 @@ def process(runtime: Runtime, inbound_id: int, *, reprocess: bool = False) -> Ou
     try:
         with runtime.db.transaction() as session:
             return _process(session, runtime, inbound_id, reprocess)
-    except (DatabaseUnavailable, ValidationFailed):
+    except (DatabaseUnavailable, StorageUnavailable, ValidationFailed):
         raise
     except Exception as exc:
         if is_transient(exc):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from hubdesk.intake.types import Mail
 from hubdesk.mail.types import Address, ParsedEmail
-from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.blobs import Blobs
 from hubdesk.tickets.models import Attachment, EmailLog, Ticket
 from hubdesk.tickets.service import add_participant
 
@@ -59,7 +59,7 @@ def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -
 
 def store_attachments(
     session: Session,
-    blobs: BlobStore,
+    blobs: Blobs,
     ticket: Ticket,
     mail: Mail,
     email_log: EmailLog,

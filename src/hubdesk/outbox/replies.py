@@ -24,7 +24,7 @@ from hubdesk.outbox import quoting
 from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
-from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.blobs import Blobs
 from hubdesk.tickets import comments
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Attachment, Comment, EmailLog, Ticket
@@ -122,7 +122,7 @@ def _answered(session: Session, ticket: Ticket) -> tuple[str, str, datetime | No
 
 
 def _attachments(
-    session: Session, blobs: BlobStore, ticket: Ticket, ids: Sequence[int]
+    session: Session, blobs: Blobs, ticket: Ticket, ids: Sequence[int]
 ) -> list[tuple[str, str, bytes]]:
     """(filename, content type, bytes) of the ticket's files `ids`, verified on read."""
     if not ids:

@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, Protocol
 
 from hubdesk.errors import StorageError
 
@@ -38,11 +38,43 @@ _SYNCFS_FROM: Final = 16
 """A batch of at least this many new blobs is flushed with one `syncfs`, fewer one by one."""
 
 
+class Blobs(Protocol):
+    """What every blob store offers: this local one (`BlobStore`) and the S3-compatible one
+    (`hubdesk.storage.s3.S3BlobStore`). Both name a blob by its sha256, write it whole before
+    `put`/`put_stream`/`sync_batch` return (a reader never sees part of one), and verify the
+    sha256 on every `read` (a mismatch raises `StorageError`, never returns bytes)."""
+
+    def put(self, data: bytes) -> str: ...
+    def put_stream(self, stream: BinaryIO, *, max_bytes: int | None = None) -> tuple[str, int]: ...
+    def read(self, sha256: str) -> bytes: ...
+    def exists(self, sha256: str) -> bool: ...
+    def delete(self, sha256: str) -> None: ...
+    def all_digests(self) -> Iterable[str]: ...
+    def collect(self, referenced: set[str], *, older_than_seconds: float = 3600) -> list[str]: ...
+    def begin_batch(self) -> None: ...
+    def sync_batch(self) -> int: ...
+    def end_batch(self) -> None: ...
+    def detached(self) -> Blobs:
+        """A new store object on the same storage with its own batch state (batch mode is
+        per object; a thread that batches needs its own)."""
+        ...
+
+    def describe(self) -> str:
+        """Where the blobs are, for messages and logs (never a credential)."""
+        ...
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._pending: dict[str, tuple[str, bytes]] | None = None
         """Batch mode: digest -> (temporary file, bytes), written but not yet durable."""
+
+    def detached(self) -> BlobStore:
+        return BlobStore(self.root)
+
+    def describe(self) -> str:
+        return str(self.root)
 
     def path_for(self, sha256: str) -> Path:
         if len(sha256) != 64 or not set(sha256) <= _HEX:
@@ -56,6 +88,9 @@ class BlobStore:
         if self._pending is not None and digest in self._pending:
             return digest
         if path.exists() and path.stat().st_size == len(data):
+            # Fresh again: `collect` spares young blobs, and a row may name this one soon.
+            with contextlib.suppress(OSError):
+                os.utime(path)
             return digest
         if self._pending is not None:
             self._pending[digest] = (self._write_temp(path, data), data)

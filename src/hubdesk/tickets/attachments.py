@@ -13,7 +13,7 @@ from hubdesk.audit import service as audit
 from hubdesk.db.paging import Page, paginate
 from hubdesk.errors import NotFound, StorageError, ValidationFailed
 from hubdesk.mail.filenames import safe_filename
-from hubdesk.storage.blobs import BlobStore
+from hubdesk.storage.blobs import Blobs
 from hubdesk.tickets.models import Attachment, Comment, Ticket
 from hubdesk.users.permissions import TICKETS_EDIT, Principal
 
@@ -33,7 +33,7 @@ def clean_content_type(value: str | None) -> str:
 def add_attachment(
     session: Session,
     actor: Principal,
-    blobs: BlobStore,
+    blobs: Blobs,
     ticket: Ticket,
     *,
     filename: str | None,

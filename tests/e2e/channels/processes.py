@@ -50,6 +50,19 @@ def environment(settings: Settings) -> dict[str, str]:
         values["IMAP_CA_FILE"] = str(settings.imap_ca_file)
     if settings.secrets_file is not None:
         values["HUBDESK_SECRETS_FILE"] = str(settings.secrets_file)
+    if settings.blob_url is not None:  # the object store, its credentials by reference
+        values["HUBDESK_BLOB_URL"] = settings.blob_url
+        for name, variable in (
+            ("HUBDESK_BLOB_ENDPOINT", settings.blob_endpoint),
+            ("HUBDESK_BLOB_REGION", settings.blob_region),
+            ("HUBDESK_BLOB_ACCESS_KEY_ENV", settings.blob_access_key_env),
+            ("HUBDESK_BLOB_SECRET_KEY_ENV", settings.blob_secret_key_env),
+        ):
+            if variable is not None:
+                values[name] = variable
+        for named in (settings.blob_access_key_env, settings.blob_secret_key_env):
+            if named is not None and named in os.environ:
+                values[named] = os.environ[named]
     return values
 
 

@@ -4,9 +4,11 @@ were the message; raw mail past its retention is purged."""
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from hubdesk.channels import oversized, pending
 from hubdesk.config import Settings
@@ -14,6 +16,8 @@ from hubdesk.db.types import utcnow
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.runtime import Runtime
+from hubdesk.storage.blobs import BlobStore
+from hubdesk.tickets.models import Attachment
 from tests.integration.channels.helpers import count_tickets, ledger
 from tests.support.mail import raw_mail
 
@@ -100,5 +104,44 @@ def test_the_purge_job_forgets_old_raw_mail(channel_settings: Settings) -> None:
             )
         assert pending.purge_raw_mail(runtime) == 1
         assert ledger(runtime)[0].raw_purged_at is not None
+    finally:
+        runtime.close()
+
+
+def test_the_purge_job_collects_blobs_a_crash_left_without_a_row(
+    channel_settings: Settings,
+) -> None:
+    """T29's clean-up: a blob written by a process killed before its commit (no row names
+    it) and a temporary file of a half-written blob go once they are over an hour old; the
+    raw bytes and attachments rows name, and a young orphan (its row may be committing),
+    stay."""
+    runtime = Runtime.build(channel_settings)
+    try:
+        blobs = runtime.blobs
+        assert isinstance(blobs, BlobStore)
+        attached = raw_mail(attachments=[("report.pdf", "application/pdf", b"%PDF-1.4 kept")])
+        inbound_id = inbound.receive(runtime.db, blobs, attached, source="lmtp")
+        pending.process_one(runtime, inbound_id)
+        [row] = ledger(runtime)
+        old_orphan = blobs.put(b"written, then SIGKILL before the commit")
+        young_orphan = blobs.put(b"written a moment ago; the commit is on its way")
+        half = blobs.path_for(old_orphan).parent / ".tmp-killed-mid-write"
+        half.write_bytes(b"the first half of a bl")
+        two_hours_ago = time.time() - 7200
+        for path in (blobs.path_for(old_orphan), half, *blobs.root.glob("??/??/*")):
+            if path.name != young_orphan:
+                os.utime(path, (two_hours_ago, two_hours_ago))
+
+        pending.purge_raw_mail(runtime)
+
+        kept = set(blobs.all_digests())
+        assert old_orphan not in kept
+        assert not half.exists()
+        assert young_orphan in kept
+        assert row.raw_sha256 in kept
+        with runtime.db.transaction(write=False) as session:
+            attachment_digests = set(session.scalars(select(Attachment.sha256)))
+        assert attachment_digests
+        assert attachment_digests <= kept
     finally:
         runtime.close()

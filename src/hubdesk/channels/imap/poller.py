@@ -21,7 +21,13 @@ from hubdesk.channels.imap.leases import Lease
 from hubdesk.channels.imap.poll import PollReport
 from hubdesk.channels.imap.status import LeaseLost, MailboxView
 from hubdesk.channels.tls import client_context
-from hubdesk.errors import ConfigError, DatabaseUnavailable, HubdeskError, StorageError
+from hubdesk.errors import (
+    ConfigError,
+    DatabaseUnavailable,
+    HubdeskError,
+    StorageError,
+    StorageUnavailable,
+)
 from hubdesk.mailboxes import secrets
 from hubdesk.runtime import Runtime
 
@@ -110,9 +116,9 @@ class MailboxPoller(threading.Thread):
             except (ImapError, ConfigError) as exc:
                 log.warning("mailbox %s: %s", self.mailbox_id, exc)
                 _record_error(self.runtime, self.mailbox_id, str(exc))
-            except (OSError, StorageError) as exc:
-                # The blob store could not keep a message (a full disk): nothing was
-                # acknowledged, so the message is fetched again next time.
+            except (OSError, StorageError, StorageUnavailable) as exc:
+                # The blob store could not keep a message (a full disk, an object store that
+                # is down): nothing was acknowledged, so the message is fetched again.
                 log.error("mailbox %s: cannot store mail: %s", self.mailbox_id, exc)
                 _record_error(self.runtime, self.mailbox_id, f"cannot store mail: {exc}")
             except DatabaseUnavailable as exc:

@@ -7,7 +7,8 @@ so one slow commit does not stall other sessions. Replies (RFC 5321 4.2, RFC 346
   over RECEIVER_MAX_RECIPIENTS: 452 4.5.3 (RFC 5321 4.5.3.1.10 asks for 452, not 5xx).
 - DATA with a bare CR or LF: 550 5.6.0 (RFC 5321 2.3.8: lines end in CRLF; a lone LF is
   what SMTP smuggling hides a second message behind, RELIABILITY T38).
-- database unavailable: 451 4.3.0, full disk: 452 4.3.1, so the sender retries (T40).
+- database or object store unavailable: 451 4.3.0, full disk: 452 4.3.1, so the sender
+  retries (T40).
 - 250 only once the ledger row committed (`GroupCommitter`: deliveries of concurrent sessions
   share one commit); processing happens afterwards, off the session.
 
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from hubdesk.channels.receiver import recipients
-from hubdesk.errors import DatabaseUnavailable, StorageError, is_disk_full
+from hubdesk.errors import DatabaseUnavailable, StorageError, StorageUnavailable, is_disk_full
 from hubdesk.inbound.group_commit import GroupCommitter
 from hubdesk.runtime import Runtime
 
@@ -35,6 +36,7 @@ _BARE_LINE_END: Final = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 TEMPFAIL: Final = "451 4.3.0 The helpdesk database is unavailable; try again later"
 DISABLED: Final = "451 4.3.2 Email-to-ticket is switched off here; try again later"
 UNEXPECTED: Final = "451 4.3.0 Temporary failure; try again later"
+STORE_DOWN: Final = "451 4.3.0 The message store is unavailable; try again later"
 
 
 class LedgerHandler:
@@ -44,7 +46,7 @@ class LedgerHandler:
         self.runtime = runtime
         self.protocol = protocol
         self.on_received = on_received
-        self.committer = GroupCommitter(runtime.db, runtime.blobs.root)
+        self.committer = GroupCommitter(runtime.db, runtime.blobs)
         """Concurrent sessions' deliveries share ledger commits (250 after the shared one)."""
         self._busy = 0
         self._idle = threading.Condition()
@@ -110,6 +112,9 @@ class LedgerHandler:
         except DatabaseUnavailable as exc:
             log.warning("DATA from %r: %s", envelope.mail_from, exc)
             return self._reply(envelope, TEMPFAIL)
+        except StorageUnavailable as exc:
+            log.warning("DATA from %r: %s", envelope.mail_from, exc)
+            return self._reply(envelope, STORE_DOWN)
         except (OSError, StorageError) as exc:
             log.error("DATA from %r: cannot store the message: %s", envelope.mail_from, exc)
             if is_disk_full(exc):
