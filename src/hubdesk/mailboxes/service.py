@@ -28,6 +28,7 @@ from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.mailboxes import secrets
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
+from hubdesk.users.models import Group
 from hubdesk.users.permissions import MAILBOXES_MANAGE, Principal
 from hubdesk.users.service import normalize_email
 
@@ -253,6 +254,16 @@ def mailbox_for_address(session: Session, address: str) -> Mailbox | None:
         if row is not None:
             return session.get(Mailbox, row.mailbox_id)
     return None
+
+
+def address_teams(session: Session) -> dict[str, tuple[int, str]]:
+    """Every mailbox address whose mailbox has a team: address -> (team id, team name)."""
+    rows = session.execute(
+        select(MailboxAddress.address, Group.id, Group.name)
+        .join(Mailbox, Mailbox.id == MailboxAddress.mailbox_id)
+        .join(Group, Group.id == Mailbox.team_id)
+    )
+    return {address: (team_id, name) for address, team_id, name in rows}
 
 
 def has_addresses(session: Session) -> bool:

@@ -46,4 +46,4 @@ def check_team(session: Session, team_id: int | None) -> Group | None:
 def team_names(session: Session) -> dict[int, str]:
     """Every group's name by id (few rows: for labels on pages and in reports)."""
     rows = session.execute(select(Group.id, Group.name).order_by(Group.name))
-    return {group_id: name for group_id, name in rows}
+    return {int(row.id): str(row.name) for row in rows}

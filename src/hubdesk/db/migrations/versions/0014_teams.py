@@ -65,11 +65,15 @@ def upgrade() -> None:
             name=op.f("fk_tticket_ticket_links_inbound_id_inbound_messages"),
             ondelete="SET NULL",
         ),
-        sa.PrimaryKeyConstraint("ticket_id", "linked_ticket_id", name=op.f("pk_tticket_ticket_links")),
+        sa.PrimaryKeyConstraint(
+            "ticket_id", "linked_ticket_id", name=op.f("pk_tticket_ticket_links")
+        ),
     )
     with op.batch_alter_table("tticket_ticket_links", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_tticket_ticket_links_linked_ticket_id"), ["linked_ticket_id"], unique=False
+            batch_op.f("ix_tticket_ticket_links_linked_ticket_id"),
+            ["linked_ticket_id"],
+            unique=False,
         )
     with op.batch_alter_table("tticket_email_log", schema=None) as batch_op:
         batch_op.create_index(
