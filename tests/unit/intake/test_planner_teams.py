@@ -44,10 +44,13 @@ def test_mail_to_three_teams_opens_one_ticket_per_team(tmp_path: Path) -> None:
     assert plan.disposition == "create"
     assert plan.team == SALES
     assert [(c.team_id, c.ticket_id) for c in plan.copies] == [(11, None), (13, None)]
-    named = "Sales: sales+dk@example.com, Support: support@example.com, Billing: billing@example.com"
+    named = (
+        "Sales: sales+dk@example.com, Support: support@example.com, Billing: billing@example.com"
+    )
     why = f"sent to 3 teams' mailboxes ({named}): one ticket per team"
     assert plan.reason == f"{NEW.reason}; {why}, this one Sales's"
-    assert plan.thread is not None and plan.thread.reason == plan.reason
+    assert plan.thread is not None
+    assert plan.thread.reason == plan.reason
     assert plan.copies[0].reason == f"{NEW.reason}; {why}, this one Support's"
     assert plan.as_json()["team"] == "Sales"
     assert plan.as_json()["team_tickets"] == [
@@ -72,7 +75,8 @@ def test_a_workflow_that_links_new_mail_elsewhere_opens_no_team_tickets(tmp_path
 def test_a_reply_sent_to_one_teams_mailbox_goes_to_that_teams_ticket(tmp_path: Path) -> None:
     plan = _teams_plan(tmp_path, thread=REPLY, target=OPEN, teams=(SALES,), family=FAMILY)
     assert plan.disposition == "link"
-    assert plan.thread is not None and plan.thread.ticket_id == 8
+    assert plan.thread is not None
+    assert plan.thread.ticket_id == 8
     assert plan.copies == ()
     assert plan.reason == (
         f"{REPLY.reason}; one of the linked tickets TKT-A, TKT-B, TKT-C; sent to "
@@ -83,17 +87,17 @@ def test_a_reply_sent_to_one_teams_mailbox_goes_to_that_teams_ticket(tmp_path: P
 def test_a_reply_sent_to_two_teams_mailboxes_goes_to_both_and_keeps_its_own(
     tmp_path: Path,
 ) -> None:
-    plan = _teams_plan(
-        tmp_path, thread=REPLY, target=OPEN, teams=(BILLING, SUPPORT), family=FAMILY
-    )
-    assert plan.thread is not None and plan.thread.ticket_id == 7  # the one it threads to
+    plan = _teams_plan(tmp_path, thread=REPLY, target=OPEN, teams=(BILLING, SUPPORT), family=FAMILY)
+    assert plan.thread is not None
+    assert plan.thread.ticket_id == 7
     assert [(c.ticket_id, c.ticket_number) for c in plan.copies] == [(9, "TKT-C")]
     assert plan.as_json()["team_tickets"][0]["would"] == "link"
 
 
 def test_an_ambiguous_reply_goes_to_every_linked_ticket(tmp_path: Path) -> None:
     plan = _teams_plan(tmp_path, thread=REPLY, target=OPEN, family=FAMILY)
-    assert plan.thread is not None and plan.thread.ticket_id == 7
+    assert plan.thread is not None
+    assert plan.thread.ticket_id == 7
     assert [c.ticket_id for c in plan.copies] == [8, 9]
     assert "sent to none of their teams' mailboxes, so it is ambiguous" in plan.reason
     assert all("ambiguous" in c.reason for c in plan.copies)
