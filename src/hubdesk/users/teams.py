@@ -11,8 +11,10 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from hubdesk.auth import TICKETS_ALL_TEAMS, Principal
-from hubdesk.errors import ValidationFailed
+from hubdesk.audit import service as audit
+from hubdesk.auth import TICKETS_ALL_TEAMS, USERS_MANAGE, Principal
+from hubdesk.errors import Conflict, ValidationFailed
+from hubdesk.text import single_line
 from hubdesk.users.models import Group, UserGroup
 
 
@@ -47,3 +49,26 @@ def team_names(session: Session) -> dict[int, str]:
     """Every group's name by id (few rows: for labels on pages and in reports)."""
     rows = session.execute(select(Group.id, Group.name).order_by(Group.name))
     return {int(row.id): str(row.name) for row in rows}
+
+
+def create_team(session: Session, actor: Principal, *, name: str, description: str = "") -> Group:
+    """A new group without permissions, to be a team: its members get their permissions from
+    their other groups (agents, ...) and see its tickets in their queues (audited)."""
+    actor.require(USERS_MANAGE)
+    cleaned = single_line(name, 100)
+    if not cleaned:
+        raise ValidationFailed("name must not be empty")
+    if session.scalar(select(Group.id).where(Group.name == cleaned)) is not None:
+        raise Conflict(f"a group named {cleaned!r} exists already")
+    group = Group(name=cleaned, description=single_line(description, 500))
+    session.add(group)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        entity_type="group",
+        entity_id=group.id,
+        action="created",
+        changes=audit.created({"name": group.name, "description": group.description}),
+    )
+    return group
