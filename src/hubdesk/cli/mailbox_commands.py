@@ -56,9 +56,7 @@ def add_command(
     ] = False,
     team: Annotated[
         str | None,
-        typer.Option(
-            help="The team (a group name) whose tickets its mail opens (docs/teams.md)"
-        ),
+        typer.Option(help="The team (a group name) whose tickets its mail opens (docs/teams.md)"),
     ] = None,
 ) -> None:
     """Add a mailbox (with an IMAP account to poll when --imap is given). Its first poll

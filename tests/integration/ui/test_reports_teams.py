@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 
 from hubdesk.tickets.models import Ticket
-from tests.support import factories, reports
 from tests.integration.ui.client import UiClient
+from tests.support import factories, reports
 from tests.support.api import Api
 
 PERIOD = "from=2026-03-02&to=2026-03-06"
