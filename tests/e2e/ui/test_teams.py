@@ -146,9 +146,9 @@ def test_the_reports_page_filters_by_team_and_shows_attainment_per_team(
     expect(page.get_by_role("img")).to_have_count(4)  # by policy, customer, agent, team
     table = page.locator("#report-table tbody")
     expect(table.locator("tr").filter(has_text="Sales")).to_contain_text("50.0")
-    page.get_by_label("Team").select_option(label="Sales")
+    page.get_by_label("Team", exact=True).select_option(label="Sales")
     page.get_by_role("button", name="Show").click()
-    expect(page.get_by_label("Team")).to_have_value(str(sales))
+    expect(page.get_by_label("Team", exact=True)).to_have_value(str(sales))
     csv_url = (
         f"/api/v1/reports/sla?from=2026-03-02&to=2026-03-06&interval=day&format=csv&team_id={sales}"
     )
