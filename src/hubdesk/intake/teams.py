@@ -9,8 +9,11 @@ its envelope recipients, To and Cc (`hubdesk.intake.prologue.addressed_teams` re
   message is stored once. The first team is the delivering mailbox's, else the first
   addressed; the others are `copies`.
 - A reply that threads to one of such linked tickets goes to the ticket of the team whose
-  mailbox it was sent to (to each such team's when sent to several), or, when it was sent to
-  none of their mailboxes (a reply to our own reply address, say), to all of them.
+  mailbox it was sent to (to each such team's when sent to several). Sent to none of their
+  mailboxes, it goes to the ticket it threads to when its signal names that ticket alone
+  (one of our signed Message-IDs: an answer to an agent's reply; a ticket number; a
+  Message-ID stored on that ticket only), else (it answers the email all of them share) it
+  is ambiguous and goes to all of them.
 
 The reason each ticket's email log row records says which and why.
 """
@@ -114,6 +117,12 @@ def _reply(
         )
         why = f"one of the linked tickets {numbers}; sent to {sent}, so to that team's ticket"
         targets = matched
+    elif thread.specific:
+        why = (
+            f"one of the linked tickets {numbers}; sent to none of their teams' mailboxes, "
+            "and it answers that ticket alone"
+        )
+        targets = [f for f in family if f.ticket_id == thread.ticket_id] or list(family[:1])
     else:
         why = (
             f"one of the linked tickets {numbers}; sent to none of their teams' mailboxes, "

@@ -105,6 +105,10 @@ class ThreadDecision:
     sender_trusted: bool = False
     """The sender already takes part in the linked ticket, so the people they copy in may
     join it as well; mail from anyone else never adds watchers."""
+    specific: bool = False
+    """The signal names this ticket alone (one of our signed Message-IDs, a ticket number,
+    or a Message-ID stored on no other ticket), not the set of tickets one email to several
+    teams opened (`hubdesk.intake.teams`)."""
 
     @property
     def links(self) -> bool:

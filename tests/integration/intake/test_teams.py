@@ -185,6 +185,22 @@ def test_an_ambiguous_reply_goes_to_every_teams_ticket(api: Api) -> None:
         assert last["reason"].endswith(ticket["ticket_number"])
 
 
+def test_a_reply_naming_one_ticket_stays_on_it(api: Api) -> None:
+    _teams(api)
+    support, sales = _both(api)
+    reply = raw_mail(
+        subject=f"Re: [{sales['ticket_number']}] Invoice wrong",
+        to="info@example.com",  # a mailbox of no team, but the subject names Sales's ticket
+        body="The invoice number is 4711.",
+    )
+    outcome = pipeline.ingest(api.runtime, reply, source="test")
+    assert (outcome.status, outcome.ticket_id, outcome.team_tickets) == ("linked", sales["id"], ())
+    assert len(_emails(api, support)) == 1
+    assert _emails(api, sales)[-1]["reason"].endswith(
+        "and it answers that ticket alone: " + sales["ticket_number"]
+    )
+
+
 def test_team_queues_show_a_teams_tickets_to_its_members_and_all_to_admins(api: Api) -> None:
     teams = _teams(api)
     support, sales = _both(api)

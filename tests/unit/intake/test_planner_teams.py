@@ -135,3 +135,17 @@ def test_a_reply_redirected_by_its_team_keeps_the_workflow_reasons(tmp_path: Pat
         email_workflows_enabled=True,
     )
     assert plan.reason.endswith("so to that team's ticket: TKT-B; workflows: tagger")
+
+
+def test_a_reply_that_names_one_ticket_alone_goes_to_it_only(tmp_path: Path) -> None:
+    """One of our signed Message-IDs (an answer to an agent's reply) or a ticket number is
+    not ambiguous: sent to no team's mailbox, it stays on the ticket it names."""
+    signed = ThreadDecision("message_id", "our signed id", ticket_id=8, specific=True)
+    plan = _teams_plan(tmp_path, thread=signed, target=OPEN, family=FAMILY)
+    assert plan.thread is not None
+    assert (plan.thread.ticket_id, plan.copies) == (8, ())
+    assert plan.reason.endswith("and it answers that ticket alone: TKT-B")
+    # Sent to a team's mailbox, the team still decides.
+    plan = _teams_plan(tmp_path, thread=signed, target=OPEN, family=FAMILY, teams=(BILLING,))
+    assert plan.thread is not None
+    assert plan.thread.ticket_id == 9
