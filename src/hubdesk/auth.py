@@ -31,6 +31,7 @@ VIEWS_SHARE: Final = "views.share"
 PRIORITY_MANAGE: Final = "priority.manage"
 REPORTS_VIEW: Final = "reports.view"
 CANNED_MANAGE: Final = "canned.manage"
+TICKETS_ALL_TEAMS: Final = "tickets.all_teams"
 
 ALL_PERMISSIONS: Final = (
     TICKETS_VIEW,
@@ -56,6 +57,7 @@ ALL_PERMISSIONS: Final = (
     PRIORITY_MANAGE,
     REPORTS_VIEW,
     CANNED_MANAGE,
+    TICKETS_ALL_TEAMS,
 )
 
 

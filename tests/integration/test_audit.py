@@ -250,6 +250,13 @@ def _create_user(api: Api, w: World) -> list[Expected]:
     return [Expected("user", u["id"], "created", changes)]
 
 
+def _create_group(api: Api, w: World) -> list[Expected]:
+    body = {"name": f"Team {w.domain}", "description": "Second line"}
+    group = api.ok(api.post("/api/v1/groups", json=body), 201)
+    changes = {"name": [None, body["name"]], "description": [None, "Second line"]}
+    return [Expected("group", group["id"], "created", changes)]
+
+
 def _update_user(api: Api, w: World) -> list[Expected]:
     body = {"name": "Eve Agent", "groups": ["agents"], "active": False}
     api.ok(api.patch(f"/api/v1/users/{w.user_id}", json=body))
@@ -619,6 +626,7 @@ WRITE_CASES: dict[str, Case] = {
     "POST /api/v1/prepaid-cards": _create_card,
     "POST /api/v1/prepaid-cards/{card_id}/cancel": _cancel_card,
     "POST /api/v1/users": _create_user,
+    "POST /api/v1/groups": _create_group,
     "PATCH /api/v1/users/{user_id}": _update_user,
     "DELETE /api/v1/users/{user_id}/login-lock": _unlock_user,
     "POST /api/v1/tokens": _create_token,

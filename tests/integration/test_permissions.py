@@ -297,6 +297,10 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
         _at("/api/v1/users/{user_id}/login-lock"),
     ),
     "GET /api/v1/groups": (TICKETS_VIEW, _at("/api/v1/groups")),
+    "POST /api/v1/groups": (
+        USERS_MANAGE,
+        _at("/api/v1/groups", name=lambda w, c: f"Team {c} {w.n}"),
+    ),
     "GET /api/v1/tokens": (ANYONE, _at("/api/v1/tokens")),
     "POST /api/v1/tokens": (ANYONE, _at("/api/v1/tokens", name="mine")),
     "DELETE /api/v1/tokens/{token_id}": (ANYONE, _at("/api/v1/tokens/{token_id}")),

@@ -84,6 +84,7 @@ def test_sla_customers_agents_prepaid_and_csv(api: Api, world: reports.World) ->
         ("customer", "=Beta"): (2, 1, 1, 50.0),
         ("agent", "anna@agents.example.com"): (2, 2, 0, 100.0),
         ("agent", "bo@agents.example.com"): (1, 0, 1, 0.0),
+        ("team", None): (3, 2, 1, 66.7),
     }
     assert body["totals"]["attainment_percent"] == 66.7
     _customers_agents_and_prepaid(api)

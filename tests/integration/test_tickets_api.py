@@ -34,6 +34,8 @@ TICKET_KEYS = {
     "version",
     "sla",  # issue 12: {policy_id, *_due_at, state}
     "snoozed_until",  # issue 12: hidden from the default open list until then
+    "team_id",  # issue 12: the team whose queues show it (docs/teams.md)
+    "linked_tickets",  # issue 12: the same email's other teams' tickets, split links
 }
 LIST_KEYS = {"items", "total", "limit", "offset"}
 OPEN_STATES = ("open", "in_progress", "waiting_customer", "waiting_internal")

@@ -10,10 +10,11 @@ from hubdesk.api.limits import Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.db.paging import paginate
 from hubdesk.errors import NotFound
-from hubdesk.users import service
+from hubdesk.users import service, teams
 from hubdesk.users.models import ApiToken, Group, User
 from hubdesk.users.permissions import TICKETS_VIEW, USERS_MANAGE
 from hubdesk.users.schemas import (
+    GroupCreate,
     GroupOut,
     MeOut,
     TokenCreate,
@@ -99,6 +100,14 @@ def update_user(
 def list_groups(session: SessionDep, principal: PrincipalDep) -> list[GroupOut]:
     principal.require(TICKETS_VIEW)
     return [GroupOut.model_validate(g) for g in session.scalars(select(Group).order_by(Group.name))]
+
+
+@router.post("/groups", response_model=GroupOut, status_code=201)
+def create_group(body: GroupCreate, session: SessionDep, principal: PrincipalDep) -> GroupOut:
+    """A new group without permissions, e.g. a team that mailboxes and tickets name
+    (docs/teams.md); users join it through PATCH /users/{id} `groups`."""
+    group = teams.create_team(session, principal, name=body.name, description=body.description)
+    return GroupOut.model_validate(group)
 
 
 @router.get("/tokens", response_model=ListOf[TokenOut])

@@ -1,5 +1,6 @@
 """Splitting messages off a ticket into a new ticket: the mail moves (its email-log rows, the
-comments it made and its attachments), both tickets note and audit the other, and later
+comments it made and its attachments), both tickets link (`split`, in `linked_tickets`; the
+new one keeps the source's team), both note and audit the other, and later
 replies to a moved message thread onto the new ticket, because threading finds its
 Message-ID stored there (`intake/threading.py`), as after a merge."""
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hubdesk.customers import service as customers
 from hubdesk.errors import ValidationFailed
-from hubdesk.tickets import search
+from hubdesk.tickets import links, search
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.concurrency import check_version
 from hubdesk.tickets.models import Attachment, Comment, EmailLog, Ticket
@@ -78,12 +79,14 @@ def split_messages(
             **_party(session, source, first.email_from),
             custom_fields=_fields(source, first),
             source="email",
+            team_id=source.team_id,
         ),
         tz=tz,
         now=now,
         reindex=False,
     )
     moved = _move(session, source, new, [log.id for log in logs])
+    links.link(session, source, new, "split", now=now)
     tickets.add_participant(session, new, first.email_from, "sender")
     source.updated_at = now
     for ticket, body in (

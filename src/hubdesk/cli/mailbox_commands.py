@@ -15,6 +15,7 @@ from hubdesk.errors import ConfigError
 from hubdesk.mailboxes import service
 from hubdesk.mailboxes.schemas import MailboxOut
 from hubdesk.users.permissions import SYSTEM
+from hubdesk.users.service import groups_by_name
 
 app = typer.Typer(help="Mailboxes: the addresses hubdesk receives for.", no_args_is_help=True)
 
@@ -52,13 +53,19 @@ def add_command(
             "delivered after the mailbox is added)",
         ),
     ] = False,
+    team: Annotated[
+        str | None,
+        typer.Option(help="The team (a group name) whose tickets its mail opens (docs/teams.md)"),
+    ] = None,
 ) -> None:
     """Add a mailbox (with an IMAP account to poll when --imap is given). Its first poll
     takes only mail delivered from now on, unless --import-existing is given."""
     with context.runtime() as runtime, runtime.db.transaction() as session:
+        team_id = groups_by_name(session, [team])[0].id if team else None
         mailbox = service.create_mailbox(
             session,
             SYSTEM,
+            team_id=team_id,
             name=name,
             addresses=address,
             imap_url=imap,

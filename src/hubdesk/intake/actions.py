@@ -25,6 +25,7 @@ from hubdesk.customers.models import Contact
 from hubdesk.errors import ValidationFailed
 from hubdesk.intake import record
 from hubdesk.intake.extract import extract
+from hubdesk.intake.teams import TeamCopy
 from hubdesk.intake.threading import find_ticket, is_agent
 from hubdesk.intake.trust import NOT_VERIFIED_FLAG
 from hubdesk.intake.types import Mail, Progress, TicketMade
@@ -148,6 +149,7 @@ def _open_ticket(
             tags=found.tags,
             custom_fields=custom_fields,
             source="email",
+            team_id=mail.team_id,
         ),
         tz=settings.tz,
         reindex=False,  # created (and numbered) now; the mail keeps its received_at
@@ -201,6 +203,22 @@ def _add_reply(env: ActionEnv, mail: Mail, ticket: Ticket) -> TicketMade:
         _wake(session, actor, ticket, mail)
     search.reindex_ticket(session, ticket)
     return TicketMade(ticket.id, ticket.ticket_number, created=False, linked=True)
+
+
+def team_copy(env: ActionEnv, mail: Mail, copy: TeamCopy) -> TicketMade:
+    """Another team's ticket for the same email (`hubdesk.intake.teams`): opened for its
+    team, or the email added to it; its email log row gives the copy's reason."""
+    routed = replace(
+        mail,
+        team_id=copy.team_id,
+        decision=replace(mail.decision, ticket_id=copy.ticket_id, reason=copy.reason),
+    )
+    if copy.ticket_id is None:
+        return _open_ticket(env, routed, CreateTicket())
+    ticket = env.session.get(Ticket, copy.ticket_id)
+    if ticket is None:  # pragma: no cover - read in this transaction by the prologue
+        raise ValidationFailed(f"ticket {copy.ticket_number} no longer exists")
+    return _add_reply(env, routed, ticket)
 
 
 def _wake(session: Session, actor: Principal, ticket: Ticket, mail: Mail) -> None:

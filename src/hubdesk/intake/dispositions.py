@@ -44,6 +44,7 @@ def outcome_of(session: Session, row: InboundMessage) -> Outcome:
         ticket_id=row.ticket_id,
         ticket_number=ticket.ticket_number if ticket is not None else None,
         reason=row.reason,
+        team_tickets=tuple((row.flags or {}).get("team_tickets") or ()),
     )
 
 
@@ -124,6 +125,7 @@ def processed(
         ticket_number=result.ticket_number,
         reason=reason,
         result=result,
+        team_tickets=tuple(flags.get("team_tickets") or ()),
     )
 
 

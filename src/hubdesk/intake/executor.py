@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from hubdesk.db.uow import is_transient
 from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFailed
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dispositions
-from hubdesk.intake.actions import ActionEnv
+from hubdesk.intake.actions import ActionEnv, team_copy
 from hubdesk.intake.planner import RoutePlan, Step, WorkflowPlan
 from hubdesk.intake.registry import ACTIONS
 from hubdesk.intake.types import ActionResult, Mail, Outcome, Progress
@@ -36,6 +36,7 @@ from hubdesk.outbox import autoreply
 from hubdesk.outbox.bounces import record_bounce
 from hubdesk.outbox.notify import notify_agent
 from hubdesk.runtime import Runtime
+from hubdesk.tickets import links as links_
 from hubdesk.tickets.models import Ticket
 from hubdesk.workflows.engine import recent_failures
 from hubdesk.workflows.models import WorkflowExecution
@@ -205,6 +206,10 @@ def settle(
         return dispositions.ignore(session, row, plan.reason, flags, _bounced(session, mail))
     if plan.settled:
         return dispositions.triage(session, row, plan.reason, flags)
+    if plan.thread is not None:
+        mail = replace(mail, decision=plan.thread)
+    if plan.team is not None:
+        mail = replace(mail, team_id=plan.team.team_id)
     env = environment(session, runtime)
     progress, _ = run_steps(env, mail, plan.first, Progress())
     completed: list[str] = []
@@ -235,11 +240,38 @@ def settle(
     made = progress.made
     if made is None:  # pragma: no cover - every fallback makes or finds a ticket
         raise RuntimeError("the plan ended without a ticket")
+    copies = _team_copies(env, mail, plan, progress)
     facts = _follow_up(session, runtime, env, mail, progress)
+    for copy in copies:
+        _follow_up(session, runtime, env, mail, copy, acknowledge=False)
     reason = mail.decision.reason
     if completed:
         reason += f"; workflows: {', '.join(completed)}"
-    return dispositions.processed(session, row, made, reason, {**flags, **facts})
+    extra: dict[str, Any] = {}
+    if copies:
+        extra["team_tickets"] = [c.ticket_number for c in copies if c.ticket_number]
+    return dispositions.processed(session, row, made, reason, {**flags, **facts, **extra})
+
+
+def _team_copies(env: ActionEnv, mail: Mail, plan: RoutePlan, progress: Progress) -> list[Progress]:
+    """The other teams' tickets of the plan (`hubdesk.intake.teams`): opened when the route
+    opened one, added to when it linked the reply; opened ones are linked to each other."""
+    if not plan.copies:
+        return []
+    opens = progress.created and plan.copies[0].ticket_id is None
+    links = progress.linked and not progress.created and plan.copies[0].ticket_id is not None
+    if not (opens or links):
+        return []
+    done = [Progress().after(team_copy(env, mail, copy)) for copy in plan.copies]
+    if opens:
+        made = [env.session.get(Ticket, p.ticket_id) for p in (progress, *done)]
+        links_.link_all(
+            env.session,
+            [t for t in made if t is not None],
+            "same_email",
+            inbound_id=mail.inbound_id,
+        )
+    return done
 
 
 def _bounced(session: Session, mail: Mail) -> int | None:
@@ -251,7 +283,13 @@ def _bounced(session: Session, mail: Mail) -> int | None:
 
 
 def _follow_up(
-    session: Session, runtime: Runtime, env: ActionEnv, mail: Mail, progress: Progress
+    session: Session,
+    runtime: Runtime,
+    env: ActionEnv,
+    mail: Mail,
+    progress: Progress,
+    *,
+    acknowledge: bool = True,
 ) -> dict[str, str]:
     found = progress.ticket_id
     ticket = session.get(Ticket, found) if found is not None else None
@@ -259,10 +297,11 @@ def _follow_up(
         return {}
     facts: dict[str, str] = {}
     if progress.created:
-        _queued, why = autoreply.acknowledge(
-            session, runtime, ticket, mail.parsed, env.own_addresses, mail.received_at
-        )
-        facts["auto_reply"] = why
+        if acknowledge:  # one acknowledgement per email, from its first team's ticket
+            _queued, why = autoreply.acknowledge(
+                session, runtime, ticket, mail.parsed, env.own_addresses, mail.received_at
+            )
+            facts["auto_reply"] = why
         if ticket.assigned_to_user_id is not None:
             notify_agent(session, runtime, ticket, event="assigned", now=mail.received_at)
     elif mail.sender not in env.own_addresses:

@@ -121,7 +121,16 @@ def _run(session: Session, runtime: Runtime, row: InboundMessage, reprocess: boo
     flags = _flags(session, row, parsed, trust)
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
     classifier.record(session, row, verdict, source=verdict.source)
-    plan = prologue.plan_for(session, runtime, parsed, thread, verdict, row.received_at)
+    plan = prologue.plan_for(
+        session,
+        runtime,
+        parsed,
+        thread,
+        verdict,
+        row.received_at,
+        envelope=row.envelope,
+        mailbox_id=row.mailbox_id,
+    )
     mail = Mail(parsed, row.id, row.received_at, thread, flags, trust)
     return executor.settle(session, runtime, row, mail, plan, verdict.confidence)
 

@@ -18,6 +18,10 @@ The rules, in order:
    `stop_after_match` is false.
 5. When no step made or found a ticket: triage if a workflow failed, triage if
    EMAIL_WORKFLOWS_FALLBACK=triage, else the built-in smart routing (`create_ticket`).
+6. Teams (`hubdesk.intake.teams`): a new ticket is the team's of the mailbox the mail was
+   sent to; new mail to several teams' mailboxes opens one more ticket per other team
+   (`copies`), and a reply into such linked tickets goes to the one of the team it was sent
+   to, or to all of them when that is ambiguous.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from hubdesk.config import Settings
 from hubdesk.intake.actions import past_reopen_window
 from hubdesk.intake.plan import Ignore, disposition
 from hubdesk.intake.registry import ACTIONS
+from hubdesk.intake.teams import FamilyTicket, TeamAddress, TeamCopy, route_teams
 from hubdesk.intake.types import ThreadDecision
 from hubdesk.mail.types import ParsedEmail
 from hubdesk.workflows.catalog import TICKET_ACTIONS, TICKET_MAKERS
@@ -93,6 +98,13 @@ class RoutePlan:
     fallback_triage: str | None = None
     follow_up: bool = False
     """The mail replies to a ticket closed past TICKET_REOPEN_DAYS: it opens a follow-up."""
+    thread: ThreadDecision | None = None
+    """The thread decision the steps act on (the prologue's, its reason extended by the
+    team routing; for a reply into linked tickets perhaps another ticket of the set)."""
+    team: TeamAddress | None = None
+    """The team of the ticket the route opens (its mailbox's), if any."""
+    copies: tuple[TeamCopy, ...] = ()
+    """The other teams' tickets of the same email, opened or added to after the route."""
 
     @property
     def reason(self) -> str:
@@ -107,6 +119,8 @@ class RoutePlan:
             "workflow_steps": {w.name: [s.as_json() for s in w.steps] for w in self.workflows},
             "otherwise": (self.fallback_triage and f"triage: {self.fallback_triage}")
             or [s.as_json() for s in self.fallback],
+            "team": self.team.team if self.team is not None else None,
+            "team_tickets": [c.as_json() for c in self.copies],
         }
 
 
@@ -147,8 +161,12 @@ def plan_route(
     settings: Settings,
     received_at: datetime,
     target: LinkTarget | None = None,
+    teams: Sequence[TeamAddress] = (),
+    family: Sequence[FamilyTicket] = (),
 ) -> RoutePlan:
-    """The plan for one email (pure)."""
+    """The plan for one email (pure). `teams`: the teams of our addresses it was sent to,
+    the delivering mailbox's first; `family`: for a reply, the linked tickets of the same
+    earlier email it threads into (its own ticket included)."""
     label = verdict.label
     ignored = disposition(parsed, verdict, ignore_bulk=settings.ticket_ignore_bulk)
     if ignored is not None:
@@ -182,7 +200,32 @@ def plan_route(
         fallback_triage=fallback_triage,
         follow_up=bool(follow_up),
     )
-    return _expected(plan, thread)
+    return _with_teams(_expected(plan, thread), thread, teams, family)
+
+
+def _with_teams(
+    plan: RoutePlan,
+    thread: ThreadDecision,
+    teams: Sequence[TeamAddress],
+    family: Sequence[FamilyTicket],
+) -> RoutePlan:
+    """The team routing of a plan that ends on a ticket; the extended thread reason
+    replaces the first reason (the route's own, which the outcome repeats)."""
+    if plan.disposition not in ("create", "link"):
+        return replace(plan, thread=thread)
+    opens = plan.disposition == "create"
+    links = plan.disposition == "link"
+    routed = route_teams(thread, teams, family, opens=opens, links=links)
+    reasons = list(plan.reasons)
+    if reasons and reasons[0].startswith(thread.reason) and routed.thread is not thread:
+        reasons[0] = routed.thread.reason + reasons[0][len(thread.reason) :]
+    return replace(
+        plan,
+        reasons=tuple(reasons),
+        thread=routed.thread,
+        team=routed.team,
+        copies=routed.copies,
+    )
 
 
 def workflow_plan(workflow: WorkflowLike) -> WorkflowPlan:

@@ -49,8 +49,9 @@ def preview(runtime: Runtime, raw: bytes, *, received_at: datetime | None = None
         when = received_at or datetime.now(UTC)
         plan = prologue.plan_for(session, runtime, parsed, thread, verdict, when)
         document = {**base, **plan.as_json()}
-        if plan.disposition == "link" and thread.ticket_id is not None:
-            ticket = session.get(Ticket, thread.ticket_id)
+        routed = plan.thread or thread
+        if plan.disposition == "link" and routed.ticket_id is not None:
+            ticket = session.get(Ticket, routed.ticket_id)
             document["ticket_number"] = ticket.ticket_number if ticket else None
         elif plan.disposition == "create":
             found = extract(

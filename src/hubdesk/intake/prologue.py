@@ -19,14 +19,18 @@ from hubdesk.config import Settings
 from hubdesk.db.memo import memo
 from hubdesk.intake.planner import LinkTarget, RoutePlan, plan_route
 from hubdesk.intake.signals import thread_signals
+from hubdesk.intake.teams import FamilyTicket, TeamAddress
 from hubdesk.intake.threading import resolve
 from hubdesk.intake.trust import sender_trust
 from hubdesk.intake.types import SenderTrust, ThreadDecision
 from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail, ParseRejection
+from hubdesk.mailboxes import service as mailboxes
+from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.runtime import Runtime
-from hubdesk.tickets.models import EmailLog, Ticket
+from hubdesk.tickets.models import EmailLog, Ticket, TicketLink
 from hubdesk.tickets.states import OPEN_STATES
+from hubdesk.users.models import Group
 from hubdesk.workflows import engine
 from hubdesk.workflows.models import Workflow
 
@@ -65,6 +69,9 @@ def plan_for(
     thread: ThreadDecision,
     verdict: Verdict,
     received_at: datetime,
+    *,
+    envelope: Mapping[str, Any] | None = None,
+    mailbox_id: int | None = None,
 ) -> RoutePlan:
     """Read what the planner needs, then plan (the planner itself does no I/O)."""
     settings = runtime.settings
@@ -78,7 +85,64 @@ def plan_for(
         settings=settings,
         received_at=received_at,
         target=link_target(session, thread),
+        teams=addressed_teams(session, parsed, envelope, mailbox_id),
+        family=linked_family(session, thread),
     )
+
+
+def addressed_teams(
+    session: Session,
+    parsed: ParsedEmail,
+    envelope: Mapping[str, Any] | None,
+    mailbox_id: int | None,
+) -> tuple[TeamAddress, ...]:
+    """The teams of our mailboxes the mail was sent to, one address each: the delivering
+    mailbox's team first, then in the order of the envelope recipients, To and Cc."""
+    by_address = memo(
+        session,
+        "mailbox_address_teams",
+        lambda: mailboxes.address_teams(session),
+        depends_on=(MailboxAddress, Mailbox, Group),
+    )
+    if not by_address:
+        return ()
+    found: dict[int, TeamAddress] = {}
+    mailbox = session.get(Mailbox, mailbox_id) if mailbox_id is not None else None
+    if mailbox is not None:
+        for address in mailbox.addresses:
+            if address in by_address:
+                team_id, name = by_address[address]
+                found[team_id] = TeamAddress(address, team_id, name)
+                break
+    rcpt = [str(a) for a in (envelope or {}).get("rcpt_to") or () if isinstance(a, str)]
+    for raw in (*rcpt, *(a.email for a in parsed.to), *(a.email for a in parsed.cc)):
+        address = raw.strip().lower()
+        team = by_address.get(address) or by_address.get(mailboxes.base_address(address))
+        if team is not None and team[0] not in found:
+            found[team[0]] = TeamAddress(address, team[0], team[1])
+    return tuple(found.values())
+
+
+def linked_family(session: Session, thread: ThreadDecision) -> tuple[FamilyTicket, ...]:
+    """For a reply: its ticket and the tickets one earlier email opened with it for other
+    teams (`same_email` links), live ones only, in ticket order."""
+    if thread.ticket_id is None:
+        return ()
+    ids = [thread.ticket_id]
+    ids += session.scalars(
+        select(TicketLink.linked_ticket_id).where(
+            TicketLink.ticket_id == thread.ticket_id, TicketLink.kind == "same_email"
+        )
+    )
+    if len(ids) == 1:
+        return ()
+    rows = session.execute(
+        select(Ticket.id, Ticket.ticket_number, Ticket.team_id, Group.name)
+        .outerjoin(Group, Group.id == Ticket.team_id)
+        .where(Ticket.id.in_(ids), Ticket.deleted_at.is_(None), Ticket.merged_into_id.is_(None))
+        .order_by(Ticket.id)
+    )
+    return tuple(FamilyTicket(i, number, team_id, name) for i, number, team_id, name in rows)
 
 
 def enabled_workflows(session: Session) -> list[Workflow]:

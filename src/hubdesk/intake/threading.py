@@ -69,6 +69,7 @@ def resolve(
                 decision,
                 f"{where} names {number} (TICKET_THREADING_POLICY=any)",
                 ticket_id=ticket.id,
+                specific=True,
             )
         why = None if trust.failed else participant_reason(session, ticket, sender, trust)
         if why is not None:
@@ -77,6 +78,7 @@ def resolve(
                 f"{where} names {number} and the sender {why}",
                 ticket_id=ticket.id,
                 sender_trusted=True,
+                specific=True,
             )
         return ThreadDecision(
             "hint_refused",
@@ -138,9 +140,22 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
             ticket = follow_merges(session, session.get(Ticket, stored[message_id]))
             reason = f"{header} {message_id} is a message stored on the ticket"
         if ticket is not None:
-            decision = ThreadDecision("message_id", reason, ticket_id=ticket.id)
+            specific = signed or _stored_once(session, message_id)
+            decision = ThreadDecision("message_id", reason, ticket_id=ticket.id, specific=specific)
             return _IdMatch(decision, message_id, signed)
     return None
+
+
+def _stored_once(session: Session, message_id: str) -> bool:
+    """Whether `message_id` is stored on one ticket only (one email to several teams'
+    mailboxes is stored on each of their tickets)."""
+    tickets = session.scalars(
+        select(EmailLog.ticket_id)
+        .where(EmailLog.email_message_id == message_id)
+        .distinct()
+        .limit(2)
+    ).all()
+    return len(tickets) < 2
 
 
 def _recipient_reason(

@@ -27,9 +27,11 @@ class Outcome:
     reason: str = ""
     result: TicketMade | None = None
     """The result of the action that put the mail on a ticket, when one ran."""
+    team_tickets: tuple[str, ...] = ()
+    """The other teams' tickets the same mail opened or was added to (`intake.teams`)."""
 
     def as_json(self, source: str) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "source": source,
             "message_id": self.message_id,
             "status": self.status,
@@ -37,6 +39,9 @@ class Outcome:
             "ticket_number": self.ticket_number,
             "reason": self.reason,
         }
+        if self.team_tickets:
+            data["team_tickets"] = list(self.team_tickets)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,10 @@ class ThreadDecision:
     sender_trusted: bool = False
     """The sender already takes part in the linked ticket, so the people they copy in may
     join it as well; mail from anyone else never adds watchers."""
+    specific: bool = False
+    """The signal names this ticket alone (one of our signed Message-IDs, a ticket number,
+    or a Message-ID stored on no other ticket), not the set of tickets one email to several
+    teams opened (`hubdesk.intake.teams`)."""
 
     @property
     def links(self) -> bool:
@@ -166,6 +175,8 @@ class Mail:
     flags: MailFlags
     trust: SenderTrust = UNVERIFIED
     """How far the From can be believed; only an authentic agent address acts as the agent."""
+    team_id: int | None = None
+    """The team a ticket this mail opens belongs to (its mailbox's, `hubdesk.intake.teams`)."""
 
     @cached_property
     def body_text(self) -> str:

@@ -50,6 +50,8 @@ class Mailbox(Base):
     last_success_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    """The team (a user group) whose tickets this mailbox's mail opens (docs/teams.md)."""
 
     address_rows: Mapped[list[MailboxAddress]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="MailboxAddress.address"

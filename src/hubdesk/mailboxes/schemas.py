@@ -9,7 +9,7 @@ from typing import Final, Literal
 from pydantic import Field
 from pydantic.config import JsonDict
 
-from hubdesk.api.limits import EmailAddress
+from hubdesk.api.limits import EmailAddress, Id
 from hubdesk.api.schemas import Out, Strict
 from hubdesk.config import Settings
 from hubdesk.mailboxes import secrets
@@ -46,6 +46,10 @@ class MailboxOut(Out):
     lease_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    team_id: int | None = Field(
+        default=None,
+        description="The team (a user group) whose tickets this mailbox's mail opens",
+    )
 
     @classmethod
     def of(cls, mailbox: Mailbox, settings: Settings) -> MailboxOut:
@@ -78,6 +82,7 @@ class MailboxOut(Out):
             lease_expires_at=mailbox.lease_expires_at,
             created_at=mailbox.created_at,
             updated_at=mailbox.updated_at,
+            team_id=mailbox.team_id,
         )
 
 
@@ -97,6 +102,10 @@ class MailboxCreate(Strict):
     import_existing: bool = False
     """Import the mail the IMAP folder holds already (default: only mail delivered after the
     mailbox is added)."""
+    team_id: Id | None = Field(
+        default=None,
+        description="The team (a user group id) whose tickets this mailbox's mail opens",
+    )
 
 
 class MailboxUpdate(Strict):
@@ -113,3 +122,6 @@ class MailboxUpdate(Strict):
     oversized_folder: str | None = Field(default=None, max_length=200)
     import_existing: bool | None = None
     """Before the first poll of an account only: import what the folder holds already."""
+    team_id: Id | None = Field(
+        default=None, description="The team (a user group id); null: no team"
+    )

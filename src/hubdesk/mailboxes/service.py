@@ -28,6 +28,8 @@ from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.mailboxes import secrets
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
+from hubdesk.users import teams
+from hubdesk.users.models import Group
 from hubdesk.users.permissions import MAILBOXES_MANAGE, Principal
 from hubdesk.users.service import normalize_email
 
@@ -141,6 +143,7 @@ def create_mailbox(
     oversized_action: str = "leave",
     oversized_folder: str | None = None,
     import_existing: bool = False,
+    team_id: int | None = None,
 ) -> Mailbox:
     """Add a mailbox. With an IMAP account, only mail delivered from now on is imported,
     unless `import_existing` asks for what the folder holds already too."""
@@ -148,7 +151,13 @@ def create_mailbox(
     cleaned = check_name(name)
     if find_by_name(session, cleaned) is not None:
         raise Conflict(f"a mailbox named {cleaned!r} exists already")
-    mailbox = Mailbox(name=cleaned, enabled=enabled, state="unknown" if enabled else "disabled")
+    teams.check_team(session, team_id)
+    mailbox = Mailbox(
+        name=cleaned,
+        enabled=enabled,
+        state="unknown" if enabled else "disabled",
+        team_id=team_id,
+    )
     mailbox.import_from = None if import_existing else utcnow()
     _apply_settings(
         mailbox,
@@ -194,6 +203,9 @@ def update_mailbox(
         mailbox.enabled = bool(changes["enabled"])
     if "addresses" in changes:
         _set_addresses(session, mailbox, changes["addresses"] or [])
+    if "team_id" in changes:
+        teams.check_team(session, changes["team_id"])
+        mailbox.team_id = changes["team_id"]
     url_changed = mailbox.imap_url != before["imap_url"]
     if url_changed or mailbox.uidvalidity is None:
         # Only before the first poll of an account is there a backlog to decide about.
@@ -253,6 +265,16 @@ def mailbox_for_address(session: Session, address: str) -> Mailbox | None:
         if row is not None:
             return session.get(Mailbox, row.mailbox_id)
     return None
+
+
+def address_teams(session: Session) -> dict[str, tuple[int, str]]:
+    """Every mailbox address whose mailbox has a team: address -> (team id, team name)."""
+    rows = session.execute(
+        select(MailboxAddress.address, Group.id, Group.name)
+        .join(Mailbox, Mailbox.id == MailboxAddress.mailbox_id)
+        .join(Group, Group.id == Mailbox.team_id)
+    )
+    return {address: (team_id, name) for address, team_id, name in rows}
 
 
 def has_addresses(session: Session) -> bool:
@@ -358,4 +380,5 @@ def _snapshot(mailbox: Mailbox) -> dict[str, Any]:
         "oversized_action": mailbox.oversized_action,
         "oversized_folder": mailbox.oversized_folder,
         "import_existing": mailbox.import_from is None,
+        "team_id": mailbox.team_id,
     }

@@ -25,6 +25,8 @@ class ReportParams:
     interval: str
     customer_id: int | None = None
     priority: str | None = None
+    team_id: int | None = None
+    """Only the tickets of this team (a user group, docs/teams.md)."""
 
     @property
     def start(self) -> datetime:
@@ -53,7 +55,11 @@ class ReportParams:
         return out
 
     def filters(self) -> dict[str, object]:
-        return {"customer_id": self.customer_id, "priority": self.priority}
+        return {
+            "customer_id": self.customer_id,
+            "priority": self.priority,
+            "team_id": self.team_id,
+        }
 
 
 def parse_date(value: str, name: str) -> date:
@@ -73,6 +79,7 @@ def check(
     interval: str | None = None,
     customer_id: int | None = None,
     priority: str | None = None,
+    team_id: int | None = None,
     today: date,
 ) -> ReportParams:
     """The parameters as a report takes them, or ValidationFailed saying what to fix.
@@ -94,4 +101,4 @@ def check(
     if priority is not None and priority not in PRIORITIES:
         raise ValidationFailed(f"priority={priority!r} is not known; use {', '.join(PRIORITIES)}")
     chosen = interval or ("week" if days >= WEEKLY_FROM_DAYS else "day")
-    return ReportParams(start, end, chosen, customer_id, priority)
+    return ReportParams(start, end, chosen, customer_id, priority, team_id)

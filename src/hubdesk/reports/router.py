@@ -50,6 +50,9 @@ def get_report(
     ] = None,
     customer_id: Id | None = None,
     priority: Annotated[Literal["low", "normal", "high", "critical"] | None, Query()] = None,
+    team_id: Annotated[
+        Id | None, Query(description="Only this team's tickets (a group id, docs/teams.md)")
+    ] = None,
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
 ) -> Response:
     """One report over a period of at most 366 days. Names: volume, response-times, sla,
@@ -62,6 +65,7 @@ def get_report(
         interval=interval,
         customer_id=customer_id,
         priority=priority,
+        team_id=team_id,
         today=runtime.today(),
     )
     report = service.run(session, principal, name, checked, utcnow())

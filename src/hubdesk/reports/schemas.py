@@ -15,6 +15,9 @@ Cell = str | int | float | None
 class ReportFilters(BaseModel):
     customer_id: int | None = Field(description="Only this customer's tickets, or null")
     priority: str | None = Field(description="Only tickets of this priority, or null")
+    team_id: int | None = Field(
+        default=None, description="Only this team's tickets (a group id), or null"
+    )
 
 
 class ReportOut(BaseModel):
@@ -22,8 +25,8 @@ class ReportOut(BaseModel):
     the same keys (null where a total means nothing) or is null. The columns of each
     report are listed in docs/reports.md: volume (period, created, resolved, backlog),
     response-times (period, first_response_count/median_hours/p90_hours,
-    resolution_count/median_hours/p90_hours), sla (dimension policy|customer|agent, id,
-    name, tickets, met, breached, attainment_percent), customers (customer_id, customer,
+    resolution_count/median_hours/p90_hours), sla (dimension policy|customer|agent|team,
+    id, name, tickets, met, breached, attainment_percent), customers (customer_id, customer,
     created, resolved, worklog_hours, billable_hours, prepaid_hours), agents (user_id, agent,
     assigned, resolved, first_response_median_hours, first_response_p90_hours,
     resolution_median_hours, worklog_hours), prepaid (customer_id, customer, cards,

@@ -70,6 +70,8 @@ class _Query:
             out.append(f"{alias}.customer_id = :customer_id")
         if self.params.priority is not None:
             out.append(f"{alias}.priority = :priority")
+        if self.params.team_id is not None:
+            out.append(f"{alias}.team_id = :team_id")
         return " AND ".join(out)
 
     def run(self, sql: str, **extra: Any) -> Sequence[Any]:
@@ -79,6 +81,7 @@ class _Query:
             "now": self.now,
             "customer_id": self.params.customer_id,
             "priority": self.params.priority,
+            "team_id": self.params.team_id,
             "start_day": self.params.start_date,
             "end_day": self.params.end_date,
             **extra,
@@ -251,7 +254,7 @@ def sla(q: _Query) -> Report:
     )
     base = (
         f"SELECT ck.policy_id AS policy_id, t.customer_id AS customer_id, "
-        f"t.assigned_to_user_id AS agent_id, {met} AS met "
+        f"t.assigned_to_user_id AS agent_id, t.team_id AS team_id, {met} AS met "
         f"FROM tticket_tickets t JOIN sla_ticket_clocks ck ON ck.ticket_id = t.id "
         f"WHERE t.created_at >= :start AND t.created_at < :end AND ck.policy_id IS NOT NULL "
         f"AND {q.ticket_filter()}"
@@ -266,8 +269,11 @@ FROM base b LEFT JOIN customers c ON c.id = b.customer_id GROUP BY b.customer_id
 UNION ALL
 SELECT 'agent', b.agent_id, u.email, COUNT(*), SUM(b.met)
 FROM base b LEFT JOIN users u ON u.id = b.agent_id GROUP BY b.agent_id, u.email
+UNION ALL
+SELECT 'team', b.team_id, g.name, COUNT(*), SUM(b.met)
+FROM base b LEFT JOIN groups g ON g.id = b.team_id GROUP BY b.team_id, g.name
 """
-    order = {"policy": 0, "customer": 1, "agent": 2}
+    order = {"policy": 0, "customer": 1, "agent": 2, "team": 3}
     rows: list[Row] = []
     total = total_met = 0
     for row in sorted(
@@ -424,6 +430,12 @@ def agents(q: _Query) -> Report:
 
 def prepaid(q: _Query) -> Report:
     card_filter = "AND pc.customer_id = :customer_id" if q.params.customer_id is not None else ""
+    # A team: the period's use counts the team's tickets only (cards belong to customers).
+    team_join = (
+        "JOIN tticket_tickets t ON t.id = w.ticket_id AND t.team_id = :team_id "
+        if q.params.team_id is not None
+        else ""
+    )
     cards = q.run(
         f"SELECT pc.customer_id AS k, COUNT(*) AS cards, "
         f"SUM(CASE WHEN pc.status = 'active' THEN 1 ELSE 0 END) AS active, "
@@ -440,6 +452,7 @@ def prepaid(q: _Query) -> Report:
             "FROM tticket_prepaid_drawdowns dd "
             "JOIN tticket_prepaid_cards pc ON pc.id = dd.card_id "
             "JOIN tticket_worklogs w ON w.id = dd.worklog_id "
+            f"{team_join}"
             f"WHERE w.work_date >= :start_day AND w.work_date <= :end_day {card_filter} "
             "GROUP BY pc.customer_id"
         )

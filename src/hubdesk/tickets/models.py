@@ -85,6 +85,10 @@ class Ticket(Base):
         ForeignKey("tticket_tickets.id", ondelete="SET NULL")
     )
     deleted_at: Mapped[datetime | None]
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="SET NULL"), index=True
+    )
+    """The team (a user group) whose queues show the ticket (docs/teams.md); None: everyone's."""
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     """Bumped by every UPDATE of the row (optimistic concurrency: `version_id_col`)."""
 
@@ -96,9 +100,39 @@ class Ticket(Base):
         order_by="TicketTag.position",
     )
 
+    link_rows: Mapped[list[TicketLink]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        foreign_keys="TicketLink.ticket_id",
+        order_by="TicketLink.linked_ticket_id",
+    )
+
     @property
     def tags(self) -> list[str]:
         return [row.tag for row in self.tag_rows]
+
+
+class TicketLink(Base):
+    """Two tickets that belong together, stored once from each side: the tickets one email to
+    several teams' mailboxes made (`same_email`, with that email's ledger row), or a ticket and
+    the one messages were split off into (`split`)."""
+
+    __tablename__ = "tticket_ticket_links"
+    __table_args__ = (CheckConstraint(_in("kind", ("same_email", "split")), name="kind"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tticket_tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    linked_ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tticket_tickets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    linked_ticket_number: Mapped[str] = mapped_column(String(32))
+    """Ticket numbers never change; kept here so that showing a link reads no other ticket."""
+    kind: Mapped[str] = mapped_column(String(16))
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TicketTag(Base):
@@ -189,6 +223,8 @@ class EmailLog(Base):
     __table_args__ = (
         CheckConstraint(_in("direction", ("inbound", "outbound")), name="direction"),
         Index("ix_tticket_email_log_ticket_created", "ticket_id", "created_at"),
+        # One email lands on a ticket once (one email to several teams: once on each ticket).
+        Index("uq_tticket_email_log_inbound_ticket", "inbound_id", "ticket_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

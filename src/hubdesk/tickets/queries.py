@@ -18,6 +18,7 @@ from hubdesk.tickets import search
 from hubdesk.tickets.models import Ticket, TicketTag
 from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK, STATUSES
 from hubdesk.tickets.visibility import visible_tickets
+from hubdesk.users import teams
 from hubdesk.users.permissions import Principal
 
 _PRIORITY_ORDER = case(PRIORITY_RANK, value=Ticket.priority, else_=-1)
@@ -56,6 +57,7 @@ class TicketFilter:
     sla_due_before: datetime | None = None
     snoozed: bool | None = None
     """False: hide tickets snoozed now (the default open list); True: only those."""
+    team_id: int | None = None
     sort: str = "-created_at"
 
 
@@ -83,6 +85,9 @@ def list_tickets(
 ) -> Page[Any]:
     sorts = parse_sorts(flt.sort)
     statement = visible_tickets(principal)
+    queue = teams.queue_condition(principal, Ticket.team_id)
+    if queue is not None:  # the principal's teams' queues (docs/teams.md)
+        statement = statement.where(queue)
     for condition in _conditions(session, flt):
         statement = statement.where(condition)
     order = [(c.desc() if d else c.asc()).nulls_last() for c, d in sorts]
@@ -104,6 +109,8 @@ def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]
         conditions.append(Ticket.priority.in_(flt.priority))
     if flt.customer_id is not None:
         conditions.append(Ticket.customer_id == flt.customer_id)
+    if flt.team_id is not None:
+        conditions.append(Ticket.team_id == flt.team_id)
     if flt.unassigned:
         conditions.append(Ticket.assigned_to_user_id.is_(None))
     elif flt.assigned_to_user_id is not None:

@@ -65,6 +65,10 @@ def list_tickets(
     sla_state: queries.SlaFilter | None = None,
     sla_due_before: datetime | None = None,
     snoozed: bool | None = None,
+    team_id: Annotated[
+        Id | None,
+        Query(description="Only this team's tickets (within the caller's queues, docs/teams.md)"),
+    ] = None,
     sort: Annotated[str, Query(pattern=queries.SORT_PATTERN, max_length=64)] = "-created_at",
 ) -> ListOf[TicketListItem]:
     page = queries.list_tickets(
@@ -83,6 +87,7 @@ def list_tickets(
             sla_state=sla_state,
             sla_due_before=sla_due_before,
             snoozed=snoozed,
+            team_id=team_id,
             sort=sort,
         ),
         limit=paging.limit,
@@ -109,6 +114,7 @@ def create_ticket(
             tags=tuple(body.tags),
             custom_fields=body.custom_fields,
             source="api",
+            team_id=body.team_id,
         ),
         tz=runtime.settings.tz,
     )

@@ -29,6 +29,12 @@ Status = Literal[
 Priority = Literal["low", "normal", "high", "critical"]
 
 
+class TicketLinkOut(Out):
+    ticket_id: int = Field(validation_alias="linked_ticket_id")
+    ticket_number: str = Field(validation_alias="linked_ticket_number")
+    kind: Literal["same_email", "split"]
+
+
 class TicketOut(Out):
     id: int
     ticket_number: str
@@ -56,6 +62,15 @@ class TicketOut(Out):
         default=None,
         validation_alias="snooze",
         description="Hidden from the default open list until then (PUT /tickets/{id}/snooze)",
+    )
+    team_id: int | None = Field(
+        default=None, description="The team (a user group) whose queues show the ticket"
+    )
+    linked_tickets: list[TicketLinkOut] = Field(
+        default_factory=list,
+        validation_alias="link_rows",
+        description="Tickets of the same email to other teams (`same_email`) or split off "
+        "from or into this one (`split`)",
     )
 
     @field_validator("snoozed_until", mode="before")
@@ -96,6 +111,7 @@ class TicketCreate(Strict):
     assigned_to_user_id: Id | None = None
     tags: list[str] = Field(default_factory=list)
     custom_fields: CustomFields = Field(default_factory=dict)
+    team_id: Id | None = Field(default=None, description="The team (a user group id)")
 
 
 class TicketUpdate(Strict):
@@ -110,6 +126,7 @@ class TicketUpdate(Strict):
     assigned_to_user_id: Id | None = None
     tags: list[str] | None = None
     custom_fields: CustomFields | None = None
+    team_id: Id | None = Field(default=None, description="The team (a user group id); null: none")
     version: Int | None = Field(
         default=None,
         description=(

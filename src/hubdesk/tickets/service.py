@@ -42,6 +42,7 @@ from hubdesk.tickets.states import (
     check_transition,
 )
 from hubdesk.tickets.tags import MAX_TAGS, normalize_tags
+from hubdesk.users import teams
 from hubdesk.users.models import User
 from hubdesk.users.permissions import (
     TICKETS_ASSIGN,
@@ -63,6 +64,7 @@ EDITABLE_FIELDS: Final = frozenset(
         "assigned_to_user_id",
         "tags",
         "custom_fields",
+        "team_id",
     }
 )
 
@@ -79,6 +81,7 @@ class NewTicket:
     tags: tuple[str, ...] = ()
     custom_fields: Mapping[str, Any] = field(default_factory=dict)
     source: str = "api"
+    team_id: int | None = None
 
 
 def record_event(
@@ -111,6 +114,7 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
         "tags": ticket.tags,
         "custom_fields": dict(ticket.custom_fields or {}),
         "merged_into_id": ticket.merged_into_id,
+        "team_id": ticket.team_id,
     }
 
 
@@ -137,6 +141,7 @@ def create_ticket(
     _check_choice("source", new.source, SOURCES)
     _check_references(session, new.customer_id, new.contact_id, new.assigned_to_user_id)
     _check_contact_customer(session, new.contact_id, new.customer_id)
+    teams.check_team(session, new.team_id)
     ticket = Ticket(
         ticket_number=next_ticket_number(session, now, tz),
         subject=subject,
@@ -148,6 +153,7 @@ def create_ticket(
         assigned_to_user_id=new.assigned_to_user_id,
         custom_fields=_check_custom_fields(new.custom_fields),
         source=new.source,
+        team_id=new.team_id,
         created_by_user_id=actor.user_id,
         created_at=now,
         updated_at=now,
@@ -247,6 +253,9 @@ def _apply_changes(
     for key in ("customer_id", "contact_id", "assigned_to_user_id"):
         if key in changes:
             setattr(ticket, key, changes[key])
+    if "team_id" in changes:
+        teams.check_team(session, changes["team_id"])
+        ticket.team_id = changes["team_id"]
     if "tags" in changes:
         set_tags(ticket, normalize_tags(changes["tags"] or []))
     if "custom_fields" in changes:

@@ -50,6 +50,11 @@ class UserCreate(Strict):
     language: str = Field(default="en", max_length=16)
 
 
+class GroupCreate(Strict):
+    name: str = Field(min_length=1, max_length=100, json_schema_extra=NOT_BLANK)
+    description: str = Field(default="", max_length=500)
+
+
 class UserUpdate(Strict):
     name: str | None = Field(default=None, max_length=200)
     active: bool | None = None

@@ -55,7 +55,7 @@ def test_reports_charts_table_and_csv_download(
     assert rows[-1][0] == "total"
 
     _show(page, "SLA attainment", "2026-03-02", "2026-03-06")
-    expect(page.get_by_role("img")).to_have_count(3)  # by policy, customer, agent
+    expect(page.get_by_role("img")).to_have_count(4)  # by policy, customer, agent, team
     assert_accessible(page)
     assert watch.errors == []
 

@@ -24,6 +24,7 @@ from hubdesk.intake.planner import (
     decided,
     plan_route,
 )
+from hubdesk.intake.teams import FamilyTicket, TeamAddress
 from hubdesk.intake.types import ThreadDecision
 from hubdesk.mail.limits import MailLimits
 from hubdesk.mail.parse import parse_email
@@ -74,6 +75,8 @@ def _plan(
     workflows: tuple[Flow, ...] = (),
     throttled: str | None = None,
     target: LinkTarget | None = None,
+    teams: tuple[TeamAddress, ...] = (),
+    family: tuple[FamilyTicket, ...] = (),
     **settings: Any,
 ) -> RoutePlan:
     return plan_route(
@@ -85,6 +88,8 @@ def _plan(
         settings=_settings(tmp_path, **settings),
         received_at=NOW,
         target=target,
+        teams=teams,
+        family=family,
     )
 
 

@@ -28,6 +28,7 @@ from hubdesk.mailboxes import secrets
 from hubdesk.mailboxes import service as mailboxes
 from hubdesk.mailboxes.models import Mailbox
 from hubdesk.runtime import Runtime
+from hubdesk.users import teams
 from hubdesk.users.permissions import MAILBOXES_MANAGE
 from hubdesk.web.ui import flash, forms, i18n
 from hubdesk.web.ui.routing import ViewerDep, form_refused, page_router
@@ -54,6 +55,8 @@ class MailboxForm:
     oversized_action: str = "leave"
     oversized_folder: str = ""
     import_existing: bool = False
+    team_id: str = ""
+    """The chosen group's id as the select sent it; empty: no team."""
 
     @classmethod
     def of(cls, mailbox: Mailbox) -> MailboxForm:
@@ -68,6 +71,7 @@ class MailboxForm:
             oversized_action=mailbox.oversized_action,
             oversized_folder=mailbox.oversized_folder or "",
             import_existing=mailbox.import_from is None,
+            team_id=str(mailbox.team_id) if mailbox.team_id is not None else "",
         )
 
     def without_secrets(self) -> MailboxForm:
@@ -97,6 +101,7 @@ class MailboxForm:
             "oversized_action": self.oversized_action,
             "oversized_folder": forms.optional_text(self.oversized_folder),
             "import_existing": self.import_existing,
+            "team_id": forms.optional_id(self.team_id, "team"),
         }
 
 
@@ -111,6 +116,7 @@ def mailbox_form(
     oversized_action: TextField = "leave",
     oversized_folder: TextField = "",
     import_existing: OptionalField = None,
+    team_id: TextField = "",
 ) -> MailboxForm:
     return MailboxForm(
         name=name,
@@ -123,6 +129,7 @@ def mailbox_form(
         oversized_action=oversized_action,
         oversized_folder=oversized_folder,
         import_existing=forms.checked(import_existing),
+        team_id=team_id,
     )
 
 
@@ -141,8 +148,11 @@ def backlog_open(mailbox: Mailbox | None) -> bool:
     return mailbox is None or mailbox.uidvalidity is None
 
 
-def form_context(mailbox: Mailbox | None, values: MailboxForm, runtime: Runtime) -> dict[str, Any]:
+def form_context(
+    mailbox: Mailbox | None, values: MailboxForm, runtime: Runtime, session: Session
+) -> dict[str, Any]:
     return {
+        "teams": teams.team_names(session),
         "mailbox": mailbox,
         "values": values,
         "processed_actions": mailboxes.PROCESSED_ACTIONS,
@@ -164,14 +174,19 @@ def mailbox_list(
         {
             "rows": [(m, password_found(m, runtime)) for m in found.items],
             "total": found.total,
+            "teams": teams.team_names(session),
         },
     )
 
 
 @router.get("/admin/mailboxes/new")
-def new_mailbox(request: Request, viewer: ViewerDep, runtime: RuntimeDep) -> Response:
+def new_mailbox(
+    request: Request, session: SessionDep, viewer: ViewerDep, runtime: RuntimeDep
+) -> Response:
     viewer.principal.require(MAILBOXES_MANAGE)
-    return render(request, "admin_mailbox.html", form_context(None, MailboxForm(), runtime))
+    return render(
+        request, "admin_mailbox.html", form_context(None, MailboxForm(), runtime, session)
+    )
 
 
 @router.post("/admin/mailboxes")
@@ -182,7 +197,7 @@ def create_mailbox(
     try:
         mailbox = mailboxes.create_mailbox(session, viewer.principal, **values.settings())
     except (ValidationFailed, Conflict) as exc:
-        context = form_context(None, values.without_secrets(), runtime)
+        context = form_context(None, values.without_secrets(), runtime, session)
         form_refused(request, "admin_mailbox.html", context, _safe_message(values, exc))
     _ = i18n.translator(language_of(request))
     return flash.redirect(
@@ -195,7 +210,7 @@ def mailbox_page(
     request: Request, mailbox_id: int, session: SessionDep, viewer: ViewerDep, runtime: RuntimeDep
 ) -> Response:
     mailbox = mailboxes.get_mailbox(session, viewer.principal, mailbox_id)
-    context = form_context(mailbox, MailboxForm.of(mailbox), runtime)
+    context = form_context(mailbox, MailboxForm.of(mailbox), runtime, session)
     return render(request, "admin_mailbox.html", context)
 
 
@@ -209,10 +224,10 @@ def update_mailbox(
     values: FormDep,
 ) -> Response:
     mailbox = mailboxes.get_mailbox(session, viewer.principal, mailbox_id)
-    settings = values.settings()
-    if not backlog_open(mailbox):
-        del settings["import_existing"]  # not offered once the account has been polled
     try:
+        settings = values.settings()
+        if not backlog_open(mailbox):
+            del settings["import_existing"]  # not offered once the account has been polled
         mailboxes.update_mailbox(session, viewer.principal, mailbox, settings)
     except (ValidationFailed, Conflict) as exc:
         _refused(request, session, mailbox_id, values, runtime, _safe_message(values, exc))
@@ -234,7 +249,7 @@ def _refused(
     of the loaded row before it refused, which the rollback undoes)."""
     session.expire_all()
     stored = session.get(Mailbox, mailbox_id)
-    context = form_context(stored, values.without_secrets(), runtime)
+    context = form_context(stored, values.without_secrets(), runtime, session)
     form_refused(request, "admin_mailbox.html", context, message)
 
 

@@ -37,6 +37,7 @@ from hubdesk.tickets import queries
 from hubdesk.tickets.models import EmailLog, Ticket
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES
 from hubdesk.tickets.visibility import visible_tickets
+from hubdesk.users import teams
 from hubdesk.users.permissions import (
     INBOUND_VIEW,
     MAILBOXES_MANAGE,
@@ -127,8 +128,12 @@ def attention(session: Session, principal: Principal, runtime: Runtime) -> dict[
 
 
 def newest_mail(session: Session, principal: Principal) -> list[tuple[EmailLog, Ticket]]:
-    """The latest inbound mail on tickets the principal may see, with its ticket."""
-    visible = visible_tickets(principal).subquery()
+    """The latest inbound mail on tickets in the principal's queues, with its ticket."""
+    statement = visible_tickets(principal)
+    queue = teams.queue_condition(principal, Ticket.team_id)
+    if queue is not None:  # the viewer's teams' tickets and those of no team (docs/teams.md)
+        statement = statement.where(queue)
+    visible = statement.subquery()
     rows = session.execute(
         select(EmailLog, Ticket)
         .join(visible, visible.c.id == EmailLog.ticket_id)

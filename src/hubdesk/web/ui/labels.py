@@ -129,6 +129,10 @@ FLAG: Final = {
     "bulk": "Bulk or list mail",
     "message_id_synthetic": "The mail had no Message-ID",
 }
+LINK_KIND: Final = {
+    "same_email": "the same email to another team",
+    "split": "split",
+}
 FIELD: Final = {
     "subject": "Subject",
     "description": "Description",
@@ -137,6 +141,7 @@ FIELD: Final = {
     "customer_id": "Customer",
     "contact_id": "Contact",
     "assigned_to_user_id": "Assignee",
+    "team_id": "Team",
     "tags": "Tags",
     "custom_fields": "Custom fields",
     "merged_into_id": "Merged into",
@@ -266,7 +271,12 @@ REPORT_COLUMN: Final = {
     "used_total_hours": "Used in total (h)",
     "remaining_hours": "Remaining (h)",
 }
-REPORT_DIMENSION: Final = {"policy": "Policy", "customer": "Customer", "agent": "Agent"}
+REPORT_DIMENSION: Final = {
+    "policy": "Policy",
+    "customer": "Customer",
+    "agent": "Agent",
+    "team": "Team",
+}
 PAGE: Final = {
     "csrf": "The form was out of date or came from another site. Reload the page and try again.",
     "login_expired": "The sign-in form had expired. Reload the page and try again.",

@@ -18,8 +18,9 @@ from hubdesk.errors import ValidationFailed
 from hubdesk.reports import params, service
 from hubdesk.reports.service import Report
 from hubdesk.tickets.states import PRIORITIES
+from hubdesk.users import teams
 from hubdesk.users.permissions import REPORTS_VIEW
-from hubdesk.web.ui import i18n, labels
+from hubdesk.web.ui import forms, i18n, labels
 from hubdesk.web.ui.i18n import Translate
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.svg_charts import Series, bar_chart
@@ -43,6 +44,7 @@ def reports_page(
     interval: Annotated[str, Query(max_length=10)] = "",
     customer_id: Annotated[str, Query(max_length=12)] = "",
     priority: Annotated[str, Query(max_length=20)] = "",
+    team_id: Annotated[str, Query(max_length=12)] = "",
 ) -> Response:
     principal = viewer.principal
     principal.require(REPORTS_VIEW)
@@ -53,6 +55,7 @@ def reports_page(
         "interval": interval,
         "customer_id": customer_id,
         "priority": priority,
+        "team_id": team_id,
     }
     error: str | None = None
     result: Report | None = None
@@ -61,12 +64,14 @@ def reports_page(
             raise ValidationFailed(f"report {report!r} does not exist; choose one from the list")
         name = report
         customer = _customer_id(customer_id)
+        team = forms.optional_id(team_id, "team")
         checked = params.check(
             from_=from_.strip() or None,
             to=to.strip() or None,
             interval=interval or None,
             customer_id=customer,
             priority=priority or None,
+            team_id=team,
             today=runtime.today(),
         )
         result = service.run(session, principal, name, checked, utcnow())
@@ -82,6 +87,7 @@ def reports_page(
         "reports": labels.REPORT_TITLE,
         "priorities": PRIORITIES,
         "customers": choices,
+        "teams": teams.team_names(session),
         "result": result,
         "charts": _charts(result, translate) if result else [],
         "csv_url": _csv_url(result) if result else None,
@@ -113,6 +119,8 @@ def _csv_url(report: Report) -> str:
         query["customer_id"] = str(p.customer_id)
     if p.priority is not None:
         query["priority"] = p.priority
+    if p.team_id is not None:
+        query["team_id"] = str(p.team_id)
     return f"/api/v1/reports/{report.name}?{urlencode(query)}"
 
 

@@ -26,6 +26,7 @@ FIELDS: Final = (
     "customer_id",
     "contact_id",
     "assigned_to_user_id",
+    "team_id",
     "tags",
 )
 SHOWN_PREFIX: Final = "was_"
@@ -33,6 +34,7 @@ _ID_NAMES: Final = {
     "customer_id": "customer",
     "contact_id": "contact",
     "assigned_to_user_id": "assignee",
+    "team_id": "team",
 }
 
 

@@ -27,7 +27,7 @@ from hubdesk.tickets import attachments, comments
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
-from hubdesk.users.models import User
+from hubdesk.users.models import Group, User
 from hubdesk.web.ui import flash, forms, i18n, labels, once, ticket_edits, ticket_files
 from hubdesk.web.ui.routing import PageAnswer, ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
@@ -123,9 +123,12 @@ def _display(session: Session, _: i18n.Translate, name: str, value: Any) -> str:
         return _(labels.PRIORITY.get(value, value))
     if name == "tags":
         return ", ".join(value)
-    model: Any = {"customer_id": Customer, "contact_id": Contact, "assigned_to_user_id": User}.get(
-        name
-    )
+    model: Any = {
+        "customer_id": Customer,
+        "contact_id": Contact,
+        "assigned_to_user_id": User,
+        "team_id": Group,
+    }.get(name)
     if model is not None:
         row = session.get(model, value)
         if row is None:

@@ -34,6 +34,7 @@ from hubdesk.sla import service as sla
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.states import PRIORITIES, allowed_transitions
 from hubdesk.tickets.visibility import get_visible_ticket
+from hubdesk.users import teams
 from hubdesk.users.models import User
 from hubdesk.users.permissions import COMMENTS_CREATE, PREPAID_VIEW, Principal
 from hubdesk.web.ui import canned_pages, i18n, live, mailhtml, priority_reason, ticket_edits
@@ -190,6 +191,7 @@ def edit_choices(session: Session, viewer: BrowserSession, ticket: Ticket) -> di
         "customers": choices,
         "contacts": contacts,
         "agents": agents,
+        "teams": teams.team_names(session),
     }
 
 

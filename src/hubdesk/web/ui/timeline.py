@@ -25,6 +25,7 @@ from hubdesk.outbox.models import OutboxMessage
 from hubdesk.prepaid.models import PrepaidCard
 from hubdesk.tickets import emails
 from hubdesk.tickets.models import Attachment, Comment, EmailLog, Ticket
+from hubdesk.users import teams
 from hubdesk.users.models import User
 from hubdesk.web.ui import labels
 from hubdesk.web.ui.i18n import Translate
@@ -42,6 +43,7 @@ class Names:
     users: Mapping[int, str] = field(default_factory=dict)
     customers: Mapping[int, str] = field(default_factory=dict)
     contacts: Mapping[int, str] = field(default_factory=dict)
+    teams: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,7 @@ def _names(
             c.id: (f"{c.name} <{c.email}>" if c.name else c.email)
             for c in _by_ids(session, Contact, contact_ids)
         },
+        teams=teams.team_names(session),
     )
 
 
@@ -247,6 +250,7 @@ def _value(key: str, value: Any, names: Names, _: Translate) -> str:
         "assigned_to_user_id": names.users,
         "customer_id": names.customers,
         "contact_id": names.contacts,
+        "team_id": names.teams,
     }
     if key in lookups and isinstance(value, str | int):
         return lookups[key].get(value, f"#{value}")
