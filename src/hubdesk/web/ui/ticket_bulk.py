@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
+from hubdesk.runtime import Runtime
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.concurrency import StaleTicket, check_version
 from hubdesk.tickets.models import Ticket
@@ -26,7 +27,7 @@ from hubdesk.tickets.states import PRIORITIES
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.users.models import User
 from hubdesk.users.permissions import TICKETS_ASSIGN, TICKETS_EDIT, Principal
-from hubdesk.web.deps import SessionDep
+from hubdesk.web.deps import RuntimeDep, SessionDep
 from hubdesk.web.ui import flash, forms, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
@@ -47,6 +48,7 @@ async def bulk(
     request: Request,
     session: SessionDep,
     viewer: ViewerDep,
+    runtime: RuntimeDep,
     action: Annotated[str, Form()],
     ids: Annotated[list[int] | None, Form()] = None,
     assignee: Annotated[str, Form()] = "",
@@ -90,7 +92,7 @@ async def bulk(
                 "back": back,
             },
         )
-    changed, skipped = apply(session, viewer.principal, chosen, action, assigned, priority)
+    changed, skipped = apply(session, runtime, viewer.principal, chosen, action, assigned, priority)
     return flash.redirect(
         request,
         back,
@@ -152,13 +154,15 @@ def describe(
 
 def apply(
     session: Session,
+    runtime: Runtime,
     actor: Principal,
     chosen: list[Chosen],
     action: str,
     assigned: int | None,
     priority: str,
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """(numbers changed, [(number, why skipped)]); why is a code or the service's message."""
+    """(numbers changed, [(number, why skipped)]); why is a code or the service's message.
+    An assignment notifies the new assignee once per ticket, as a single edit does."""
     changed: list[str] = []
     skipped: list[tuple[str, str]] = []
     for item in chosen:
@@ -171,7 +175,7 @@ def apply(
             with session.begin_nested():
                 if action == "assign":
                     changes = {"assigned_to_user_id": assigned}
-                    tickets.update_ticket(session, actor, ticket, changes)
+                    tickets.update_ticket(session, actor, ticket, changes, runtime=runtime)
                 elif action == "priority":
                     tickets.update_ticket(session, actor, ticket, {"priority": priority})
                 else:

@@ -55,6 +55,7 @@ def edit_ticket(
     ticket_id: int,
     session: SessionDep,
     viewer: ViewerDep,
+    runtime: RuntimeDep,
     form: PostedForm,
 ) -> Response:
     """Write the fields the agent changed on the page (assigning alone needs only
@@ -70,7 +71,14 @@ def edit_ticket(
     _ = i18n.translator(language_of(request))
     if not changes:
         return flash.redirect(request, _ticket_url(ticket), _("Nothing changed."))
-    tickets.update_ticket(session, viewer.principal, ticket, changes, expected_version=version_read)
+    tickets.update_ticket(
+        session,
+        viewer.principal,
+        ticket,
+        changes,
+        expected_version=version_read,
+        runtime=runtime,
+    )
     return flash.redirect(request, _ticket_url(ticket), _("Ticket saved."))
 
 
