@@ -224,6 +224,16 @@ REPLY_SENT: Final = {
 }
 """What the reply composer says about the mail it queued."""
 
+REPLY_REFUSED: Final = {
+    "status_changed": (
+        "Someone changed the status of this ticket to {status} after you opened it, so your "
+        "reply was not sent. Check the status to set and send it again."
+    ),
+    "permission": "You may not do this (permission {code}); nothing was sent.",
+    "files_dropped": "The files you chose to upload were not kept; choose them again.",
+}
+"""What the ticket page says when it refuses a reply (the text as typed is kept)."""
+
 
 REPORT_TITLE: Final = {
     "volume": "Tickets created and resolved",
