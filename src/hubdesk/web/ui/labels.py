@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from hubdesk.automation import reasons as automation_reasons
+
 STATUS: Final = {
     "open": "Open",
     "in_progress": "In progress",
@@ -295,3 +297,8 @@ def minutes_text(minutes: int) -> str:
     sign = "-" if minutes < 0 else ""
     hours, rest = divmod(abs(minutes), 60)
     return f"{sign}{hours}:{rest:02d}"
+
+
+AUTOMATION_REASON: Final = automation_reasons.MESSAGES
+"""Why the automation changed a ticket (`hubdesk.automation.reasons`), translated on the
+ticket's timeline."""
