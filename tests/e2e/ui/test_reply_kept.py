@@ -1,8 +1,9 @@
-"""Replying in Chromium, through the real outbox: a refused reply comes back with everything
-the agent typed and chose (text from a canned response, Cc, ticked file, status) and what to
-fix; a status a colleague changed meanwhile is a 409 page that keeps the text; a double click
-on Send sends one mail; and the signature set on My account is in the mail the SMTP server
-receives (a real aiosmtpd sink on loopback, sent by the outbox sender)."""
+"""Replying and assigning in Chromium, through the real outbox: a refused reply comes back
+with everything the agent typed and chose (text from a canned response, Cc, ticked file,
+status) and what to fix; a status a colleague changed meanwhile is a 409 page that keeps the
+text; a double click on Send sends one mail; the signature set on My account is in the mail
+the SMTP server receives (a real aiosmtpd sink on loopback, sent by the outbox sender); and
+assigning on the ticket page or in bulk notifies the new assignee once per ticket."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from sqlalchemy import func, select
 
 from hubdesk.canned import service as canned
 from hubdesk.config import Settings
+from hubdesk.intake.pipeline import ingest
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.outbox.sender import send_due
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import SYSTEM
 from tests.e2e.ui.accessibility import assert_accessible
 from tests.e2e.ui.conftest import Watch, log_in
+from tests.integration.ui.client import make_user
+from tests.integration.ui.mails import message
 from tests.integration.ui.scenario import printer_ticket
 from tests.support import api as support_api
 from tests.support.databases import Templates
@@ -170,4 +174,48 @@ def test_the_signature_set_on_my_account_is_in_the_mail_sent(
     assert reply_at < signature_at
     # The customer's mail is quoted below the signature.
     assert signature_at < text.index("> ")
+    assert watch.errors == []
+
+
+def _notified(runtime: Runtime) -> list[tuple[int | None, list[str]]]:
+    with runtime.db.transaction(write=False) as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "notification")
+            .order_by(OutboxMessage.id)
+        )
+        return [(row.ticket_id, list(row.recipients)) for row in rows]
+
+
+def test_assigning_on_the_page_and_in_bulk_tells_the_assignee_once(
+    page: Page, server: str, runtime: Runtime, agent: str, watch: Watch
+) -> None:
+    """The Details form and the list's bulk assign notify through the ticket service, once
+    per ticket; taking a ticket oneself tells nobody."""
+    made = printer_ticket(runtime)
+    second = ingest(runtime, message(subject="Scanner jams", sender="bo@acme.example"), source="t")
+    _olga, olga = make_user(runtime, ["agents"], name="Olga Other")
+    log_in(page, server, agent)
+    page.goto(f"{server}/tickets/{made.ticket_id}")
+    details = page.locator("#details-form")
+    details.get_by_label("Assignee").select_option(label="Agnes Agent")
+    details.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Ticket saved.")
+    assert _notified(runtime) == []
+    details = page.locator("#details-form")
+    details.get_by_label("Assignee").select_option(label="Olga Other")
+    details.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Ticket saved.")
+    assert _notified(runtime) == [(made.ticket_id, [olga])]
+
+    page.goto(f"{server}/tickets")
+    page.get_by_label("Select all").check()
+    page.get_by_label("Action").select_option("assign")
+    page.locator("#bulk-assignee").select_option(label="Olga Other")
+    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Confirm").dblclick()
+    expect(page.get_by_role("status").first).to_contain_text(second.ticket_number or "")
+    page.wait_for_load_state("networkidle")
+    assert _notified(runtime) == [(made.ticket_id, [olga]), (second.ticket_id, [olga])]
+    assert_accessible(page)
     assert watch.errors == []
