@@ -18,7 +18,7 @@ from hubdesk.audit.models import AuditEntry
 from hubdesk.canned import service as canned
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
-from hubdesk.inbound.models import InboundMessage
+from hubdesk.inbound.models import InboundMessage, QuarantineDismissal
 from hubdesk.intake import pipeline
 from hubdesk.tickets.models import Ticket
 from hubdesk.users import service as users
@@ -388,6 +388,37 @@ def _reclassify(api: Api, w: World) -> list[Expected]:
     return [Expected("inbound_message", w.inbound_id, "reclassified", changes)]
 
 
+def _dismiss_quarantined(api: Api, w: World) -> list[Expected]:
+    url = f"/api/v1/inbound/{w.inbound_id}/dismissal"
+    api.ok(api.post(url, json={"note": "junk"}))
+    changes = {"dismissed": [False, True], "note": [None, "junk"]}
+    return [Expected("inbound_message", w.inbound_id, "quarantine_dismissed", changes)]
+
+
+def _restore_quarantined(api: Api, w: World) -> list[Expected]:
+    with api.runtime.db.transaction() as session:
+        session.add(QuarantineDismissal(inbound_id=w.inbound_id, dismissed_at=utcnow()))
+    api.ok(api.delete(f"/api/v1/inbound/{w.inbound_id}/dismissal"))
+    changes = {"dismissed": [True, False]}
+    return [Expected("inbound_message", w.inbound_id, "quarantine_restored", changes)]
+
+
+def _ticket_from_quarantine(api: Api, w: World) -> list[Expected]:
+    url = f"/api/v1/inbound/{w.inbound_id}/ticket"
+    made = api.ok(api.post(url, json={"sender": f"kunde@{w.domain}"}), 201)
+    changes = {
+        "status": ["quarantined", "processed"],
+        "ticket_id": [None, made["ticket_id"]],
+        "sender": [None, f"kunde@{w.domain}"],
+    }
+    return [
+        Expected("inbound_message", w.inbound_id, "quarantine_ticket_made", changes),
+        Expected("ticket", made["ticket_id"], "created", {}, made["ticket_id"]),
+        Expected("attachment", ANY, "attached", {}, made["ticket_id"]),
+        Expected("contact", ANY, "created", {"email": [None, f"kunde@{w.domain}"]}),
+    ]
+
+
 def _triage(api: Api, w: World) -> list[Expected]:
     with api.runtime.db.transaction() as session:
         session.execute(
@@ -598,6 +629,9 @@ WRITE_CASES: dict[str, Case] = {
     "POST /api/v1/workflow-executions/{execution_id}/retry": _retry_execution,
     "POST /api/v1/inbound/{inbound_id}/classification": _reclassify,
     "POST /api/v1/triage/{inbound_id}": _triage,
+    "POST /api/v1/inbound/{inbound_id}/dismissal": _dismiss_quarantined,
+    "DELETE /api/v1/inbound/{inbound_id}/dismissal": _restore_quarantined,
+    "POST /api/v1/inbound/{inbound_id}/ticket": _ticket_from_quarantine,
     "POST /api/v1/tickets/{ticket_id}/replies": _reply,
     "POST /api/v1/outbox/{outbox_id}/retry": _retry_outbox,
     "DELETE /api/v1/address-flags/{email}": _clear_flag,

@@ -14,6 +14,8 @@ from hubdesk.intake.pipeline import ingest
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Attachment, Ticket
 from hubdesk.users.permissions import SYSTEM
+from tests.support.api import Api
+from tests.support.mail import raw_mail
 
 NO_SENDER = (
     b"To: support@support.example.com\r\n"
@@ -86,3 +88,72 @@ def test_a_ticket_by_hand_needs_a_sender_and_is_made_once(runtime: Runtime) -> N
         assert (row.status, row.ticket_id) == ("processed", ticket_id)
         assert row.reason.startswith("manual_ticket:")
         assert session.scalars(select(Ticket)).all() == [ticket]
+
+
+def test_the_api_dismisses_restores_and_answers_each_refusal(api: Api) -> None:
+    """`POST`/`DELETE /api/v1/inbound/{id}/dismissal`, through the service the admin page
+    uses: idempotent, audited, 403 without `inbound.reprocess`, 404 for no such mail, 409
+    for mail that is not quarantined."""
+    inbound_id = quarantined(api.runtime)
+    url = f"/api/v1/inbound/{inbound_id}/dismissal"
+    api.login_as("agents")
+    assert api.post(url, "agents", json={}).status_code == 403
+    first = api.ok(api.post(url, json={"note": "a test mail"}))
+    assert first["dismissed"] is True
+    assert first["changed"] is True
+    assert first["note"] == "a test mail"
+    again = api.ok(api.post(url, json={}))
+    assert (again["dismissed"], again["changed"]) == (True, False)
+    with api.runtime.db.transaction(write=False) as session:
+        assert quarantine.count_waiting(session) == 0
+    back = api.ok(api.delete(url))
+    assert (back["dismissed"], back["changed"], back["dismissed_at"]) == (False, True, None)
+    assert api.ok(api.delete(url))["changed"] is False
+    assert api.post("/api/v1/inbound/999999/dismissal", json={}).status_code == 404
+    assert api.post(url, json={"note": "x", "extra": 1}).status_code == 422
+    delivered = ingest(api.runtime, raw_mail(subject="Fine mail"), source="test")
+    refused = api.post(f"/api/v1/inbound/{delivered.inbound_id}/dismissal", json={})
+    assert refused.status_code == 409
+    assert "not quarantined" in refused.json()["detail"]
+    with api.runtime.db.transaction(write=False) as session:
+        actions = session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_type == "inbound_message", AuditEntry.entity_id == inbound_id)
+            .order_by(AuditEntry.id)
+        ).all()
+    assert actions[1:] == ["quarantine_dismissed", "quarantine_restored"]
+
+
+def test_the_api_makes_a_ticket_once_and_asks_for_a_missing_sender(api: Api) -> None:
+    inbound_id = quarantined(api.runtime)
+    url = f"/api/v1/inbound/{inbound_id}/ticket"
+    api.login_as("agents")
+    assert api.post(url, "agents", json={"sender": "kunde@example.com"}).status_code == 403
+    missing = api.post(url, json={})
+    assert missing.status_code == 422
+    assert "sender" in missing.json()["detail"]
+    assert api.post(url, json={"sender": "not an address"}).status_code == 422
+    assert api.post(url, json={"sender": "k@example.com", "customer_id": 999999}).status_code == 404
+    made = api.ok(api.post(url, json={"sender": "Kunde@Example.com"}), 201)
+    assert made["created"] is True
+    assert made["ticket_number"].startswith("TKT-")
+    again = api.ok(api.post(url, json={"sender": "other@example.com"}), 200)
+    assert (again["ticket_id"], again["created"]) == (made["ticket_id"], False)
+    ticket = api.ok(api.get(f"/api/v1/tickets/{made['ticket_id']}"))
+    assert ticket["subject"] == "Kære support, hjælp"
+    assert ticket["custom_fields"]["email_from"] == "kunde@example.com"
+    delivered = ingest(api.runtime, raw_mail(subject="Fine mail"), source="test")
+    # A mail that already became a ticket the usual way answers with that ticket.
+    known = api.ok(api.post(f"/api/v1/inbound/{delivered.inbound_id}/ticket", json={}), 200)
+    assert (known["ticket_id"], known["created"]) == (delivered.ticket_id, False)
+    spec = api.client.get("/openapi.json").json()["paths"]
+    for path, method in (
+        ("/api/v1/inbound/{inbound_id}/ticket", "post"),
+        ("/api/v1/inbound/{inbound_id}/dismissal", "post"),
+        ("/api/v1/inbound/{inbound_id}/dismissal", "delete"),
+    ):
+        declared = spec[path][method]["responses"]
+        assert {"401", "403", "404", "409", "422"} <= set(declared), (path, method)
+        assert declared["409"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"
+        }

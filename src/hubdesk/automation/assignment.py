@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hubdesk.automation import reasons
 from hubdesk.automation.keys import insert_once
 from hubdesk.automation.models import AssignmentCursor
 from hubdesk.config import Settings
@@ -27,14 +28,19 @@ from hubdesk.users.models import Group, User, UserGroup
 from hubdesk.users.permissions import SYSTEM
 
 STRATEGIES = ("round_robin", "least_open")
-OFF = "automatic assignment is off"
 
 
 @dataclass(frozen=True)
 class Choice:
     user_id: int | None
-    reason: str
-    """Why this agent (or nobody): shown on the ticket's timeline."""
+    why: tuple[reasons.Part, ...]
+    """Why this agent (or nobody), as message keys (`hubdesk.automation.reasons`): stored on
+    the ticket's timeline and translated when shown. Empty: automatic assignment is off."""
+
+    @property
+    def reason(self) -> str:
+        """`why` in English (the escalation log, the worker's output)."""
+        return reasons.english(list(self.why)) if self.why else "automatic assignment is off"
 
 
 def pick(
@@ -43,27 +49,24 @@ def pick(
     """The next agent of `group_name` by `strategy`; `user_id` None when nobody is available."""
     group = session.scalars(select(Group).where(Group.name == group_name)).first()
     if group is None:
-        return Choice(None, f"group {group_name!r} does not exist")
+        return Choice(None, (reasons.part("no_group", group=group_name),))
     cursor = _locked_cursor(session, group.id)
     candidates = available_members(session, group.id)
     if not candidates:
-        return Choice(None, f"no available agent in group {group.name}")
+        return Choice(None, (reasons.part("nobody_available", group=group.name),))
     in_turn = _after(candidates, cursor.last_user_id)
     if strategy == "least_open":
         counts = open_counts(session, [u.id for u in candidates])
         chosen = min(in_turn, key=lambda user: counts.get(user.id, 0))  # ties: in turn
-        reason = (
-            f"least open tickets ({counts.get(chosen.id, 0)}) among the available agents "
-            f"of {group.name}"
-        )
+        reason = reasons.part("least_open", count=counts.get(chosen.id, 0), group=group.name)
     else:
         chosen = in_turn[0]
-        reason = f"round robin among the available agents of {group.name}"
+        reason = reasons.part("round_robin", group=group.name)
     cursor.last_user_id = chosen.id
     cursor.assigned_count += 1
     cursor.updated_at = now or utcnow()
     session.flush()
-    return Choice(chosen.id, reason)
+    return Choice(chosen.id, (reason,))
 
 
 def for_new_ticket(session: Session, settings: Settings) -> Choice:
@@ -71,34 +74,34 @@ def for_new_ticket(session: Session, settings: Settings) -> Choice:
     the group's next available agent, else TICKET_DEFAULT_ASSIGNEE_ID when that user is
     active and available, else nobody."""
     if not settings.ticket_auto_assign:
-        return Choice(None, OFF)
-    reasons = []
+        return Choice(None, ())
+    found: list[reasons.Part] = []
     if settings.ticket_auto_assign_group:
         choice = pick(
             session, settings.ticket_auto_assign_group, settings.ticket_auto_assign_strategy
         )
         if choice.user_id is not None:
             return choice
-        reasons.append(choice.reason)
+        found.extend(choice.why)
     default = settings.ticket_default_assignee_id
     if default is not None:
         user = session.get(User, default)
         if user is not None and user.active and user.available:
-            return Choice(user.id, "; ".join([*reasons, "the default assignee"]))
-        reasons.append(f"the default assignee (user {default}) is inactive or unavailable")
-    return Choice(None, "; ".join(reasons) or "no assignee configured")
+            return Choice(user.id, (*found, reasons.part("default_assignee")))
+        found.append(reasons.part("default_unavailable", user_id=default))
+    return Choice(None, tuple(found) or (reasons.part("no_assignee"),))
 
 
 def record(session: Session, ticket: Ticket, choice: Choice) -> None:
     """The audit row of an automatic assignment (or why there was none) on the timeline."""
-    if choice.reason == OFF:
+    if not choice.why:
         return
     tickets.record_event(
         session,
         SYSTEM,
         ticket,
         "auto_assigned",
-        {"assigned_to_user_id": [None, choice.user_id], "reason": [None, choice.reason]},
+        {"assigned_to_user_id": [None, choice.user_id], "reason": [None, list(choice.why)]},
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubdesk.automation import reasons
 from hubdesk.automation.keys import insert_once
 from hubdesk.automation.models import AutomationEvent, TicketSnooze
 from hubdesk.customers.models import Contact
@@ -171,7 +172,10 @@ def _end_snooze(
         SYSTEM,
         ticket,
         "snooze_ended",
-        {"snoozed_until": [until.isoformat(), None], "reason": [None, "the snooze ended"]},
+        {
+            "snoozed_until": [until.isoformat(), None],
+            "reason": [None, [reasons.part("snooze_ended")]],
+        },
     )
     return {"snoozed_until": until.isoformat(), "assignee": told}
 
@@ -180,25 +184,27 @@ def _auto_resolve(
     session: Session, runtime: Runtime, ticket: Ticket, now: datetime
 ) -> dict[str, Any]:
     days = runtime.settings.ticket_pending_auto_resolve_days
-    reason = (
-        f"waited {days} days for the customer without an answer "
-        f"(TICKET_PENDING_AUTO_RESOLVE_DAYS={days})"
-    )
+    reason = [reasons.part("auto_resolved", days=days)]
     _set_status(session, ticket, "resolved", "auto_resolved", reason, now)
-    return {"status": "resolved", "reason": reason}
+    return {"status": "resolved", "reason": reasons.english(reason)}
 
 
 def _auto_close(
     session: Session, runtime: Runtime, ticket: Ticket, now: datetime
 ) -> dict[str, Any]:
     days = runtime.settings.ticket_auto_close_days
-    reason = f"resolved {days} days ago without a customer reply (TICKET_AUTO_CLOSE_DAYS={days})"
+    reason = [reasons.part("auto_closed", days=days)]
     _set_status(session, ticket, "closed", "auto_closed", reason, now)
-    return {"status": "closed", "reason": reason}
+    return {"status": "closed", "reason": reasons.english(reason)}
 
 
 def _set_status(
-    session: Session, ticket: Ticket, status: str, action: str, reason: str, now: datetime
+    session: Session,
+    ticket: Ticket,
+    status: str,
+    action: str,
+    reason: list[reasons.Part],
+    now: datetime,
 ) -> None:
     before = ticket.status
     tickets.change_status(ticket, status, now)
@@ -216,9 +222,9 @@ def _remind(session: Session, runtime: Runtime, ticket: Ticket, now: datetime) -
     days = settings.ticket_pending_reminder_days
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id is not None else None
     if contact is None:
-        sent = "no contact to remind"
+        sent = reasons.part("reminder_no_contact")
     elif not settings.smtp_host:
-        sent = "not sent: SMTP_HOST is not set"
+        sent = reasons.part("reminder_no_smtp")
     else:
         language = settings.auto_reply_language if settings.auto_reply_language != "auto" else "en"
         text = REMINDER.get(language, REMINDER["en"])
@@ -238,10 +244,10 @@ def _remind(session: Session, runtime: Runtime, ticket: Ticket, now: datetime) -
             auto_submitted="auto-generated",
             now=now,
         )
-        sent = f"queued outbox message {row.id} to {contact.email}"
-    reason = f"waited {days} days for the customer (TICKET_PENDING_REMINDER_DAYS={days}): {sent}"
+        sent = reasons.part("reminder_queued", outbox_id=row.id, address=contact.email)
+    reason = [reasons.part("reminded", days=days, sent=sent)]
     tickets.record_event(session, SYSTEM, ticket, "pending_reminder", {"reason": [None, reason]})
-    return {"reminder": sent}
+    return {"reminder": reasons.english(sent)}
 
 
 def _tell_assignee(

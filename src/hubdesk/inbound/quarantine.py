@@ -117,7 +117,8 @@ def dismiss(session: Session, actor: Principal, row: InboundMessage, note: str =
         )
     )
     session.flush()
-    _audit(session, actor, row, "quarantine_dismissed", {"note": note.strip()[:500]})
+    changes = {"dismissed": [False, True], "note": [None, note.strip()[:500]]}
+    _audit(session, actor, row, "quarantine_dismissed", changes)
     return True
 
 
@@ -129,7 +130,7 @@ def restore(session: Session, actor: Principal, row: InboundMessage) -> bool:
         return False
     session.delete(found)
     session.flush()
-    _audit(session, actor, row, "quarantine_restored", {})
+    _audit(session, actor, row, "quarantine_restored", {"dismissed": [True, False]})
     return True
 
 
@@ -218,7 +219,12 @@ def make_ticket(
         actor,
         row,
         "quarantine_ticket_made",
-        {"ticket_number": ticket.ticket_number, "sender": address},
+        {
+            "status": ["quarantined", "processed"],
+            "ticket_id": [None, ticket.id],
+            "ticket_number": [None, ticket.ticket_number],
+            "sender": [None, address],
+        },
     )
     return Made(ticket, created=True)
 

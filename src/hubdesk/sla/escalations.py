@@ -218,8 +218,9 @@ def _reassign(
     before = ticket.assigned_to_user_id
     if before == chosen:
         return f"already assigned to user {chosen}"
-    tickets.update_ticket(session, SYSTEM, ticket, {"assigned_to_user_id": chosen}, now=now)
-    notify_agent(session, runtime, ticket, event="assigned", now=now)
+    tickets.update_ticket(
+        session, SYSTEM, ticket, {"assigned_to_user_id": chosen}, now=now, runtime=runtime
+    )
     return f"user {before} -> {why}" if before is not None else f"unassigned -> {why}"
 
 

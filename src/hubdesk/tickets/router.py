@@ -13,7 +13,6 @@ from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.outbox.mentions import notify_mentions
-from hubdesk.outbox.notify import notify_agent
 from hubdesk.tickets import comments, queries, service
 from hubdesk.tickets.concurrency import etag, version_from_etag
 from hubdesk.tickets.models import Ticket
@@ -150,12 +149,14 @@ def update_ticket(
     version is refused with 409 and nothing is written."""
     ticket = get_visible_ticket(session, principal, ticket_id)
     changes = {key: getattr(body, key) for key in body.model_fields_set - {"version"}}
-    assignee_before = ticket.assigned_to_user_id
     service.update_ticket(
-        session, principal, ticket, changes, expected_version=_expected(if_match, body.version)
+        session,
+        principal,
+        ticket,
+        changes,
+        expected_version=_expected(if_match, body.version),
+        runtime=runtime,
     )
-    if ticket.assigned_to_user_id not in (None, assignee_before, principal.user_id):
-        notify_agent(session, runtime, ticket, event="assigned", now=utcnow())
     return _tagged(response, ticket)
 
 

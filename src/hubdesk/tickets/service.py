@@ -20,6 +20,8 @@ from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
+from hubdesk.outbox.notify import notify_agent
+from hubdesk.runtime import Runtime
 from hubdesk.sla import service as sla
 from hubdesk.text import multi_line, single_line
 from hubdesk.tickets import search
@@ -183,11 +185,14 @@ def update_ticket(
     *,
     now: datetime | None = None,
     expected_version: int | None = None,
+    runtime: Runtime | None = None,
 ) -> Ticket:
     """Apply `changes` (field -> new value); only fields present are touched.
 
     `expected_version` is the version the caller read; a ticket changed since is refused
-    with `StaleTicket` before anything is touched."""
+    with `StaleTicket` before anything is touched. With `runtime` (an agent's edit: the API,
+    the ticket page, bulk assign), a ticket given to another agent than the actor notifies
+    that agent (`notify_assigned`); the automatic paths pass none and notify themselves."""
     check_version(ticket, expected_version)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -218,7 +223,19 @@ def update_ticket(
     record_event(session, actor, ticket, "updated", diff)
     if {"subject", "description"} & set(diff):
         search.reindex_ticket(session, ticket)
+    if runtime is not None and "assigned_to_user_id" in diff:
+        notify_assigned(session, runtime, actor, ticket, now)
     return ticket
+
+
+def notify_assigned(
+    session: Session, runtime: Runtime, actor: Principal, ticket: Ticket, now: datetime
+) -> None:
+    """Tell the ticket's new assignee by mail, unless nobody is assigned or the actor took
+    the ticket themselves (`hubdesk.outbox.notify`: their preferences, the interval)."""
+    if ticket.assigned_to_user_id in (None, actor.user_id):
+        return
+    notify_agent(session, runtime, ticket, event="assigned", now=now)
 
 
 def flush_ticket(session: Session, ticket: Ticket) -> None:

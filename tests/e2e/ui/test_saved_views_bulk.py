@@ -13,6 +13,7 @@ from sqlalchemy import select
 from hubdesk.audit.models import AuditEntry
 from hubdesk.intake.pipeline import ingest
 from hubdesk.runtime import Runtime
+from hubdesk.savedviews.models import SavedView
 from hubdesk.tickets import service
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import SYSTEM
@@ -75,6 +76,57 @@ def test_saved_views(page: Page, server: str, runtime: Runtime, admin: str, scre
     stale.get_by_role("button", name="Delete the view Fires").click()
     expect(stale.get_by_role("heading", level=1)).to_contain_text("Not found")
     stale.close()
+
+
+def test_renaming_a_saved_view(page: Page, server: str, runtime: Runtime, agent: str) -> None:
+    """Rename from the list: a blank or taken name is refused with the name as typed in the
+    open rename field; the new name shows and the view still opens; a view deleted in another
+    tab is the 404 page; then delete."""
+    _ingest(runtime, "URGENT: server down", "Printer jam")
+    log_in(page, server, agent)
+    for name, query in (("Fires", "priority=critical"), ("Everything", "status=")):
+        page.goto(f"{server}/tickets?{query}")
+        page.get_by_label("Save these filters as a view").fill(name)
+        page.get_by_role("button", name="Save view").click()
+        expect(page.get_by_role("status").first).to_contain_text(f"View {name} saved.")
+    views = page.get_by_role("navigation", name="Saved views")
+    views.get_by_label("Rename the view Fires").click()
+    field = views.get_by_label("New name of Fires")
+    expect(field).to_have_value("Fires")
+    field.fill("  ")
+    views.get_by_role("button", name="Save name").first.click()
+    expect(page.get_by_role("alert").first).to_contain_text("Give the view a name.")
+    field = page.get_by_role("navigation", name="Saved views").get_by_label("New name of Fires")
+    expect(field).to_be_visible()
+    field.fill("Everything")
+    field.press("Enter")
+    expect(page.get_by_role("alert").first).to_contain_text(
+        "You already have a view called Everything."
+    )
+    field = page.get_by_role("navigation", name="Saved views").get_by_label("New name of Fires")
+    expect(field).to_have_value("Everything")
+    assert_accessible(page)
+    field.fill("Burning")
+    field.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("View Fires renamed to Burning.")
+    views = page.get_by_role("navigation", name="Saved views")
+    expect(views.get_by_role("link", name="Burning")).to_have_attribute("aria-current", "page")
+    expect(page.locator("table.tickets tbody tr")).to_have_count(1)
+    assert_accessible(page)
+
+    stale = page.context.new_page()
+    stale.goto(f"{server}/tickets")
+    page.get_by_role("button", name="Delete the view Burning").click()
+    expect(page.get_by_role("status").first).to_contain_text("View Burning deleted.")
+    stale_views = stale.get_by_role("navigation", name="Saved views")
+    stale_views.get_by_label("Rename the view Burning").click()
+    stale_views.get_by_label("New name of Burning").fill("Ashes")
+    stale_views.get_by_label("New name of Burning").press("Enter")
+    expect(stale.get_by_role("heading", level=1)).to_contain_text("Not found")
+    stale.close()
+    with runtime.db.transaction(write=False) as session:
+        names = session.scalars(select(SavedView.name)).all()
+    assert names == ["Everything"]
 
 
 def test_bulk_confirms_exactly_and_reports_skips(

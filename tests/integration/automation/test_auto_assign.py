@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.automation.reasons import english
 from hubdesk.config import Settings
 from hubdesk.intake import pipeline
 from hubdesk.runtime import Runtime
@@ -70,7 +71,8 @@ def test_round_robin_among_available_agents_only(settings: Settings) -> None:
                 .one()
                 .changes
             )
-        assert changes["reason"][1] == "round robin among the available agents of Support"
+        assert changes["reason"][1] == [{"message": "round_robin", "params": {"group": "Support"}}]
+        assert english(changes["reason"][1]) == "round robin among the available agents of Support"
         assert changes["assigned_to_user_id"][1] == ids["a"]
     finally:
         runtime.close()
@@ -117,7 +119,7 @@ def test_nobody_available_falls_back_to_an_available_default_assignee(
         assert _ingest(runtime, 1, "again") == [None]
         with runtime.db.transaction(write=False) as session:
             reasons = [
-                e.changes["reason"][1]
+                english(e.changes["reason"][1])
                 for e in session.scalars(
                     select(AuditEntry).where(AuditEntry.action == "auto_assigned")
                 )

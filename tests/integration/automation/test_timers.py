@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.automation import reasons as reasons_module
 from hubdesk.automation.models import AutomationEvent
 from hubdesk.automation.timers import run
 from hubdesk.config import Settings
@@ -64,7 +65,7 @@ def _state(runtime: Runtime, ticket_id: int) -> tuple[str, list[str], list[str],
             )
         )
         reasons = [
-            str(entry.changes["reason"][1])
+            reasons_module.english(entry.changes["reason"][1])
             for entry in session.scalars(
                 select(AuditEntry).where(AuditEntry.ticket_id == ticket_id).order_by(AuditEntry.id)
             )

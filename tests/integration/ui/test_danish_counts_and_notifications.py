@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hubdesk.audit.models import AuditEntry
+from hubdesk.automation import assignment
+from hubdesk.automation import reasons as automation_reasons
 from hubdesk.config import Settings, load_settings
 from hubdesk.errors import ConfigError
 from hubdesk.intake.pipeline import ingest
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
+from hubdesk.tickets import service as tickets
+from hubdesk.tickets.models import Ticket
 from hubdesk.users import service as users
 from hubdesk.users.permissions import SYSTEM
 from hubdesk.web.ui import i18n, labels, reasons
@@ -173,3 +178,54 @@ def test_public_url_is_validated(value: str) -> None:
     with pytest.raises(ConfigError) as refused:
         load_settings(public_url=value, _env_file=None)
     assert "HUBDESK_PUBLIC_URL" in str(refused.value)
+
+
+def test_automation_reasons_are_shown_in_the_readers_language(
+    ui: UiClient, runtime: Runtime
+) -> None:
+    """An automatic change's reason is stored as message keys (`automation.reasons`) and
+    shown in Danish to a Danish agent, in English to an English one; a row written before the
+    keys (an English sentence) is shown as stored."""
+    made = printer_ticket(runtime)
+    with runtime.db.transaction() as session:
+        ticket = session.get(Ticket, made.ticket_id)
+        assert ticket is not None
+        why = (
+            automation_reasons.part("nobody_available", group="Support"),
+            automation_reasons.part("default_unavailable", user_id=7),
+        )
+        assignment.record(session, ticket, assignment.Choice(None, why))
+        reminded = automation_reasons.part(
+            "reminded", days=3, sent=automation_reasons.part("reminder_no_contact")
+        )
+        tickets.record_event(
+            session, SYSTEM, ticket, "pending_reminder", {"reason": [None, [reminded]]}
+        )
+        tickets.record_event(
+            session, SYSTEM, ticket, "auto_closed", {"reason": [None, "an old English reason"]}
+        )
+        stored = session.scalars(
+            select(AuditEntry.changes).where(AuditEntry.action == "auto_assigned")
+        ).one()
+    assert stored["reason"][1][0] == {"message": "nobody_available", "params": {"group": "Support"}}
+    _uid, address = _danish_agent(runtime)
+    assert ui.log_in(address).status_code == 303
+    page = text_of(ui.get(f"/tickets/{made.ticket_id}").text)
+    assert (
+        "ingen ledig medarbejder i gruppen Support; "
+        "standardmodtageren (bruger 7) er inaktiv eller ikke ledig"
+    ) in page
+    assert "ventede 3 dage på kunden (TICKET_PENDING_REMINDER_DAYS=3): ingen kontakt" in page
+    assert "no available agent" not in page
+    assert "an old English reason" in page
+    ui.forget_cookies()
+    ui.log_in_as(["agents"], name="Erik English")
+    english_page = text_of(ui.get(f"/tickets/{made.ticket_id}").text)
+    assert (
+        "no available agent in group Support; "
+        "the default assignee (user 7) is inactive or unavailable"
+    ) in english_page
+    assert (
+        "waited 3 days for the customer (TICKET_PENDING_REMINDER_DAYS=3): no contact to remind"
+        in english_page
+    )

@@ -1,22 +1,25 @@
-"""`/api/v1/inbound`: the ledger of received mail, its raw bytes, and re-processing."""
+"""`/api/v1/inbound`: the ledger of received mail, its raw bytes, and re-processing; and
+quarantined mail's way out: dismissing it (kept, hidden), restoring it, and turning it into a
+ticket by hand, through `hubdesk.inbound.quarantine` as the admin pages do."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Response, status
 from pydantic import Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.downloads import attachment_response
-from hubdesk.api.limits import Id
+from hubdesk.api.limits import EmailAddress, Id
 from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import Classification
-from hubdesk.inbound import service
+from hubdesk.inbound import quarantine, service
 from hubdesk.intake import pipeline
 from hubdesk.intake.http.email_to_ticket import outcome_body
 from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_REPROCESS, INBOUND_VIEW
@@ -61,6 +64,32 @@ class ClassificationOut(Out):
     model: str
     reasons: list[str]
     created_at: datetime
+
+
+class DismissIn(Strict):
+    note: str = Field(default="", max_length=500, description="Why it was dismissed")
+
+
+class DismissalOut(Out):
+    inbound_id: int
+    dismissed: bool = Field(description="Whether the message is dismissed now")
+    changed: bool = Field(description="False when it already was (or already was not)")
+    dismissed_at: datetime | None
+    note: str
+
+
+class MakeTicketIn(Strict):
+    sender: EmailAddress | None = Field(
+        default=None, description="The customer's address, when the mail names no sender"
+    )
+    customer_id: Id | None = None
+
+
+class MadeTicketOut(Out):
+    inbound_id: int
+    ticket_id: int
+    ticket_number: str
+    created: bool = Field(description="False when an earlier call already made the ticket")
 
 
 class InboundDetail(InboundOut):
@@ -142,3 +171,69 @@ def reclassify(
     row = service.get(session, inbound_id)
     entry = classifier.reclassify(session, principal, row, body.label, body.note)
     return ClassificationOut.model_validate(entry)
+
+
+def _dismissal_out(session: Session, row_id: int, changed: bool) -> DismissalOut:
+    found = quarantine.dismissal(session, service.get(session, row_id))
+    return DismissalOut(
+        inbound_id=row_id,
+        dismissed=found is not None,
+        changed=changed,
+        dismissed_at=found.dismissed_at if found is not None else None,
+        note=found.note if found is not None else "",
+    )
+
+
+@router.post("/{inbound_id}/dismissal", response_model=DismissalOut)
+def dismiss(
+    inbound_id: Id, body: DismissIn, session: SessionDep, principal: PrincipalDep
+) -> DismissalOut:
+    """Hide a quarantined message from the problems list (kept; `DELETE` restores it).
+    409 when the message is not quarantined."""
+    row = service.lock(session, inbound_id)
+    changed = quarantine.dismiss(session, principal, row, body.note)
+    return _dismissal_out(session, row.id, changed)
+
+
+@router.delete("/{inbound_id}/dismissal", response_model=DismissalOut)
+def restore(inbound_id: Id, session: SessionDep, principal: PrincipalDep) -> DismissalOut:
+    """Undo a dismissal: the message is back among the quarantined mail to look at."""
+    row = service.lock(session, inbound_id)
+    changed = quarantine.restore(session, principal, row)
+    return _dismissal_out(session, row.id, changed)
+
+
+@router.post(
+    "/{inbound_id}/ticket",
+    response_model=MadeTicketOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": MadeTicketOut, "description": "The ticket made earlier"}},
+)
+def make_ticket(
+    inbound_id: Id,
+    body: MakeTicketIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    response: Response,
+) -> MadeTicketOut:
+    """A ticket from a quarantined message, by hand (needs `inbound.reprocess` and
+    `tickets.create`): the mail attached as `.eml`, its sender (or `sender`) as contact.
+    Sent again, it answers 200 with the ticket the first call made. 409 when the message
+    is not quarantined; 422 when it has no sender and none is given."""
+    made = quarantine.make_ticket(
+        session,
+        runtime,
+        principal,
+        inbound_id,
+        sender=body.sender or "",
+        customer_id=body.customer_id,
+    )
+    if not made.created:
+        response.status_code = status.HTTP_200_OK
+    return MadeTicketOut(
+        inbound_id=inbound_id,
+        ticket_id=made.ticket.id,
+        ticket_number=made.ticket.ticket_number,
+        created=made.created,
+    )

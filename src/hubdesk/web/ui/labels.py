@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from hubdesk.automation import reasons as automation_reasons
+
 STATUS: Final = {
     "open": "Open",
     "in_progress": "In progress",
@@ -229,6 +231,16 @@ REPLY_SENT: Final = {
 }
 """What the reply composer says about the mail it queued."""
 
+REPLY_REFUSED: Final = {
+    "status_changed": (
+        "Someone changed the status of this ticket to {status} after you opened it, so your "
+        "reply was not sent. Check the status to set and send it again."
+    ),
+    "permission": "You may not do this (permission {code}); nothing was sent.",
+    "files_dropped": "The files you chose to upload were not kept; choose them again.",
+}
+"""What the ticket page says when it refuses a reply (the text as typed is kept)."""
+
 
 REPORT_TITLE: Final = {
     "volume": "Tickets created and resolved",
@@ -295,3 +307,8 @@ def minutes_text(minutes: int) -> str:
     sign = "-" if minutes < 0 else ""
     hours, rest = divmod(abs(minutes), 60)
     return f"{sign}{hours}:{rest:02d}"
+
+
+AUTOMATION_REASON: Final = automation_reasons.MESSAGES
+"""Why the automation changed a ticket (`hubdesk.automation.reasons`), translated on the
+ticket's timeline."""

@@ -1,8 +1,11 @@
-"""`POST /tickets/views` (save the list's current filter and sort as a view) and
-`POST /tickets/views/{id}/delete`, through `hubdesk.savedviews.service`.
+"""`POST /tickets/views` (save the list's current filter and sort as a view),
+`POST /tickets/views/{id}/rename` and `POST /tickets/views/{id}/delete`, through
+`hubdesk.savedviews.service` as the API does.
 
-A refused save goes back to the same list with the message and the name as typed; deleting
-a view that is already gone (a stale page, a second click) is the 404 page, like every id.
+A refused save or rename goes back to the list with the message (a refused save with the name
+as typed in its field, a refused rename with the name as typed in the rename field, which is
+then open); renaming or deleting a view that is already gone (a stale page, a second click) is
+the 404 page, like every id.
 """
 
 from __future__ import annotations
@@ -55,6 +58,31 @@ async def save_view(
         back = "/tickets?" + urlencode({**back_query, "save_as": name[:200]})
         return flash.redirect(request, back, message, kind="error")
     return flash.redirect(request, view_url(view), _("View {name} saved.", name=view.name))
+
+
+@router.post("/tickets/views/{view_id}/rename")
+def rename_view(
+    request: Request, view_id: Id, session: SessionDep, viewer: ViewerDep, name: TextField = ""
+) -> Response:
+    _ = i18n.translator(language_of(request))
+    view = service.get(session, viewer.principal, view_id)
+    old = view.name
+    if " ".join(name.split()) == old and service.may_edit(viewer.principal, view):
+        return flash.redirect(request, view_url(view), _("Nothing changed."))
+    try:
+        with session.begin_nested():
+            service.update(session, viewer.principal, view, {"name": name})
+    except (ValidationFailed, Conflict) as exc:
+        if not name.strip():
+            message = _("Give the view a name.")
+        elif isinstance(exc, Conflict):
+            message = _("You already have a view called {name}.", name=name.strip())
+        else:
+            message = str(exc)
+        back = "/tickets?" + urlencode({"rename": view_id, "rename_as": name[:200]})
+        return flash.redirect(request, back, message, kind="error")
+    message = _("View {old} renamed to {name}.", old=old, name=view.name)
+    return flash.redirect(request, view_url(view), message)
 
 
 @router.post("/tickets/views/{view_id}/delete")

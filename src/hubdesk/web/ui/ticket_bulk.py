@@ -18,8 +18,9 @@ from fastapi import Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hubdesk.access.deps import SessionDep
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
+from hubdesk.runtime import Runtime
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.concurrency import StaleTicket, check_version
 from hubdesk.tickets.models import Ticket
@@ -47,6 +48,7 @@ async def bulk(
     request: Request,
     session: SessionDep,
     viewer: ViewerDep,
+    runtime: RuntimeDep,
     action: Annotated[str, Form()],
     ids: Annotated[list[int] | None, Form()] = None,
     assignee: Annotated[str, Form()] = "",
@@ -90,7 +92,7 @@ async def bulk(
                 "back": back,
             },
         )
-    changed, skipped = apply(session, viewer.principal, chosen, action, assigned, priority)
+    changed, skipped = apply(session, runtime, viewer.principal, chosen, action, assigned, priority)
     return flash.redirect(
         request,
         back,
@@ -152,13 +154,15 @@ def describe(
 
 def apply(
     session: Session,
+    runtime: Runtime,
     actor: Principal,
     chosen: list[Chosen],
     action: str,
     assigned: int | None,
     priority: str,
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """(numbers changed, [(number, why skipped)]); why is a code or the service's message."""
+    """(numbers changed, [(number, why skipped)]); why is a code or the service's message.
+    An assignment notifies the new assignee once per ticket, as a single edit does."""
     changed: list[str] = []
     skipped: list[tuple[str, str]] = []
     for item in chosen:
@@ -171,7 +175,7 @@ def apply(
             with session.begin_nested():
                 if action == "assign":
                     changes = {"assigned_to_user_id": assigned}
-                    tickets.update_ticket(session, actor, ticket, changes)
+                    tickets.update_ticket(session, actor, ticket, changes, runtime=runtime)
                 elif action == "priority":
                     tickets.update_ticket(session, actor, ticket, {"priority": priority})
                 else:

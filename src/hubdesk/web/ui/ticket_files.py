@@ -10,8 +10,9 @@ are downloaded from `/attachments/{id}` with the safe-download headers of
 `hubdesk.api.downloads` like every other file.
 
 A refused note comes back as the ticket page with the text as typed and the reason
-(`refused_on_ticket`), status 422; a refused reply, as before, goes back to the ticket with
-the reason (its whole transaction, uploads included, rolls back).
+(`refused_on_ticket`), status 422; so does a refused reply (`ticket_forms._refused`), with its
+Cc, ticked files and status too. Either way the whole transaction, uploads included, rolls
+back, and files chosen for upload must be chosen again (a browser cannot refill a file input).
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def chosen(files: Sequence[UploadFile] | None) -> list[UploadFile]:
         if upload.size == 0:
             raise ValidationFailed(f"{upload.filename or 'a file'} is empty")
     return found
+
+
+def chosen_quietly(files: Sequence[UploadFile] | None) -> list[UploadFile]:
+    """The files actually chosen, without the limits' checks (to say they were dropped)."""
+    return [f for f in files or () if f.filename or (f.size or 0) > 0]
 
 
 def _size_text(size: int) -> str:

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from hubdesk.access.deps import RuntimeDep, SessionDep
+from hubdesk.access.sessions import BrowserSession
 from hubdesk.customers.models import Contact, Customer
 from hubdesk.db.types import utcnow
-from hubdesk.errors import NotFound, ValidationFailed
+from hubdesk.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hubdesk.outbox import mentions, replies
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
@@ -28,7 +29,7 @@ from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, get_visible_ticket_by_number
 from hubdesk.users.models import Group, User
-from hubdesk.web.ui import flash, forms, i18n, labels, once, ticket_edits, ticket_files
+from hubdesk.web.ui import flash, forms, i18n, labels, once, ticket_edits, ticket_files, ticket_page
 from hubdesk.web.ui.routing import PageAnswer, ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
 from hubdesk.worklogs import service as worklogs
@@ -55,6 +56,7 @@ def edit_ticket(
     ticket_id: int,
     session: SessionDep,
     viewer: ViewerDep,
+    runtime: RuntimeDep,
     form: PostedForm,
 ) -> Response:
     """Write the fields the agent changed on the page (assigning alone needs only
@@ -70,7 +72,14 @@ def edit_ticket(
     _ = i18n.translator(language_of(request))
     if not changes:
         return flash.redirect(request, _ticket_url(ticket), _("Nothing changed."))
-    tickets.update_ticket(session, viewer.principal, ticket, changes, expected_version=version_read)
+    tickets.update_ticket(
+        session,
+        viewer.principal,
+        ticket,
+        changes,
+        expected_version=version_read,
+        runtime=runtime,
+    )
     return flash.redirect(request, _ticket_url(ticket), _("Ticket saved."))
 
 
@@ -143,42 +152,113 @@ def _display(session: Session, _: i18n.Translate, name: str, value: Any) -> str:
 def reply(
     request: Request,
     ticket_id: int,
-    body: TextField,
     session: SessionDep,
     viewer: ViewerDep,
     runtime: RuntimeDep,
     files: ticket_files.FilesField,
+    body: TextField = "",
     cc: OptionalField = None,
     attachment_ids: IdsField = None,
     status: OptionalField = None,
     form_token: OptionalField = None,
+    version: OptionalField = None,
+    shown_status: OptionalField = None,
 ) -> Response:
     """Answer the customer by mail (a public comment and an outgoing message), with the
     ticket's files ticked and files uploaded with it (stored on the ticket and the reply).
-    The same form sent twice (a double click) sends one mail."""
+    The same form sent twice (a double click) sends one mail. A refused reply (see
+    `_refused`) sends nothing and comes back with everything as typed."""
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
     claim = once.claim(session, viewer.user_id, form_token)
     if claim.repeat is not None:
         return _already_sent(request, claim.repeat)
-    uploads = ticket_files.chosen(files)
-    stored = ticket_files.store(session, viewer.principal, runtime, ticket, uploads)
-    ticked = forms.id_list(attachment_ids, "attachment")
-    comment, row = replies.send_reply(
-        session,
-        runtime,
-        viewer.principal,
-        ticket,
-        body=body,
-        cc=forms.address_list(cc),
-        attachment_ids=[*ticked, *(a.id for a in stored)],
-        status=forms.optional_text(status),
-        now=utcnow(),
-        source="web",
-    )
-    attachments.attach_to_comment(session, stored, comment)
+    draft = {
+        "reply": body,
+        "cc": cc or "",
+        "attachment_ids": [str(v) for v in attachment_ids or []],
+        "status": status or "",
+    }
+    try:
+        with session.begin_nested():
+            _check_status_unchanged(request, ticket, version, shown_status, status)
+            uploads = ticket_files.chosen(files)
+            stored = ticket_files.store(session, viewer.principal, runtime, ticket, uploads)
+            ticked = forms.id_list(attachment_ids, "attachment")
+            comment, row = replies.send_reply(
+                session,
+                runtime,
+                viewer.principal,
+                ticket,
+                body=body,
+                cc=forms.address_list(cc),
+                attachment_ids=[*ticked, *(a.id for a in stored)],
+                status=forms.optional_text(status),
+                now=utcnow(),
+                source="web",
+            )
+            attachments.attach_to_comment(session, stored, comment)
+    except (ValidationFailed, Conflict, PermissionDenied) as exc:
+        dropped = bool(ticket_files.chosen_quietly(files))
+        raise _refused(request, session, viewer, runtime, ticket, draft, exc, dropped) from exc
     claim.finish(_ticket_url(ticket))
     message, kind = _sent_message(request, runtime, row)
     return flash.redirect(request, _ticket_url(ticket), message, kind=kind)
+
+
+def _check_status_unchanged(
+    request: Request,
+    ticket: Ticket,
+    version: str | None,
+    shown_status: str | None,
+    status: str | None,
+) -> None:
+    """A reply that also sets the status, from a page older than the ticket whose status
+    someone changed meanwhile, is refused: the agent chose the new status against a status
+    that no longer holds. Other changes since do not stop a reply (it overwrites nothing)."""
+    read = forms.optional_whole_number(version, "version")
+    if read is None or read == ticket.version or not status or not shown_status:
+        return
+    if shown_status != ticket.status:
+        _ = i18n.translator(language_of(request))
+        raise Conflict(
+            _(
+                labels.REPLY_REFUSED["status_changed"],
+                status=_(labels.STATUS.get(ticket.status, ticket.status)),
+            )
+        )
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    viewer: BrowserSession,
+    runtime: Runtime,
+    ticket: Ticket,
+    draft: dict[str, Any],
+    exc: Exception,
+    files_dropped: bool,
+) -> PageAnswer:
+    """The ticket page again with the reply (or public comment) as typed, its Cc, ticked
+    files and status, and what to fix: 422 for input the services refused, 409 for a
+    conflict with the ticket as it is now, 403 for a missing permission. Files chosen for
+    upload cannot be put back into a file input (browsers forbid it): the message says to
+    choose them again. Raised, so the request's transaction rolls back."""
+    _ = i18n.translator(language_of(request))
+    if isinstance(exc, PermissionDenied):
+        problem = _(
+            "You may not do this (permission {code}); nothing was sent.", code=exc.permission
+        )
+        code = 403
+    elif isinstance(exc, Conflict):
+        problem, code = str(exc), 409
+    else:
+        problem, code = str(exc), 422
+    if files_dropped:
+        problem += " " + _(labels.REPLY_REFUSED["files_dropped"])
+    page = ticket_page.ticket_view(
+        request, session, viewer, runtime, ticket, drafts=draft, problem=problem, status=code
+    )
+    return PageAnswer(page)
 
 
 def _sent_message(request: Request, runtime: Runtime, row: OutboxMessage) -> tuple[str, flash.Kind]:
@@ -193,11 +273,24 @@ def _sent_message(request: Request, runtime: Runtime, row: OutboxMessage) -> tup
 
 @router.post("/tickets/{ticket_id}/comment")
 def public_comment(
-    request: Request, ticket_id: int, body: TextField, session: SessionDep, viewer: ViewerDep
+    request: Request,
+    ticket_id: int,
+    session: SessionDep,
+    viewer: ViewerDep,
+    runtime: RuntimeDep,
+    body: TextField = "",
 ) -> Response:
-    """A public comment without mail (a ticket with no contact to write to)."""
+    """A public comment without mail (a ticket with no contact to write to); refused, it
+    comes back as typed, as a reply does."""
     ticket = get_visible_ticket(session, viewer.principal, ticket_id)
-    comments.add_comment(session, viewer.principal, ticket, body, internal=False, source="web")
+    try:
+        with session.begin_nested():
+            comments.add_comment(
+                session, viewer.principal, ticket, body, internal=False, source="web"
+            )
+    except (ValidationFailed, Conflict, PermissionDenied) as exc:
+        draft = {"reply": body}
+        raise _refused(request, session, viewer, runtime, ticket, draft, exc, False) from exc
     _ = i18n.translator(language_of(request))
     return flash.redirect(request, _ticket_url(ticket), _("Public comment added to the ticket."))
 

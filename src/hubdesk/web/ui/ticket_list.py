@@ -4,7 +4,8 @@ Filters (status, priority, customer, assignee, tag), full-text search, sorting a
 the API list's (`queries.list_tickets`): the same allow-listed sort keys, the same scope.
 Without a `status` parameter the list shows the tickets still being worked on. `view=<id>`
 marks which saved view the query came from; `save_as` refills the "save as view" name after
-a refused save.
+a refused save, and `rename`/`rename_as` open a view's rename field with the name as typed
+after a refused rename.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def ticket_list(
     sla_state: Annotated[str, Query(alias="sla", max_length=16)] = "",
     view: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     save_as: Annotated[str, Query(max_length=200)] = "",
+    rename: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    rename_as: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     params = ListParams(
         status,
@@ -154,6 +157,8 @@ def ticket_list(
             "may_edit_view": lambda v: saved_views.may_edit(viewer.principal, v),
             "current_view": view,
             "save_as": save_as,
+            "rename": rename,
+            "rename_as": rename_as,
         },
     )
 

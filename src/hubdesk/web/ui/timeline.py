@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit.models import AuditEntry
+from hubdesk.automation import reasons as automation_reasons
 from hubdesk.customers.models import Contact, Customer
 from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import OutboxMessage
@@ -236,6 +237,8 @@ def _change(key: str, old: Any, new: Any, names: Names, _: Translate) -> Change:
     label = _(labels.FIELD.get(key, key))
     if key in TEXT_FIELDS:
         return Change(label, "", _("changed"))
+    if key == "reason" and new is not None:
+        return Change(label, "", automation_reasons.render(new, _))
     if key == "merge" and isinstance(new, dict):
         return Change(label, str(new.get("source", "")), str(new.get("target", "")))
     return Change(label, _value(key, old, names, _), _value(key, new, names, _))
