@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import traceback
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from hubdesk.classifier import service as classifier
 from hubdesk.config import Settings
@@ -106,6 +107,32 @@ def _process(session: Session, runtime: Runtime, inbound_id: int, reprocess: boo
 
 
 def _run(session: Session, runtime: Runtime, row: InboundMessage, reprocess: bool) -> Outcome:
+    outcome = _steps(session, runtime, row, reprocess)
+    _write_held(row)
+    return outcome
+
+
+_HELD: Final = ("message_id", "subject", "from_address", "classification")
+"""Ledger-row fields set early in a run but written with its fate, in one UPDATE."""
+
+
+def _hold(row: InboundMessage, names: tuple[str, ...]) -> None:
+    """Keep what was just set on the row out of the flushes in between (each would be an
+    UPDATE of its own): the values stay readable on the row, and `_write_held` writes them
+    with the row's last change. A run that fails is rolled back, and its row read again."""
+    for name in names:
+        set_committed_value(row, name, getattr(row, name))
+
+
+def _write_held(row: InboundMessage) -> None:
+    for name in _HELD:
+        if getattr(row, name) is not None:
+            flag_modified(row, name)
+    if row.classification is not None:
+        flag_modified(row, "classification_confidence")
+
+
+def _steps(session: Session, runtime: Runtime, row: InboundMessage, reprocess: bool) -> Outcome:
     if row.status not in (inbound.REPROCESSABLE if reprocess else {"received", "failed"}):
         return dispositions.outcome_of(session, row)
     raw = inbound.raw_bytes(runtime.blobs, row)
@@ -115,12 +142,14 @@ def _run(session: Session, runtime: Runtime, row: InboundMessage, reprocess: boo
     if isinstance(parsed, ParseRejection):
         return dispositions.quarantine(session, row, parsed)
     _describe(row, parsed)
+    _hold(row, ("message_id", "subject", "from_address"))
     if (first := dedupe.claim(session, row.id, dedupe.content_key(parsed))) is not None:
         return dispositions.duplicate(session, row, first, "the same message was received before")
     trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
     flags = _flags(session, row, parsed, trust)
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
     classifier.record(session, row, verdict, source=verdict.source)
+    _hold(row, ("classification", "classification_confidence"))
     plan = prologue.plan_for(session, runtime, parsed, thread, verdict, row.received_at)
     mail = Mail(parsed, row.id, row.received_at, thread, flags, trust)
     return executor.settle(session, runtime, row, mail, plan, verdict.confidence)
