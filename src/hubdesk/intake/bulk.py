@@ -267,9 +267,12 @@ def _tickets_without_extras(state: ORMExecuteState) -> None:
     """A ticket the batch loads (the one a reply threads to) comes without its tags and
     snooze: the pipeline rarely reads them, and each was a query of its own (selectin);
     they are loaded when read."""
-    if state.is_select and not (state.is_relationship_load or state.is_column_load):
-        if any(mapper.class_ is Ticket for mapper in state.all_mappers):
-            state.statement = state.statement.options(lazyload("*"))
+    if (
+        state.is_select
+        and not (state.is_relationship_load or state.is_column_load)
+        and any(mapper.class_ is Ticket for mapper in state.all_mappers)
+    ):
+        state.statement = state.statement.options(lazyload("*"))
 
 
 def _run_one(

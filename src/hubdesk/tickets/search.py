@@ -112,9 +112,7 @@ def _texts_of_tickets() -> tuple[Select[Any], Select[Any]]:
         func.substr(EmailLog.body_text, 1, MAX_INDEXED_PART_CHARS).label("text"),
     ).where(EmailLog.ticket_id.in_(ids))
     both = union_all(comments, emails).subquery()
-    texts = select(both.c.ticket_id, both.c.text).order_by(
-        both.c.ticket_id, both.c.kind, both.c.id
-    )
+    texts = select(both.c.ticket_id, both.c.text).order_by(both.c.ticket_id, both.c.kind, both.c.id)
     return heads, texts
 
 

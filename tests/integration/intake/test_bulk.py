@@ -329,3 +329,33 @@ def test_the_ledger_row_is_updated_once_per_message_with_its_description_and_fat
         assert all(r.classification and r.classification_confidence is not None for r in rows)
         assert [r.status for r in rows] == ["processed", "processed"]
         assert [r.ticket_id for r in rows] == [outcomes[0].ticket_id] * 2
+
+
+def test_a_contact_made_by_a_failed_message_is_made_again_by_the_next(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a batch a sender's contact is looked up once; when the message that made it
+    fails (its savepoint takes the contact back), the next message from that sender makes
+    the contact again and its ticket names the stored one."""
+    from hubdesk.customers.models import Contact
+
+    real = search.index_new_ticket
+
+    def index_then_fail(session: object, ticket: Ticket, body: str | None) -> None:
+        real(session, ticket, body)  # type: ignore[arg-type]
+        if "explode" in ticket.subject:
+            raise RuntimeError("late failure")
+
+    monkeypatch.setattr(search, "index_new_ticket", index_then_fail)
+    raws = [
+        raw_mail(subject="explode", message_id="<e@x>", sender="bo@example.net"),
+        raw_mail(subject="second try", message_id="<s@x>", sender="bo@example.net"),
+        raw_mail(subject="third try", message_id="<t@x>", sender="bo@example.net"),
+    ]
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["failed", "created", "created"]
+    with runtime.db.transaction(write=False) as session:
+        contacts = session.scalars(select(Contact).where(Contact.email == "bo@example.net"))
+        (contact,) = contacts.all()
+        named = session.scalars(select(Ticket.contact_id).order_by(Ticket.id)).all()
+        assert named == [contact.id, contact.id]
