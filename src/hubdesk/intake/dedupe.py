@@ -57,7 +57,7 @@ def claim(session: Session, inbound_id: int, key: str) -> int | None:
 
 
 def _claim_statement(insert: Callable[..., Any]) -> Executable:
-    return (
+    statement: Executable = (
         insert(DedupeKey)
         .values(
             key=bindparam("key"),
@@ -67,6 +67,7 @@ def _claim_statement(insert: Callable[..., Any]) -> Executable:
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(DedupeKey.key)
     )
+    return statement
 
 
 _CLAIM: Final = {False: _claim_statement(sqlite_insert), True: _claim_statement(pg_insert)}

@@ -17,6 +17,7 @@ from collections.abc import Hashable, Mapping
 from typing import Any, Final, cast
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Integer,
     Select,
@@ -92,7 +93,7 @@ def _documents_of(session: Session, ticket_ids: list[int]) -> dict[Hashable, str
 
 
 def _texts_of_tickets() -> tuple[Select[Any], Select[Any]]:
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
     heads = select(
         Ticket.id,
         Ticket.ticket_number,
