@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
@@ -183,7 +183,11 @@ def get_contact(session: Session, principal: Principal, contact_id: int) -> Cont
 
 
 def find_contact(session: Session, email: str) -> Contact | None:
-    return session.scalars(select(Contact).where(Contact.email == email.lower())).first()
+    return session.scalars(_CONTACT_BY_EMAIL, {"email": email.lower()}).first()
+
+
+_CONTACT_BY_EMAIL: Final = select(Contact).where(Contact.email == bindparam("email"))
+"""Built once (the mail pipeline looks up every sender)."""
 
 
 def list_contacts(
@@ -225,8 +229,13 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
     Used by the mail pipeline; the sender's display name is kept only as display text.
     """
     address = email.lower()
+    known: dict[str, Contact] = session.info.setdefault(_CONTACTS_SEEN, {})
+    contact = known.get(address)
+    if contact is not None and inspect(contact).persistent and contact.email == address:
+        return contact  # found or made earlier in this transaction (a bulk batch)
     contact = find_contact(session, address)
     if contact is not None:
+        known[address] = contact
         return contact
     domain = address.rpartition("@")[2]
     customer_id = memo(
@@ -235,7 +244,14 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
         lambda: getattr(customer_for_domain(session, domain), "id", None),
         depends_on=(CustomerDomain, Customer),
     )
-    return _insert_contact(session, actor, address, name, customer_id)
+    contact = _insert_contact(session, actor, address, name, customer_id)
+    known[address] = contact
+    return contact
+
+
+_CONTACTS_SEEN: Final = "hubdesk_contacts_by_email"
+"""Per session (transaction): the contacts `ensure_contact` found or made, by address. One
+that a rolled-back savepoint took away is no longer persistent and is looked up again."""
 
 
 def _insert_contact(

@@ -158,9 +158,9 @@ def _open_ticket(
         assignment.record(session, ticket, auto)
     log = record.log_email(session, ticket, mail, is_reply=False)
     record.store_attachments(session, env.blobs, ticket, mail, log)
-    if contact is not None:
-        tickets.add_participant(session, ticket, contact.email, "contact")
-    record.add_cc_participants(session, ticket, mail.parsed.cc, env.own_addresses)
+    people = [(contact.email, "contact")] if contact is not None else []
+    people += [(cc, "cc") for cc in record.cc_participants(mail.parsed.cc, env.own_addresses)]
+    tickets.add_first_participants(session, ticket, people)
     search.index_new_ticket(session, ticket, log.body_text)
     return TicketMade(
         ticket.id,
@@ -192,8 +192,8 @@ def _add_reply(env: ActionEnv, mail: Mail, ticket: Ticket) -> TicketMade:
         author_contact_id=contact.id if contact else None,
         now=mail.received_at,
         reindex=False,
+        email_log_id=log.id,
     )
-    comment.email_log_id = log.id
     record.store_attachments(session, env.blobs, ticket, mail, log, comment_id=comment.id)
     if mail.sender:
         tickets.add_participant(session, ticket, mail.sender, "sender")

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, lazyload
 
 from hubdesk.config import Settings
 from hubdesk.db import deferred
@@ -47,6 +47,7 @@ from hubdesk.intake import dedupe, pipeline
 from hubdesk.intake.sources import Source
 from hubdesk.intake.types import Outcome
 from hubdesk.runtime import Runtime
+from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import Principal
 
 
@@ -198,6 +199,7 @@ class _DeferredWriteFailed(Exception):
 
 def _start(session: Session, *, defer: bool) -> None:
     _hold_loaded_objects(session)
+    event.listen(session, "do_orm_execute", _tickets_without_extras)
     if defer:
         deferred.enable(session)
 
@@ -268,6 +270,18 @@ def _hold_loaded_objects(session: Session) -> None:
     event.listen(session, "pending_to_persistent", hold)
 
 
+def _tickets_without_extras(state: ORMExecuteState) -> None:
+    """A ticket the batch loads (the one a reply threads to) comes without its tags and
+    snooze: the pipeline rarely reads them, and each was a query of its own (selectin);
+    they are loaded when read."""
+    if (
+        state.is_select
+        and not (state.is_relationship_load or state.is_column_load)
+        and any(mapper.class_ is Ticket for mapper in state.all_mappers)
+    ):
+        state.statement = state.statement.options(lazyload("*"))
+
+
 def _run_one(
     session: Session, runtime: Runtime, row: InboundMessage, *, reprocess: bool
 ) -> Outcome:
@@ -281,9 +295,11 @@ def _run_one(
         raise
     except ValidationFailed as exc:  # e.g. raw bytes purged: the row is left as it was
         deferred.rollback_to(session, position)
+        session.expire(row)  # values held for the settling UPDATE were rolled back
         return Outcome("failed", row.id, reason=str(exc))
     except Exception as exc:
         deferred.rollback_to(session, position)
+        session.expire(row)
         if is_transient(exc):
             raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
         error = "".join(traceback.format_exception(exc)).strip()

@@ -13,8 +13,10 @@ SQLite writers are serialised by BEGIN IMMEDIATE.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,21 +41,46 @@ def claim(session: Session, inbound_id: int, key: str) -> int | None:
     """Claim `key` for ledger row `inbound_id`. Returns None when it is ours (now or before),
     else the id of the original ledger row this delivery duplicates."""
     # On the session's connection, not through the ORM: no autoflush (the key names only
-    # the ledger row, which is flushed already) and no ORM statement overhead per message.
+    # the ledger row, which is flushed already) and no ORM statement overhead per message;
+    # the statements are built once (each message only binds its values).
     connection = session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     inserted = connection.execute(
-        insert(DedupeKey)
-        .values(key=key, inbound_id=inbound_id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(DedupeKey.key)
+        _CLAIM[connection.dialect.name == "postgresql"],
+        {"key": key, "inbound_id": inbound_id, "created_at": utcnow()},
     ).first()
     if inserted is not None:
         return None
-    owner = connection.scalar(select(DedupeKey.inbound_id).where(DedupeKey.key == key))
+    owner = connection.scalar(_OWNER, {"key": key})
     if owner is None or owner == inbound_id:
         return None
     return original_of(session, owner)
+
+
+def _claim_statement(insert: Callable[..., Any]) -> Executable:
+    statement: Executable = (
+        insert(DedupeKey)
+        .values(
+            key=bindparam("key"),
+            inbound_id=bindparam("inbound_id"),
+            created_at=bindparam("created_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(DedupeKey.key)
+    )
+    return statement
+
+
+_CLAIM: Final = {False: _claim_statement(sqlite_insert), True: _claim_statement(pg_insert)}
+_OWNER: Final = select(DedupeKey.inbound_id).where(DedupeKey.key == bindparam("key"))
+_SAME_ID: Final = (
+    select(InboundMessage.id)
+    .where(
+        InboundMessage.message_id == bindparam("message_id"),
+        InboundMessage.id != bindparam("inbound_id"),
+        InboundMessage.status.in_(("processed", "ignored")),
+    )
+    .limit(1)
+)
 
 
 def original_of(session: Session, inbound_id: int) -> int:
@@ -74,15 +101,8 @@ def same_message_id_exists(session: Session, parsed: ParsedEmail, inbound_id: in
     """True when another ledger row carries this (real) Message-ID with different content."""
     if parsed.message_id_synthetic:
         return False
-    return (  # other rows only, settled and flushed by their own savepoints: no autoflush
-        session.connection().scalar(
-            select(InboundMessage.id)
-            .where(
-                InboundMessage.message_id == parsed.message_id,
-                InboundMessage.id != inbound_id,
-                InboundMessage.status.in_(("processed", "ignored")),
-            )
-            .limit(1)
-        )
-        is not None
+    # other rows only, settled and flushed by their own savepoints: no autoflush
+    found = session.connection().scalar(
+        _SAME_ID, {"message_id": parsed.message_id, "inbound_id": inbound_id}
     )
+    return found is not None

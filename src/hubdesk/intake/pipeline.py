@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from hubdesk.classifier import service as classifier
 from hubdesk.config import Settings
@@ -106,6 +107,26 @@ def _process(session: Session, runtime: Runtime, inbound_id: int, reprocess: boo
 
 
 def _run(session: Session, runtime: Runtime, row: InboundMessage, reprocess: bool) -> Outcome:
+    held: list[str] = []
+    outcome = _steps(session, runtime, row, reprocess, held)
+    for name in held:  # written with the row's fate, in its one UPDATE
+        flag_modified(row, name)
+    return outcome
+
+
+def _hold(row: InboundMessage, names: tuple[str, ...], held: list[str]) -> None:
+    """Keep what was just set on the row out of the flushes in between (each would be an
+    UPDATE of its own): the values stay readable on the row, and `_run` marks them changed
+    again at its end, so they are written with the row's fate. A run that fails is rolled
+    back, and its row read again."""
+    for name in names:
+        set_committed_value(row, name, getattr(row, name))
+    held.extend(names)
+
+
+def _steps(
+    session: Session, runtime: Runtime, row: InboundMessage, reprocess: bool, held: list[str]
+) -> Outcome:
     if row.status not in (inbound.REPROCESSABLE if reprocess else {"received", "failed"}):
         return dispositions.outcome_of(session, row)
     raw = inbound.raw_bytes(runtime.blobs, row)
@@ -115,12 +136,14 @@ def _run(session: Session, runtime: Runtime, row: InboundMessage, reprocess: boo
     if isinstance(parsed, ParseRejection):
         return dispositions.quarantine(session, row, parsed)
     _describe(row, parsed)
+    _hold(row, ("message_id", "subject", "from_address"), held)
     if (first := dedupe.claim(session, row.id, dedupe.content_key(parsed))) is not None:
         return dispositions.duplicate(session, row, first, "the same message was received before")
     trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
     flags = _flags(session, row, parsed, trust)
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
     classifier.record(session, row, verdict, source=verdict.source)
+    _hold(row, ("classification", "classification_confidence"), held)
     plan = prologue.plan_for(
         session,
         runtime,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from hubdesk.budgets import mail_limits
@@ -164,6 +164,19 @@ def link_target(session: Session, thread: ThreadDecision) -> LinkTarget | None:
     return LinkTarget(ticket.status in OPEN_STATES, ticket.closed_at or ticket.resolved_at)
 
 
+_OPENED: Final = (
+    select(func.count())
+    .select_from(EmailLog)
+    .where(
+        EmailLog.email_from == bindparam("sender"),
+        EmailLog.direction == "inbound",
+        EmailLog.is_reply.is_(False),
+        EmailLog.created_at >= bindparam("since"),
+    )
+)
+"""How many tickets a sender opened since a moment (built once)."""
+
+
 def throttled(
     session: Session, settings: Settings, sender: str, received_at: datetime
 ) -> str | None:
@@ -171,16 +184,7 @@ def throttled(
     if not sender:
         return None
     since = received_at - timedelta(hours=1)
-    opened = session.scalar(
-        select(func.count())
-        .select_from(EmailLog)
-        .where(
-            EmailLog.email_from == sender,
-            EmailLog.direction == "inbound",
-            EmailLog.is_reply.is_(False),
-            EmailLog.created_at >= since,
-        )
-    )
+    opened = session.scalar(_OPENED, {"sender": sender, "since": since})
     limit = settings.new_tickets_per_sender_per_hour
     if opened is not None and opened >= limit:
         return (

@@ -88,10 +88,13 @@ def store_attachments(
     return rows
 
 
+def cc_participants(addresses: Iterable[Address], ours: frozenset[str]) -> list[str]:
+    """CC'd people take part in the ticket; our own addresses never do."""
+    return [a.email for a in addresses if a.email not in ours and a.domain not in ours]
+
+
 def add_cc_participants(
     session: Session, ticket: Ticket, addresses: Iterable[Address], ours: frozenset[str]
 ) -> None:
-    """CC'd people take part in the ticket; our own addresses never do."""
-    for address in addresses:
-        if address.email not in ours and address.domain not in ours:
-            add_participant(session, ticket, address.email, "cc")
+    for address in cc_participants(addresses, ours):
+        add_participant(session, ticket, address, "cc")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hubdesk.customers.models import Contact, CustomerDomain
@@ -118,17 +118,19 @@ def _outsider(sender: str | None, trust: SenderTrust) -> str:
     return f"the sender {sender or '(unknown)'} takes no part in that ticket"
 
 
+_STORED_IDS: Final = (
+    select(EmailLog.email_message_id, EmailLog.ticket_id)
+    .where(EmailLog.email_message_id.in_(bindparam("ids", expanding=True)))
+    .order_by(EmailLog.id.desc())
+)
+"""Built once: each mail only binds its ids."""
+
+
 def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) -> _IdMatch | None:
     ids = signals.ids
     if not ids:
         return None
-    stored = dict(
-        session.execute(
-            select(EmailLog.email_message_id, EmailLog.ticket_id)
-            .where(EmailLog.email_message_id.in_(ids))
-            .order_by(EmailLog.id.desc())
-        ).all()
-    )
+    stored = dict(session.execute(_STORED_IDS, {"ids": list(ids)}).all())
     for position, message_id in enumerate(ids):
         header = "In-Reply-To" if position < signals.from_in_reply_to else "References"
         ticket: Ticket | None = None

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
+from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.priority.keywords import SPEC, Keywords
@@ -37,9 +38,16 @@ _cached: dict[str, tuple[int, Keywords]] = {}
 
 
 def keywords(session: Session) -> Keywords:
-    """The current compiled keywords (cached per process, keyed by the state's version)."""
-    version = session.scalar(
-        select(PriorityKeywordState.version).where(PriorityKeywordState.id == 1)
+    """The current compiled keywords (cached per process, keyed by the state's version;
+    the version is read once per transaction, so once per bulk batch, and read again after
+    this session writes a keyword)."""
+    version = memo(
+        session,
+        "priority_keyword_version",
+        lambda: session.scalar(
+            select(PriorityKeywordState.version).where(PriorityKeywordState.id == 1)
+        ),
+        depends_on=(PriorityKeywordState, PriorityKeyword),
     )
     if version is None:
         return SPEC

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, object_session
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Customer
+from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.sla.calendar import DAYS, BusinessCalendar, build_calendar
@@ -329,7 +330,8 @@ def on_ticket_event(session: Session, ticket: Ticket, action: str) -> None:
     """Bring the ticket's clock in step after `action` (created, updated, merged_from, ...).
     The moment is the ticket's `updated_at`, which every writer sets to its `now`."""
     now = ticket.updated_at
-    clock = clock_of(session, ticket)
+    # a ticket created just now has no clock yet (no read; the clock's key is the ticket's)
+    clock = None if action == "created" else clock_of(session, ticket)
     if clock is None:
         clock = _start_clock(session, ticket)
         if action == "created":
@@ -381,8 +383,16 @@ def clock_of(session: Session, ticket: Ticket) -> SlaClock | None:
 
 
 def _policy_id(session: Session, customer_id: int | None) -> int | None:
-    policy = policy_for(session, customer_id)
-    return policy.id if policy is not None else None
+    """The id of `policy_for` (read once per transaction and customer, so once per bulk
+    batch; dropped when the session writes a policy or a customer's policy)."""
+
+    def read() -> int | None:
+        policy = policy_for(session, customer_id)
+        return policy.id if policy is not None else None
+
+    return memo(
+        session, ("sla_policy_id", customer_id), read, depends_on=(SlaPolicy, SlaPolicyCustomer)
+    )
 
 
 def _started(ticket: Ticket) -> datetime:

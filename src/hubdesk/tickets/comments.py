@@ -32,8 +32,10 @@ def add_comment(
     author_contact_id: int | None = None,
     now: datetime | None = None,
     reindex: bool = True,
+    email_log_id: int | None = None,
 ) -> Comment:
-    """Add a comment; a user's first public comment marks the ticket's first response."""
+    """Add a comment; a user's first public comment marks the ticket's first response.
+    `email_log_id` names the email the comment came from (a reply by mail)."""
     actor.require(COMMENTS_CREATE)
     text = multi_line(body).strip()
     if not text:
@@ -49,6 +51,7 @@ def add_comment(
         author_contact_id=author_contact_id,
         source=source,
         created_at=now,
+        email_log_id=email_log_id,
     )
     session.add(comment)
     ticket.updated_at = now

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Integer,
     Select,
@@ -72,9 +73,58 @@ def _texts_of_a_ticket() -> Select[Any]:
 _TEXTS: Final = _texts_of_a_ticket()
 
 
+def _documents_of(session: Session, ticket_ids: list[int]) -> dict[Hashable, str]:
+    """`ticket_document` of many tickets with two statements per 500 (the bulk batch's end;
+    the session is flushed, so every row the batch wrote is read)."""
+    found: dict[Hashable, str] = {}
+    connection = session.connection()
+    for start in range(0, len(ticket_ids), _READ_CHUNK):
+        chunk = ticket_ids[start : start + _READ_CHUNK]
+        parts: dict[int, list[str]] = {}
+        for row in connection.execute(_HEADS, {"ids": chunk}):
+            head = (row.ticket_number, row.subject, row.description)
+            parts[row.id] = [p[:MAX_INDEXED_PART_CHARS] for p in head if p]
+        for ticket_id, text_ in connection.execute(_MANY_TEXTS, {"ids": chunk}):
+            if text_ and ticket_id in parts:
+                parts[ticket_id].append(text_)
+        for ticket_id, texts in parts.items():
+            found[ticket_id] = "\n".join(texts)[:MAX_INDEXED_DOCUMENT_CHARS]
+    return found
+
+
+def _texts_of_tickets() -> tuple[Select[Any], Select[Any]]:
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    heads = select(
+        Ticket.id,
+        Ticket.ticket_number,
+        Ticket.subject,
+        func.substr(Ticket.description, 1, MAX_INDEXED_PART_CHARS).label("description"),
+    ).where(Ticket.id.in_(ids))
+    comments = select(
+        Comment.ticket_id.label("ticket_id"),
+        literal(0).label("kind"),
+        Comment.id.label("id"),
+        func.substr(Comment.body, 1, MAX_INDEXED_PART_CHARS).label("text"),
+    ).where(Comment.ticket_id.in_(ids))
+    emails = select(
+        EmailLog.ticket_id.label("ticket_id"),
+        literal(1).label("kind"),
+        EmailLog.id.label("id"),
+        func.substr(EmailLog.body_text, 1, MAX_INDEXED_PART_CHARS).label("text"),
+    ).where(EmailLog.ticket_id.in_(ids))
+    both = union_all(comments, emails).subquery()
+    texts = select(both.c.ticket_id, both.c.text).order_by(both.c.ticket_id, both.c.kind, both.c.id)
+    return heads, texts
+
+
+_HEADS, _MANY_TEXTS = _texts_of_tickets()
+
+
 def reindex_ticket(session: Session, ticket: Ticket) -> None:
-    """Rebuild the ticket's search document (writes the search table)."""
-    _store(session, ticket, ticket_document(session, ticket))
+    """Rebuild the ticket's search document (writes the search table). In a bulk batch the
+    document is read at the batch's end, once for all the tickets it touched."""
+    if not deferred.put(session, "search", ticket.id, _REREAD, _write_documents):
+        _write_documents(session, {ticket.id: ticket_document(session, ticket)})
 
 
 def index_new_ticket(session: Session, ticket: Ticket, email_body: str | None) -> None:
@@ -92,8 +142,24 @@ def _store(session: Session, ticket: Ticket, document: str) -> None:
         _write_documents(session, {ticket.id: document})
 
 
-def _write_documents(session: Session, documents: Mapping[Hashable, str]) -> None:
-    rows = [{"id": ticket_id, "doc": document} for ticket_id, document in documents.items()]
+class _Reread:
+    """A document to read from the database when the batch's documents are written."""
+
+
+_REREAD: Final = _Reread()
+_READ_CHUNK: Final = 500
+
+
+def _write_documents(session: Session, documents: Mapping[Hashable, str | _Reread]) -> None:
+    reread = [int(cast(int, key)) for key, value in documents.items() if value is _REREAD]
+    read = _documents_of(session, reread)
+    rows = [
+        {"id": ticket_id, "doc": read[ticket_id] if document is _REREAD else document}
+        for ticket_id, document in documents.items()
+        if document is not _REREAD or ticket_id in read  # a ticket gone has no document
+    ]
+    if not rows:
+        return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(

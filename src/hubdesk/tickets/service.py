@@ -6,7 +6,7 @@ commits. Reads start from `hubdesk.tickets.visibility`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -485,6 +485,19 @@ def add_participant(session: Session, ticket: Ticket, email: str, role: str) -> 
         return False
     session.add(TicketParticipant(ticket_id=ticket.id, email=email, role=role))
     return True
+
+
+def add_first_participants(
+    session: Session, ticket: Ticket, people: Iterable[tuple[str, str]]
+) -> None:
+    """The first participants of a ticket created in this transaction, which has none yet
+    (so nothing is read back): each address once, with the first role named for it."""
+    seen: set[str] = set()
+    for email, role in people:
+        address = email.lower()
+        if address not in seen:
+            seen.add(address)
+            session.add(TicketParticipant(ticket_id=ticket.id, email=address, role=role))
 
 
 def _clean_subject(value: str) -> str:

@@ -269,3 +269,93 @@ def test_when_the_set_wise_writes_fail_the_batch_runs_again_row_by_row(
     assert _count(runtime, InboundMessage) == 2
     assert _count(runtime, AuditEntry, AuditEntry.entity_type == "ticket") == 2
     assert len(_documents(runtime)) == 2
+
+
+def test_replies_search_documents_read_at_the_batch_end_are_the_rebuilt_ones(
+    runtime: Runtime,
+) -> None:
+    """A reply's search document is read once, at its batch's end, for every ticket the
+    batch touched: two replies to a ticket opened in an earlier batch and a reply to one
+    opened in the same batch each leave the document a rebuild from the rows gives."""
+    old = raw_mail(subject="Old printer", message_id="<old@x>", body="toner smeared")
+    ((_s, first),) = bulk.ingest_bulk(runtime, _sources(old), ONE_BATCH)
+    raws = [
+        raw_mail(subject="Re: Old printer", in_reply_to="<old@x>", body="still smeared"),
+        raw_mail(subject="New laptop", message_id="<new@x>", body="fan whistles"),
+        raw_mail(subject="Re: New laptop", in_reply_to="<new@x>", body="whistles louder"),
+        raw_mail(subject="Re: Old printer", in_reply_to="<old@x>", body="now jammed too"),
+    ]
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["linked", "created", "linked", "linked"]
+    assert outcomes[0].ticket_id == outcomes[3].ticket_id == first.ticket_id
+    documents = _documents(runtime)
+    with runtime.db.transaction(write=False) as session:
+        for ticket in session.scalars(select(Ticket)):
+            assert documents[ticket.id] == search.ticket_document(session, ticket)
+    assert "now jammed too" in documents[first.ticket_id]
+    assert "still smeared" in documents[first.ticket_id]
+    assert "whistles louder" in documents[outcomes[1].ticket_id]
+
+
+def test_the_ledger_row_is_updated_once_per_message_with_its_description_and_fate(
+    runtime: Runtime,
+) -> None:
+    """What a run learns early (Message-ID, subject, sender, classification) is written with
+    the row's fate in one UPDATE, and the stored row says all of it."""
+    from sqlalchemy import event
+
+    updates: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.startswith("UPDATE inbound_messages"):
+            updates.append(statement)
+
+    raws = [
+        raw_mail(subject="Broken mouse", message_id="<mouse@x>", sender="ann@example.org"),
+        raw_mail(subject="Re: Broken mouse", in_reply_to="<mouse@x>", sender="ann@example.org"),
+    ]
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", count)
+    assert [o.status for o in outcomes] == ["created", "linked"]
+    assert len(updates) == 2
+    with runtime.db.transaction(write=False) as session:
+        rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        assert [r.message_id for r in rows] == ["<mouse@x>", outcomes[1].message_id]
+        assert [r.subject for r in rows] == ["Broken mouse", "Re: Broken mouse"]
+        assert {r.from_address for r in rows} == {"ann@example.org"}
+        assert all(r.classification and r.classification_confidence is not None for r in rows)
+        assert [r.status for r in rows] == ["processed", "processed"]
+        assert [r.ticket_id for r in rows] == [outcomes[0].ticket_id] * 2
+
+
+def test_a_contact_made_by_a_failed_message_is_made_again_by_the_next(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a batch a sender's contact is looked up once; when the message that made it
+    fails (its savepoint takes the contact back), the next message from that sender makes
+    the contact again and its ticket names the stored one."""
+    from hubdesk.customers.models import Contact
+
+    real = search.index_new_ticket
+
+    def index_then_fail(session: object, ticket: Ticket, body: str | None) -> None:
+        real(session, ticket, body)  # type: ignore[arg-type]
+        if "explode" in ticket.subject:
+            raise RuntimeError("late failure")
+
+    monkeypatch.setattr(search, "index_new_ticket", index_then_fail)
+    raws = [
+        raw_mail(subject="explode", message_id="<e@x>", sender="bo@example.net"),
+        raw_mail(subject="second try", message_id="<s@x>", sender="bo@example.net"),
+        raw_mail(subject="third try", message_id="<t@x>", sender="bo@example.net"),
+    ]
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["failed", "created", "created"]
+    with runtime.db.transaction(write=False) as session:
+        contacts = session.scalars(select(Contact).where(Contact.email == "bo@example.net"))
+        (contact,) = contacts.all()
+        named = session.scalars(select(Ticket.contact_id).order_by(Ticket.id)).all()
+        assert named == [contact.id, contact.id]
