@@ -133,13 +133,23 @@ def main() -> None:
     parser.add_argument("--scores", type=Path, help="draw from this saved JSON; no training")
     parser.add_argument("--save", type=Path, default=Path("classifier-scores.json"))
     parser.add_argument("--svg", type=Path, default=REPO / "docs" / "classifier-pr.svg")
+    parser.add_argument(
+        "--previous-scores",
+        type=Path,
+        help="take the previous model's run from this saved JSON; cross-validate only the current",
+    )
     args = parser.parse_args()
     if args.scores:
         runs = json.loads(args.scores.read_text())
     else:
         samples = load_samples(default_corpus())
+        previous = (
+            json.loads(args.previous_scores.read_text())["previous"]
+            if args.previous_scores
+            else scores_of(cross_validate(samples, 5, 0, previous_config()))
+        )
         runs = {
-            "previous": scores_of(cross_validate(samples, 5, 0, previous_config())),
+            "previous": previous,
             "current": scores_of(cross_validate(samples, 5, 0, tune_threshold=True)),
         }
         args.save.write_text(json.dumps(runs))
