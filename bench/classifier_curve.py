@@ -1,13 +1,15 @@
 """The spam precision/recall curve and the operating point, drawn as an SVG for the docs.
 
-It cross-validates (5 folds, seed 0, the same folds) the previous model (no header tokens, no
-subject fragments, no naive Bayes part) and the current one, the latter with its spam
+It cross-validates (5 folds, seed 0, the same folds) the previous model (one regression over
+all features plus the naive Bayes part) and the current one (one regression per feature
+family, their scores averaged), the latter with its spam
 threshold chosen inside each fold's training part (`cross_validate(tune_threshold=True)`),
 saves every held-out p(spam) to a JSON file, prints the per-fold figures, and draws both
 precision/recall curves with each fold's operating point into `docs/classifier-pr.svg`.
 
     .venv/bin/python bench/classifier_curve.py                      # run and draw (~10-30 min)
     .venv/bin/python bench/classifier_curve.py --scores saved.json  # draw from saved scores
+    .venv/bin/python bench/classifier_curve.py --previous-scores saved.json  # reuse "previous"
 """
 
 from __future__ import annotations
