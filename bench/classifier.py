@@ -75,7 +75,9 @@ def learners(ablations: bool) -> list[Learner]:
         for name, variant in variants.items():
             out.append(HubdeskLearner(replace(chosen, features=variant), name=name))
         out.append(HubdeskLearner(replace(chosen, balanced=False), name="hubdesk: unweighted"))
-        out.append(HubdeskLearner(replace(chosen, c=10.0), name="hubdesk: C=10"))
+        out.append(HubdeskLearner(replace(chosen, c=100.0), name="hubdesk: C=100"))
+        previous = replace(chosen, per_family=False, c=100.0, nb_weight=0.5)
+        out.append(HubdeskLearner(previous, name="hubdesk: one regression + naive Bayes"))
     return out
 
 

@@ -25,10 +25,11 @@ from hubdesk.classifier.evaluation import (
 from hubdesk.classifier.model import train
 from tests.corpus.corpus import Corpus
 
-# Fold 2 at the operating point measured 0.9632 spam F1 (precision 1.0, recall 0.929) with
-# no ham held; the 5-fold mean at this fixed threshold is 0.956 +- 0.008 (docs/classifier.md).
+# Fold 2 at the operating point (0.97) measured 0.9714 spam F1 (precision 1.0, recall 0.944)
+# with no ham held; the 5-fold mean at this fixed threshold is 0.962 +- 0.012
+# (docs/classifier.md, "Operating point").
 MIN_HAM_RECALL = 0.998
-MIN_SPAM_F1 = 0.950
+MIN_SPAM_F1 = 0.960
 MIN_SPAM_PRECISION = 0.99
 HELD_OUT_FOLD = 1
 
@@ -60,13 +61,34 @@ def test_spam_is_still_caught_at_the_operating_point(held_out: EvaluationReport)
     assert spam.precision >= MIN_SPAM_PRECISION, held_out.render_text()
 
 
-@pytest.mark.long
-def test_five_fold_cross_validation_with_thresholds_chosen_per_fold(corpus: Corpus) -> None:
+@pytest.fixture(scope="module")
+def five_fold(corpus: Corpus) -> EvaluationReport:
     """The figure of record: each fold's threshold is chosen on its training part alone."""
     samples = load_manifest_labels(corpus.source("spamassassin-train"))
-    report = cross_validate(samples, folds=5, seed=0, tune_threshold=True)
-    assert report.messages == 3025
-    assert len(report.per_fold) == 5
-    assert all(0.5 <= fold["threshold"] <= 1.0 for fold in report.per_fold)
-    assert report.per_class["ham"].recall >= 0.995, report.render_text()
-    assert report.per_class["spam"].f1 >= 0.94, report.render_text()
+    return cross_validate(samples, folds=5, seed=0, tune_threshold=True)
+
+
+@pytest.mark.long
+def test_five_fold_cross_validation_keeps_the_target_ham_recall(
+    five_fold: EvaluationReport,
+) -> None:
+    assert five_fold.messages == 3025
+    assert len(five_fold.per_fold) == 5
+    assert all(0.5 <= fold["threshold"] <= 1.0 for fold in five_fold.per_fold)
+    # Measured 0.9985 +- 0.0020 (3 of 2,033 ham held) and spam F1 0.9654 +- 0.0158.
+    assert five_fold.per_class["ham"].recall >= 0.998, five_fold.render_text()
+    assert five_fold.per_class["spam"].f1 >= 0.96, five_fold.render_text()
+
+
+@pytest.mark.long
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10's target spam F1 >= 0.97 at ham recall >= 0.998 is not reached yet "
+    "(0.9654 measured; docs/classifier.md). Strict: reaching it fails this test, so that "
+    "the xfail is removed and the target guarded.",
+)
+def test_five_fold_cross_validation_reaches_the_target_spam_f1(
+    five_fold: EvaluationReport,
+) -> None:
+    assert five_fold.per_class["ham"].recall >= 0.998
+    assert five_fold.per_class["spam"].f1 >= 0.97, five_fold.render_text()

@@ -141,7 +141,8 @@ def spam_threshold_for(ham_spam_probabilities: Sequence[float], target: float) -
     allowed = math.floor((1 - target) * len(ranked) + 1e-9)
     if allowed >= len(ranked):
         return 0.5
-    return max(0.5, float(np.nextafter(ranked[allowed], 2.0)))
+    # At most 1.0: a ham scored exactly 1.0 cannot be kept by any threshold.
+    return min(1.0, max(0.5, float(np.nextafter(ranked[allowed], 2.0))))
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,3 +169,5 @@ def test_the_spam_threshold_keeps_the_target_share_of_ham() -> None:
     assert 0.7 < threshold < 0.7001
     assert sum(p >= threshold for p in ham) == 2
     assert spam_threshold_for([0.1, 0.2], 0.998) == 0.5
+    # Never above 1.0, which would refuse every spam (and is not a valid setting).
+    assert spam_threshold_for([0.1] * 997 + [1.0] * 3, 0.998) == 1.0

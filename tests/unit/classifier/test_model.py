@@ -23,6 +23,12 @@ from tests.unit.classifier.messages import (
 )
 
 
+def _parsed_raw(raw: bytes) -> ParsedEmail:
+    parsed = parse_email(raw)
+    assert isinstance(parsed, ParsedEmail)
+    return parsed
+
+
 def _parsed(subject: str, body: str, **kwargs: object) -> ParsedEmail:
     parsed = parse_email(build_raw(subject, body, **kwargs))  # type: ignore[arg-type]
     assert isinstance(parsed, ParsedEmail)
@@ -233,8 +239,8 @@ def test_spam_is_predicted_only_at_or_above_the_spam_threshold(ham_spam: Trained
 
 
 def test_the_naive_bayes_part_moves_the_score_and_can_be_turned_off() -> None:
-    with_nb = train(ham_spam_samples())
-    without = train(ham_spam_samples(), TrainingConfig(nb_weight=0.0))
+    with_nb = train(ham_spam_samples(), TrainingConfig(nb_weight=0.5))
+    without = train(ham_spam_samples())  # off by default
     assert with_nb.nb_coef is not None
     assert with_nb.nb_coef.shape == with_nb.coef.shape
     assert without.nb_coef is None
@@ -243,6 +249,45 @@ def test_the_naive_bayes_part_moves_the_score_and_can_be_turned_off() -> None:
         with_nb.predict(message).probabilities["spam"]
         > without.predict(message).probabilities["spam"]
     )
+
+
+def test_per_family_weights_are_each_familys_own_regression(ham_spam: TrainedModel) -> None:
+    """With `per_family` (the default), each family's weights are those of a regression
+    fitted on that family's columns alone, divided by the number of families, and the
+    intercept is their mean: the mean of the families' scores, as one linear model."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from hubdesk.classifier.features import FAMILIES
+
+    assert ham_spam.config.per_family
+    samples = ham_spam_samples()
+    config = ham_spam.config
+    features = [extract_features(_parsed_raw(s.raw), config.features) for s in samples]
+    matrix = _matrix(features, ham_spam.index, ham_spam.idf, ham_spam.family, config.features)
+    labels = np.array([s.label for s in samples])
+    families = [n for n in range(len(FAMILIES)) if (ham_spam.family == n).any()]
+    assert len(families) >= 3
+    intercepts = 0.0
+    for number in families:
+        columns = np.flatnonzero(ham_spam.family == number)
+        alone = LogisticRegression(C=config.c, class_weight="balanced", max_iter=config.max_iter)
+        alone.fit(matrix[:, columns], labels)
+        # Stored as two opposite columns of half the weight (the sigmoid as a softmax).
+        share = 2 * len(families)
+        assert np.allclose(ham_spam.coef[columns, 1], alone.coef_[0] / share, atol=1e-4)
+        intercepts += alone.intercept_[0] / share
+    assert ham_spam.intercept[1] == pytest.approx(intercepts, abs=1e-4)
+    one = train(samples, TrainingConfig(per_family=False))
+    assert not np.allclose(one.coef, ham_spam.coef, atol=1e-3)
+
+
+def test_models_stored_before_per_family_read_as_one_regression() -> None:
+    stored = TrainingConfig().to_dict()
+    del stored["per_family"]
+    assert TrainingConfig.from_dict(stored).per_family is False
+    with pytest.raises(ValueError, match="'per_family' must be true or false"):
+        TrainingConfig.from_dict({**stored, "per_family": "yes"})
 
 
 def test_threshold_settings_are_checked() -> None:

@@ -19,6 +19,7 @@ from hubdesk.classifier.model import (
     FORMAT_VERSION,
     ModelFormatError,
     TrainedModel,
+    TrainingConfig,
     train,
 )
 from hubdesk.errors import ValidationFailed
@@ -41,7 +42,8 @@ class _Hostile:
 
 @pytest.fixture(scope="module")
 def model() -> TrainedModel:
-    return train(sanity_samples())
+    # With the (optional) naive Bayes part, so that its arrays go through the format too.
+    return train(sanity_samples(), TrainingConfig(nb_weight=0.5))
 
 
 def _payload(model: TrainedModel) -> dict[str, Any]:
