@@ -341,6 +341,18 @@ ROUTES: dict[str, tuple[str | None, Build]] = {
         INBOUND_REPROCESS,
         _at("/api/v1/inbound/{inbound_id}/reprocess"),
     ),
+    "POST /api/v1/inbound/{inbound_id}/dismissal": (
+        INBOUND_REPROCESS,
+        _at("/api/v1/inbound/{inbound_id}/dismissal", note="matrix"),
+    ),
+    "DELETE /api/v1/inbound/{inbound_id}/dismissal": (
+        INBOUND_REPROCESS,
+        _at("/api/v1/inbound/{inbound_id}/dismissal"),
+    ),
+    "POST /api/v1/inbound/{inbound_id}/ticket": (
+        INBOUND_REPROCESS,
+        _at("/api/v1/inbound/{inbound_id}/ticket", sender="matrix@example.com"),
+    ),
     "GET /api/v1/workflows": (WORKFLOWS_MANAGE, _at("/api/v1/workflows")),
     "POST /api/v1/workflows": (
         WORKFLOWS_MANAGE,
