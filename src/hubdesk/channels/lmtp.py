@@ -127,6 +127,8 @@ class ReceiverServer:
 
         def connection_lost(error: Exception | None) -> None:
             self.sessions -= 1
+            if protocol.session is not None:  # it will not deliver again
+                self.handler.committer.forget(id(protocol.session))
             lost(error)
 
         protocol.connection_lost = connection_lost  # type: ignore[method-assign]
