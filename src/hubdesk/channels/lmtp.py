@@ -167,6 +167,7 @@ class ReceiverServer:
         self._loop.call_soon_threadsafe(self._cancel_all)
         self._thread.join(timeout=grace)
         self._thread = None
+        self.handler.executor.shutdown(wait=False)
 
     def _cancel_all(self) -> None:
         for task in asyncio.all_tasks(self._loop):

@@ -21,7 +21,7 @@ sender, so it never waits; a sender that went away costs one window, once.
 The promises stay: nothing is acknowledged before its bytes and its row are durable (a
 request returns only after the shared commit); a crash before the commit acknowledges
 nothing (the sender retries, and the raw dedupe key makes a repeat a duplicate); and when a
-shared commit fails for a reason other than an unavailable database or disk, each of its
+shared commit fails for a reason other than an unavailable database or a full disk, each of its
 requests is committed again on its own, so one message never takes another down with it.
 """
 
@@ -37,6 +37,7 @@ from typing import Any, Final
 
 from hubdesk.audit import service as audit
 from hubdesk.db.uow import Database, is_transient
+from hubdesk.errors import is_disk_full
 from hubdesk.inbound.service import Received, add_received_many
 from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import BlobStore
@@ -65,13 +66,19 @@ class GroupCommitter:
     """Shares ledger commits between concurrent `receive` calls (thread-safe)."""
 
     def __init__(
-        self, db: Database, blob_root: Path, *, window: float = DEFAULT_WINDOW_SECONDS
+        self,
+        db: Database,
+        blob_root: Path,
+        *,
+        window: float = DEFAULT_WINDOW_SECONDS,
+        active_for: float = ACTIVE_SECONDS,
     ) -> None:
         self._db = db
         self._blobs = BlobStore(blob_root)
         """Its own store object: batch mode is per object, and other threads of the
         process write blobs through theirs at the same time."""
         self._window = window
+        self._active_for = active_for
         self._cond = threading.Condition()
         self._queue: list[_Request] = []
         self._leading = False
@@ -135,7 +142,7 @@ class GroupCommitter:
         now = time.monotonic()
         deadline = now + self._window
         while True:
-            for sender in [s for s, at in self._senders.items() if now - at > ACTIVE_SECONDS]:
+            for sender in [s for s, at in self._senders.items() if now - at > self._active_for]:
                 del self._senders[sender]
             queued = {request.sender for request in self._queue if request.sender is not None}
             if len(queued) >= len(self._senders) or len(self._queue) >= MAX_BATCH:
@@ -149,7 +156,7 @@ class GroupCommitter:
         try:
             self._commit(batch)
         except BaseException as exc:
-            if len(batch) == 1 or is_transient(exc) or not isinstance(exc, Exception):
+            if len(batch) == 1 or _everyones(exc) or not isinstance(exc, Exception):
                 for request in batch:
                     request.error = exc
                 return
@@ -200,6 +207,15 @@ def for_runtime(runtime: Runtime) -> GroupCommitter:
 
 _KEY: Final = "inbound.group_commit"
 _CREATE = threading.Lock()
+
+
+def _everyones(exc: BaseException) -> bool:
+    """Whether `exc` fails every request alike (the database unavailable, the disk full), so
+    committing them one by one would only fail again. Any other error of the file system
+    (one blob's directory unusable, say) may be one message's: those are tried apart."""
+    if isinstance(exc, OSError):
+        return is_disk_full(exc)
+    return is_transient(exc)
 
 
 def _result(request: _Request) -> int:
