@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
@@ -294,6 +294,40 @@ def pending_ids(session: Session, *, older_than: timedelta, max_attempts: int) -
         InboundMessage.status == "failed", InboundMessage.attempts < max_attempts
     )
     return sorted(set(session.scalars(stuck)) | set(session.scalars(retry)))
+
+
+def claim_received(session: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """Claim up to `limit` rows nobody has started (`received`, no attempt yet), oldest first,
+    for this worker: each is marked as attempted once, so no other worker claims it; returns
+    (id, envelope) pairs. The caller commits the claim before processing the rows.
+
+    Several workers may claim at once (on several machines): on PostgreSQL the candidates are
+    read `FOR UPDATE SKIP LOCKED`, so two claims never wait for each other nor take the same
+    row; on SQLite writers are serialised. A worker that dies after its claim leaves its rows
+    `received` with one attempt: `pending_ids` hands them to whoever runs the pending job once
+    they are older than its threshold (counted, so a message that kills workers is
+    quarantined after HUBDESK_INGEST_MAX_ATTEMPTS)."""
+    candidates = session.scalars(
+        select(InboundMessage.id)
+        .where(InboundMessage.status == "received", InboundMessage.attempts == 0)
+        .order_by(InboundMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not candidates:
+        return []
+    claimed = session.execute(
+        update(InboundMessage)
+        .where(
+            InboundMessage.id.in_(candidates),
+            InboundMessage.status == "received",
+            InboundMessage.attempts == 0,
+        )
+        .values(attempts=1)
+        .returning(InboundMessage.id, InboundMessage.envelope)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted((row.id, dict(row.envelope or {})) for row in claimed)
 
 
 def purge_raw(session: Session, blobs: BlobStore, *, older_than_days: int) -> int:
