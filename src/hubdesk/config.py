@@ -181,7 +181,7 @@ class Settings(BaseSettings):
         100, ge=1, le=10_000, validation_alias=_env("RECEIVER_MAX_SESSIONS")
     )
     receiver_group_commit_ms: float = Field(
-        10.0, ge=0, le=1000, validation_alias=_env("RECEIVER_GROUP_COMMIT_MS")
+        2.0, ge=0, le=1000, validation_alias=_env("RECEIVER_GROUP_COMMIT_MS")
     )
 
     # Outgoing mail.

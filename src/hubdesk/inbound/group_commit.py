@@ -43,7 +43,7 @@ from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import BlobStore
 from hubdesk.users.permissions import Principal
 
-DEFAULT_WINDOW_SECONDS: Final = 0.010
+DEFAULT_WINDOW_SECONDS: Final = 0.002
 """The longest a leader waits for the other active senders (RECEIVER_GROUP_COMMIT_MS)."""
 ACTIVE_SECONDS: Final = 1.0
 """A sender that delivered this recently is expected to deliver again soon."""
