@@ -195,6 +195,9 @@ class Settings(BaseSettings):
     receiver_max_sessions: int = Field(
         100, ge=1, le=10_000, validation_alias=_env("RECEIVER_MAX_SESSIONS")
     )
+    receiver_group_commit_ms: float = Field(
+        2.0, ge=0, le=1000, validation_alias=_env("RECEIVER_GROUP_COMMIT_MS")
+    )
 
     # Outgoing mail.
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))

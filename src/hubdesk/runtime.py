@@ -23,6 +23,9 @@ class Runtime:
     secret_key: str
     loaded_models: dict[int, Any] = field(default_factory=dict)
     """Trained classifier models by row id, loaded once per process (they never change)."""
+    per_process: dict[str, Any] = field(default_factory=dict)
+    """Objects one process shares between its threads, by name (the live receivers' group
+    committer, `hubdesk.inbound.group_commit.for_runtime`)."""
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -1,7 +1,9 @@
 """Processing what the ledger holds but nobody is processing, and the daily raw-mail purge.
 
-The receiver answers 250 as soon as a message is committed and hands its id to a
-`ProcessingQueue`, which runs the pipeline off the SMTP session. Whatever that misses (the
+The receiver answers 250 as soon as a message is committed and wakes the `ProcessingQueue`,
+which claims received rows in batches (`drain`; several workers share the work, see
+`inbound.claim_received`) and runs them through the bulk path's batch runner off the SMTP
+session. Whatever that misses (the
 process died, the database went away) is found again by `process_pending`: rows left
 `received` for a while, and `failed` rows still below HUBDESK_INGEST_MAX_ATTEMPTS.
 """
@@ -9,7 +11,6 @@ process died, the database went away) is found again by `process_pending`: rows 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from datetime import timedelta
 from typing import Final
@@ -18,7 +19,7 @@ from hubdesk.channels import oversized
 from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFailed
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import pipeline
+from hubdesk.intake import bulk, pipeline
 from hubdesk.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -72,27 +73,58 @@ def purge_raw_mail(runtime: Runtime) -> int:
     return purged
 
 
+CLAIM_BATCH: Final = 20
+"""Received rows one worker claims and processes in one transaction. Small, because rows a
+batch locks (a day's ticket-number counter) stay locked until it commits: other workers'
+batches wait for them that long."""
+POLL_SECONDS: Final = 1.0
+"""How often a worker looks for received mail when no delivery of its own told it."""
+
+
+def drain(runtime: Runtime, stop: threading.Event | None = None) -> int:
+    """Process received mail nobody has started, claimed batch by batch, until none is left
+    (or `stop` is set); returns how many rows were claimed. Every worker runs this, on any
+    machine: the claim (`inbound.claim_received`) gives each row to one of them."""
+    if not _enabled(runtime):
+        return 0
+    claimed = 0
+    while stop is None or not stop.is_set():
+        with runtime.db.transaction() as session:
+            rows = inbound.claim_received(session, CLAIM_BATCH)
+        if not rows:
+            return claimed
+        claimed += len(rows)
+        header_only = [row_id for row_id, envelope in rows if oversized.is_header_only(envelope)]
+        for inbound_id in header_only:
+            oversized.quarantine(runtime, inbound_id)
+        bulk.process_claimed(runtime, [row_id for row_id, _e in rows if row_id not in header_only])
+    return claimed
+
+
 class ProcessingQueue(threading.Thread):
-    """Processes received ids in order, one at a time, until stopped (the message in hand is
-    finished first; ids still queued stay `received` for `process_pending`)."""
+    """The worker's processing of received mail: drains the ledger (`drain`) whenever a
+    delivery of this process was committed, and at least every POLL_SECONDS for mail that
+    other processes received (a worker on another machine, `hubdesk lmtp`). A batch in hand
+    is finished at shutdown; rows not yet claimed stay `received` for the next worker."""
 
     def __init__(self, runtime: Runtime, stop: threading.Event) -> None:
         super().__init__(name="processing", daemon=True)
         self.runtime, self.stop = runtime, stop
-        self._ids: queue.Queue[int] = queue.Queue()
+        self._wake = threading.Event()
 
     def submit(self, inbound_id: int) -> None:
-        self._ids.put(inbound_id)
+        """A row of `inbound_id` was committed: drain now (it is claimed with the others)."""
+        self._wake.set()
 
     def run(self) -> None:
         while not self.stop.is_set():
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
             try:
-                inbound_id = self._ids.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            try:
-                process_one(self.runtime, inbound_id)
+                drain(self.runtime, self.stop)
             except (DatabaseUnavailable, StorageUnavailable, ValidationFailed) as exc:
-                log.warning("inbound %s left for later: %s", inbound_id, exc)
+                log.warning("received mail left for later: %s", exc)
+                self.stop.wait(POLL_SECONDS)
             except Exception:
-                log.exception("inbound %s: processing failed", inbound_id)
+                log.exception("processing received mail failed")
+                self.stop.wait(POLL_SECONDS)

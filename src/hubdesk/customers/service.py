@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
@@ -244,7 +245,16 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
         lambda: getattr(customer_for_domain(session, domain), "id", None),
         depends_on=(CustomerDomain, Customer),
     )
-    contact = _insert_contact(session, actor, address, name, customer_id)
+    try:
+        with session.begin_nested():
+            contact = _insert_contact(session, actor, address, name, customer_id)
+    except IntegrityError:
+        # Another worker's transaction made this sender's contact first (two first mails
+        # from one new address processed at once, RELIABILITY T42): use that one.
+        raced = find_contact(session, address)
+        if raced is None:
+            raise
+        contact = raced
     known[address] = contact
     return contact
 

@@ -1,19 +1,28 @@
-"""Group commit for the live receivers: concurrent deliveries share one ledger commit.
+"""Group commit for the live entry points: concurrent deliveries share one ledger commit.
 
-Each LMTP/SMTP DATA runs `receive` in a thread and answers 250 only when it returns, that is
-after its raw bytes are on disk and its ledger row is committed. When several deliveries are
-in flight at once, the first to arrive becomes the leader: it waits a short window
-(`window` seconds, only when the previous commit was shared, so a lone delivery never waits),
-takes every request queued by then, writes their blobs without waiting for the disk, makes
-them durable together (`sync_batch`: one `syncfs` or an fsync per file; an object store
-uploads them), inserts
-their ledger rows and commits once. Every request of that commit is then released; one of
-the requests that arrived meanwhile leads the next commit.
+Each LMTP/SMTP DATA, each `POST /inbound/raw` (and every other one-message entry point that
+goes through `pipeline.ingest` in a process with a committer) calls `receive` in a thread and
+answers 250 / 2xx only after it returned, that is after its raw bytes are on disk and its
+ledger row is committed. When several deliveries are in flight at once, the first to arrive
+becomes the leader and waits a short window for the others; it then takes every request
+queued, writes their blobs without waiting for the disk and makes them durable together
+(`sync_batch`: one `syncfs` or an fsync per file; an object store uploads them), inserts
+their ledger rows with the bulk path's one statement
+(`inbound.add_received_many`), and commits once. Every request of that commit is then
+released; one of the requests that arrived meanwhile leads the next commit.
+
+The window, measured (`bench/lmtp_live.py`, `bench/README.md`): a commit costs a few fsyncs
+whatever its size, so the rate is set by how many deliveries share one. Committing only what
+is queued when the previous commit ends splits eight clients into two alternating halves of
+three or four; so the leader waits until every sender that delivered in the last second
+(`ACTIVE_SECONDS`: an SMTP session, by its identity) is queued, or until the window
+(RECEIVER_GROUP_COMMIT_MS) ends, whichever comes first. A lone client is the only active
+sender, so it never waits; a sender that went away costs one window, once.
 
 The promises stay: nothing is acknowledged before its bytes and its row are durable (a
 request returns only after the shared commit); a crash before the commit acknowledges
 nothing (the sender retries, and the raw dedupe key makes a repeat a duplicate); and when a
-shared commit fails for a reason other than an unavailable database or disk, each of its
+shared commit fails for a reason other than an unavailable database or a full disk, each of its
 requests is committed again on its own, so one message never takes another down with it.
 """
 
@@ -21,26 +30,34 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from hubdesk.audit import service as audit
 from hubdesk.db.uow import Database, is_transient
-from hubdesk.inbound.service import add_received
+from hubdesk.errors import is_disk_full
+from hubdesk.inbound.service import Received, add_received_many
+from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import Blobs, BlobStore
+from hubdesk.users.permissions import Principal
 
-DEFAULT_WINDOW_SECONDS = 0.002
-"""How long a leader waits for concurrent deliveries to join its commit (measured in
-`bench/lmtp_live.py`: a few milliseconds lets 8 clients share commits; a lone client
-never waits)."""
+DEFAULT_WINDOW_SECONDS: Final = 0.002
+"""The longest a leader waits for the other active senders (RECEIVER_GROUP_COMMIT_MS)."""
+ACTIVE_SECONDS: Final = 1.0
+"""A sender that delivered this recently is expected to deliver again soon."""
+MAX_BATCH: Final = 500
+"""The most deliveries one commit takes (the rest lead the next one)."""
 
 
 @dataclass
 class _Request:
     raw: bytes
-    source: str
-    envelope: dict[str, Any]
-    mailbox_id: int | None
+    received: Received
+    submitted_by: Principal | None
+    sender: Hashable | None
     inbound_id: int | None = None
     error: BaseException | None = None
     finished: bool = False
@@ -55,6 +72,7 @@ class GroupCommitter:
         blobs: Path | Blobs,
         *,
         window: float = DEFAULT_WINDOW_SECONDS,
+        active_for: float = ACTIVE_SECONDS,
     ) -> None:
         self._db = db
         self._blobs = BlobStore(blobs) if isinstance(blobs, Path) else blobs.detached()
@@ -62,10 +80,12 @@ class GroupCommitter:
         runtime's): batch mode is per object, and other threads of the process write blobs
         through theirs at the same time."""
         self._window = window
+        self._active_for = active_for
         self._cond = threading.Condition()
         self._queue: list[_Request] = []
         self._leading = False
-        self._last_batch = 0
+        self._senders: dict[Hashable, float] = {}
+        """Sender -> when it last delivered (monotonic)."""
         self.commits = 0
         """How many commits were made (for tests and the benchmark)."""
 
@@ -76,11 +96,22 @@ class GroupCommitter:
         source: str,
         envelope: dict[str, Any] | None = None,
         mailbox_id: int | None = None,
+        received_at: datetime | None = None,
+        submitted_by: Principal | None = None,
+        sender: Hashable | None = None,
     ) -> int:
-        """Keep `raw` and its `received` ledger row; returns its id once committed."""
-        request = _Request(raw, source, dict(envelope or {}), mailbox_id)
+        """Keep `raw` and its `received` ledger row; returns its id once committed.
+
+        `sender` names a client that delivers one message after the other (an SMTP session):
+        a leader waits for the recent ones. A message handed in by a user records who did
+        (audit), in the same commit."""
+        received = Received("", len(raw), source, dict(envelope or {}), mailbox_id, received_at)
+        request = _Request(raw, received, submitted_by, sender)
         with self._cond:
+            if sender is not None:
+                self._senders[sender] = time.monotonic()
             self._queue.append(request)
+            self._cond.notify_all()
             while self._leading and not request.finished:
                 self._cond.wait()
             if request.finished:
@@ -88,25 +119,46 @@ class GroupCommitter:
             self._leading = True
         batch: list[_Request] = []
         try:
-            if self._window > 0 and self._last_batch > 1:
-                time.sleep(self._window)  # deliveries are concurrent now: let more join
             with self._cond:
-                batch, self._queue = self._queue, []
+                self._gather()
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             self._commit_batch(batch)
         finally:
             with self._cond:
                 for done in batch:
                     done.finished = True
-                self._last_batch = len(batch)
                 self._leading = False
                 self._cond.notify_all()
         return _result(request)
+
+    def forget(self, sender: Hashable) -> None:
+        """`sender` will not deliver again (its session closed): nobody waits for it."""
+        with self._cond:
+            self._senders.pop(sender, None)
+            self._cond.notify_all()
+
+    def _gather(self) -> None:
+        """(Holding the lock) wait until every active sender is queued, or the window ends."""
+        if self._window <= 0:
+            return
+        now = time.monotonic()
+        deadline = now + self._window
+        while True:
+            for sender in [s for s, at in self._senders.items() if now - at > self._active_for]:
+                del self._senders[sender]
+            queued = {request.sender for request in self._queue if request.sender is not None}
+            if len(queued) >= len(self._senders) or len(self._queue) >= MAX_BATCH:
+                return
+            if now >= deadline:
+                return
+            self._cond.wait(deadline - now)
+            now = time.monotonic()
 
     def _commit_batch(self, batch: list[_Request]) -> None:
         try:
             self._commit(batch)
         except BaseException as exc:
-            if len(batch) == 1 or is_transient(exc) or not isinstance(exc, Exception):
+            if len(batch) == 1 or _everyones(exc) or not isinstance(exc, Exception):
                 for request in batch:
                     request.error = exc
                 return
@@ -120,25 +172,52 @@ class GroupCommitter:
         blobs = self._blobs
         blobs.begin_batch()
         try:
-            digests = [blobs.put(request.raw) for request in batch]
+            received = [request.received.with_digest(blobs.put(request.raw)) for request in batch]
             with self._db.transaction() as session:
-                rows = [
-                    add_received(
-                        session,
-                        digest,
-                        len(request.raw),
-                        source=request.source,
-                        envelope=request.envelope,
-                        mailbox_id=request.mailbox_id,
-                    )
-                    for digest, request in zip(digests, batch, strict=True)
-                ]
+                rows = add_received_many(session, received)
+                for request, row in zip(batch, rows, strict=True):
+                    if request.submitted_by is not None:
+                        audit.record(
+                            session,
+                            request.submitted_by,
+                            entity_type="inbound_message",
+                            entity_id=row.id,
+                            action="submitted",
+                            changes={"source": [None, row.source], "size": [None, row.size]},
+                        )
                 blobs.sync_batch()
             self.commits += 1
         finally:
             blobs.end_batch()
         for request, row in zip(batch, rows, strict=True):
             request.inbound_id = row.id
+
+
+def for_runtime(runtime: Runtime) -> GroupCommitter:
+    """The process's one committer for `runtime` (LMTP, SMTP and HTTP deliveries share it)."""
+    with _CREATE:
+        committer = runtime.per_process.get(_KEY)
+        if not isinstance(committer, GroupCommitter):
+            committer = GroupCommitter(
+                runtime.db,
+                runtime.blobs,
+                window=runtime.settings.receiver_group_commit_ms / 1000,
+            )
+            runtime.per_process[_KEY] = committer
+        return committer
+
+
+_KEY: Final = "inbound.group_commit"
+_CREATE = threading.Lock()
+
+
+def _everyones(exc: BaseException) -> bool:
+    """Whether `exc` fails every request alike (the database unavailable, the disk full), so
+    committing them one by one would only fail again. Any other error of the file system
+    (one blob's directory unusable, say) may be one message's: those are tried apart."""
+    if isinstance(exc, OSError):
+        return is_disk_full(exc)
+    return is_transient(exc)
 
 
 def _result(request: _Request) -> int:

@@ -8,10 +8,11 @@ be re-run from the exact bytes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
@@ -89,23 +90,43 @@ def add_received(
     return row
 
 
+@dataclass(frozen=True)
+class Received:
+    """One `received` ledger row to insert with its transport facts (the live receivers'
+    group commit, `hubdesk.inbound.group_commit`)."""
+
+    raw_sha256: str
+    size: int
+    source: str
+    envelope: Mapping[str, Any] = field(default_factory=dict)
+    mailbox_id: int | None = None
+    received_at: datetime | None = None
+
+    def with_digest(self, raw_sha256: str) -> Received:
+        return replace(self, raw_sha256=raw_sha256)
+
+
 def add_received_many(
-    session: Session, received: Sequence[tuple[str, int, str]]
+    session: Session, received: Sequence[tuple[str, int, str] | Received]
 ) -> list[InboundMessage]:
     """`received` ledger rows for (raw_sha256, size, source) of bytes already in the blob
-    store, in one INSERT ... RETURNING (the bulk path's batches), in the given order."""
+    store, in one INSERT ... RETURNING (the bulk path's batches and the live receivers'
+    group commit, which pass `Received` with their envelopes), in the given order."""
     if not received:
         return []
+    now = utcnow()
+    given = [item if isinstance(item, Received) else Received(*item) for item in received]
     rows = [
         {
-            "source": source[:500],
-            "raw_sha256": raw_sha256,
-            "size": size,
+            "source": item.source[:500],
+            "raw_sha256": item.raw_sha256,
+            "size": item.size,
             "status": "received",
-            "envelope": {},
-            "received_at": utcnow(),
+            "envelope": dict(item.envelope),
+            "received_at": item.received_at or now,
+            "mailbox_id": item.mailbox_id,
         }
-        for raw_sha256, size, source in received
+        for item in given
     ]
     # One multi-row INSERT; RETURNING's order is not promised, so each row is matched back
     # to its input by what it holds (equal inputs make equal rows: the lower id goes first).
@@ -116,7 +137,7 @@ def add_received_many(
     by_input: dict[tuple[str, int, str], list[InboundMessage]] = {}
     for row in returned:
         by_input.setdefault((row.raw_sha256, row.size, row.source), []).append(row)
-    return [by_input[(sha, size, source[:500])].pop(0) for sha, size, source in received]
+    return [by_input[(item.raw_sha256, item.size, item.source[:500])].pop(0) for item in given]
 
 
 def get(session: Session, inbound_id: int) -> InboundMessage:
@@ -273,6 +294,40 @@ def pending_ids(session: Session, *, older_than: timedelta, max_attempts: int) -
         InboundMessage.status == "failed", InboundMessage.attempts < max_attempts
     )
     return sorted(set(session.scalars(stuck)) | set(session.scalars(retry)))
+
+
+def claim_received(session: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """Claim up to `limit` rows nobody has started (`received`, no attempt yet), oldest first,
+    for this worker: each is marked as attempted once, so no other worker claims it; returns
+    (id, envelope) pairs. The caller commits the claim before processing the rows.
+
+    Several workers may claim at once (on several machines): on PostgreSQL the candidates are
+    read `FOR UPDATE SKIP LOCKED`, so two claims never wait for each other nor take the same
+    row; on SQLite writers are serialised. A worker that dies after its claim leaves its rows
+    `received` with one attempt: `pending_ids` hands them to whoever runs the pending job once
+    they are older than its threshold (counted, so a message that kills workers is
+    quarantined after HUBDESK_INGEST_MAX_ATTEMPTS)."""
+    candidates = session.scalars(
+        select(InboundMessage.id)
+        .where(InboundMessage.status == "received", InboundMessage.attempts == 0)
+        .order_by(InboundMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not candidates:
+        return []
+    claimed = session.execute(
+        update(InboundMessage)
+        .where(
+            InboundMessage.id.in_(candidates),
+            InboundMessage.status == "received",
+            InboundMessage.attempts == 0,
+        )
+        .values(attempts=1)
+        .returning(InboundMessage.id, InboundMessage.envelope)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted((row.id, dict(row.envelope or {})) for row in claimed)
 
 
 def purge_raw(session: Session, blobs: Blobs, *, older_than_days: int) -> int:

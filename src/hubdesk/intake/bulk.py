@@ -128,6 +128,34 @@ def reprocess_bulk(
         yield from done
 
 
+def process_claimed(runtime: Runtime, inbound_ids: Sequence[int]) -> list[tuple[int, Outcome]]:
+    """Run ledger rows a worker claimed (`inbound.claim_received`) as one batch: one
+    transaction, a savepoint per message, one durability point; the outcomes once committed.
+    (The workers' processing of received mail, `hubdesk.channels.pending.drain`.)"""
+    pipeline.check_enabled(runtime.settings)
+    try:
+        return _process_claimed_once(runtime, inbound_ids, defer=True)
+    except _DeferredWriteFailed:  # nothing committed: the batch again, row by row
+        return _process_claimed_once(runtime, inbound_ids, defer=False)
+
+
+def _process_claimed_once(
+    runtime: Runtime, inbound_ids: Sequence[int], *, defer: bool
+) -> list[tuple[int, Outcome]]:
+    done: list[tuple[int, Outcome]] = []
+    runtime.blobs.begin_batch()
+    try:
+        with runtime.db.transaction() as session:
+            _start(session, defer=defer)
+            for inbound_id in inbound_ids:
+                row = inbound.lock(session, inbound_id)
+                done.append((inbound_id, _run_one(session, runtime, row, reprocess=False)))
+            _finish(session, runtime)
+    finally:
+        runtime.blobs.end_batch()
+    return done
+
+
 def _read_batch(
     remaining: Iterator[Source], carried: list[tuple[Source, bytes]], limits: BatchLimits
 ) -> tuple[list[tuple[Source, bytes]], SourceUnreadable | None]:

@@ -25,6 +25,7 @@ from hubdesk.classifier import service as classifier
 from hubdesk.config import Settings
 from hubdesk.db.uow import is_transient
 from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFailed
+from hubdesk.inbound import group_commit
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dedupe, dispositions, executor, prologue
@@ -54,13 +55,13 @@ def ingest(
     submitted_by: Principal | None = None,
     mailbox_id: int | None = None,
 ) -> Outcome:
-    """Keep `raw` in the ledger, then process it."""
+    """Keep `raw` in the ledger (its commit shared with concurrent deliveries, see
+    `hubdesk.inbound.group_commit`), then process it."""
     check_enabled(runtime.settings)
     if submitted_by is not None and submitted_by.user_id is not None:
         envelope = {**(envelope or {}), SUBMITTED_BY: submitted_by.email}
-    inbound_id = inbound.receive(
-        runtime.db,
-        runtime.blobs,
+    # Concurrent deliveries of this process share the ledger commit (HTTP, LMTP, SMTP).
+    inbound_id = group_commit.for_runtime(runtime).receive(
         raw,
         source=source,
         envelope=envelope,

@@ -124,3 +124,71 @@ def test_a_delivery_that_breaks_a_shared_commit_is_committed_apart(runtime: Runt
         assert _visible(runtime, inbound_id)
     assert calls[:2] == [1, 3]  # the three shared one commit, which failed ...
     assert sorted(calls[2:]) == [1, 1, 1]  # ... and were then committed one by one
+
+
+def _deliver_in_thread(
+    committer: GroupCommitter, sender: str, results: dict[str, object]
+) -> threading.Thread:
+    def deliver() -> None:
+        try:
+            results[sender] = committer.receive(
+                raw_mail(subject=sender, message_id=f"<{sender}-{time.monotonic_ns()}@x>"),
+                source="lmtp",
+                sender=sender,
+            )
+        except Exception as exc:  # pragma: no cover - asserted below
+            results[sender] = exc
+
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    return thread
+
+
+def test_the_leader_waits_for_every_active_sender_and_a_lone_one_never_waits(
+    runtime: Runtime,
+) -> None:
+    """Three sessions that delivered recently: the first of the next round holds its commit
+    (a window far longer than the test) until the other two are queued, and all three go
+    in one commit. Once two sessions have closed, the third alone commits at once."""
+    committer = GroupCommitter(runtime.db, runtime.blobs.root, window=0, active_for=3600)
+    results: dict[str, object] = {}
+    for sender in ("a", "b", "c"):  # round one, one after the other: all three are active
+        _deliver_in_thread(committer, sender, results).join(60)
+    assert committer.commits == 3
+    committer._window = 600.0
+    first = _deliver_in_thread(committer, "a", results)
+    while True:  # the leader is waiting with its own request queued
+        with committer._cond:
+            if committer._leading and len(committer._queue) == 1:
+                break
+        time.sleep(0.001)
+    assert committer.commits == 3
+    rest = [_deliver_in_thread(committer, name, results) for name in ("b", "c")]
+    for thread in [first, *rest]:
+        thread.join(60)
+        assert not thread.is_alive()
+    assert committer.commits == 4  # one commit for the three
+    for name in ("a", "b", "c"):
+        inbound_id = results[name]
+        assert isinstance(inbound_id, int)
+        assert _visible(runtime, inbound_id)
+    committer.forget("b")
+    committer.forget("c")
+    lone = _deliver_in_thread(committer, "a", results)
+    lone.join(120)  # the window is 600 s: a wait would still be running
+    assert not lone.is_alive()
+    assert committer.commits == 5
+
+
+def test_unknown_senders_are_not_waited_for(runtime: Runtime) -> None:
+    """Deliveries without a sender (HTTP) are committed at once, whatever the window."""
+    committer = GroupCommitter(runtime.db, runtime.blobs.root, window=600.0)
+    done: list[int] = []
+    thread = threading.Thread(
+        target=lambda: done.append(committer.receive(raw_mail(subject="api"), source="api:raw"))
+    )
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive()
+    assert len(done) == 1
+    assert _visible(runtime, done[0])

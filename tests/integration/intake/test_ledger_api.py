@@ -3,11 +3,17 @@ and the retention purge."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
+from hubdesk.audit.models import AuditEntry
 from hubdesk.db.types import utcnow
+from hubdesk.inbound import group_commit
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import pipeline
@@ -123,3 +129,56 @@ def test_purge_forgets_old_raw_bytes_but_keeps_quarantined_mail(runtime: Runtime
         assert not runtime.blobs.exists(rows[old.inbound_id].raw_sha256)
         assert runtime.blobs.exists(rows[poison.inbound_id].raw_sha256)
         assert runtime.blobs.exists(rows[fresh.inbound_id].raw_sha256)
+
+
+def test_concurrent_raw_submissions_share_one_ledger_commit(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9, live paths: POST /inbound/raw goes through the process's group committer.
+    The first submission's commit is held until five more are queued behind it; those five
+    then go in one commit together, each answered 2xx after it, with its `submitted` audit
+    row in it."""
+    committer = group_commit.for_runtime(api.runtime)
+    held, queued = threading.Event(), threading.Event()
+    real = committer._commit
+
+    def hold_first(batch: list[Any]) -> None:
+        if not held.is_set():
+            held.set()
+            assert queued.wait(120)
+        real(batch)
+
+    monkeypatch.setattr(committer, "_commit", hold_first)
+    results: dict[int, dict[str, object]] = {}
+
+    def post(n: int) -> None:
+        results[n] = _submit(api, raw_mail(subject=f"shared {n}", message_id=f"<shared{n}@x>"))
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(6)]
+    threads[0].start()
+    assert held.wait(120)
+    before = committer.commits
+    for thread in threads[1:]:
+        thread.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with committer._cond:
+            if len(committer._queue) == 5:
+                break
+        time.sleep(0.005)
+    queued.set()
+    for thread in threads:
+        thread.join(120)
+    assert committer.commits == before + 2
+    assert {result["status"] for result in results.values()} == {"created"}, results
+    inbound_ids = {result["inbound_id"] for result in results.values()}
+    assert len(inbound_ids) == 6
+    with api.runtime.db.transaction(write=False) as session:
+        submitted = set(
+            session.scalars(
+                select(AuditEntry.entity_id).where(
+                    AuditEntry.entity_type == "inbound_message", AuditEntry.action == "submitted"
+                )
+            )
+        )
+    assert inbound_ids <= submitted

@@ -23,11 +23,12 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from hubdesk.channels.receiver import recipients
 from hubdesk.errors import DatabaseUnavailable, StorageError, StorageUnavailable, is_disk_full
-from hubdesk.inbound.group_commit import GroupCommitter
+from hubdesk.inbound import group_commit
 from hubdesk.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,18 @@ class LedgerHandler:
         self.runtime = runtime
         self.protocol = protocol
         self.on_received = on_received
-        self.committer = GroupCommitter(runtime.db, runtime.blobs)
+        self.committer = group_commit.for_runtime(runtime)
         """Concurrent sessions' deliveries share ledger commits (250 after the shared one)."""
         self._busy = 0
         self._idle = threading.Condition()
+        self.executor = ThreadPoolExecutor(
+            max_workers=max(8, runtime.settings.receiver_max_sessions),
+            thread_name_prefix=f"{protocol}-db",
+        )
+        """The session's database work (RCPT look-ups, DATA commits), in threads of its own:
+        a DATA waits in its thread for the shared commit, so the event loop's default pool
+        (cores + 4 threads) would leave RCPT look-ups queued behind the waiting deliveries and
+        keep commits small. One thread per session at most (threads start only when used)."""
 
     def _enabled(self) -> bool:
         settings = self.runtime.settings
@@ -72,7 +81,7 @@ class LedgerHandler:
         loop = asyncio.get_running_loop()
         try:
             found = await loop.run_in_executor(
-                None, recipients.resolve, self.runtime.db, self.runtime.settings, address
+                self.executor, recipients.resolve, self.runtime.db, self.runtime.settings, address
             )
         except DatabaseUnavailable as exc:
             log.warning("RCPT %r: %s", address, exc)
@@ -107,7 +116,7 @@ class LedgerHandler:
         mailbox_id = getattr(envelope, "hubdesk_mailbox_id", None)
         try:
             inbound_id = await asyncio.get_running_loop().run_in_executor(
-                None, self._commit, raw, facts, mailbox_id
+                self.executor, self._commit, raw, facts, mailbox_id, id(session)
             )
         except DatabaseUnavailable as exc:
             log.warning("DATA from %r: %s", envelope.mail_from, exc)
@@ -126,11 +135,13 @@ class LedgerHandler:
         self.on_received(inbound_id)
         return self._reply(envelope, f"250 2.0.0 OK: queued as {inbound_id}")
 
-    def _commit(self, raw: bytes, facts: dict[str, Any], mailbox_id: int | None) -> int:
+    def _commit(
+        self, raw: bytes, facts: dict[str, Any], mailbox_id: int | None, session: int
+    ) -> int:
         """Runs in a worker thread; counted, so that a shutdown can let it finish."""
         with _Busy(self):
             return self.committer.receive(
-                raw, source=self.protocol, envelope=facts, mailbox_id=mailbox_id
+                raw, source=self.protocol, envelope=facts, mailbox_id=mailbox_id, sender=session
             )
 
     async def handle_exception(self, error: Exception) -> str:

@@ -127,6 +127,8 @@ class ReceiverServer:
 
         def connection_lost(error: Exception | None) -> None:
             self.sessions -= 1
+            if protocol.session is not None:  # it will not deliver again
+                self.handler.committer.forget(id(protocol.session))
             lost(error)
 
         protocol.connection_lost = connection_lost  # type: ignore[method-assign]
@@ -165,6 +167,7 @@ class ReceiverServer:
         self._loop.call_soon_threadsafe(self._cancel_all)
         self._thread.join(timeout=grace)
         self._thread = None
+        self.handler.executor.shutdown(wait=False)
 
     def _cancel_all(self) -> None:
         for task in asyncio.all_tasks(self._loop):

@@ -1,0 +1,71 @@
+"""Workers share received mail through `inbound.claim_received`: each row is claimed by one
+worker, claims never overlap, and on PostgreSQL a claim does not wait for another worker's
+open claim (FOR UPDATE SKIP LOCKED). `pending.drain` processes what it claims in batches."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+
+from hubdesk.channels import pending
+from hubdesk.inbound import service as inbound
+from hubdesk.inbound.models import InboundMessage
+from hubdesk.runtime import Runtime
+from hubdesk.tickets.models import Ticket
+from tests.support.mail import raw_mail
+
+
+def _receive(runtime: Runtime, count: int) -> list[int]:
+    return [
+        inbound.receive(
+            runtime.db,
+            runtime.blobs,
+            raw_mail(subject=f"claim {n}", message_id=f"<claim{n}@x>", sender=f"c{n}@example.com"),
+            source="test",
+        )
+        for n in range(count)
+    ]
+
+
+def test_claims_never_overlap_and_take_the_oldest_first(runtime: Runtime) -> None:
+    ids = _receive(runtime, 7)
+    taken: list[list[int]] = []
+    for _ in range(4):
+        with runtime.db.transaction() as session:
+            taken.append([row_id for row_id, _envelope in inbound.claim_received(session, 3)])
+    assert taken == [ids[0:3], ids[3:6], ids[6:7], []]
+
+
+def test_a_claim_skips_rows_another_open_claim_holds(runtime: Runtime, db_kind: str) -> None:
+    """PostgreSQL: while one worker's claim is uncommitted, another claims the next rows at
+    once. SQLite serialises writers, so there the second claim comes after the first."""
+    ids = _receive(runtime, 6)
+    second: list[int] = []
+
+    def claim_beside() -> None:
+        with runtime.db.transaction() as session:
+            second.extend(row_id for row_id, _e in inbound.claim_received(session, 3))
+
+    with runtime.db.transaction() as session:
+        first = [row_id for row_id, _e in inbound.claim_received(session, 3)]
+        beside = threading.Thread(target=claim_beside)
+        beside.start()
+        if db_kind == "postgresql":
+            beside.join(60)  # it would wait for this transaction without SKIP LOCKED
+            assert not beside.is_alive()
+    beside.join(60)
+    assert first == ids[:3]
+    assert second == ids[3:]
+
+
+def test_drain_processes_every_received_row_once(runtime: Runtime) -> None:
+    ids = _receive(runtime, 2 * pending.CLAIM_BATCH + 3)
+    assert pending.drain(runtime) == len(ids)
+    assert pending.drain(runtime) == 0
+    with runtime.db.transaction(write=False) as session:
+        statuses = set(session.scalars(select(InboundMessage.status)))
+        tickets = session.scalars(select(Ticket.ticket_number)).all()
+    assert statuses == {"processed"}
+    assert len(tickets) == len(ids)
+    assert len(set(tickets)) == len(ids)
