@@ -1,0 +1,45 @@
+"""scale: the reports' per-ticket facts on the SLA clock (with their backfill)
+
+Revision ID: 0014_scale
+Revises: 0013_auto
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from hubdesk.db.types import UTCDateTime
+from hubdesk.sla import report_facts
+
+revision = "0014_scale"
+down_revision = "0013_auto"
+branch_labels = None
+depends_on = None
+
+FACT_COLUMNS = (
+    "report_created_at",
+    "report_first_at",
+    "report_resolved_at",
+    "report_stamp",
+    "report_first_s",
+    "report_resolution_s",
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("sla_ticket_clocks", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("report_created_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("report_first_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("report_resolved_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("report_stamp", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("report_first_s", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("report_resolution_s", sa.BigInteger(), nullable=True))
+    # Every existing ticket's facts, computed as the hooks compute them on write.
+    report_facts.backfill(op.get_bind())
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sla_ticket_clocks", schema=None) as batch_op:
+        for name in reversed(FACT_COLUMNS):
+            batch_op.drop_column(name)
