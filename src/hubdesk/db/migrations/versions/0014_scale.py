@@ -1,4 +1,5 @@
-"""scale: the reports' per-ticket facts on the SLA clock (with their backfill)
+"""scale: the reports' per-ticket facts on the SLA clock (with their backfill); indexes for
+the lists sorted by creation or change and for the newest mail
 
 Revision ID: 0014_scale
 Revises: 0013_auto
@@ -26,6 +27,16 @@ FACT_COLUMNS = (
     "report_resolution_s",
 )
 
+INDEXES = (
+    (
+        "tticket_email_log",
+        "ix_tticket_email_log_direction_created",
+        ["direction", "created_at", "id"],
+    ),
+    ("tticket_tickets", "ix_tticket_tickets_updated_id", ["updated_at", "id"]),
+    ("tticket_tickets", "ix_tticket_tickets_created_id", ["created_at", "id"]),
+)
+
 
 def upgrade() -> None:
     with op.batch_alter_table("sla_ticket_clocks", schema=None) as batch_op:
@@ -37,9 +48,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("report_resolution_s", sa.BigInteger(), nullable=True))
     # Every existing ticket's facts, computed as the hooks compute them on write.
     report_facts.backfill(op.get_bind())
+    for table, name, columns in INDEXES:
+        op.create_index(name, table, columns, unique=False)
 
 
 def downgrade() -> None:
+    for table, name, _columns in INDEXES:
+        op.drop_index(name, table_name=table)
     with op.batch_alter_table("sla_ticket_clocks", schema=None) as batch_op:
         for name in reversed(FACT_COLUMNS):
             batch_op.drop_column(name)
