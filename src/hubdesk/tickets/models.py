@@ -36,6 +36,7 @@ class Ticket(Base):
         # Lists sorted by the newest change or creation, ties by id (0014_scale).
         Index("ix_tticket_tickets_updated_id", "updated_at", "id"),
         Index("ix_tticket_tickets_created_id", "created_at", "id"),
+        Index("ix_tticket_tickets_status_updated", "status", "updated_at", "id"),
         # The reports' period scans read only these columns (covering indexes, 0009_reports).
         Index(
             "ix_tticket_tickets_report_created",

@@ -149,7 +149,7 @@ def _sla_conditions(flt: TicketFilter) -> list[ColumnElement[bool]]:
             f"sla_state {flt.sla_state!r} is not valid; use one of {', '.join(SLA_STATES)}"
         )
     now = utcnow()
-    clock = [SlaClock.ticket_id == Ticket.id]
+    clock: list[ColumnElement[bool]] = []
     if flt.sla_due_before is not None:
         clock.append(SlaClock.next_due_at < _as_utc(flt.sla_due_before))
     if flt.sla_state == "breached":
@@ -158,9 +158,11 @@ def _sla_conditions(flt: TicketFilter) -> list[ColumnElement[bool]]:
         clock += [SlaClock.warning_at <= now, SlaClock.next_due_at > now]
     elif flt.sla_state == "paused":
         clock.append(SlaClock.paused.is_(True))
-    if len(clock) == 1:
+    if not clock:
         return []
-    return [exists(select(SlaClock.ticket_id).where(*clock))]
+    # The clocks that match, found through their due-time indexes, not one lookup per
+    # ticket (the same tickets as an EXISTS per ticket).
+    return [Ticket.id.in_(select(SlaClock.ticket_id).where(*clock))]
 
 
 def _as_utc(moment: datetime) -> datetime:

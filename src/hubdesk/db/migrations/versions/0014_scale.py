@@ -35,6 +35,7 @@ INDEXES = (
     ),
     ("tticket_tickets", "ix_tticket_tickets_updated_id", ["updated_at", "id"]),
     ("tticket_tickets", "ix_tticket_tickets_created_id", ["created_at", "id"]),
+    ("tticket_tickets", "ix_tticket_tickets_status_updated", ["status", "updated_at", "id"]),
 )
 
 
