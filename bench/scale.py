@@ -236,8 +236,8 @@ def time_requests(runtime: Runtime, runs: int) -> dict[str, Any]:
         _token, secret = users.create_token(session, SYSTEM, user, name="bench")
     with runtime.db.engine.connect() as connection:
         top = int(connection.exec_driver_sql("SELECT MAX(id) FROM tticket_tickets").scalar_one())
-        number = connection.exec_driver_sql(
-            "SELECT ticket_number FROM tticket_tickets WHERE id = :i", {"i": top // 2}
+        number = connection.execute(
+            sa.text("SELECT ticket_number FROM tticket_tickets WHERE id = :i"), {"i": top // 2}
         ).scalar_one()
     rng = random.Random(5)
     api = {"Authorization": f"Bearer {secret}"}
