@@ -371,6 +371,7 @@ def main() -> None:
         finally:
             runtime.close()
         results["load_after"] = os.getloadavg()
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2))
         return
     work = Path(tempfile.mkdtemp(prefix="hubdesk-bench-scale-"))
