@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from hubdesk.reports.dialect import Dialect
-from hubdesk.sla.calendar import BusinessCalendar
+from hubdesk.sla.calendar import BusinessCalendar, day_pieces
 
 DAY = 86400
 TEMP_TABLE = "report_calendar"
@@ -100,18 +100,7 @@ def build(
     rows: list[list[int]] = []
     pieces = 1
     for policy_id, calendar in calendars:
-        by_day: dict[int, list[tuple[int, int]]] = {}
-        begin = datetime.fromtimestamp(first_day * DAY, UTC)
-        for opens, closes in calendar.open_intervals(begin):
-            a, b = int(opens.timestamp()), int(closes.timestamp())
-            if a >= last_day * DAY:
-                break
-            while a < b:  # split at UTC midnights
-                day = a // DAY
-                cut = min(b, (day + 1) * DAY)
-                if day < last_day:
-                    by_day.setdefault(day, []).append((a, cut - a))
-                a = cut
+        by_day = day_pieces(calendar, first_day, last_day)
         total = 0
         for day in range(first_day, last_day):
             found = by_day.get(day, [])

@@ -66,8 +66,9 @@ class Dialect:
         NULL): SELECT m, g, n, median, p90, one row per (m, g) and one per m over every g
         (g NULL). It may add CTEs of its own, so it starts with a comma or a SELECT.
 
-        PostgreSQL: `percentile_cont` over the exact values (the overall rows by a second
-        GROUP BY over the same values).
+        PostgreSQL: `percentile_cont` over the exact values, both levels in one pass
+        (GROUPING SETS), the overall rows after the others (callers key them by g, and an
+        overall row wins over a group whose g is NULL, as with the UNION ALL before).
 
         SQLite has no percentile aggregate, and ordering every value with window functions
         took seconds at 200,000 tickets. So it uses a bounded histogram: values rounded to
@@ -85,9 +86,11 @@ class Dialect:
                 f"percentile_cont({p}) WITHIN GROUP (ORDER BY v) AS {name}"
                 for name, p in PERCENTILES.items()
             )
+            # One pass for both levels (GROUPING SETS), the overall rows last as before.
             return (
-                f"\nSELECT {m}, {g}, COUNT(*) AS n, {cols} FROM {values} GROUP BY {m}, {g} "
-                f"UNION ALL SELECT {m}, NULL, COUNT(*), {cols} FROM {values} GROUP BY {m}"
+                f"\nSELECT {m}, {g}, n, median, p90 FROM (SELECT {m}, {g}, "
+                f"GROUPING({g}) AS overall, COUNT(*) AS n, {cols} FROM {values} "
+                f"GROUP BY GROUPING SETS (({m}, {g}), ({m}))) levels ORDER BY overall"
             )
         hist = (
             f"SELECT {m} AS m, {g} AS g, CAST(ROUND(v) AS INTEGER) AS v, COUNT(*) AS c "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam, select, text
@@ -24,6 +24,8 @@ from hubdesk.errors import NotFound
 from hubdesk.reports import business_time
 from hubdesk.reports.dialect import Dialect, day_key
 from hubdesk.reports.params import ReportParams
+from hubdesk.sla import report_facts
+from hubdesk.sla import service as sla_service
 from hubdesk.sla.models import SlaPolicy
 from hubdesk.sla.service import calendar_of
 from hubdesk.users.permissions import REPORTS_VIEW, Principal
@@ -58,10 +60,15 @@ def _pct(part: int, whole: int) -> float | None:
 class _Query:
     """One report's SQL context: the dialect, the period and the ticket filters."""
 
-    def __init__(self, session: Session, params: ReportParams, now: datetime) -> None:
+    def __init__(
+        self, session: Session, params: ReportParams, now: datetime, *, use_facts: bool = True
+    ) -> None:
         self.session = session
         self.params = params
         self.now = now
+        self.use_facts = use_facts
+        """False: compute every ticket's business time at request time (the reference the
+        per-ticket facts are tested against)."""
         self.d = Dialect(session.get_bind().dialect.name)
 
     def ticket_filter(self, alias: str = "t") -> str:
@@ -89,7 +96,7 @@ class _Query:
         statement = text(sql).bindparams(
             *(
                 bindparam(name, type_=UTCDateTime())
-                for name in ("start", "end", "now")
+                for name in ("start", "end", "now", "table_end")
                 if _uses(sql, name)
             )
         )
@@ -132,17 +139,46 @@ class _Query:
             # The calendar CTE has no statistics, the join's row estimate is far too high
             # and would switch JIT compilation on (seconds at 200,000 tickets, for nothing).
             self.session.execute(text("SET LOCAL jit = off"))
+            # The percentiles sort every duration: in memory, not in a file (4 MB default).
+            self.session.execute(text("SET LOCAL work_mem = '64MB'"))
             cal, with_cal = "cal", table.cte() + ","
         else:
             cal, with_cal = table.load_temp(self.session), ""
+        # A ticket whose stored facts (sla/report_facts.py) were computed from its current
+        # creation, response and resolution times and its policy's current calendar takes
+        # them as they are; every other ticket is computed here from the calendar table.
+        stamps = " ".join(f"WHEN {p.id} THEN '{sla_service.report_stamp(p)}'" for p in policies)
+        current = (
+            f"CASE ck.policy_id {stamps} ELSE '{report_facts.WALL}' END"
+            if stamps
+            else (f"'{report_facts.WALL}'")
+        )
+        fresh = (
+            f"ck.report_stamp = {current} AND ck.report_created_at = t.created_at "
+            "AND (ck.report_first_at = t.first_response_at "
+            "OR (ck.report_first_at IS NULL AND t.first_response_at IS NULL)) "
+            "AND (ck.report_resolved_at = t.resolved_at "
+            "OR (ck.report_resolved_at IS NULL AND t.resolved_at IS NULL)) "
+            "AND (t.first_response_at IS NULL OR t.first_response_at < :table_end) "
+            "AND (t.resolved_at IS NULL OR t.resolved_at < :table_end)"
+        )
+        if not self.use_facts:
+            fresh = "1 = 0"
         sql = f"""
 WITH {with_cal}
-moments AS (
-    SELECT {group} AS g, ck.policy_id AS p, {clamp("t.created_at")} AS a,
-           {clamp("t.first_response_at")} AS f, {clamp("t.resolved_at")} AS r
+src AS MATERIALIZED (
+    SELECT {group} AS g, ck.policy_id AS p, t.created_at AS created_at,
+           t.first_response_at AS first_response_at, t.resolved_at AS resolved_at,
+           ck.report_first_s AS ffs, ck.report_resolution_s AS frs,
+           CASE WHEN {fresh} THEN 1 ELSE 0 END AS fresh
     FROM tticket_tickets t
     LEFT JOIN sla_ticket_clocks ck ON ck.ticket_id = t.id
     WHERE t.created_at >= :start AND t.created_at < :end AND {self.ticket_filter()}
+),
+moments AS (
+    SELECT g, p, {clamp("created_at")} AS a,
+           {clamp("first_response_at")} AS f, {clamp("resolved_at")} AS r
+    FROM src WHERE fresh = 0
 ),
 base AS MATERIALIZED (
     SELECT g, p, a, f, r, p * {keys} + a / {day} AS ak, p * {keys} + f / {day} AS fk,
@@ -157,15 +193,18 @@ spans AS (
     LEFT JOIN {cal} cf ON cf.k = base.fk
     LEFT JOIN {cal} cr ON cr.k = base.rk
     LEFT JOIN {cal} ca ON ca.k = base.ak
+    UNION ALL
+    SELECT g, ffs, frs FROM src WHERE fresh = 1
 ),
 vals AS (
     SELECT 'first_response' AS m, g, fr / 60.0 AS v FROM spans WHERE fr IS NOT NULL
     UNION ALL SELECT 'resolution', g, rs / 60.0 FROM spans WHERE rs IS NOT NULL
 ){d.percentiles("vals", ("m", "g"))}
 """
+        table_end = datetime.fromtimestamp(table.last, UTC)
         return {
             (row.m, day_key(row.g)): (int(row.n), float(row.median), float(row.p90))
-            for row in self.run(sql)
+            for row in self.run(sql, table_end=table_end)
         }
 
 
@@ -506,11 +545,19 @@ def check_name(name: str) -> str:
 
 
 def run(
-    session: Session, principal: Principal, name: str, params: ReportParams, now: datetime
+    session: Session,
+    principal: Principal,
+    name: str,
+    params: ReportParams,
+    now: datetime,
+    *,
+    use_facts: bool = True,
 ) -> Report:
+    """The report `name`. `use_facts=False` computes every business time at request time
+    instead of taking the stored per-ticket facts (the same numbers, slower: for tests)."""
     principal.require(REPORTS_VIEW)
     report = REPORTS[check_name(name)]
-    return report(_Query(session, params, now))
+    return report(_Query(session, params, now, use_facts=use_facts))
 
 
 def period_label(start: date, end: date) -> str:

@@ -246,3 +246,44 @@ def _skip_pauses(moment: datetime, pauses: Sequence[Interval]) -> datetime | Non
                 return None
             moment = end
     return moment
+
+
+# --- business seconds between whole epoch seconds (the reports' arithmetic) ----------------
+
+UTC_DAY: Final = 86400
+
+
+def day_pieces(
+    calendar: BusinessCalendar, first_day: int, last_day: int
+) -> dict[int, list[tuple[int, int]]]:
+    """The opening pieces of the UTC days first_day .. last_day - 1 (day numbers: epoch
+    seconds // 86400), each day's as (start epoch second, length in seconds), cut at UTC
+    midnights. The reports lay these out as a SQL table (reports/business_time.py); the
+    per-ticket facts (sla/report_facts.py) sum the same pieces in Python."""
+    by_day: dict[int, list[tuple[int, int]]] = {}
+    begin = datetime.fromtimestamp(first_day * UTC_DAY, UTC)
+    for opens, closes in calendar.open_intervals(begin):
+        a, b = int(opens.timestamp()), int(closes.timestamp())
+        if a >= last_day * UTC_DAY:
+            break
+        while a < b:  # split at UTC midnights
+            day = a // UTC_DAY
+            cut = min(b, (day + 1) * UTC_DAY)
+            if day < last_day:
+                by_day.setdefault(day, []).append((a, cut - a))
+            a = cut
+    return by_day
+
+
+def business_seconds(calendar: BusinessCalendar, a: int, b: int) -> int:
+    """Business seconds of `calendar` from epoch second `a` to `b` (0 when b <= a): the
+    overlap of [a, b) with the opening pieces, exactly what the reports' SQL computes as
+    cum(b) - cum(a) over `day_pieces`."""
+    if b <= a:
+        return 0
+    total = 0
+    pieces = day_pieces(calendar, a // UTC_DAY, b // UTC_DAY + 1)
+    for found in pieces.values():
+        for start, length in found:
+            total += max(0, min(b, start + length) - max(a, start))
+    return total

@@ -24,6 +24,7 @@ from hubdesk.customers.models import Customer
 from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
+from hubdesk.sla import report_facts
 from hubdesk.sla.calendar import DAYS, BusinessCalendar, build_calendar
 from hubdesk.sla.models import SlaClock, SlaPolicy, SlaPolicyCustomer
 from hubdesk.sla.schemas import SlaOut
@@ -350,6 +351,7 @@ def on_ticket_event(session: Session, ticket: Ticket, action: str) -> None:
         changed = True
     if changed:
         recompute(session, clock, now)
+    refresh_report_facts(session, clock)
 
 
 def on_comment(
@@ -357,6 +359,8 @@ def on_comment(
 ) -> None:
     """An agent's public comment meets a response; a customer's comment (a reply) owes one."""
     clock = clock_of(session, ticket)
+    if clock is not None:
+        refresh_report_facts(session, clock)
     if clock is None or not public or clock.stopped_at is not None:
         return
     if by_agent:
@@ -478,8 +482,43 @@ def _absorb_merged(session: Session, target: Ticket, clock: SlaClock) -> bool:
     return changed
 
 
+def report_stamp(policy: SlaPolicy) -> str:
+    """The calendar stamp the reports' per-ticket facts are computed with."""
+    return report_facts.stamp(
+        policy.id, policy.timezone, policy.hours, policy.holidays, policy.country_holidays
+    )
+
+
+def refresh_report_facts(session: Session, clock: SlaClock) -> None:
+    """Bring the reports' per-ticket facts on `clock` in step with its ticket and policy
+    (nothing is computed when the inputs have not changed)."""
+    ticket = session.get(Ticket, clock.ticket_id)
+    if ticket is None:
+        return
+    policy = session.get(SlaPolicy, clock.policy_id) if clock.policy_id is not None else None
+    current = report_stamp(policy) if policy is not None else report_facts.WALL
+    if (
+        clock.report_stamp == current
+        and clock.report_created_at == ticket.created_at
+        and clock.report_first_at == ticket.first_response_at
+        and clock.report_resolved_at == ticket.resolved_at
+    ):
+        return
+    pieces = report_facts.Pieces(calendar_of(policy)) if policy is not None else None
+    first_s, resolution_s = report_facts.durations(
+        ticket.created_at, ticket.first_response_at, ticket.resolved_at, pieces
+    )
+    clock.report_created_at = ticket.created_at
+    clock.report_first_at = ticket.first_response_at
+    clock.report_resolved_at = ticket.resolved_at
+    clock.report_stamp = current
+    clock.report_first_s = first_s
+    clock.report_resolution_s = resolution_s
+
+
 def recompute(session: Session, clock: SlaClock, now: datetime) -> None:
     """Store the clock's due times (with its policy's targets for the ticket's priority)."""
+    refresh_report_facts(session, clock)
     clock.updated_at = now
     facts = facts_of(clock)
     clock.paused = facts.paused

@@ -33,6 +33,10 @@ class Ticket(Base):
         CheckConstraint(_in("priority", PRIORITIES), name="priority"),
         CheckConstraint(_in("source", SOURCES), name="source"),
         Index("ix_tticket_tickets_status_priority", "status", "priority"),
+        # Lists sorted by the newest change or creation, ties by id (0015_scale).
+        Index("ix_tticket_tickets_updated_id", "updated_at", "id"),
+        Index("ix_tticket_tickets_created_id", "created_at", "id"),
+        Index("ix_tticket_tickets_status_updated", "status", "updated_at", "id"),
         # The reports' period scans read only these columns (covering indexes, 0009_reports).
         Index(
             "ix_tticket_tickets_report_created",
@@ -225,6 +229,8 @@ class EmailLog(Base):
         Index("ix_tticket_email_log_ticket_created", "ticket_id", "created_at"),
         # One email lands on a ticket once (one email to several teams: once on each ticket).
         Index("uq_tticket_email_log_inbound_ticket", "inbound_id", "ticket_id", unique=True),
+        # The newest mail first (dashboard): walked backwards, stops after a page (0015_scale).
+        Index("ix_tticket_email_log_direction_created", "direction", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -67,9 +67,8 @@ def dashboard(
         flt = queries.TicketFilter(include_merged=False, sort=sort, **filters)
         return queries.list_tickets(session, principal, flt, limit=SHOWN, offset=0)
 
-    by_priority = [
-        (name, tickets(status=ACTIVE, priority=(name,)).total) for name in reversed(PRIORITIES)
-    ]
+    counted = active_by_priority(session, principal)
+    by_priority = [(name, counted.get(name, 0)) for name in reversed(PRIORITIES)]
     return render(
         request,
         "dashboard.html",
@@ -104,6 +103,20 @@ def dashboard(
             **attention(session, principal, runtime),
         },
     )
+
+
+def active_by_priority(session: Session, principal: Principal) -> dict[str, int]:
+    """Active, unmerged tickets the principal may see, counted per priority in one pass (the
+    same tickets as the list filtered by each priority; one scan instead of four counts)."""
+    visible = (
+        visible_tickets(principal)
+        .where(Ticket.status.in_(ACTIVE), Ticket.merged_into_id.is_(None))
+        .subquery()
+    )
+    rows = session.execute(
+        select(visible.c.priority, func.count()).group_by(visible.c.priority)
+    ).all()
+    return {priority: int(n) for priority, n in rows}
 
 
 def attention(session: Session, principal: Principal, runtime: Runtime) -> dict[str, Any]:

@@ -1,0 +1,272 @@
+"""The reports' per-ticket facts (sla/report_facts.py) on SQLite and PostgreSQL: the fast
+reports (stored facts) equal the reference (business time computed at request time) on
+random tickets, with stale, missing and clamped facts mixed in; and every write path through
+the real services leaves each ticket's facts right."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hubdesk.db.uow import Database
+from hubdesk.intake import pipeline
+from hubdesk.reports import params, service
+from hubdesk.runtime import Runtime
+from hubdesk.sla import report_facts
+from hubdesk.sla import service as sla
+from hubdesk.sla.models import SlaClock, SlaPolicy
+from hubdesk.tickets import comments
+from hubdesk.tickets import service as tickets
+from hubdesk.tickets.models import Ticket
+from hubdesk.users import service as users
+from hubdesk.users.permissions import ALL_PERMISSIONS, SYSTEM, Principal
+from tests.support import factories
+from tests.support.mail import raw_mail
+from tests.support.sla import ALWAYS_OPEN, OFFICE_HOURS, policy_body
+
+SPLIT_HOURS: dict[str, list[list[str]]] = {
+    "mon": [["07:30", "11:00"], ["12:00", "17:45"]],
+    "tue": [["00:00", "02:00"], ["22:00", "24:00"]],
+    "wed": [["09:00", "17:00"]],
+    "thu": [],
+    "fri": [["08:00", "12:00"]],
+    "sat": [["10:00", "14:00"]],
+    "sun": [],
+}
+T0 = datetime(2026, 3, 1, tzinfo=UTC)  # the period holds the DST change of 2026-03-29
+
+
+def _check(start: str, end: str, interval: str | None = None, **filters: Any) -> Any:
+    return params.check(from_=start, to=end, interval=interval, today=date(2026, 12, 31), **filters)
+
+
+def _both(session: Session, name: str, checked: Any, now: datetime) -> tuple[Any, Any]:
+    fast = service.run(session, SYSTEM, name, checked, now)
+    reference = service.run(session, SYSTEM, name, checked, now, use_facts=False)
+    return (fast.rows, fast.totals), (reference.rows, reference.totals)
+
+
+def _agent(session: Session, name: str) -> Principal:
+    user = users.create_user(
+        session, SYSTEM, email=f"{name}@hubdesk.example.com", name=name, password=None, groups=[]
+    )
+    return Principal(user.id, user.email, frozenset(ALL_PERMISSIONS))
+
+
+def _policies(session: Session) -> list[int]:
+    out = []
+    for name, hours, country in (
+        ("Office", OFFICE_HOURS, "DK"),
+        ("Split", SPLIT_HOURS, None),
+        ("Always", ALWAYS_OPEN, None),
+    ):
+        body = policy_body(name, default=False, hours=hours, country=country)
+        body["calendar"]["holidays"] = ["2026-04-07"] if name == "Split" else []
+        out.append(sla.create_policy(session, SYSTEM, body).id)
+    return out
+
+
+def _moment(rng: random.Random, after: datetime, days: float) -> datetime:
+    return after + timedelta(seconds=rng.uniform(0, days * 86400))
+
+
+def test_fast_reports_equal_the_reference_on_random_tickets(db: Database) -> None:
+    rng = random.Random(20261204)
+    now = datetime(2026, 5, 3, tzinfo=UTC)
+    with db.transaction() as session:
+        policy_ids = _policies(session)
+        agents = [_agent(session, f"agent{i}").user_id for i in range(3)]
+        made = []
+        for i in range(240):
+            created = _moment(rng, T0, 60)
+            ticket = factories.ticket(
+                session,
+                f"Random {i}",
+                now=created,
+                priority=rng.choice(["low", "normal", "high", "critical"]),
+                assigned_to_user_id=rng.choice([*agents, None]),
+            )
+            roll = rng.random()
+            ticket.first_response_at = (
+                None
+                if roll < 0.15
+                else created - timedelta(seconds=30)
+                if roll < 0.2  # a response stamped before the creation (imported data)
+                else _moment(rng, created, 6)
+            )
+            if rng.random() < 0.7:
+                # Some far past `now` (the reference clamps them to its table's end).
+                ticket.resolved_at = _moment(rng, created, 40 if rng.random() < 0.9 else 700)
+            made.append(ticket.id)
+        session.flush()
+        for ticket_id in made:
+            session.execute(
+                update(SlaClock)
+                .where(SlaClock.ticket_id == ticket_id)
+                .values(policy_id=rng.choice([*policy_ids, None]))
+            )
+        session.execute(update(SlaClock).values(report_stamp=None))
+        report_facts.backfill(session.connection(), batch=50)
+        # Stale facts: inputs changed behind the hooks' back, a clock without facts.
+        for ticket_id in rng.sample(made, 25):
+            session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id)
+                .values(first_response_at=_moment(rng, T0 + timedelta(days=60), 3))
+            )
+        session.execute(
+            update(SlaClock).where(SlaClock.ticket_id == made[0]).values(report_stamp=None)
+        )
+    cases = [
+        _check("2026-03-01", "2026-04-29"),
+        _check("2026-03-01", "2026-04-29", "week"),
+        _check("2026-03-20", "2026-04-05", priority="high"),
+        _check("2026-03-01", "2026-03-31", "day"),
+    ]
+    with db.transaction(write=False) as session:
+        for checked in cases:
+            for name in ("response-times", "agents"):
+                fast, reference = _both(session, name, checked, now)
+                assert fast == reference, (name, checked)
+    # The fast path does read the facts: a wrong stored number shows in the report.
+    with db.transaction() as session:
+        session.execute(
+            update(SlaClock)
+            .where(SlaClock.report_first_s.is_not(None))
+            .values(report_first_s=SlaClock.report_first_s + 3600)
+        )
+    with db.transaction(write=False) as session:
+        fast, reference = _both(session, "response-times", cases[0], now)
+        assert fast != reference
+
+
+def test_business_seconds_equal_the_report_table() -> None:
+    """The Python sum equals cum(b) - cum(a) over reports/business_time.py's table."""
+    from hubdesk.reports import business_time
+    from hubdesk.sla.calendar import build_calendar
+
+    rng = random.Random(7)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for hours, country in ((OFFICE_HOURS, "DK"), (SPLIT_HOURS, None), (ALWAYS_OPEN, None)):
+        calendar = build_calendar("Europe/Copenhagen", hours, ["2026-04-07"], country)
+        table = business_time.build([(1, calendar)], start, start + timedelta(days=80))
+        by_day = {row[2]: row for row in table.rows}
+
+        def cum(x: int, by_day: dict[int, tuple[int, ...]] = by_day) -> int:
+            row = by_day[x // 86400]
+            pieces = zip(row[4::2], row[5::2], strict=True)
+            return row[3] + sum(max(min(x - s, length), 0) for s, length in pieces)
+
+        pieces = report_facts.Pieces(calendar)
+        for _ in range(400):
+            a = int(start.timestamp()) + rng.randrange(0, 70 * 86400)
+            b = a + rng.randrange(-3600, 9 * 86400)
+            assert pieces.between(a, b) == max(cum(b) - cum(a), 0)
+            assert report_facts.Pieces(calendar).between(a, b) == pieces.between(a, b)
+
+
+def _facts_right(session: Session) -> list[int]:
+    """Every clock's facts are fresh and equal a fresh computation; returns the ticket ids."""
+    session.flush()
+    checked = []
+    for clock in session.scalars(select(SlaClock)):
+        ticket = session.get(Ticket, clock.ticket_id)
+        assert ticket is not None
+        policy = session.get(SlaPolicy, clock.policy_id) if clock.policy_id else None
+        assert clock.report_stamp == (sla.report_stamp(policy) if policy else report_facts.WALL)
+        assert clock.report_created_at == ticket.created_at
+        assert clock.report_first_at == ticket.first_response_at
+        assert clock.report_resolved_at == ticket.resolved_at
+        pieces = report_facts.Pieces(sla.calendar_of(policy)) if policy else None
+        assert (clock.report_first_s, clock.report_resolution_s) == report_facts.durations(
+            ticket.created_at, ticket.first_response_at, ticket.resolved_at, pieces
+        )
+        checked.append(ticket.id)
+    return checked
+
+
+def _reports_agree(runtime: Runtime, now: datetime) -> None:
+    with runtime.db.transaction(write=False) as session:
+        for name in ("response-times", "agents"):
+            fast, reference = _both(session, name, _check("2026-03-01", "2026-03-31"), now)
+            assert fast == reference
+
+
+def test_every_write_path_keeps_the_facts_right(runtime: Runtime) -> None:
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+    with runtime.db.transaction() as session:
+        sla.create_policy(session, SYSTEM, policy_body("Office", default=True))
+        acme = factories.customer(session, "Acme", domains=["acme.example.com"])
+        sla.create_policy(
+            session,
+            SYSTEM,
+            policy_body("Always", default=False, hours=ALWAYS_OPEN, customer_ids=[acme.id]),
+        )
+        anna = _agent(session, "anna")
+        contact = factories.contact(session, "kim@acme.example.com", acme.id)
+        ticket = factories.ticket(session, "Created", now=at(2, 9, 17))  # created
+        assert _facts_right(session) == [ticket.id]
+        comments.add_comment(session, anna, ticket, "Internal.", internal=True, now=at(2, 10))
+        _facts_right(session)
+        comments.add_comment(session, anna, ticket, "On it.", now=at(2, 11, 5))  # 1st response
+        _facts_right(session)
+        comments.add_comment(
+            session, SYSTEM, ticket, "Thanks", author_contact_id=contact.id, now=at(2, 12)
+        )
+        _facts_right(session)
+        for status, when in (
+            ("resolved", at(3, 15)),
+            ("open", at(4, 8)),
+            ("resolved", at(5, 14)),
+            ("closed", at(6, 9)),
+        ):
+            tickets.update_ticket(session, SYSTEM, ticket, {"status": status}, now=when)
+            _facts_right(session)
+        other = factories.ticket(session, "Moved", now=at(9, 7))
+        tickets.update_ticket(session, SYSTEM, other, {"customer_id": acme.id}, now=at(9, 8))
+        _facts_right(session)  # another policy, another calendar
+        tickets.update_ticket(session, SYSTEM, other, {"priority": "high"}, now=at(9, 9))
+        tickets.update_ticket(session, SYSTEM, other, {"status": "resolved"}, now=at(10, 16))
+        _facts_right(session)
+        late = factories.ticket(session, "Resolved first", now=at(11, 9))
+        tickets.update_ticket(session, SYSTEM, late, {"status": "resolved"}, now=at(11, 10))
+        comments.add_comment(session, anna, late, "Answer after all.", now=at(12, 9))
+        _facts_right(session)  # a response on a stopped clock
+        merged = factories.ticket(session, "Duplicate", now=at(12, 10))
+        tickets.merge_ticket(session, SYSTEM, merged, late, now=at(12, 11))
+        _facts_right(session)
+    pipeline.ingest(
+        runtime,
+        raw_mail(subject="By mail", sender="kim@acme.example.com"),
+        source="test",
+        received_at=at(13, 8),
+    )
+    with runtime.db.transaction() as session:
+        assert len(_facts_right(session)) == 5
+    _reports_agree(runtime, at(31, 12))
+    # A new calendar: the running clocks get new facts at once, stopped ones are computed
+    # at request time until refreshed (same numbers either way).
+    with runtime.db.transaction() as session:
+        office = session.scalars(select(SlaPolicy).where(SlaPolicy.name == "Office")).one()
+        sla.update_policy(
+            session,
+            SYSTEM,
+            office,
+            {"calendar": {**sla.calendar_json(office), "hours": ALWAYS_OPEN}},
+            now=at(20, 9),
+        )
+    _reports_agree(runtime, at(31, 12))
+    with runtime.db.transaction() as session:
+        report_facts.backfill(session.connection())
+        _facts_right(session)
+        sla.delete_policy(session, SYSTEM, office)
+    _reports_agree(runtime, at(31, 12))
+    with runtime.db.transaction() as session:
+        report_facts.backfill(session.connection())
+        _facts_right(session)
