@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from hubdesk.config import Settings, load_settings
-from hubdesk.errors import ConfigError, DatabaseUnavailable, HubdeskError, is_disk_full
+from hubdesk.errors import (
+    ConfigError,
+    DatabaseUnavailable,
+    HubdeskError,
+    is_disk_full,
+    is_read_only,
+)
 
 if TYPE_CHECKING:
     from hubdesk.runtime import Runtime
@@ -74,6 +80,11 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
 def _fail_if_disk_full(exc: OSError) -> None:
     if is_disk_full(exc):
         fail(f"the disk is full; nothing more was stored, try again later ({exc})", EXIT_TEMPFAIL)
+    if is_read_only(exc):
+        fail(
+            f"the storage is read-only; nothing more was stored, try again later ({exc})",
+            EXIT_TEMPFAIL,
+        )
 
 
 def _check_schema(built: Runtime) -> None:
