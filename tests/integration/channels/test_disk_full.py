@@ -17,44 +17,22 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from hubdesk.runtime import Runtime
 from hubdesk.web.app import create_app
 from tests.integration.channels.conftest import StartReceiver
 from tests.integration.channels.helpers import add_mailbox, count_tickets, ledger, settled, wait_for
 from tests.integration.test_cli import hubdesk
 from tests.support.api import make_user
 from tests.support.databases import Templates
+from tests.support.disks import remount
 from tests.support.mail import raw_mail
 from tests.support.smtp_peers import RawPeer
 
 SUPPORT = "support@support.example.com"
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 16 MiB tmpfs, unmounted after the test."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def _fill(disk: Path) -> Path:
@@ -128,25 +106,6 @@ def test_a_full_disk_is_try_later_everywhere_and_nothing_is_lost(
     assert count_tickets(receiver.runtime) == 3
 
 
-def _remount(disk: Path, mode: str, runtime: Runtime) -> None:
-    """Remount the test's tmpfs `ro` or `rw`. Linux refuses to make a file system read-only
-    while a file on it is open for writing, so the pooled SQLite connections are closed first
-    (a kernel that remounts a failing disk read-only does so under open files; the answers
-    the entry points give are the same)."""
-    for _attempt in range(50):
-        runtime.db.dispose()
-        done = subprocess.run(
-            ["mount", "-o", f"remount,{mode}", str(disk)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode == 0:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"cannot remount {disk} {mode}: {done.stderr.strip()}")
-
-
 def _deliver(port: int, raw: bytes, hello: bytes) -> int:
     """One delivery by LMTP (`LHLO`) or SMTP (`EHLO`): 250, or the first refusal (the
     recipient check reads the database, so a read-only database may answer at RCPT)."""
@@ -189,7 +148,7 @@ def test_a_read_only_database_is_try_later_everywhere_and_resumes(
     cli_env = {"DATABASE_URL": database, "HUBDESK_DATA_DIR": str(data_dir)}
     assert ledger(receiver.runtime) == []  # the schema is read before the fault
 
-    _remount(small_disk, "ro", receiver.runtime)
+    remount(small_disk, "ro", receiver.runtime)
     try:
         assert _deliver(receiver.lmtp_port, by_lmtp, b"LHLO") == 451
         assert _deliver(receiver.smtp_port, by_smtp, b"EHLO") == 451
@@ -200,7 +159,7 @@ def test_a_read_only_database_is_try_later_everywhere_and_resumes(
         assert refused.code == 75, (refused.code, refused.err)
         assert "Traceback" not in refused.err
     finally:
-        _remount(small_disk, "rw", receiver.runtime)
+        remount(small_disk, "rw", receiver.runtime)
 
     assert ledger(receiver.runtime) == []
     assert count_tickets(receiver.runtime) == 0
