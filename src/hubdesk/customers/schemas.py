@@ -11,6 +11,7 @@ from hubdesk.api.limits import (
     MAX_NAME_CHARS,
     MAX_NOTES_CHARS,
     NOT_BLANK,
+    Domain,
     EmailAddress,
     Id,
 )
@@ -27,7 +28,7 @@ class CustomerOut(Out):
 
 class CustomerCreate(Strict):
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra=NOT_BLANK)
-    domains: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    domains: list[Domain] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     notes: str = Field(default="", max_length=MAX_NOTES_CHARS)
     active: bool = True
 
@@ -36,7 +37,7 @@ class CustomerUpdate(Strict):
     name: str | None = Field(
         default=None, min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra=NOT_BLANK
     )
-    domains: list[str] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    domains: list[Domain] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     notes: str | None = Field(default=None, max_length=MAX_NOTES_CHARS)
     active: bool | None = None
 

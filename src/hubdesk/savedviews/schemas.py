@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from hubdesk.api.schemas import Out, Strict
+from hubdesk.savedviews.service import FILTER_KEYS
 
-Query = dict[str, str | int | None]
+_VALUE: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
+Query = Annotated[
+    dict[str, str | int | None],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": dict.fromkeys(FILTER_KEYS, _VALUE),
+            "additionalProperties": False,
+            "description": "The ticket list's filters, by the list's own parameter names",
+        }
+    ),
+]
 
 
 class SavedViewIn(Strict):

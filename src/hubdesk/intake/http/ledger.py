@@ -10,7 +10,7 @@ from pydantic import Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from hubdesk.api.limits import Id
+from hubdesk.api.limits import LABEL_PATTERN, Id
 from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import Classification
@@ -48,7 +48,7 @@ class InboundOut(Out):
 
 
 class ClassificationIn(Strict):
-    label: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": LABEL_PATTERN})
     note: str = Field(default="", max_length=2000)
 
 
