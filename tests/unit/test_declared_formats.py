@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hubdesk.api.limits import (
+    CURRENCY_PATTERN,
     DOMAIN_PATTERN,
     LABEL_PATTERN,
     SECRET_NAME_PATTERN,
@@ -23,6 +24,11 @@ from hubdesk.api.limits import (
 from hubdesk.customers.service import FREEMAIL_DOMAINS, normalize_domain
 from hubdesk.errors import ValidationFailed
 from hubdesk.mailboxes.secrets import check_name
+from hubdesk.outbox.autoreply import check_template
+from hubdesk.outbox.router import TEMPLATE_TEXT
+from hubdesk.prepaid.service import _CURRENCY
+from hubdesk.priority.schemas import KEYWORD_PATTERN
+from hubdesk.priority.service import clean_word
 from hubdesk.tickets.concurrency import IF_MATCH_PATTERN, version_from_etag
 from hubdesk.tickets.tags import MAX_TAG_LENGTH, normalize_tag
 
@@ -134,3 +140,36 @@ def test_labels_match_the_declared_pattern_exactly(good: str, bad: str) -> None:
     assert _LABEL.match(good)
     assert not _LABEL.match(bad)
     assert not re.search(LABEL_PATTERN, "_-_")  # at least one letter or digit
+
+
+@EXAMPLES
+@given(st.one_of(_matching(TEMPLATE_TEXT["pattern"]), st.text(max_size=40)))
+def test_template_texts_match_the_declared_pattern_exactly(text: str) -> None:
+    """A mail template is accepted exactly when it matches the pattern: not blank, braces
+    only as `{ticket_number}` or doubled."""
+    declared = re.search(TEMPLATE_TEXT["pattern"], text) is not None
+    try:
+        check_template(text)
+    except ValueError:
+        accepted = False
+    else:
+        accepted = bool(text.strip())
+    assert accepted == declared, text
+
+
+@EXAMPLES
+@given(st.one_of(_matching(CURRENCY_PATTERN), st.text(max_size=8)))
+def test_currencies_match_the_declared_pattern_exactly(raw: str) -> None:
+    assert bool(re.search(CURRENCY_PATTERN, raw)) == bool(_CURRENCY.match(raw))
+
+
+@EXAMPLES
+@given(st.text(min_size=1, max_size=64))
+def test_keywords_match_the_declared_pattern_exactly(raw: str) -> None:
+    declared = re.search(KEYWORD_PATTERN, raw) is not None
+    try:
+        clean_word(raw)
+    except ValidationFailed:
+        assert not declared, raw
+    else:
+        assert declared, raw

@@ -135,11 +135,17 @@ EmailAddress = Annotated[
 ]
 """An e-mail address as the API takes it (`users.service.normalize_email` checks it)."""
 
+CURRENCY_PATTERN: Final = r"^\s*[A-Za-z]{3}\s*$"
+"""An ISO 4217 currency code, any case: three ASCII letters."""
+
 MESSAGE_ID: Final[JsonDict] = {"pattern": r"^[\x20-\x7e]*(?![\s\S])"}
 """A Message-ID as sent: printable ASCII on one line (RFC 5322 3.6.4)."""
 
-ONE_LINE: Final[JsonDict] = {"pattern": r"^[^\r\n\x00]*(?![\s\S])"}
-"""JSON Schema for text that goes into a mail header as it is: no CR, LF or NUL anywhere
+HEADER_BREAKS: Final = "\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+"""NUL and every character Python's e-mail headers take as a line break (str.splitlines)."""
+ONE_LINE: Final[JsonDict] = {"pattern": r"^[^\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*(?![\s\S])"}
+"""JSON Schema for text that goes into a mail header as it is: no line break (CR, LF or any
+other that str.splitlines knows) and no NUL anywhere
 (the pattern ends with a look-ahead for nothing at all: a `$` would let one final line
 break through, as Python reads it)."""
 

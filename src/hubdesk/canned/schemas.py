@@ -13,7 +13,7 @@ from hubdesk.canned.service import MAX_BODY_CHARS, MAX_TITLE_CHARS
 
 class CannedCreate(Strict):
     title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS, json_schema_extra=NOT_BLANK)
-    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
+    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS, json_schema_extra=NOT_BLANK)
     shared: bool = False
     """Shared with every agent (needs `canned.manage`); otherwise personal to the caller."""
 
@@ -22,7 +22,9 @@ class CannedUpdate(Strict):
     title: str | None = Field(
         default=None, min_length=1, max_length=MAX_TITLE_CHARS, json_schema_extra=NOT_BLANK
     )
-    body: str | None = Field(default=None, min_length=1, max_length=MAX_BODY_CHARS)
+    body: str | None = Field(
+        default=None, min_length=1, max_length=MAX_BODY_CHARS, json_schema_extra=NOT_BLANK
+    )
 
 
 class CannedOut(Out):

@@ -14,11 +14,13 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from typing import Final
 
-from hubdesk.api.limits import MESSAGE_ID
+from hubdesk.api.limits import HEADER_BREAKS, MESSAGE_ID
 from hubdesk.errors import ValidationFailed
 from hubdesk.users.service import is_email_syntax
 
 _MESSAGE_ID: Final = re.compile(str(MESSAGE_ID["pattern"]))
+# What Python's e-mail headers read as a line break (str.splitlines), and NUL.
+_BREAKS: Final = frozenset(HEADER_BREAKS)
 
 
 def build_message(
@@ -43,7 +45,7 @@ def build_message(
         ("to", to),
         *(("cc", c) for c in cc),
     ):
-        if value is not None and any(ch in value for ch in "\r\n\x00"):
+        if value is not None and any(ch in _BREAKS for ch in value):
             raise ValidationFailed(f"{name} must be a single line without control characters")
     if message_id is not None and not _MESSAGE_ID.match(message_id):
         raise ValidationFailed("message_id must be printable ASCII (RFC 5322 section 3.6.4)")

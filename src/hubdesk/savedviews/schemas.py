@@ -24,14 +24,21 @@ Query = Annotated[
 ]
 
 
+# A name with a visible character (the service collapses spaces); a PATCH leaves it out
+# rather than sending null.
+_NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
+
+
 class SavedViewIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, json_schema_extra={"pattern": r"\S"})
     shared: bool = False
     query: Query = Field(default_factory=dict)
 
 
 class SavedViewPatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Annotated[str | None, WithJsonSchema(_NAME)] = Field(
+        default=None, min_length=1, max_length=100
+    )
     shared: bool | None = None
     query: Query | None = None
 
