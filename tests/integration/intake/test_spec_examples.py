@@ -140,6 +140,7 @@ def test_email_data_that_cannot_be_a_header_is_refused_naming_the_field(api: Api
     cases = [
         ({"message_id": "<caf\u00e9@example.com>"}, "message_id must be printable ASCII"),
         ({"references": "<a@example.com>\n<b@example.com>"}, "references"),
+        ({"subject": "line\u2028separator"}, "subject must be a single line"),  # once a 500
         ({"to": "support"}, "to"),
         ({"cc": ["customer@example.com\n"]}, "cc"),
     ]
