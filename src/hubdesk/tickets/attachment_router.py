@@ -13,7 +13,7 @@ from hubdesk.tickets import attachments
 from hubdesk.tickets.schemas import AttachmentOut
 from hubdesk.tickets.visibility import get_visible_ticket
 from hubdesk.web.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.web.downloads import attachment_response
+from hubdesk.web.downloads import PASSIVE_TYPES, attachment_response
 
 router = APIRouter(tags=["attachments"])
 # A multipart field is text and has no null: the comment is named by its id (digits), or the
@@ -70,7 +70,18 @@ def metadata(attachment_id: Id, session: SessionDep, principal: PrincipalDep) ->
     return AttachmentOut.model_validate(row)
 
 
-@router.get("/attachments/{attachment_id}/download")
+@router.get(
+    "/attachments/{attachment_id}/download",
+    responses={
+        200: {
+            "description": "The file's bytes: its own type when passive, else octet-stream",
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in sorted({*PASSIVE_TYPES, "application/octet-stream"})
+            },
+        }
+    },
+)
 def download(
     attachment_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
