@@ -46,13 +46,30 @@ DEFAULT_PAGE_LIMIT: Final = 50
 MAX_PAGE_LIMIT: Final = 200
 LIST_DESCRIPTION_CHARS: Final = 500
 
-Int = Annotated[int, annotated_types.Ge(MIN_INT), annotated_types.Le(MAX_INT)]
+
+def _not_a_boolean(value: Any) -> Any:
+    """JSON `true` is not the number 1 (pydantic's lax mode would take it as one)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is needed here, not true or false")
+    return value
+
+
+Int = Annotated[
+    int,
+    annotated_types.Ge(MIN_INT),
+    annotated_types.Le(MAX_INT),
+    BeforeValidator(_not_a_boolean),
+]
 """Any integer the API takes (a query parameter or a body field)."""
 
-Id = Annotated[int, annotated_types.Ge(1), annotated_types.Le(MAX_INT)]
+Id = Annotated[
+    int, annotated_types.Ge(1), annotated_types.Le(MAX_INT), BeforeValidator(_not_a_boolean)
+]
 """A row id, in a path, a query or a body."""
 
-Offset = Annotated[int, annotated_types.Ge(0), annotated_types.Le(MAX_INT)]
+Offset = Annotated[
+    int, annotated_types.Ge(0), annotated_types.Le(MAX_INT), BeforeValidator(_not_a_boolean)
+]
 """A page offset."""
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from hubdesk.api.limits import (
     MAX_LIST_ITEMS,
@@ -34,9 +35,13 @@ class CustomerCreate(Strict):
 
 
 class CustomerUpdate(Strict):
-    name: str | None = Field(
-        default=None, min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra=NOT_BLANK
-    )
+    # A PATCH leaves the name out to keep it; it has no null.
+    name: Annotated[
+        str | None,
+        WithJsonSchema(
+            {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, **NOT_BLANK}
+        ),
+    ] = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
     domains: list[Domain] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     notes: str | None = Field(default=None, max_length=MAX_NOTES_CHARS)
     active: bool | None = None
