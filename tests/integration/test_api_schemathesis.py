@@ -72,6 +72,7 @@ SEMANTIC_REFUSALS = re.compile(
             # prepaid card of the ticket's customer, still active and with minutes left.
             r"contact \d+ belongs to customer",
             r"comment \d+ is not a comment of this ticket",
+            r"attachments \[[\d, ]*\] are not files of this ticket",
             r"prepaid card \d+ (?:belongs to another customer|is \w+; choose an active"
             r"|has \d+ minutes left)",
             # Fields that depend on each other, on a PATCH together with the stored row:
