@@ -15,9 +15,11 @@ printed at the end; docs/reliability.md records a run.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import atheris
@@ -64,10 +66,23 @@ def main() -> None:
     with atheris.instrument_imports(include=["hubdesk"]):
         from fuzz import targets
 
-    if args.target == "parse":
+    def kept(check: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        """Write a failing input to fuzz/regressions/ before the exception reaches libFuzzer
+        (whose own crash artifact is lost when the run dies of its timer signal)."""
 
         def one_input(data: bytes) -> None:
-            targets.check_parse(data)
+            try:
+                check(data)
+            except BaseException:
+                name = "crash-" + hashlib.sha1(data, usedforsecurity=False).hexdigest()
+                (REGRESSIONS / name).write_bytes(data)
+                print(f"fuzz: finding kept as fuzz/regressions/{name}", file=sys.stderr)
+                raise
+
+        return one_input
+
+    if args.target == "parse":
+        one_input = kept(targets.check_parse)
 
     else:
         from hubdesk.config import Settings
@@ -83,8 +98,7 @@ def main() -> None:
         runtime = Runtime.build(settings)
         upgrade(runtime.db.engine)
 
-        def one_input(data: bytes) -> None:
-            targets.check_ingest(runtime, data)
+        one_input = kept(lambda data: targets.check_ingest(runtime, data))
 
     argv = [
         sys.argv[0],

@@ -67,3 +67,9 @@ def is_disk_full(exc: BaseException) -> bool:
     """True for an OS error that says the disk (or the user's quota) is full: a condition
     that clears when space is freed, so callers answer "try later" (452, 503, exit 75)."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_read_only(exc: BaseException) -> bool:
+    """True for an OS error that says the file system is read-only (remounted so after an
+    I/O error, or by an admin): like a full disk it clears, so callers answer "try later"."""
+    return isinstance(exc, OSError) and exc.errno == errno.EROFS

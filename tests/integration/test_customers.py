@@ -84,3 +84,16 @@ def test_contact_email_is_unique_case_insensitively(api: Api) -> None:
     assert api.post("/api/v1/contacts", json={"email": "no-at-sign"}).status_code == 422
     renamed = api.patch(f"/api/v1/contacts/{bob['id']}", json={"email": "new@x.com"})
     assert renamed.status_code == 422
+
+
+def test_a_customer_name_is_kept_or_changed_never_nulled(api: Api) -> None:
+    """PATCH without `name` keeps it; `"name": null` or a blank name is a 422 naming the field
+    (the document declares the name as a non-blank string, not null)."""
+    customer = api.ok(api.post("/api/v1/customers", json={"name": "Acme"}), 201)
+    url = f"/api/v1/customers/{customer['id']}"
+    assert api.ok(api.patch(url, json={"notes": "VIP"}))["name"] == "Acme"
+    for body in ({"name": None}, {"name": "   "}):
+        response = api.patch(url, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert "name" in response.json()["detail"]
+    assert api.ok(api.get(url))["name"] == "Acme"

@@ -109,6 +109,7 @@ def test_ticket_input_errors_answer_422_saying_what_to_fix(api: Api) -> None:
         ({"subject": "x", "tags": [f"t{i}" for i in range(11)]}, "at most 10 tags"),
         ({"subject": "x", "tags": ["no spaces"]}, "tag"),
         ({"subject": "x", "customer_id": 424242}, "customer 424242"),
+        ({"subject": "x", "customer_id": True}, "not true or false"),  # once stored as 1
         ({"subject": "x", "assigned_to_user_id": 424242}, "user 424242"),
         ({"description": "no subject"}, "subject"),
     ]

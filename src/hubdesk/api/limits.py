@@ -24,7 +24,7 @@ import json
 import math
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import annotated_types
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
@@ -46,13 +46,30 @@ DEFAULT_PAGE_LIMIT: Final = 50
 MAX_PAGE_LIMIT: Final = 200
 LIST_DESCRIPTION_CHARS: Final = 500
 
-Int = Annotated[int, annotated_types.Ge(MIN_INT), annotated_types.Le(MAX_INT)]
+
+def _not_a_boolean(value: Any) -> Any:
+    """JSON `true` is not the number 1 (pydantic's lax mode would take it as one)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is needed here, not true or false")
+    return value
+
+
+Int = Annotated[
+    int,
+    annotated_types.Ge(MIN_INT),
+    annotated_types.Le(MAX_INT),
+    BeforeValidator(_not_a_boolean),
+]
 """Any integer the API takes (a query parameter or a body field)."""
 
-Id = Annotated[int, annotated_types.Ge(1), annotated_types.Le(MAX_INT)]
+Id = Annotated[
+    int, annotated_types.Ge(1), annotated_types.Le(MAX_INT), BeforeValidator(_not_a_boolean)
+]
 """A row id, in a path, a query or a body."""
 
-Offset = Annotated[int, annotated_types.Ge(0), annotated_types.Le(MAX_INT)]
+Offset = Annotated[
+    int, annotated_types.Ge(0), annotated_types.Le(MAX_INT), BeforeValidator(_not_a_boolean)
+]
 """A page offset."""
 
 
@@ -125,7 +142,8 @@ Price = _amount(10, positive=False)
 """A price of zero or more with at most two decimals (a JSON number or a string)."""
 
 EMAIL_PATTERN: Final = (
-    r"^[ \t]*[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?[ \t]*$"
+    r"^[ \t]*[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?[ \t]*"
+    r"(?![\s\S])"
 )
 EmailAddress = Annotated[
     str,
@@ -134,6 +152,83 @@ EmailAddress = Annotated[
 ]
 """An e-mail address as the API takes it (`users.service.normalize_email` checks it)."""
 
+CURRENCY_PATTERN: Final = r"^\s*[A-Za-z]{3}\s*$"
+"""An ISO 4217 currency code, any case: three ASCII letters."""
+
+MESSAGE_ID: Final[JsonDict] = {"pattern": r"^[\x20-\x7e]*(?![\s\S])"}
+"""A Message-ID as sent: printable ASCII on one line (RFC 5322 3.6.4)."""
+
+HEADER_BREAKS: Final = "\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+"""NUL and every character Python's e-mail headers take as a line break (str.splitlines)."""
+ONE_LINE: Final[JsonDict] = {"pattern": r"^[^\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*(?![\s\S])"}
+"""JSON Schema for text that goes into a mail header as it is: no line break (CR, LF or any
+other that str.splitlines knows) and no NUL anywhere
+(the pattern ends with a look-ahead for nothing at all: a `$` would let one final line
+break through, as Python reads it)."""
+
 NOT_BLANK: Final[JsonDict] = {"pattern": r"[^\s\x00-\x1f\x7f]"}
 """JSON Schema for a title that must keep a visible character once spaces and control
 characters are cleaned away (`hubdesk.text.single_line`); the services give the message."""
+
+# Formats the services check, declared so that the document says what they accept. Each
+# pattern is matched by the service itself (`re`), so the two cannot drift apart; `\w` is
+# Unicode's word character (letters and digits of any script, and `_`), as in Python.
+MAX_TAG_CHARS: Final = 64
+MAX_TAGS_PER_TICKET: Final = 10
+TAG_PATTERN: Final = r"^\s*#*([\w-]{1,64})\s*$"
+"""A tag as sent: a word of letters, digits, `-` and `_` (at most 64), optionally after `#`
+and between spaces; it is stored lowercased (`hubdesk.tickets.tags`)."""
+
+Tag = Annotated[
+    str,
+    Field(max_length=200),
+    WithJsonSchema({"type": "string", "maxLength": 200, "pattern": TAG_PATTERN}),
+]
+
+
+def _at_most_ten_tags(value: Any) -> Any:
+    """Count the items before any is read, so a huge list costs no more than a short one."""
+    if isinstance(value, list) and len(value) > MAX_TAGS_PER_TICKET:
+        raise ValueError(
+            f"a ticket has at most {MAX_TAGS_PER_TICKET} tags; {len(value)} were given"
+        )
+    return value
+
+
+Tags = Annotated[
+    list[Tag],
+    BeforeValidator(_at_most_ten_tags),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 200, "pattern": TAG_PATTERN},
+            "maxItems": MAX_TAGS_PER_TICKET,
+        }
+    ),
+]
+"""A ticket's tags: at most 10 items (two spellings of one tag count once when stored)."""
+
+LABEL_PATTERN: Final = r"^\s*(?=[\w-]*[^\W_])[\w-]{1,64}\s*$"
+"""A classification label: 1 to 64 letters, digits, `-` or `_`, at least one a letter or digit."""
+
+SECRET_NAME_PATTERN: Final = r"^\s*[A-Za-z_][A-Za-z0-9_]{0,199}\s*$"  # noqa: S105 (a name)
+"""The name of an environment variable (or secrets-file entry), never a password."""
+
+# A label's first and last character: a letter or digit, or any character beyond ASCII
+# that is not a space (an internationalised name); inside it, `-` too.
+_LABEL_END: Final = r"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\s]"
+_LABEL_INNER: Final = r"[^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\s]"
+_DOMAIN_LABEL: Final = rf"{_LABEL_END}(?:{_LABEL_INNER}{{0,61}}{_LABEL_END})?"
+_TOP_LABEL: Final = rf"(?:[A-Za-z0-9-]{{2,63}}|{_LABEL_INNER}*[^\x00-\x7f\s]{_LABEL_INNER}*)"
+DOMAIN_PATTERN: Final = rf"^\s*@*(?:{_DOMAIN_LABEL}\.)+{_TOP_LABEL}\.*\s*$"
+"""A customer's mail domain (`example.com`, `@example.com`, `rødgrød.dk`): dot-separated
+labels of letters, digits and inner `-`, the last of two or more characters. Names written
+with letters beyond ASCII are converted to their IDNA form, which may still refuse them."""
+Domain = Annotated[
+    str,
+    Field(max_length=253),
+    WithJsonSchema({"type": "string", "maxLength": 253, "pattern": DOMAIN_PATTERN}),
+]
+
+Language = Literal["en", "da"]
+"""The languages of the UI and of the mail hubdesk writes."""

@@ -26,12 +26,14 @@ from hubdesk.errors import (
     StorageUnavailable,
     ValidationFailed,
     is_disk_full,
+    is_read_only,
 )
 
 log = logging.getLogger(__name__)
 
 _FASTAPI_BODY_ERROR = "There was an error parsing the body"
 DISK_FULL = "the helpdesk's disk is full; nothing was stored, try again later"
+READ_ONLY = "the helpdesk's storage is read-only; nothing was stored, try again later"
 BAD_BODY = "the request body is not valid JSON in UTF-8; send a JSON object"
 
 
@@ -98,6 +100,11 @@ def install(app: FastAPI) -> None:
             log.error("request failed, the disk is full: %s", exc)
             return JSONResponse(
                 {"detail": DISK_FULL}, status_code=503, headers={"Retry-After": "60"}
+            )
+        if is_read_only(exc):
+            log.error("request failed, the storage is read-only: %s", exc)
+            return JSONResponse(
+                {"detail": READ_ONLY}, status_code=503, headers={"Retry-After": "60"}
             )
         log.exception("request failed: %s", exc)
         return JSONResponse({"detail": "internal error"}, status_code=500)

@@ -8,11 +8,13 @@ scikit-learn/numpy imported) only when a trained model is active.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubdesk.api.limits import LABEL_PATTERN
 from hubdesk.audit import service as audit
 from hubdesk.classifier.models import Classification, ClassifierModel
 from hubdesk.classifier.rules import Verdict, classify_by_rules
@@ -25,6 +27,7 @@ from hubdesk.mail.types import ParsedEmail
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import EMAILS_CLASSIFY, Principal
 
+_LABEL: Final = re.compile(LABEL_PATTERN)
 NOT_SPAM_LABELS: Final = frozenset({"ham", "not_spam", "nonspam", "legit"})
 """Labels a spam filter model uses for "not spam": they defer to the rules' verdict."""
 
@@ -106,9 +109,11 @@ def reclassify(
 ) -> Classification:
     """An agent's label for an email (a training label); it does not re-run the pipeline."""
     actor.require(EMAILS_CLASSIFY)
+    if not _LABEL.match(label):
+        raise ValidationFailed(
+            "label must be 1 to 64 letters, digits, '-' or '_', at least one a letter or digit"
+        )
     label = label.strip()
-    if not label or len(label) > 64 or not label.replace("_", "").replace("-", "").isalnum():
-        raise ValidationFailed("label must be 1 to 64 letters, digits, '-' or '_'")
     before = row.classification
     entry = Classification(
         inbound_id=row.id,

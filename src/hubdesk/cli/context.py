@@ -21,6 +21,7 @@ from hubdesk.errors import (
     HubdeskError,
     StorageUnavailable,
     is_disk_full,
+    is_read_only,
 )
 
 if TYPE_CHECKING:
@@ -80,6 +81,11 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
 def _fail_if_disk_full(exc: OSError) -> None:
     if is_disk_full(exc):
         fail(f"the disk is full; nothing more was stored, try again later ({exc})", EXIT_TEMPFAIL)
+    if is_read_only(exc):
+        fail(
+            f"the storage is read-only; nothing more was stored, try again later ({exc})",
+            EXIT_TEMPFAIL,
+        )
 
 
 def _check_schema(built: Runtime) -> None:

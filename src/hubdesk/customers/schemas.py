@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from hubdesk.api.limits import (
     MAX_LIST_ITEMS,
     MAX_NAME_CHARS,
     MAX_NOTES_CHARS,
     NOT_BLANK,
+    Domain,
     EmailAddress,
     Id,
 )
@@ -27,16 +29,20 @@ class CustomerOut(Out):
 
 class CustomerCreate(Strict):
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra=NOT_BLANK)
-    domains: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    domains: list[Domain] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     notes: str = Field(default="", max_length=MAX_NOTES_CHARS)
     active: bool = True
 
 
 class CustomerUpdate(Strict):
-    name: str | None = Field(
-        default=None, min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra=NOT_BLANK
-    )
-    domains: list[str] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    # A PATCH leaves the name out to keep it; it has no null.
+    name: Annotated[
+        str | None,
+        WithJsonSchema(
+            {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, **NOT_BLANK}
+        ),
+    ] = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
+    domains: list[Domain] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     notes: str | None = Field(default=None, max_length=MAX_NOTES_CHARS)
     active: bool | None = None
 

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hubdesk.api.limits import DOMAIN_PATTERN
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
 from hubdesk.db.memo import memo
@@ -19,6 +20,7 @@ from hubdesk.text import multi_line, single_line
 from hubdesk.users.permissions import CUSTOMERS_MANAGE, TICKETS_VIEW, Principal
 from hubdesk.users.service import normalize_email
 
+_DECLARED: Final = re.compile(DOMAIN_PATTERN)
 _DOMAIN: Final = re.compile(
     r"\A(?=.{1,253}\Z)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z"
 )
@@ -50,13 +52,23 @@ FREEMAIL_DOMAINS: Final = frozenset(
 
 
 def normalize_domain(value: str) -> str:
+    """`@Example.COM.` -> `example.com`; a name beyond ASCII becomes its IDNA form.
+
+    What `DOMAIN_PATTERN` (the OpenAPI document's format) matches, in ASCII, is accepted
+    here, free-mail domains aside; a name beyond ASCII may still break IDNA's rules (which
+    JSON Schema cannot say) and is refused as "not a valid internationalised domain name".
+    """
+    if not _DECLARED.match(value):
+        raise ValidationFailed(f"{value!r} is not a valid domain name")
     domain = value.strip().lower().lstrip("@").rstrip(".")
+    idn = not domain.isascii()
     try:
         domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        raise ValidationFailed(f"{value!r} is not a valid domain name") from None
+        domain = ""
     if not _DOMAIN.match(domain):
-        raise ValidationFailed(f"{value!r} is not a valid domain name")
+        kind = "internationalised domain name (IDNA)" if idn else "domain name"
+        raise ValidationFailed(f"{value!r} is not a valid {kind}")
     if domain in FREEMAIL_DOMAINS:
         raise ValidationFailed(
             f"{domain} is a free-mail domain shared by many people; add its users as "

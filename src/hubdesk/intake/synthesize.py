@@ -6,14 +6,21 @@ that would break a header (CR, LF, NUL) are refused, never folded into the messa
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from typing import Final
 
+from hubdesk.api.limits import HEADER_BREAKS, MESSAGE_ID
 from hubdesk.errors import ValidationFailed
 from hubdesk.users.service import is_email_syntax
+
+_MESSAGE_ID: Final = re.compile(str(MESSAGE_ID["pattern"]))
+# What Python's e-mail headers read as a line break (str.splitlines), and NUL.
+_BREAKS: Final = frozenset(HEADER_BREAKS)
 
 
 def build_message(
@@ -38,8 +45,10 @@ def build_message(
         ("to", to),
         *(("cc", c) for c in cc),
     ):
-        if value is not None and any(ch in value for ch in "\r\n\x00"):
+        if value is not None and any(ch in _BREAKS for ch in value):
             raise ValidationFailed(f"{name} must be a single line without control characters")
+    if message_id is not None and not _MESSAGE_ID.match(message_id):
+        raise ValidationFailed("message_id must be printable ASCII (RFC 5322 section 3.6.4)")
     message = EmailMessage()
     message["Message-ID"] = _angle(message_id) if message_id else make_msgid(domain=domain)
     message["From"] = _address("from_address", from_address)

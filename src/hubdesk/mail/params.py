@@ -147,8 +147,8 @@ def parse_params(raw: str) -> HeaderParams:
             if extended and index == first:
                 charset, data = _decode_extended(value)
                 chunks.append(data)
-            elif extended:
-                chunks.append(unquote_to_bytes(value))
+            elif extended:  # a later section: raw 8-bit bytes kept as they were, as above
+                chunks.append(unquote_to_bytes(value.encode("utf-8", "surrogateescape")))
             else:
                 chunks.append(value.encode("utf-8", "surrogateescape"))
         decoded = decode_text(b"".join(chunks), charset or "utf-8")

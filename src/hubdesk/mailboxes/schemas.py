@@ -9,7 +9,7 @@ from typing import Final, Literal
 from pydantic import Field
 from pydantic.config import JsonDict
 
-from hubdesk.api.limits import EmailAddress, Id
+from hubdesk.api.limits import SECRET_NAME_PATTERN, EmailAddress, Id
 from hubdesk.api.schemas import Out, Strict
 from hubdesk.config import Settings
 from hubdesk.mailboxes import secrets
@@ -86,6 +86,11 @@ class MailboxOut(Out):
         )
 
 
+IMAP_URL: Final[JsonDict] = {"pattern": r"^\s*[Ii][Mm][Aa][Pp][Ss]?://[^/?#]*@"}
+"""`imaps://user@host[:port]/FOLDER` or `imap://...`; the port's range, a usable folder and
+the absence of a password are checked by `mailboxes.service.parse_imap_url`."""
+FOLDER: Final[JsonDict] = {"pattern": r"^[^\r\n\x00]*[^\s\x00][^\r\n\x00]*(?![\s\S])"}
+"""An IMAP folder name: a visible character, no CR, LF or NUL anywhere."""
 MAILBOX_NAME: Final[JsonDict] = {"pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,99}\s*$"}
 
 
@@ -93,12 +98,14 @@ class MailboxCreate(Strict):
     name: str = Field(min_length=1, max_length=100, json_schema_extra=MAILBOX_NAME)
     addresses: list[EmailAddress] = Field(min_length=1, max_length=100)
     enabled: bool = True
-    imap_url: str | None = Field(default=None, max_length=500)
-    password_env: str | None = Field(default=None, max_length=200)
+    imap_url: str | None = Field(default=None, max_length=500, json_schema_extra=IMAP_URL)
+    password_env: str | None = Field(
+        default=None, max_length=200, json_schema_extra={"pattern": SECRET_NAME_PATTERN}
+    )
     processed_action: ProcessedAction = "seen"
-    processed_folder: str | None = Field(default=None, max_length=200)
+    processed_folder: str | None = Field(default=None, max_length=200, json_schema_extra=FOLDER)
     oversized_action: OversizedAction = "leave"
-    oversized_folder: str | None = Field(default=None, max_length=200)
+    oversized_folder: str | None = Field(default=None, max_length=200, json_schema_extra=FOLDER)
     import_existing: bool = False
     """Import the mail the IMAP folder holds already (default: only mail delivered after the
     mailbox is added)."""
@@ -114,12 +121,14 @@ class MailboxUpdate(Strict):
     )
     addresses: list[EmailAddress] | None = Field(default=None, min_length=1, max_length=100)
     enabled: bool | None = None
-    imap_url: str | None = Field(default=None, max_length=500)
-    password_env: str | None = Field(default=None, max_length=200)
+    imap_url: str | None = Field(default=None, max_length=500, json_schema_extra=IMAP_URL)
+    password_env: str | None = Field(
+        default=None, max_length=200, json_schema_extra={"pattern": SECRET_NAME_PATTERN}
+    )
     processed_action: ProcessedAction | None = None
-    processed_folder: str | None = Field(default=None, max_length=200)
+    processed_folder: str | None = Field(default=None, max_length=200, json_schema_extra=FOLDER)
     oversized_action: OversizedAction | None = None
-    oversized_folder: str | None = Field(default=None, max_length=200)
+    oversized_folder: str | None = Field(default=None, max_length=200, json_schema_extra=FOLDER)
     import_existing: bool | None = None
     """Before the first poll of an account only: import what the folder holds already."""
     team_id: Id | None = Field(

@@ -60,7 +60,10 @@ class ImapTarget:
 
 def parse_imap_url(url: str) -> ImapTarget:
     """An `imaps://user@host[:port]/FOLDER` or `imap://...` URL; `ValidationFailed` otherwise."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for an unclosed `[`
+        raise ValidationFailed(f"imap_url is not a valid URL: {exc}") from None
     if parts.scheme not in ("imap", "imaps"):
         raise ValidationFailed(
             "imap_url must start with imaps:// (implicit TLS) or imap:// (STARTTLS)"
@@ -339,7 +342,7 @@ def _apply_settings(mailbox: Mailbox, values: dict[str, Any]) -> None:
 
 def _folder(key: str, value: str) -> str:
     cleaned = value.strip()
-    if not cleaned or len(cleaned) > _FOLDER_MAX or any(c in cleaned for c in "\r\n\x00"):
+    if not cleaned or len(cleaned) > _FOLDER_MAX or any(c in value for c in "\r\n\x00"):
         raise ValidationFailed(f"{key} is not a usable IMAP folder name")
     return cleaned
 

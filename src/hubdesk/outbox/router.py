@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Final, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import Field
@@ -59,9 +59,15 @@ class FlagOut(Out):
     last_bounce_reason: str
 
 
+# Not blank, and braces only as `{ticket_number}` or doubled (`autoreply.check_template`).
+TEMPLATE_TEXT: Final[dict[str, Any]] = {
+    "pattern": r"^(?=[\s\S]*\S)(?:[^{}]|\{\{|\}\}|\{ticket_number\})*(?![\s\S])"
+}
+
+
 class TemplateIn(Strict):
-    subject: str = Field(min_length=1, max_length=500)
-    body: str = Field(min_length=1, max_length=20_000)
+    subject: str = Field(min_length=1, max_length=500, json_schema_extra=TEMPLATE_TEXT)
+    body: str = Field(min_length=1, max_length=20_000, json_schema_extra=TEMPLATE_TEXT)
 
 
 class TemplateOut(Out):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from hubdesk.api.limits import MAX_NOTES_CHARS, Hours, Id, Price
+from hubdesk.api.limits import CURRENCY_PATTERN, MAX_NOTES_CHARS, Hours, Id, Price
 from hubdesk.api.schemas import Out, Strict
 
 
@@ -15,7 +15,13 @@ class CardCreate(Strict):
     customer_id: Id
     hours_bought: Hours
     price: Price = Decimal("0")
-    currency: str = Field(default="DKK", min_length=3, max_length=3)
+    currency: str = Field(
+        default="DKK",
+        min_length=3,
+        max_length=3,
+        json_schema_extra={"pattern": CURRENCY_PATTERN},
+        description="An ISO 4217 code: three letters, such as DKK",
+    )
     bought_on: date | None = None
     expires_on: date | None = None
     notes: str = Field(default="", max_length=MAX_NOTES_CHARS)

@@ -6,14 +6,16 @@ The card's effective status is computed when read: an active card past its expir
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubdesk.api.limits import CURRENCY_PATTERN
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Customer
 from hubdesk.db.paging import Page, paginate
@@ -22,6 +24,8 @@ from hubdesk.errors import NotFound, ValidationFailed
 from hubdesk.prepaid.models import PrepaidCard, PrepaidDrawdown
 from hubdesk.text import multi_line
 from hubdesk.users.permissions import PREPAID_MANAGE, PREPAID_VIEW, Principal
+
+_CURRENCY: Final = re.compile(CURRENCY_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def create_card(session: Session, actor: Principal, new: NewCard, *, today: date
     if new.expires_on is not None and new.expires_on < bought_on:
         raise ValidationFailed("expires_on must not be before bought_on")
     currency = new.currency.strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
+    if not _CURRENCY.match(new.currency):
         raise ValidationFailed("currency must be a three-letter ISO 4217 code such as DKK")
     card = PrepaidCard(
         customer_id=new.customer_id,

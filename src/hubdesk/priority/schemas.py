@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
 from hubdesk.api.schemas import Out, Strict
 
+KEYWORD_PATTERN: Final = r"[^\W_]"
+"""A keyword holds at least one letter or digit (`service.clean_word`)."""
+
 
 class KeywordIn(Strict):
-    word: str = Field(min_length=1, max_length=64)
+    word: str = Field(
+        min_length=1,
+        max_length=64,
+        json_schema_extra={"pattern": KEYWORD_PATTERN},
+        description="At least one letter or digit",
+    )
     level: Literal["critical", "high", "low"]
     language: Literal["da", "en"]
     scope: Literal["subject", "body"] = "subject"

@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from hubdesk.api.schemas import Out, Strict
+from hubdesk.savedviews.service import FILTER_KEYS
 
-Query = dict[str, str | int | None]
+_VALUE: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
+Query = Annotated[
+    dict[str, str | int | None],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": dict.fromkeys(FILTER_KEYS, _VALUE),
+            "additionalProperties": False,
+            "description": "The ticket list's filters, by the list's own parameter names",
+        }
+    ),
+]
+
+
+# A name with a visible character (the service collapses spaces); a PATCH leaves it out
+# rather than sending null.
+_NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
 
 
 class SavedViewIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, json_schema_extra={"pattern": r"\S"})
     shared: bool = False
     query: Query = Field(default_factory=dict)
 
 
 class SavedViewPatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Annotated[str | None, WithJsonSchema(_NAME)] = Field(
+        default=None, min_length=1, max_length=100
+    )
     shared: bool | None = None
     query: Query | None = None
 

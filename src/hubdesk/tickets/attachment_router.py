@@ -5,26 +5,40 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import WithJsonSchema
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.api.downloads import attachment_response
-from hubdesk.api.limits import Id
+from hubdesk.api.downloads import PASSIVE_TYPES, attachment_response
+from hubdesk.api.limits import MAX_INT, Id
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.tickets import attachments
 from hubdesk.tickets.schemas import AttachmentOut
 from hubdesk.tickets.visibility import get_visible_ticket
 
 router = APIRouter(tags=["attachments"])
+# A multipart field is text and has no null: the comment is named by its id (digits), or the
+# field is left out. Text that is not such a number is refused with 422.
+CommentIdField = Annotated[
+    Id | None,
+    Form(description="The comment the file belongs to (leave the field out for none)"),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_INT}),
+]
 
 
 @router.post("/tickets/{ticket_id}/attachments", response_model=AttachmentOut, status_code=201)
 def upload(
     ticket_id: Id,
-    file: Annotated[UploadFile, File(description="The file (multipart field `file`)")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="The file (multipart field `file`); an empty file is refused",
+            json_schema_extra={"minLength": 1},
+        ),
+    ],
     session: SessionDep,
     principal: PrincipalDep,
     runtime: RuntimeDep,
-    comment_id: Annotated[Id | None, Form()] = None,
+    comment_id: CommentIdField = None,
 ) -> AttachmentOut:
     ticket = get_visible_ticket(session, principal, ticket_id)
     row = attachments.add_attachment(
@@ -56,7 +70,18 @@ def metadata(attachment_id: Id, session: SessionDep, principal: PrincipalDep) ->
     return AttachmentOut.model_validate(row)
 
 
-@router.get("/attachments/{attachment_id}/download")
+@router.get(
+    "/attachments/{attachment_id}/download",
+    responses={
+        200: {
+            "description": "The file's bytes: its own type when passive, else octet-stream",
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in sorted({*PASSIVE_TYPES, "application/octet-stream"})
+            },
+        }
+    },
+)
 def download(
     attachment_id: Id, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:

@@ -15,7 +15,10 @@ from typing import Final
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.tickets.models import Ticket
 
-_ETAG: Final = re.compile(r'\A\s*(?:W/)?"?(\d{1,18})"?\s*\Z')
+IF_MATCH_PATTERN: Final = r'^[ \t]*(?:\*|(?:W/)?"?([0-9]{1,18})"?)?[ \t]*$'
+"""What `If-Match` may hold (the OpenAPI document declares it): an ETag such as `"3"` or
+`W/"3"`, a bare version, `*` (any version) or nothing; anything else is a 422."""
+_ETAG: Final = re.compile(IF_MATCH_PATTERN)
 
 
 class StaleTicket(Conflict):
@@ -38,14 +41,14 @@ def etag(ticket: Ticket) -> str:
 
 def version_from_etag(value: str | None) -> int | None:
     """`"3"`, `W/"3"` or `3` -> 3; None when no header was sent; `*` matches any version."""
-    if value is None or value.strip() in ("", "*"):
+    if value is None:
         return None
     found = _ETAG.match(value)
     if found is None:
         raise ValidationFailed(
             f'If-Match must be the ETag of the ticket as read, such as "3"; got {value[:40]!r}'
         )
-    return int(found.group(1))
+    return int(found.group(1)) if found.group(1) is not None else None
 
 
 def check_version(ticket: Ticket, expected: int | None) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from pydantic import WithJsonSchema
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
@@ -14,7 +15,7 @@ from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.outbox.mentions import notify_mentions
 from hubdesk.tickets import comments, queries, service
-from hubdesk.tickets.concurrency import etag, version_from_etag
+from hubdesk.tickets.concurrency import IF_MATCH_PATTERN, etag, version_from_etag
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.schemas import (
     AuditOut,
@@ -34,6 +35,9 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
 IfMatch = Annotated[
     str | None,
     Header(description='The ETag of the ticket as you read it (`"3"`); stale writes get 409'),
+    # A header has no null: it is sent with this format or left out (checked by
+    # `version_from_etag`, with Python's regular expressions, as the document's reader does).
+    WithJsonSchema({"type": "string", "pattern": IF_MATCH_PATTERN}),
 ]
 
 

@@ -16,6 +16,7 @@ from hubdesk.api.limits import (
     CustomFields,
     Id,
     Int,
+    Tags,
 )
 from hubdesk.api.schemas import Out, Strict
 from hubdesk.db.types import utcnow
@@ -109,7 +110,7 @@ class TicketCreate(Strict):
     customer_id: Id | None = None
     contact_id: Id | None = None
     assigned_to_user_id: Id | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
     custom_fields: CustomFields = Field(default_factory=dict)
     team_id: Id | None = Field(default=None, description="The team (a user group id)")
 
@@ -124,7 +125,7 @@ class TicketUpdate(Strict):
     customer_id: Id | None = None
     contact_id: Id | None = None
     assigned_to_user_id: Id | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
     custom_fields: CustomFields | None = None
     team_id: Id | None = Field(default=None, description="The team (a user group id); null: none")
     version: Int | None = Field(

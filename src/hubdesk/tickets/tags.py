@@ -7,24 +7,37 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Final
 
+from hubdesk.api.limits import MAX_TAG_CHARS, MAX_TAGS_PER_TICKET, TAG_PATTERN
 from hubdesk.errors import ValidationFailed
 
-MAX_TAGS: Final = 10
-MAX_TAG_LENGTH: Final = 64
+MAX_TAGS: Final = MAX_TAGS_PER_TICKET
+MAX_TAG_LENGTH: Final = MAX_TAG_CHARS
 # Raw items looked at, duplicates and '#' spellings included: anything longer is refused
 # before a single item is normalised, so the cost of a call is bounded whatever is sent.
 MAX_TAG_ITEMS: Final = 100
-_VALID: Final = re.compile(r"\A[\w-]+\Z", re.UNICODE)
+_DECLARED: Final = re.compile(TAG_PATTERN)
+_WORD_CHAR: Final = re.compile(r"[\w-]")
 
 
 def normalize_tag(raw: str) -> str:
-    """`#Billing ` -> `billing`; raises `ValidationFailed` for an unusable tag."""
-    tag = raw.strip().lstrip("#").lower()
-    if not tag or len(tag) > MAX_TAG_LENGTH or not _VALID.match(tag):
+    """`#Billing ` -> `billing`; raises `ValidationFailed` for an unusable tag.
+
+    Exactly what `TAG_PATTERN` (the OpenAPI document's format) matches is accepted. The word
+    is lowercased letter by letter; a letter whose lowercase is not one word character (`İ`
+    lowercases to `i` and a combining dot) keeps its case, so a valid tag stays valid and
+    never grows past its length.
+    """
+    found = _DECLARED.match(raw)
+    if found is None:
         raise ValidationFailed(
             f"tag {raw!r} is not valid: use 1 to {MAX_TAG_LENGTH} letters, digits, '-' or '_'"
         )
-    return tag
+    return "".join(_lower_char(char) for char in found.group(1))
+
+
+def _lower_char(char: str) -> str:
+    lowered = char.lower()
+    return lowered if len(lowered) == 1 and _WORD_CHAR.match(lowered) else char
 
 
 def normalize_tags(raw: Iterable[str]) -> list[str]:

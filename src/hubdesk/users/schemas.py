@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
-from hubdesk.api.limits import MAX_LIST_ITEMS, NOT_BLANK, EmailAddress, Id
+from hubdesk.api.limits import MAX_LIST_ITEMS, NOT_BLANK, EmailAddress, Id, Language
 from hubdesk.api.schemas import Out, Strict
 from hubdesk.users.models import Group, User
 
@@ -47,7 +47,7 @@ class UserCreate(Strict):
         max_length=MAX_LIST_ITEMS,
         description="Groups of the new user; none by default (no permissions until one is added)",
     )
-    language: str = Field(default="en", max_length=16)
+    language: Language = "en"
 
 
 class GroupCreate(Strict):
@@ -65,7 +65,7 @@ class UserUpdate(Strict):
         max_length=1000,
         description="Required with `password` when changing one's own password",
     )
-    language: str | None = Field(default=None, max_length=16)
+    language: Language | None = None
     notify_by_email: bool | None = None
     notify_on_assigned: bool | None = None
     notify_on_customer_reply: bool | None = None

@@ -10,7 +10,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubdesk.api.limits import Id
+from hubdesk.api.limits import MAX_TAGS_PER_TICKET, Id, Tag
 
 Priority = Literal["low", "normal", "high", "critical"]
 Status = Literal[
@@ -51,7 +51,7 @@ class SetStatus(Params):
 
 
 class AddTags(Params):
-    tags: list[str] = Field(min_length=1, max_length=10)
+    tags: list[Tag] = Field(min_length=1, max_length=MAX_TAGS_PER_TICKET)
 
 
 class SetCustomer(Params):

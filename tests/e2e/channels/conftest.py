@@ -15,6 +15,7 @@ from hubdesk.runtime import Runtime
 from tests.e2e.channels.world import channel_settings
 from tests.integration.channels.conftest import postgres_url  # noqa: F401 (a fixture)
 from tests.support.databases import Templates
+from tests.support.disks import small_disk  # noqa: F401 (a fixture)
 from tests.support.dovecot import Dovecot, ImapAccount
 from tests.support.tls import Certificates, make_certificates
 

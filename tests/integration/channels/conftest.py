@@ -14,6 +14,7 @@ from hubdesk.channels.worker import Listeners, Worker
 from hubdesk.config import Settings
 from hubdesk.runtime import Runtime
 from tests.support.databases import Templates
+from tests.support.disks import small_disk  # noqa: F401 (a fixture)
 
 
 @dataclass

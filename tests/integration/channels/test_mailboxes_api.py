@@ -82,11 +82,17 @@ def test_changing_the_account_resets_the_checkpoint(api: Api) -> None:
 
 
 def test_invalid_mailboxes_are_refused_with_a_reason(api: Api) -> None:
-    """A password inside the URL, a bad scheme, IMAP without password_env, 'move' without a
-    folder: 422 naming the problem. A taken name or address: 409."""
+    """A password inside the URL, a bad scheme, a URL urlsplit cannot read (once a 500), IMAP
+    without password_env, 'move' without a folder or to a folder with a line break: 422
+    naming the problem. A taken name or address: 409."""
     cases: list[tuple[dict[str, Any], str]] = [
         ({"imap_url": "imaps://support:hunter2@imap.example.com/"}, "must not contain a password"),
         ({"imap_url": "http://imap.example.com/"}, "imaps://"),
+        ({"imap_url": "imaps://support@[::1/INBOX"}, "imap_url is not a valid URL"),
+        (
+            {"processed_action": "move", "processed_folder": "Done\n"},
+            "processed_folder is not a usable IMAP folder name",
+        ),
         ({"password_env": None}, "needs password_env"),
         ({"processed_action": "move"}, "needs processed_folder"),
         ({"password_env": "hunter2 pasted here"}, "password_env must name a variable"),

@@ -131,3 +131,21 @@ def test_spec_troubleshooting_sql_works(runtime: Runtime) -> None:
             {"id": outcome.ticket_id},
         ).all()
     assert len(rows) == 1
+
+
+def test_email_data_that_cannot_be_a_header_is_refused_naming_the_field(api: Api) -> None:
+    """A Message-ID beyond ASCII (once a 500: the header could not be encoded), a line break
+    in a header field, a `to` that is not an address: 422 naming the field, nothing stored."""
+    base = {"subject": "Refused", "from_address": "customer@example.com", "body": "x"}
+    cases = [
+        ({"message_id": "<caf\u00e9@example.com>"}, "message_id must be printable ASCII"),
+        ({"references": "<a@example.com>\n<b@example.com>"}, "references"),
+        ({"subject": "line\u2028separator"}, "subject must be a single line"),  # once a 500
+        ({"to": "support"}, "to"),
+        ({"cc": ["customer@example.com\n"]}, "cc"),
+    ]
+    for change, needle in cases:
+        response = api.post("/api/v1/test/email-to-ticket", json={"email_data": base | change})
+        assert response.status_code == 422, (change, response.text)
+        assert needle in response.json()["detail"], (change, response.json())
+    assert api.ok(api.get("/api/v1/tickets"))["total"] == 0

@@ -11,7 +11,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep
-from hubdesk.api.limits import EmailAddress
+from hubdesk.api.limits import MESSAGE_ID, ONE_LINE, EmailAddress
 from hubdesk.api.problems import PayloadTooLarge, UnsupportedMediaType
 from hubdesk.api.schemas import Strict
 from hubdesk.errors import ValidationFailed
@@ -24,15 +24,15 @@ router = APIRouter(tags=["email"])
 
 
 class EmailData(Strict):
-    message_id: str | None = Field(default=None, max_length=998)
-    subject: str = Field(default="", max_length=998)
+    message_id: str | None = Field(default=None, max_length=998, json_schema_extra=MESSAGE_ID)
+    subject: str = Field(default="", max_length=998, json_schema_extra=ONE_LINE)
     from_address: EmailAddress
     body: str = ""
     received_at: datetime | None = None
-    in_reply_to: str | None = Field(default=None, max_length=998)
-    references: str | None = Field(default=None, max_length=20000)
-    to: str | None = Field(default=None, max_length=320)
-    cc: list[str] = Field(default_factory=list, max_length=100)
+    in_reply_to: str | None = Field(default=None, max_length=998, json_schema_extra=ONE_LINE)
+    references: str | None = Field(default=None, max_length=20000, json_schema_extra=ONE_LINE)
+    to: EmailAddress | None = None
+    cc: list[EmailAddress] = Field(default_factory=list, max_length=100)
 
 
 class EmailToTicket(Strict):

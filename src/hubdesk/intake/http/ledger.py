@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.downloads import attachment_response
-from hubdesk.api.limits import EmailAddress, Id
+from hubdesk.api.limits import LABEL_PATTERN, EmailAddress, Id
 from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import Classification
@@ -51,7 +51,7 @@ class InboundOut(Out):
 
 
 class ClassificationIn(Strict):
-    label: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": LABEL_PATTERN})
     note: str = Field(default="", max_length=2000)
 
 
