@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubdesk.channels.imap_client import ImapConnection
-from hubdesk.channels.imap_poller import poll_once
 from sqlalchemy.engine import make_url
 
 from hubdesk.channels.imap import leases
 from hubdesk.channels.imap import poll as imap_poll
 from hubdesk.channels.imap import status as mailbox_status
+from hubdesk.channels.imap.client import ImapConnection
+from hubdesk.channels.imap.poller import poll_once
 from hubdesk.config import Settings
 from hubdesk.errors import DatabaseUnavailable
 from hubdesk.runtime import Runtime
