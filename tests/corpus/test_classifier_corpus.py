@@ -25,11 +25,11 @@ from hubdesk.classifier.evaluation import (
 from hubdesk.classifier.model import train
 from tests.corpus.corpus import Corpus
 
-# Fold 2 at the operating point (0.97) measured 0.9714 spam F1 (precision 1.0, recall 0.944)
-# with no ham held; the 5-fold mean at this fixed threshold is 0.962 +- 0.012
-# (docs/classifier.md, "Operating point").
+# Fold 2's in-fold threshold was 0.908 (spam F1 0.982, no ham held); at the fixed operating
+# point 0.91 the pooled held-out scores of all five folds give ham recall 0.9985 and spam F1
+# 0.981 (docs/classifier.md, "Operating point").
 MIN_HAM_RECALL = 0.998
-MIN_SPAM_F1 = 0.960
+MIN_SPAM_F1 = 0.970
 MIN_SPAM_PRECISION = 0.99
 HELD_OUT_FOLD = 1
 
@@ -69,26 +69,12 @@ def five_fold(corpus: Corpus) -> EvaluationReport:
 
 
 @pytest.mark.long
-def test_five_fold_cross_validation_keeps_the_target_ham_recall(
-    five_fold: EvaluationReport,
-) -> None:
+def test_five_fold_cross_validation_reaches_the_target(five_fold: EvaluationReport) -> None:
+    """Issue 10's target: ham recall >= 0.998 at spam F1 >= 0.97, each fold's threshold chosen
+    on its training part alone (an inner 5-fold cross-validation)."""
     assert five_fold.messages == 3025
     assert len(five_fold.per_fold) == 5
     assert all(0.5 <= fold["threshold"] <= 1.0 for fold in five_fold.per_fold)
-    # Measured 0.9985 +- 0.0020 (3 of 2,033 ham held) and spam F1 0.9654 +- 0.0158.
+    # Measured 0.9980 +- 0.0029 (4 of 2,033 ham held) and spam F1 0.9768 +- 0.0084.
     assert five_fold.per_class["ham"].recall >= 0.998, five_fold.render_text()
-    assert five_fold.per_class["spam"].f1 >= 0.96, five_fold.render_text()
-
-
-@pytest.mark.long
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10's target spam F1 >= 0.97 at ham recall >= 0.998 is not reached yet "
-    "(0.9654 measured; docs/classifier.md). Strict: reaching it fails this test, so that "
-    "the xfail is removed and the target guarded.",
-)
-def test_five_fold_cross_validation_reaches_the_target_spam_f1(
-    five_fold: EvaluationReport,
-) -> None:
-    assert five_fold.per_class["ham"].recall >= 0.998
     assert five_fold.per_class["spam"].f1 >= 0.97, five_fold.render_text()

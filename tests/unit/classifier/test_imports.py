@@ -34,7 +34,7 @@ def test_importing_every_classifier_module_loads_no_numeric_library() -> None:
 def test_a_loaded_model_predicts_with_numpy_alone(tmp_path: Path) -> None:
     stored = tmp_path / "model.json.gz"
     # The argmax decision: a 28-message model is less sure (p(spam) 0.93 here) than the
-    # default operating point (0.97), which is set for a real corpus.
+    # default operating point (0.91), which is set for a real corpus.
     stored.write_bytes(train(ham_spam_samples(), TrainingConfig(spam_threshold=0.5)).to_bytes())
     message = tmp_path / "m.eml"
     message.write_bytes(build_raw("VIND NU!!!", "Klik her og vind gratis penge!"))
