@@ -66,6 +66,24 @@ def parse_networks(value: str) -> tuple[IPNetwork, ...]:
     return tuple(ip_network(part, strict=False) for part in parts if part)
 
 
+def _base_url(value: str | None, refusal: str) -> str | None:
+    """An http(s) address with a host and no user, query or fragment, without its last `/`;
+    None when unset; otherwise ValueError(`refusal`)."""
+    if value is None or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or any(c in value.strip() for c in " \t\r\n<>\"'")
+    ):
+        raise ValueError(refusal)
+    return value.strip().rstrip("/")
+
+
 def _env(name: str) -> Any:
     """A field bound to exactly one environment variable name (the contract's name)."""
     return AliasChoices(name, name.lower())
@@ -282,23 +300,12 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         """`https://help.example.com/` -> `https://help.example.com` (links append paths)."""
-        if value is None or not value.strip():
-            return None
-        parts = urlsplit(value.strip())
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.hostname
-            or parts.username is not None
-            or parts.query
-            or parts.fragment
-            or any(c in value for c in " \t\r\n<>\"'")
-        ):
-            raise ValueError(
-                "it accepts the address agents open hubdesk at, such as "
-                "https://help.example.com or https://example.com/helpdesk (http or https, no "
-                "user, query or fragment)"
-            )
-        return value.strip().rstrip("/")
+        return _base_url(
+            value,
+            "it accepts the address agents open hubdesk at, such as "
+            "https://help.example.com or https://example.com/helpdesk (http or https, no "
+            "user, query or fragment)",
+        )
 
     @field_validator("blob_url")
     @classmethod
@@ -334,21 +341,11 @@ class Settings(BaseSettings):
     @field_validator("blob_endpoint")
     @classmethod
     def _blob_endpoint(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        parts = urlsplit(value.strip())
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.hostname
-            or parts.username is not None
-            or parts.query
-            or parts.fragment
-        ):
-            raise ValueError(
-                "it accepts the object store's address, such as https://s3.example.com or "
-                "http://127.0.0.1:9000 (http or https, no user, query or fragment)"
-            )
-        return value.strip().rstrip("/")
+        return _base_url(
+            value,
+            "it accepts the object store's address, such as https://s3.example.com or "
+            "http://127.0.0.1:9000 (http or https, no user, query or fragment)",
+        )
 
     @field_validator("blob_region")
     @classmethod

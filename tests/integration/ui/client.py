@@ -35,7 +35,7 @@ def make_user(
 
 def flash_of(runtime: Runtime, response: httpx.Response) -> flash.Flash:
     """The one-time message a form post left for the next page."""
-    shown = flash.decode(runtime.secret_key, response.cookies.get(flash.COOKIE))
+    shown = flash.newest(runtime.secret_key, response.cookies)
     assert shown is not None, "the post left no message"
     return shown
 

@@ -20,7 +20,7 @@ from tests.support import factories
 
 
 def _message(ui: UiClient, response: object) -> str:
-    shown = flash.decode(ui.runtime.secret_key, response.cookies.get(flash.COOKIE))  # type: ignore[attr-defined]
+    shown = flash.newest(ui.runtime.secret_key, response.cookies)  # type: ignore[attr-defined]
     assert shown is not None
     return shown.text
 

@@ -21,8 +21,7 @@ from tests.support import factories
 
 
 def _message(ui: UiClient, response: object) -> str:
-    cookie = response.cookies.get(flash.COOKIE)  # type: ignore[attr-defined]
-    shown = flash.decode(ui.runtime.secret_key, cookie)
+    shown = flash.newest(ui.runtime.secret_key, response.cookies)  # type: ignore[attr-defined]
     assert shown is not None, "the post left no message"
     return shown.text
 
