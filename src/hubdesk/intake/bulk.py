@@ -23,6 +23,8 @@ blobs are uploaded at its durability point) as `StorageUnavailable`.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -143,16 +145,12 @@ def _process_claimed_once(
     runtime: Runtime, inbound_ids: Sequence[int], *, defer: bool
 ) -> list[tuple[int, Outcome]]:
     done: list[tuple[int, Outcome]] = []
-    runtime.blobs.begin_batch()
-    try:
-        with runtime.db.transaction() as session:
-            _start(session, defer=defer)
-            for inbound_id in inbound_ids:
-                row = inbound.lock(session, inbound_id)
-                done.append((inbound_id, _run_one(session, runtime, row, reprocess=False)))
-            _finish(session, runtime)
-    finally:
-        runtime.blobs.end_batch()
+    with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
+        _start(session, defer=defer)
+        for inbound_id in inbound_ids:
+            row = inbound.lock(session, inbound_id)
+            done.append((inbound_id, _run_one(session, runtime, row, reprocess=False)))
+        _finish(session, runtime)
     return done
 
 
@@ -197,23 +195,35 @@ def _ingest_batch_once(
 ) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     done: list[tuple[Source, Outcome]] = []
     deadline = time.monotonic() + limits.seconds
-    runtime.blobs.begin_batch()
-    try:
-        with runtime.db.transaction() as session:
-            _start(session, defer=defer)
-            while len(done) < len(batch) and (not done or time.monotonic() <= deadline):
-                chunk = batch[len(done) : len(done) + _LEDGER_CHUNK]
-                received = [
-                    (runtime.blobs.put(raw), len(raw), ledger_source(source.label))
-                    for source, raw in chunk
-                ]
-                rows = inbound.add_received_many(session, received)
-                for (source, _raw), row in zip(chunk, rows, strict=True):
-                    done.append((source, _run_one(session, runtime, row, reprocess=False)))
-            _finish(session, runtime)
-    finally:
-        runtime.blobs.end_batch()
+    with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
+        _start(session, defer=defer)
+        while len(done) < len(batch) and (not done or time.monotonic() <= deadline):
+            chunk = batch[len(done) : len(done) + _LEDGER_CHUNK]
+            received = [
+                (runtime.blobs.put(raw), len(raw), ledger_source(source.label))
+                for source, raw in chunk
+            ]
+            rows = inbound.add_received_many(session, received)
+            for (source, _raw), row in zip(chunk, rows, strict=True):
+                done.append((source, _run_one(session, runtime, row, reprocess=False)))
+        _finish(session, runtime)
     return done, batch[len(done) :]
+
+
+@contextlib.contextmanager
+def _batch_store(runtime: Runtime) -> Iterator[Runtime]:
+    """`runtime` with a blob store of this batch's own, in batch mode until the batch ends.
+
+    Batch mode belongs to a store object, and a worker's threads (IMAP pollers, the pending
+    job, this drain) share `runtime.blobs`: batching on it would take another thread's blobs
+    into this batch, where they are not durable when that thread commits and acknowledges,
+    and are dropped if this batch fails."""
+    store = runtime.blobs.detached()
+    store.begin_batch()
+    try:
+        yield dataclasses.replace(runtime, blobs=store)
+    finally:
+        store.end_batch()
 
 
 _LEDGER_CHUNK = 25
@@ -258,26 +268,22 @@ def _reprocess_batch_once(
 ) -> list[tuple[int, Outcome]]:
     done: list[tuple[int, Outcome]] = []
     deadline = time.monotonic() + limits.seconds
-    runtime.blobs.begin_batch()
-    try:
-        with runtime.db.transaction() as session:
-            _start(session, defer=defer)
-            for index, inbound_id in enumerate(chunk):
-                if index and time.monotonic() > deadline:
-                    break
-                position = deferred.mark(session)
-                try:
-                    with session.begin_nested():
-                        inbound.request_reprocess(session, actor, inbound_id)
-                except (Conflict, NotFound) as exc:
-                    deferred.rollback_to(session, position)
-                    done.append((inbound_id, Outcome("failed", inbound_id, reason=str(exc))))
-                    continue
-                row = inbound.lock(session, inbound_id)
-                done.append((inbound_id, _run_one(session, runtime, row, reprocess=True)))
-            _finish(session, runtime)
-    finally:
-        runtime.blobs.end_batch()
+    with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
+        _start(session, defer=defer)
+        for index, inbound_id in enumerate(chunk):
+            if index and time.monotonic() > deadline:
+                break
+            position = deferred.mark(session)
+            try:
+                with session.begin_nested():
+                    inbound.request_reprocess(session, actor, inbound_id)
+            except (Conflict, NotFound) as exc:
+                deferred.rollback_to(session, position)
+                done.append((inbound_id, Outcome("failed", inbound_id, reason=str(exc))))
+                continue
+            row = inbound.lock(session, inbound_id)
+            done.append((inbound_id, _run_one(session, runtime, row, reprocess=True)))
+        _finish(session, runtime)
     return done
 
 

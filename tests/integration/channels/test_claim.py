@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hubdesk.channels import pending
 from hubdesk.inbound import service as inbound
@@ -69,3 +71,33 @@ def test_drain_processes_every_received_row_once(runtime: Runtime) -> None:
     assert statuses == {"processed"}
     assert len(tickets) == len(ids)
     assert len(set(tickets)) == len(ids)
+
+
+def test_a_drain_batch_leaves_other_threads_blobs_alone(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's threads share `runtime.blobs`. While a drain batch is open, another
+    thread's blob (an IMAP poller storing the next message, which it then acknowledges on the
+    server) is on disk when `put` returns, and stays there when the drain's batch fails."""
+    ids = _receive(runtime, 2)
+    real_lock = inbound.lock
+    stored_beside: list[tuple[str, bool]] = []
+
+    def lock_with_a_put_beside(session: Session, inbound_id: int) -> InboundMessage:
+        def beside() -> None:
+            digest = runtime.blobs.put(f"another thread's mail {inbound_id}".encode())
+            stored_beside.append((digest, runtime.blobs.detached().exists(digest)))
+
+        thread = threading.Thread(target=beside)
+        thread.start()
+        thread.join(60)
+        if inbound_id == ids[-1]:
+            raise RuntimeError("the drain's batch fails")
+        return real_lock(session, inbound_id)
+
+    monkeypatch.setattr(inbound, "lock", lock_with_a_put_beside)
+    with pytest.raises(RuntimeError, match="batch fails"):
+        pending.drain(runtime)
+    assert [durable for _digest, durable in stored_beside] == [True, True]
+    fresh = runtime.blobs.detached()
+    assert all(fresh.exists(digest) for digest, _durable in stored_beside)
