@@ -99,13 +99,17 @@ class GroupCommitter:
         received_at: datetime | None = None,
         submitted_by: Principal | None = None,
         sender: Hashable | None = None,
+        claimed: bool = False,
     ) -> int:
         """Keep `raw` and its `received` ledger row; returns its id once committed.
 
         `sender` names a client that delivers one message after the other (an SMTP session):
         a leader waits for the recent ones. A message handed in by a user records who did
-        (audit), in the same commit."""
-        received = Received("", len(raw), source, dict(envelope or {}), mailbox_id, received_at)
+        (audit), in the same commit. `claimed`: the caller processes the row itself, so the
+        workers' drain must not take it (`inbound.Received.claimed`)."""
+        received = Received(
+            "", len(raw), source, dict(envelope or {}), mailbox_id, received_at, claimed
+        )
         request = _Request(raw, received, submitted_by, sender)
         with self._cond:
             if sender is not None:
@@ -121,7 +125,9 @@ class GroupCommitter:
         try:
             with self._cond:
                 self._gather()
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                batch = _take(self._queue, request)
+                taken = {id(item) for item in batch}
+                self._queue = [item for item in self._queue if id(item) not in taken]
             self._commit_batch(batch)
         finally:
             with self._cond:
@@ -218,6 +224,16 @@ def _everyones(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return is_disk_full(exc)
     return is_transient(exc)
+
+
+def _take(queue: list[_Request], leader: _Request) -> list[_Request]:
+    """The next commit's requests, oldest first: at most MAX_BATCH, always with the leader's
+    own (a leader whose request waited past the first MAX_BATCH would otherwise commit
+    others', answer an error for its own, and leave it to be stored by the next commit)."""
+    batch = queue[:MAX_BATCH]
+    if any(item is leader for item in batch):
+        return batch
+    return [leader, *queue[: MAX_BATCH - 1]]
 
 
 def _result(request: _Request) -> int:

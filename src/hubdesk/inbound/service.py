@@ -7,6 +7,7 @@ be re-run from the exact bytes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -34,13 +35,11 @@ def receive(
     source: str,
     envelope: Mapping[str, Any] | None = None,
     received_at: datetime | None = None,
-    submitted_by: Principal | None = None,
     mailbox_id: int | None = None,
+    claimed: bool = False,
 ) -> int:
-    """Keep the raw bytes and commit a `received` ledger row; returns its id.
-
-    A message handed in by a user (API injection) records who did, in the same transaction.
-    """
+    """Keep the raw bytes and commit a `received` ledger row; returns its id. `claimed`: the
+    caller processes the row itself (`Received.claimed`)."""
     digest = blobs.put(raw)
     with db.transaction() as session:
         row = add_received(
@@ -52,15 +51,8 @@ def receive(
             received_at=received_at,
             mailbox_id=mailbox_id,
         )
-        if submitted_by is not None:
-            audit.record(
-                session,
-                submitted_by,
-                entity_type="inbound_message",
-                entity_id=row.id,
-                action="submitted",
-                changes={"source": [None, row.source], "size": [None, row.size]},
-            )
+        if claimed:
+            row.attempts = 1
         return row.id
 
 
@@ -101,6 +93,10 @@ class Received:
     envelope: Mapping[str, Any] = field(default_factory=dict)
     mailbox_id: int | None = None
     received_at: datetime | None = None
+    claimed: bool = False
+    """The path that receives it processes it at once (HTTP, IMAP): the row starts with its
+    one attempt counted, so the workers' drain (`claim_received`) leaves it alone; a process
+    that dies before the end leaves it to the pending job (`pending_ids`)."""
 
     def with_digest(self, raw_sha256: str) -> Received:
         return replace(self, raw_sha256=raw_sha256)
@@ -125,19 +121,34 @@ def add_received_many(
             "envelope": dict(item.envelope),
             "received_at": item.received_at or now,
             "mailbox_id": item.mailbox_id,
+            "attempts": 1 if item.claimed else 0,
         }
         for item in given
     ]
     # One multi-row INSERT; RETURNING's order is not promised, so each row is matched back
-    # to its input by what it holds (equal inputs make equal rows: the lower id goes first).
+    # to its input by everything it holds (equal inputs make equal rows: the lower id goes
+    # first), so that two users' identical bytes in one commit each get their own row.
     returned = sorted(
         session.scalars(insert(InboundMessage).returning(InboundMessage), rows),
         key=lambda row: row.id,
     )
-    by_input: dict[tuple[str, int, str], list[InboundMessage]] = {}
+    by_input: dict[tuple[Any, ...], list[InboundMessage]] = {}
     for row in returned:
-        by_input.setdefault((row.raw_sha256, row.size, row.source), []).append(row)
-    return [by_input[(item.raw_sha256, item.size, item.source[:500])].pop(0) for item in given]
+        key = _match_key(row.raw_sha256, row.size, row.source, row.envelope, row.mailbox_id)
+        by_input.setdefault(key, []).append(row)
+    return [by_input[_match_key(**row)].pop(0) for row in _matchable(rows)]
+
+
+def _matchable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = ("raw_sha256", "size", "source", "envelope", "mailbox_id")
+    return [{key: row[key] for key in keys} for row in rows]
+
+
+def _match_key(
+    raw_sha256: str, size: int, source: str, envelope: Any, mailbox_id: int | None
+) -> tuple[Any, ...]:
+    shown = json.dumps(envelope or {}, sort_keys=True, default=str)
+    return (raw_sha256, size, source, shown, mailbox_id)
 
 
 def get(session: Session, inbound_id: int) -> InboundMessage:
@@ -198,7 +209,10 @@ def mark_failed(session: Session, inbound_id: int, error: str, raw_key: str) -> 
     """`record_failure` inside the caller's transaction (the bulk path, after rolling the
     message back to its savepoint)."""
     row = lock(session, inbound_id)
-    row.attempts += 1
+    if row.status != "received" or row.attempts == 0:
+        # A `received` row with an attempt had this start counted when it was claimed
+        # (`claim_received`, `Received.claimed`) or retried (`begin_retry`).
+        row.attempts += 1
     row.last_error = error[:8000]
     settle(row, "failed", f"failed: {error.splitlines()[0][:500] if error else 'error'}")
     if session.get(DedupeKey, raw_key) is None:
@@ -245,7 +259,9 @@ REPROCESSABLE = frozenset({"received", "failed", "quarantined"})
 
 
 def request_reprocess(session: Session, actor: Principal, inbound_id: int) -> InboundMessage:
-    """Check that a message may be run again and record who asked (audit)."""
+    """Check that a message may be run again and record who asked (audit). A failed or
+    quarantined message someone asks to run starts a new count of attempts (the automatic
+    retries after a failure get HUBDESK_INGEST_MAX_ATTEMPTS again)."""
     actor.require(INBOUND_REPROCESS)
     row = get(session, inbound_id)
     if row.status not in REPROCESSABLE:
@@ -253,6 +269,8 @@ def request_reprocess(session: Session, actor: Principal, inbound_id: int) -> In
             f"inbound message {inbound_id} is {row.status}; only quarantined, failed or "
             "received messages are re-processed"
         )
+    if row.status != "received":  # a received row may be in a worker's claimed batch
+        row.attempts = 0
     audit.record(
         session,
         actor,
@@ -297,7 +315,8 @@ def pending_ids(session: Session, *, older_than: timedelta, max_attempts: int) -
 
 
 def claim_received(session: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
-    """Claim up to `limit` rows nobody has started (`received`, no attempt yet), oldest first,
+    """Claim up to `limit` rows nobody has started (`received`, no attempt yet: not the rows
+    that the HTTP and IMAP paths process themselves, which start claimed), oldest first,
     for this worker: each is marked as attempted once, so no other worker claims it; returns
     (id, envelope) pairs. The caller commits the claim before processing the rows.
 

@@ -68,6 +68,7 @@ def ingest(
         received_at=received_at,
         submitted_by=submitted_by,
         mailbox_id=mailbox_id,
+        claimed=True,
     )
     return process(runtime, inbound_id)
 

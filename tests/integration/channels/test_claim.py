@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from hubdesk.channels import pending
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
+from hubdesk.intake import pipeline
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from tests.support.mail import raw_mail
@@ -101,3 +102,46 @@ def test_a_drain_batch_leaves_other_threads_blobs_alone(
     assert [durable for _digest, durable in stored_beside] == [True, True]
     fresh = runtime.blobs.detached()
     assert all(fresh.exists(digest) for digest, _durable in stored_beside)
+
+
+def test_rows_their_own_path_processes_are_not_claimed_by_the_drain(runtime: Runtime) -> None:
+    """The IMAP poller and HTTP intake process the rows they receive at once: the drain
+    (on every worker, every second) must not take them too."""
+    polled = inbound.receive(
+        runtime.db, runtime.blobs, raw_mail(subject="polled"), source="imap", claimed=True
+    )
+    delivered = _receive(runtime, 1)
+    with runtime.db.transaction() as session:
+        assert [row_id for row_id, _e in inbound.claim_received(session, 10)] == delivered
+    with runtime.db.transaction(write=False) as session:
+        assert session.get(InboundMessage, polled).status == "received"
+
+
+def test_one_failure_of_a_claimed_row_is_one_attempt(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim counts the start; the failure of that start is not counted again (a
+    failing message gets every retry HUBDESK_INGEST_MAX_ATTEMPTS allows)."""
+    ids = _receive(runtime, 1)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a step broke")
+
+    monkeypatch.setattr(pipeline, "run_in", broken)
+    assert pending.drain(runtime) == 1
+    with runtime.db.transaction(write=False) as session:
+        row = session.get(InboundMessage, ids[0])
+        assert row is not None
+        assert (row.status, row.attempts) == ("failed", 1)
+
+
+def test_identical_bytes_in_one_commit_keep_their_own_envelopes(runtime: Runtime) -> None:
+    """Two users hand in the same bytes in one shared commit: each gets the row that holds
+    its own envelope (who submitted it), not the other's."""
+    digest = runtime.blobs.put(b"same bytes")
+    given = [inbound.Received(digest, 10, "http", {"submitted_by": who}) for who in ("ann", "bob")]
+    with runtime.db.transaction() as session:
+        rows = inbound.add_received_many(session, given)
+        assert [row.envelope["submitted_by"] for row in rows] == ["ann", "bob"]
+        rows = inbound.add_received_many(session, list(reversed(given)))
+        assert [row.envelope["submitted_by"] for row in rows] == ["bob", "ann"]

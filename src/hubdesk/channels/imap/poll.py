@@ -153,6 +153,7 @@ def _receive(
         source=view.target.message_url(report.uidvalidity, uid),
         envelope=facts,
         mailbox_id=view.id,
+        claimed=True,
     )
 
 
