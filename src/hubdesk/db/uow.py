@@ -35,6 +35,10 @@ _TRANSIENT_MARKERS = (
     "attempt to write a readonly database",
     "connection is closed",
     "consuming input failed",
+    # Two transactions waited for each other (PostgreSQL 40P01) or could not be serialised
+    # (40001): the one that was aborted succeeds when it runs again.
+    "deadlock detected",
+    "could not serialize access",
 )
 
 
