@@ -263,3 +263,23 @@ def test_small_and_large_batches_both_end_durable_and_named(any_store: Blobs, co
         assert _stored(store, digest) == f"message {i}".encode()
         assert store.read(digest) == f"message {i}".encode()
     assert sorted(store.all_digests()) == sorted(digests)
+
+
+def test_collect_goes_on_when_a_listed_blob_vanishes(tmp_path: Path) -> None:
+    """Another worker purges a blob between collect's listing and its look at the file:
+    collect skips it and still removes the other orphans (it used to stop with an error)."""
+
+    class Racing(BlobStore):
+        def all_digests(self) -> Iterator[str]:
+            for digest in list(super().all_digests()):
+                if digest == purged:
+                    self.path_for(digest).unlink()
+                yield digest
+
+    store = Racing(tmp_path / "blobs")
+    purged = store.put(b"purged by another worker meanwhile")
+    orphan = store.put(b"an orphan")
+    for digest in (purged, orphan):
+        os.utime(store.path_for(digest), (1, 1))
+    assert store.collect(set()) == [orphan]
+    assert not store.path_for(orphan).exists()

@@ -206,12 +206,12 @@ class BlobStore:
         if not self.root.is_dir():
             return removed
         for path in self.root.rglob(f"{_TEMP_PREFIX}*"):
-            if path.stat().st_mtime < cutoff:
+            if _older(path, cutoff):
                 path.unlink(missing_ok=True)
                 removed.append(path.name)
         for digest in list(self.all_digests()):
             path = self.path_for(digest)
-            if digest not in referenced and path.stat().st_mtime < cutoff:
+            if digest not in referenced and _older(path, cutoff):
                 path.unlink(missing_ok=True)
                 removed.append(digest)
         return removed
@@ -291,3 +291,12 @@ def _syncfs(directory: Path) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    """Whether `path` was last written before `cutoff`; a file gone since it was listed (a
+    temporary file renamed into place, a blob another worker purged) is not."""
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False
