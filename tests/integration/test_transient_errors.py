@@ -28,9 +28,7 @@ def test_a_deadlock_is_transient(runtime: Runtime, db_kind: str) -> None:
         except Exception as exc:  # the one PostgreSQL chose to abort
             errors.append(exc)
 
-    threads = [
-        threading.Thread(target=lock_in_order, args=pair) for pair in ((71, 72), (72, 71))
-    ]
+    threads = [threading.Thread(target=lock_in_order, args=pair) for pair in ((71, 72), (72, 71))]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 _FASTAPI_BODY_ERROR = "There was an error parsing the body"
 DISK_FULL = "the helpdesk's disk is full; nothing was stored, try again later"
 READ_ONLY = "the helpdesk's storage is read-only; nothing was stored, try again later"
+STORE_UNAVAILABLE = (
+    "the object store that keeps mail and attachments cannot be reached; nothing was "
+    "stored, try again later"
+)
 BAD_BODY = "the request body is not valid JSON in UTF-8; send a JSON object"
 
 
@@ -92,7 +96,9 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "30"}
-        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+        # The store's own words name its bucket and internal address: the log keeps them.
+        detail = STORE_UNAVAILABLE if isinstance(exc, StorageUnavailable) else str(exc)
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
     @app.exception_handler(OSError)
     async def _os_error(_request: Request, exc: OSError) -> JSONResponse:

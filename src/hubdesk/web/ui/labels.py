@@ -295,6 +295,9 @@ PAGE: Final = {
     "not_found": "There is nothing here, or you may not see it.",
     "forbidden": "You do not have permission to do this.",
     "unavailable": "The database is unavailable right now. Try again in a moment.",
+    "store_unavailable": (
+        "Stored mail and attachments cannot be reached right now. Try again in a moment."
+    ),
     "error": "Something went wrong on our side.",
     "locked": "Too many failed sign-ins for this address. Try again in {minutes} minutes.",
     "bad_login": "The e-mail address or password is not right.",

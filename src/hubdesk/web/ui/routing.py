@@ -38,6 +38,7 @@ from hubdesk.errors import (
     HubdeskError,
     NotFound,
     PermissionDenied,
+    StorageUnavailable,
     ValidationFailed,
 )
 from hubdesk.web.ui import flash, labels, templating
@@ -152,6 +153,8 @@ async def answer_for(request: Request, exc: Exception) -> Response | None:
         return error_page(request, 403, labels.PAGE["forbidden"])
     if isinstance(exc, DatabaseUnavailable):
         return error_page(request, 503, labels.PAGE["unavailable"])
+    if isinstance(exc, StorageUnavailable):
+        return error_page(request, 503, labels.PAGE["store_unavailable"])
     if isinstance(exc, HubdeskError):
         return error_page(request, 500, labels.PAGE["error"])
     return None
