@@ -110,6 +110,9 @@ def test_the_api_dismisses_restores_and_answers_each_refusal(api: Api) -> None:
     assert (back["dismissed"], back["changed"], back["dismissed_at"]) == (False, True, None)
     assert api.ok(api.delete(url))["changed"] is False
     assert api.post("/api/v1/inbound/999999/dismissal", json={}).status_code == 404
+    # Without the permission no id is looked up: the same 403 for mail that is not there.
+    assert api.post("/api/v1/inbound/999999/dismissal", "agents", json={}).status_code == 403
+    assert api.delete("/api/v1/inbound/999999/dismissal", "agents").status_code == 403
     assert api.post(url, json={"note": "x", "extra": 1}).status_code == 422
     delivered = ingest(api.runtime, raw_mail(subject="Fine mail"), source="test")
     refused = api.post(f"/api/v1/inbound/{delivered.inbound_id}/dismissal", json={})

@@ -190,6 +190,7 @@ def dismiss(
 ) -> DismissalOut:
     """Hide a quarantined message from the problems list (kept; `DELETE` restores it).
     409 when the message is not quarantined."""
+    principal.require(INBOUND_REPROCESS)  # before the row is looked up (and locked)
     row = service.lock(session, inbound_id)
     changed = quarantine.dismiss(session, principal, row, body.note)
     return _dismissal_out(session, row.id, changed)
@@ -198,6 +199,7 @@ def dismiss(
 @router.delete("/{inbound_id}/dismissal", response_model=DismissalOut)
 def restore(inbound_id: Id, session: SessionDep, principal: PrincipalDep) -> DismissalOut:
     """Undo a dismissal: the message is back among the quarantined mail to look at."""
+    principal.require(INBOUND_REPROCESS)
     row = service.lock(session, inbound_id)
     changed = quarantine.restore(session, principal, row)
     return _dismissal_out(session, row.id, changed)
@@ -219,8 +221,9 @@ def make_ticket(
 ) -> MadeTicketOut:
     """A ticket from a quarantined message, by hand (needs `inbound.reprocess` and
     `tickets.create`): the mail attached as `.eml`, its sender (or `sender`) as contact.
-    Sent again, it answers 200 with the ticket the first call made. 409 when the message
-    is not quarantined; 422 when it has no sender and none is given."""
+    A message that has a ticket already (made by an earlier call, or the usual way) answers
+    200 with that ticket. 409 when the message is neither quarantined nor has a ticket; 422
+    when it has no sender and none is given."""
     made = quarantine.make_ticket(
         session,
         runtime,
