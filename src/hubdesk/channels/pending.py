@@ -89,6 +89,11 @@ def drain(runtime: Runtime, stop: threading.Event | None = None) -> int:
         return 0
     claimed = 0
     while stop is None or not stop.is_set():
+        # Looked at first without a write transaction: on SQLite a writer takes the whole
+        # database's write lock, and every worker looks every second.
+        with runtime.db.transaction(write=False) as session:
+            if not inbound.has_unclaimed(session):
+                return claimed
         with runtime.db.transaction() as session:
             rows = inbound.claim_received(session, CLAIM_BATCH)
         if not rows:

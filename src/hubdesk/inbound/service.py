@@ -314,6 +314,16 @@ def pending_ids(session: Session, *, older_than: timedelta, max_attempts: int) -
     return sorted(set(session.scalars(stuck)) | set(session.scalars(retry)))
 
 
+def has_unclaimed(session: Session) -> bool:
+    """Whether `claim_received` would find a row (read only; the claim decides)."""
+    found = session.scalar(
+        select(InboundMessage.id)
+        .where(InboundMessage.status == "received", InboundMessage.attempts == 0)
+        .limit(1)
+    )
+    return found is not None
+
+
 def claim_received(session: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
     """Claim up to `limit` rows nobody has started (`received`, no attempt yet: not the rows
     that the HTTP and IMAP paths process themselves, which start claimed), oldest first,

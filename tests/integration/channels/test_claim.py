@@ -7,10 +7,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
 from hubdesk.channels import pending
+from hubdesk.db.engine import WRITE_OPTION
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import pipeline
@@ -145,3 +146,24 @@ def test_identical_bytes_in_one_commit_keep_their_own_envelopes(runtime: Runtime
         assert [row.envelope["submitted_by"] for row in rows] == ["ann", "bob"]
         rows = inbound.add_received_many(session, list(reversed(given)))
         assert [row.envelope["submitted_by"] for row in rows] == ["bob", "ann"]
+
+
+def test_an_idle_drain_takes_no_write_transaction(runtime: Runtime) -> None:
+    """Every worker drains every second: with nothing received it only reads (a write
+    transaction on SQLite is the whole database's write lock)."""
+    writes: list[bool] = []
+
+    def began(connection: Connection) -> None:
+        writes.append(bool(connection.get_execution_options().get(WRITE_OPTION)))
+
+    event.listen(runtime.db.engine, "begin", began)
+    try:
+        assert pending.drain(runtime) == 0
+        assert writes
+        assert not any(writes)
+        _receive(runtime, 1)
+        writes.clear()
+        assert pending.drain(runtime) == 1
+        assert any(writes)
+    finally:
+        event.remove(runtime.db.engine, "begin", began)
