@@ -55,7 +55,14 @@ def process_pending(runtime: Runtime) -> int:
         )
     for inbound_id in ids:
         if inbound.begin_retry(runtime.db, inbound_id, runtime.settings.ingest_max_attempts):
-            process_one(runtime, inbound_id)
+            try:
+                process_one(runtime, inbound_id)
+            except StorageUnavailable:
+                # The message never ran: an outage of the object store is not a crash of
+                # this message, so the attempt is given back (else the backlog of an
+                # outage would be quarantined as "crashed", one row per run).
+                inbound.give_back_attempt(runtime.db, inbound_id)
+                raise
     return len(ids)
 
 

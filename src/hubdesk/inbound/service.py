@@ -255,6 +255,15 @@ def begin_retry(db: Database, inbound_id: int, max_attempts: int) -> bool:
         return False
 
 
+def give_back_attempt(db: Database, inbound_id: int) -> None:
+    """Undo `begin_retry`'s count for a message that could not start (its store was
+    unavailable), in a transaction of its own."""
+    with db.transaction() as session:
+        row = lock(session, inbound_id)
+        if row.status == "received" and row.attempts > 0:
+            row.attempts -= 1
+
+
 REPROCESSABLE = frozenset({"received", "failed", "quarantined"})
 
 

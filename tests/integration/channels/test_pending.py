@@ -8,11 +8,13 @@ import os
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from hubdesk.channels import oversized, pending
 from hubdesk.config import Settings
 from hubdesk.db.types import utcnow
+from hubdesk.errors import StorageUnavailable
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.runtime import Runtime
@@ -143,5 +145,38 @@ def test_the_purge_job_collects_blobs_a_crash_left_without_a_row(
             attachment_digests = set(session.scalars(select(Attachment.sha256)))
         assert attachment_digests
         assert attachment_digests <= kept
+    finally:
+        runtime.close()
+
+
+def test_an_object_store_outage_spends_no_attempt(
+    channel_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the store cannot be read, a stuck row is tried and put back as it was, however
+    often the job runs: it is not quarantined as "crashed"; once the store is back it is
+    processed."""
+    runtime = Runtime.build(channel_settings)
+    try:
+        stuck = inbound.receive(
+            runtime.db,
+            runtime.blobs,
+            raw_mail(subject="Waiting out the outage"),
+            source="lmtp",
+            received_at=utcnow() - timedelta(minutes=2),
+        )
+        readable = runtime.blobs.read
+
+        def down(_digest: str) -> bytes:
+            raise StorageUnavailable("the object store cannot read it now; try again later")
+
+        monkeypatch.setattr(runtime.blobs, "read", down)
+        for _ in range(runtime.settings.ingest_max_attempts + 2):
+            with pytest.raises(StorageUnavailable):
+                pending.process_pending(runtime)
+        assert [(row.status, row.attempts) for row in ledger(runtime)] == [("received", 0)]
+        monkeypatch.setattr(runtime.blobs, "read", readable)
+        assert pending.process_pending(runtime) == 1
+        assert [row.status for row in ledger(runtime)] == ["processed"]
+        assert stuck == ledger(runtime)[0].id
     finally:
         runtime.close()
