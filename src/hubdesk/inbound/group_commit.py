@@ -179,6 +179,10 @@ class GroupCommitter:
         blobs.begin_batch()
         try:
             received = [request.received.with_digest(blobs.put(request.raw)) for request in batch]
+            # Durable before the transaction opens: fsyncs or uploads do not hold the database
+            # (on SQLite its one write lock). A commit that then fails leaves blobs without a
+            # row, which the orphan collection removes.
+            blobs.sync_batch()
             with self._db.transaction() as session:
                 rows = add_received_many(session, received)
                 for request, row in zip(batch, rows, strict=True):
@@ -191,7 +195,6 @@ class GroupCommitter:
                             action="submitted",
                             changes={"source": [None, row.source], "size": [None, row.size]},
                         )
-                blobs.sync_batch()
             self.commits += 1
         finally:
             blobs.end_batch()
