@@ -44,7 +44,9 @@ def test_rename_refusals_keep_the_name_and_success_is_audited(
     assert flash_of(runtime, taken).text == "You already have a view called Cold."
     page = ui.get(taken.headers["location"]).text
     assert '<details class="view-rename" open>' in page
-    assert f'id="view-name-{first}" name="name" required maxlength="200" value=" Cold "' in page
+    assert f'id="view-name-{first}" name="name" required maxlength="100" value=" Cold "' in page
+    too_long = ui.post(f"/tickets/views/{first}/rename", {"name": "x" * 101})
+    assert flash_of(runtime, too_long).text == "A view's name has at most 100 characters."
     assert _names(runtime) == ["Hot", "Cold"]
     same = ui.post(f"/tickets/views/{first}/rename", {"name": "Hot"})
     assert flash_of(runtime, same).text == "Nothing changed."

@@ -49,12 +49,7 @@ async def save_view(
     try:
         view = service.create(session, viewer.principal, name, query, forms.checked(shared))
     except (ValidationFailed, Conflict) as exc:
-        if not name.strip():
-            message = _("Give the view a name.")
-        elif isinstance(exc, Conflict):
-            message = _("You already have a view called {name}.", name=name.strip())
-        else:
-            message = str(exc)
+        message = _refusal(_, name, exc)
         back = "/tickets?" + urlencode({**back_query, "save_as": name[:200]})
         return flash.redirect(request, back, message, kind="error")
     return flash.redirect(request, view_url(view), _("View {name} saved.", name=view.name))
@@ -73,12 +68,7 @@ def rename_view(
         with session.begin_nested():
             service.update(session, viewer.principal, view, {"name": name})
     except (ValidationFailed, Conflict) as exc:
-        if not name.strip():
-            message = _("Give the view a name.")
-        elif isinstance(exc, Conflict):
-            message = _("You already have a view called {name}.", name=name.strip())
-        else:
-            message = str(exc)
+        message = _refusal(_, name, exc)
         back = "/tickets?" + urlencode({"rename": view_id, "rename_as": name[:200]})
         return flash.redirect(request, back, message, kind="error")
     message = _("View {old} renamed to {name}.", old=old, name=view.name)
@@ -94,3 +84,14 @@ def delete_view(
     view = service.get(session, viewer.principal, view_id)
     service.delete(session, viewer.principal, view)
     return flash.redirect(request, target, _("View {name} deleted.", name=view.name))
+
+
+def _refusal(_: i18n.Translate, name: str, exc: ValidationFailed | Conflict) -> str:
+    """Why a view's name was refused, in the viewer's language."""
+    if not name.strip():
+        return _("Give the view a name.")
+    if isinstance(exc, Conflict):
+        return _("You already have a view called {name}.", name=name.strip())
+    if len(" ".join(name.split())) > service.MAX_NAME:
+        return _("A view's name has at most {count} characters.", count=service.MAX_NAME)
+    return str(exc)
