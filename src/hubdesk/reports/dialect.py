@@ -82,7 +82,8 @@ class Dialect:
         each the smallest minute whose running count reaches it, and is
         v[lo] + (pos - lo) * (v[lo + 1] - v[lo]): percentile_cont's interpolation, on
         values at most half a minute from the exact ones (the reports show hundredths of
-        an hour, 0.6 minutes)."""
+        an hour, 0.6 minutes). The overall rows come last here too (before, a group whose g
+        is NULL, such as the unassigned tickets of `agents`, was counted into them)."""
         g = group
         if self.pg:
             wanted = ", ".join(str(p) for p in PERCENTILES.values())
@@ -111,10 +112,14 @@ class Dialect:
             f"COUNT(*) AS c FROM {values} WHERE {column} IS NOT NULL GROUP BY 2, 3"
             for name, column in metrics.items()
         )
-        both = "SELECT m, g, v, c FROM h UNION ALL SELECT m, NULL, v, SUM(c) FROM h GROUP BY m, v"
+        # `overall` keeps the every-group histogram apart from a group whose g is NULL.
+        both = (
+            "SELECT m, g, 0 AS overall, v, c FROM h "
+            "UNION ALL SELECT m, NULL, 1, v, SUM(c) FROM h GROUP BY m, v"
+        )
         running = (
-            "SELECT m, g, v, SUM(c) OVER (PARTITION BY m, g ORDER BY v "
-            "ROWS UNBOUNDED PRECEDING) AS upto, SUM(c) OVER (PARTITION BY m, g) AS n "
+            "SELECT m, g, overall, v, SUM(c) OVER (PARTITION BY m, overall, g ORDER BY v "
+            "ROWS UNBOUNDED PRECEDING) AS upto, SUM(c) OVER (PARTITION BY m, overall, g) AS n "
             "FROM hb"
         )
         picks = []
@@ -131,6 +136,6 @@ class Dialect:
         return (
             f", h AS ({hist}), hb AS ({both})\n"
             f"SELECT m, g, n, {', '.join(finals)} FROM ("
-            f"SELECT m, g, MAX(n) AS n, {', '.join(picks)} FROM ({running}) r GROUP BY m, g"
-            f") picked"
+            f"SELECT m, g, overall, MAX(n) AS n, {', '.join(picks)} FROM ({running}) r "
+            f"GROUP BY m, overall, g) picked ORDER BY overall"
         )
