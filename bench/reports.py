@@ -10,7 +10,11 @@ in a read transaction, as the API route does, over the whole year holding every 
 (the worst case: a report covers at most 366 days).
 
     .venv/bin/python -m bench.reports [--tickets 200000] [--emails-per-ticket 5] [--runs 20]
-        [--skip-postgres] [--skip-sqlite]
+        [--skip-postgres] [--skip-sqlite] [--keep DIR]
+
+`--keep DIR` keeps the populated databases (DIR/reports.sqlite and the PostgreSQL database
+`hubdesk_bench_reports_keep`) and reuses them on the next run with the same ticket count,
+so repeated timings skip the populating.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.engine import make_url
 
-from bench.ingest import drop_postgres, fresh_postgres, runtime_for
+from bench.ingest import PG_ADMIN, drop_postgres, fresh_postgres, runtime_for
+from hubdesk.db.engine import create_db_engine
 from hubdesk.db.types import UTCDateTime, utcnow
 from hubdesk.reports import params, service
 from hubdesk.runtime import Runtime
@@ -219,7 +225,7 @@ def populate(runtime: Runtime, tickets: int, emails_per_ticket: int) -> dict[str
     return took
 
 
-def time_reports(runtime: Runtime, runs: int) -> dict[str, Any]:
+def time_reports(runtime: Runtime, runs: int, names: list[str] | None = None) -> dict[str, Any]:
     checked = params.check(
         from_="2025-01-01", to="2025-12-31", interval=None, today=date(2026, 1, 1)
     )
@@ -242,7 +248,7 @@ def time_reports(runtime: Runtime, runs: int) -> dict[str, Any]:
         floor.append(time.perf_counter() - start)
     out["scan floor"] = {"runs": runs, "median_ms": round(statistics.median(floor) * 1000, 1)}
     print(f"  scan floor: {out['scan floor']}", flush=True)
-    for name in service.REPORTS:
+    for name in names or list(service.REPORTS):
         seconds = []
         rows = 0
         for _ in range(runs):
@@ -264,6 +270,32 @@ def time_reports(runtime: Runtime, runs: int) -> dict[str, Any]:
     return out
 
 
+BENCH_PG = "hubdesk_bench_reports"
+KEPT_PG = "hubdesk_bench_reports_keep"
+
+
+def _postgres(name: str, keep: Path | None) -> str | None:
+    """A fresh database, or with --keep the kept one (created when missing)."""
+    if keep is None:
+        return fresh_postgres(name)
+    engine = create_db_engine(PG_ADMIN)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            found = connection.exec_driver_sql(
+                "SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name}
+            ).first()
+            if found is None:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+def _populated(runtime: Runtime) -> int:
+    with runtime.db.transaction(write=False) as session:
+        return int(session.execute(text("SELECT COUNT(*) FROM tticket_tickets")).scalar_one())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=200_000)
@@ -271,33 +303,43 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--reports", default="", help="comma-separated names (default: all)")
     args = parser.parse_args()
     results: dict[str, Any] = {
         "tickets": args.tickets,
         "emails": args.tickets * args.emails_per_ticket,
     }
     with tempfile.TemporaryDirectory(prefix="hubdesk-bench-reports-") as tmp:
-        work = Path(tmp)
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         targets: list[tuple[str, str | None]] = []
         if not args.skip_sqlite:
             targets.append(("sqlite", f"sqlite:///{work / 'reports.sqlite'}"))
         if not args.skip_postgres:
-            targets.append(("postgresql", fresh_postgres("hubdesk_bench_reports")))
+            targets.append(("postgresql", _postgres(KEPT_PG if args.keep else BENCH_PG, args.keep)))
         for kind, url in targets:
             if url is None:
                 continue
-            print(f"{kind}: populating", flush=True)
             runtime = runtime_for(url, work / kind)
             try:
-                results[f"{kind}_populate_s"] = populate(
-                    runtime, args.tickets, args.emails_per_ticket
-                )
+                if _populated(runtime) == args.tickets:
+                    print(f"{kind}: reusing {args.tickets} tickets", flush=True)
+                else:
+                    print(f"{kind}: populating", flush=True)
+                    if _populated(runtime):
+                        raise SystemExit(f"{url} holds other data: remove it first")
+                    results[f"{kind}_populate_s"] = populate(
+                        runtime, args.tickets, args.emails_per_ticket
+                    )
                 print(f"{kind}: timing", flush=True)
-                results[kind] = time_reports(runtime, args.runs)
+                results[kind] = time_reports(
+                    runtime, args.runs, [n for n in args.reports.split(",") if n] or None
+                )
             finally:
                 runtime.close()
-                if kind == "postgresql":
-                    drop_postgres("hubdesk_bench_reports")
+                if kind == "postgresql" and not args.keep:
+                    drop_postgres(BENCH_PG)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "reports.json").write_text(json.dumps(results, indent=2))

@@ -61,45 +61,65 @@ class Dialect:
     def true(self) -> str:
         return "TRUE" if self.pg else "1"
 
-    def percentiles(self, values: str, keys: tuple[str, str]) -> str:
-        """The end of a WITH statement whose CTE `values` has columns m, g, v (v never
-        NULL): SELECT m, g, n, median, p90, one row per (m, g) and one per m over every g
-        (g NULL). It may add CTEs of its own, so it starts with a comma or a SELECT.
+    def percentiles(self, values: str, group: str, metrics: dict[str, str]) -> str:
+        """The end of a WITH statement whose CTE `values` has the column `group` and one
+        column of seconds per metric (`metrics`: metric name -> column, NULL where the
+        ticket has none): SELECT m, g, n, median, p90 of the minutes (seconds / 60.0), one
+        row per (metric, group) with values and one per metric over every group (g NULL).
+        It may add CTEs of its own, so it starts with a comma or a SELECT.
 
-        PostgreSQL: `percentile_cont` over the exact values, both levels in one pass
-        (GROUPING SETS), the overall rows after the others (callers key them by g, and an
-        overall row wins over a group whose g is NULL, as with the UNION ALL before).
+        PostgreSQL: `percentile_cont` over the exact values, every metric's percentiles
+        from one sort per group (the array form), both levels in one pass (GROUPING SETS),
+        the overall rows after the others (callers key them by g, and an overall row wins
+        over a group whose g is NULL).
 
         SQLite has no percentile aggregate, and ordering every value with window functions
         took seconds at 200,000 tickets. So it uses a bounded histogram: values rounded to
-        the whole minute are counted per (m, g, minute) with one GROUP BY; the overall
-        histogram is summed from it; a running sum over each (much smaller) histogram gives
-        every minute's last position. The percentile p lies at position
+        the whole minute are counted per (m, g, minute) with one GROUP BY per metric; the
+        overall histogram is summed from it; a running sum over each (much smaller)
+        histogram gives every minute's last position. The percentile p lies at position
         pos = 1 + (n - 1) * p, between the values at positions lo = floor(pos) and lo + 1,
         each the smallest minute whose running count reaches it, and is
         v[lo] + (pos - lo) * (v[lo + 1] - v[lo]): percentile_cont's interpolation, on
         values at most half a minute from the exact ones (the reports show hundredths of
-        an hour, 0.6 minutes)."""
-        m, g = keys
+        an hour, 0.6 minutes). The overall rows come last here too (before, a group whose g
+        is NULL, such as the unassigned tickets of `agents`, was counted into them)."""
+        g = group
         if self.pg:
-            cols = ", ".join(
-                f"percentile_cont({p}) WITHIN GROUP (ORDER BY v) AS {name}"
-                for name, p in PERCENTILES.items()
+            wanted = ", ".join(str(p) for p in PERCENTILES.values())
+            aggregates = ", ".join(
+                f"COUNT({column}) AS n_{i}, percentile_cont(ARRAY[{wanted}]) WITHIN GROUP "
+                f"(ORDER BY {column} / 60.0) AS q_{i}"
+                for i, column in enumerate(metrics.values())
             )
-            # One pass for both levels (GROUPING SETS), the overall rows last as before.
+            picked = ", ".join(
+                f"('{name}', n_{i}, "
+                + ", ".join(f"q_{i}[{k + 1}]" for k in range(len(PERCENTILES)))
+                + ")"
+                for i, name in enumerate(metrics)
+            )
+            names = ", ".join(PERCENTILES)
             return (
-                f"\nSELECT {m}, {g}, n, median, p90 FROM (SELECT {m}, {g}, "
-                f"GROUPING({g}) AS overall, COUNT(*) AS n, {cols} FROM {values} "
-                f"GROUP BY GROUPING SETS (({m}, {g}), ({m}))) levels ORDER BY overall"
+                f"\nSELECT pick.m AS m, levels.{g} AS g, pick.n AS n, "
+                f"{', '.join(f'pick.{n} AS {n}' for n in PERCENTILES)} FROM (SELECT {g}, "
+                f"GROUPING({g}) AS overall, {aggregates} FROM {values} "
+                f"GROUP BY GROUPING SETS (({g}), ())) levels "
+                f"CROSS JOIN LATERAL (VALUES {picked}) AS pick(m, n, {names}) "
+                f"WHERE pick.n > 0 ORDER BY levels.overall"
             )
-        hist = (
-            f"SELECT {m} AS m, {g} AS g, CAST(ROUND(v) AS INTEGER) AS v, COUNT(*) AS c "
-            f"FROM {values} GROUP BY 1, 2, 3"
+        hist = " UNION ALL ".join(
+            f"SELECT '{name}' AS m, {g} AS g, CAST(ROUND({column} / 60.0) AS INTEGER) AS v, "
+            f"COUNT(*) AS c FROM {values} WHERE {column} IS NOT NULL GROUP BY 2, 3"
+            for name, column in metrics.items()
         )
-        both = "SELECT m, g, v, c FROM h UNION ALL SELECT m, NULL, v, SUM(c) FROM h GROUP BY m, v"
+        # `overall` keeps the every-group histogram apart from a group whose g is NULL.
+        both = (
+            "SELECT m, g, 0 AS overall, v, c FROM h "
+            "UNION ALL SELECT m, NULL, 1, v, SUM(c) FROM h GROUP BY m, v"
+        )
         running = (
-            "SELECT m, g, v, SUM(c) OVER (PARTITION BY m, g ORDER BY v "
-            "ROWS UNBOUNDED PRECEDING) AS upto, SUM(c) OVER (PARTITION BY m, g) AS n "
+            "SELECT m, g, overall, v, SUM(c) OVER (PARTITION BY m, overall, g ORDER BY v "
+            "ROWS UNBOUNDED PRECEDING) AS upto, SUM(c) OVER (PARTITION BY m, overall, g) AS n "
             "FROM hb"
         )
         picks = []
@@ -116,6 +136,6 @@ class Dialect:
         return (
             f", h AS ({hist}), hb AS ({both})\n"
             f"SELECT m, g, n, {', '.join(finals)} FROM ("
-            f"SELECT m, g, MAX(n) AS n, {', '.join(picks)} FROM ({running}) r GROUP BY m, g"
-            f") picked"
+            f"SELECT m, g, overall, MAX(n) AS n, {', '.join(picks)} FROM ({running}) r "
+            f"GROUP BY m, overall, g) picked ORDER BY overall"
         )

@@ -195,11 +195,7 @@ spans AS (
     LEFT JOIN {cal} ca ON ca.k = base.ak
     UNION ALL
     SELECT g, ffs, frs FROM src WHERE fresh = 1
-),
-vals AS (
-    SELECT 'first_response' AS m, g, fr / 60.0 AS v FROM spans WHERE fr IS NOT NULL
-    UNION ALL SELECT 'resolution', g, rs / 60.0 FROM spans WHERE rs IS NOT NULL
-){d.percentiles("vals", ("m", "g"))}
+){d.percentiles("spans", "g", {"first_response": "fr", "resolution": "rs"})}
 """
         table_end = datetime.fromtimestamp(table.last, UTC)
         return {
