@@ -121,6 +121,7 @@ def create_ticket(
         ),
         tz=runtime.settings.tz,
     )
+    service.notify_assigned(session, runtime, principal, ticket, ticket.created_at)
     return TicketOut.model_validate(ticket)
 
 

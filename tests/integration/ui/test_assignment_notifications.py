@@ -109,3 +109,28 @@ def test_bulk_assign_notifies_once_per_ticket(ui: UiClient, runtime: Runtime) ->
     mine = {"action": "assign", "ids": ids, "assignee": str(me), "confirmed": "1"}
     assert ui.post("/tickets/bulk", mine).status_code == 303
     assert _all_notifications(runtime) == before
+
+
+def test_a_ticket_opened_by_api_for_a_colleague_notifies_them(
+    ui: UiClient, runtime: Runtime
+) -> None:
+    """`POST /api/v1/tickets` with an assignee tells them, as the new-ticket page does; a
+    ticket opened for oneself tells nobody."""
+    other, other_email = make_user(runtime, ["agents"], name="Olga Other")
+    me, token = support_api.make_user(runtime, ["agents"], name="Mads Me")
+    auth = {"Authorization": f"Bearer {token}"}
+    made = []
+    for assignee in (other, me):
+        answer = ui.client.post(
+            "/api/v1/tickets",
+            json={
+                "subject": "By phone",
+                "description": "Called in",
+                "assigned_to_user_id": assignee,
+            },
+            headers=auth,
+        )
+        assert answer.status_code == 201, answer.text
+        made.append(answer.json()["id"])
+    assert _notified(runtime, made[0]) == [(other_email,)]
+    assert _notified(runtime, made[1]) == []

@@ -20,9 +20,7 @@ from starlette.responses import Response
 from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.access.sessions import BrowserSession
 from hubdesk.customers import service as customers
-from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, ValidationFailed
-from hubdesk.outbox.notify import notify_agent
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.states import PRIORITIES
 from hubdesk.users.permissions import TICKETS_ASSIGN, TICKETS_CREATE
@@ -89,8 +87,7 @@ def create_ticket(
         )
     except (ValidationFailed, Conflict) as exc:
         form_refused(request, "ticket_new.html", choices(session, viewer, values), str(exc))
-    if ticket.assigned_to_user_id not in (None, principal.user_id):
-        notify_agent(session, runtime, ticket, event="assigned", now=utcnow())
+    tickets.notify_assigned(session, runtime, principal, ticket, ticket.created_at)
     url = f"/tickets/{ticket.id}"
     claim.finish(url)
     return flash.redirect(request, url, _("Ticket {number} opened.", number=ticket.ticket_number))
