@@ -21,10 +21,13 @@ from typing import Any
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Dialog, Page, Playwright, sync_playwright
+from sqlalchemy import select
 
 from hubdesk.config import Settings
 from hubdesk.runtime import Runtime
+from hubdesk.users.models import User
 from hubdesk.web.app import create_app
+from hubdesk.web.ui.i18n import catalog
 from tests.integration.ui.client import PASSWORD, make_user
 from tests.support.databases import Templates
 
@@ -169,3 +172,67 @@ def admin(runtime: Runtime) -> str:
 def pwned(page: Page) -> list[Any]:
     """The payloads' flag in every frame of the page (None where it was never set)."""
     return [frame.evaluate("() => window.__pwned ?? null") for frame in page.frames]
+
+
+LANGUAGES = ("en", "da")
+"""The UI's languages: a test of a daily task takes `language` and runs in each."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """The texts a page shows in one language: `words("Ticket saved")` is the English
+    message itself, or its Danish from `locale/da.json`; a message without a Danish
+    translation fails the test (it would be English on a Danish page)."""
+
+    language: str
+
+    def __call__(self, message: str, **fields: Any) -> str:
+        text = message
+        if self.language != "en":
+            found = catalog(self.language).get(message)
+            assert found is not None, f"no {self.language} translation of {message!r}"
+            text = found
+        return text.format(**fields) if fields else text
+
+
+def speak(runtime: Runtime, email: str, language: str) -> Words:
+    """Make `email`'s user read the UI in `language` (`users.language`, as My account sets
+    it), before they sign in; returns that language's words."""
+    with runtime.db.transaction() as session:
+        user = session.scalars(select(User).where(User.email == email)).one()
+        user.language = language
+    return Words(language)
+
+
+_ENGLISH_LEFT = """(messages) => {
+  const known = new Set(messages);
+  const found = [];
+  const skip = [
+    "textarea, pre, iframe, script, style, code",
+    ".entry .text, .mail-body",  // what people wrote
+    "#top-language",  // each language in its own name
+  ].join(", ");
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim().replace(/\\s+/g, " ");
+    if (text && known.has(text) && !node.parentElement.closest(skip)) found.push(text);
+  }
+  const labelled = "[aria-label], [placeholder], [title], input[type=submit]";
+  for (const el of document.querySelectorAll(labelled)) {
+    for (const value of [el.getAttribute("aria-label"), el.getAttribute("placeholder"),
+                         el.getAttribute("title"), el.type === "submit" ? el.value : null]) {
+      if (value && known.has(value.trim())) found.push(value.trim());
+    }
+  }
+  return found;
+}"""
+
+
+def assert_no_english(page: Page, words: Words) -> None:
+    """On a Danish page, no text (nor label, placeholder or title) is an English message of
+    the catalog whose Danish differs: each such text is a message shown untranslated."""
+    if words.language == "en":
+        return
+    messages = [m for m, da in catalog(words.language).items() if m != da and "{" not in m]
+    left = page.evaluate(_ENGLISH_LEFT, messages)
+    assert left == [], f"English on a Danish page {page.url}: {sorted(set(left))}"
