@@ -210,7 +210,7 @@ _ENGLISH_LEFT = """(messages) => {
   const skip = [
     "textarea, pre, iframe, script, style, code",
     ".entry .text, .mail-body",  // what people wrote
-    "#top-language",  // each language in its own name
+    "#top-language, #ac-language, #e-language, #u-language",  // languages in their own names
   ].join(", ");
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
