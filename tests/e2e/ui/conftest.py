@@ -45,6 +45,11 @@ OUR_CONFIRMS = (
     "Cancel this prepaid card",
     "Revoke this token",
 )
+OUR_CONFIRMS += tuple(  # the same questions in Danish
+    danish.split("{")[0]
+    for english, danish in catalog("da").items()
+    if english.startswith(OUR_CONFIRMS) and english.endswith("?") and danish.split("{")[0]
+)
 
 pytestmark = pytest.mark.e2e
 
