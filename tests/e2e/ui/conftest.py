@@ -48,7 +48,7 @@ OUR_CONFIRMS = (
 OUR_CONFIRMS += tuple(  # the same questions in Danish
     danish.split("{")[0]
     for english, danish in catalog("da").items()
-    if english.startswith(OUR_CONFIRMS) and english.endswith("?") and danish.split("{")[0]
+    if english.startswith(OUR_CONFIRMS) and "?" in english and danish.split("{")[0]
 )
 
 pytestmark = pytest.mark.e2e
@@ -198,6 +198,11 @@ class Words:
             assert found is not None, f"no {self.language} translation of {message!r}"
             text = found
         return text.format(**fields) if fields else text
+
+
+def shot(name: str, language: str) -> str:
+    """A screenshot's file name: `name.png` in English, `name-da.png` in Danish."""
+    return f"{name}.png" if language == "en" else f"{name}-{language}.png"
 
 
 def speak(runtime: Runtime, email: str, language: str) -> Words:
