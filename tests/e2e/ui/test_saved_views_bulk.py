@@ -223,21 +223,28 @@ def test_unassigned_box_and_danish_plurals(
     expect(page.get_by_role("status").first).to_have_text(f"Ændrede 1 sag: {made['plain one']}.")
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_bulk_reports_what_changed_and_what_was_skipped(
-    page: Page, server: str, runtime: Runtime, agent: str
+    page: Page, server: str, runtime: Runtime, agent: str, language: str
 ) -> None:
     """A ticket changed after the list was shown is skipped and named; the others change."""
     numbers = _ingest(runtime, "Printer jam", "Low toner")
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
     page.goto(f"{server}/tickets")
-    page.get_by_label("Select all").check()
-    page.get_by_label("Action").select_option("close")
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_label(words("Select all")).check()
+    page.get_by_label(words("Action")).select_option("close")
+    page.get_by_role("button", name=words("Apply")).click()
+    assert_no_english(page, words)
     with runtime.db.transaction() as session:
         jam = session.scalars(select(Ticket).where(Ticket.subject == "Printer jam")).one()
         service.update_ticket(session, SYSTEM, jam, {"priority": "high"})
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("status").first).to_have_text(
-        f"Changed 1 ticket: {numbers['Low toner']}. Skipped 1 ticket: "
-        f"{numbers['Printer jam']} (changed by someone else since you chose it)."
+    page.get_by_role("button", name=words("Confirm")).click()
+    why = words("changed by someone else since you chose it")
+    changed = words("Changed {count} ticket: {numbers}.", count=1, numbers=numbers["Low toner"])
+    skipped = words(
+        "Skipped {count} ticket: {reasons}.",
+        count=1,
+        reasons=f"{numbers['Printer jam']} ({why})",
     )
+    expect(page.get_by_role("status").first).to_have_text(f"{changed} {skipped}")
