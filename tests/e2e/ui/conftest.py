@@ -214,13 +214,14 @@ def speak(runtime: Runtime, email: str, language: str) -> Words:
     return Words(language)
 
 
-_ENGLISH_LEFT = """(messages) => {
+_ENGLISH_LEFT = """([messages, ignore]) => {
   const known = new Set(messages);
   const found = [];
   const skip = [
     "textarea, pre, iframe, script, style, code",
     ".entry .text, .mail-body",  // what people wrote
     "#top-language, #ac-language, #e-language, #u-language",  // languages in their own names
+    ...ignore,
   ].join(", ");
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -238,11 +239,12 @@ _ENGLISH_LEFT = """(messages) => {
 }"""
 
 
-def assert_no_english(page: Page, words: Words) -> None:
+def assert_no_english(page: Page, words: Words, *, data: str = "") -> None:
     """On a Danish page, no text (nor label, placeholder or title) is an English message of
-    the catalog whose Danish differs: each such text is a message shown untranslated."""
+    the catalog whose Danish differs: each such text is a message shown untranslated.
+    `data` is a CSS selector of what users typed that may be English words (keywords)."""
     if words.language == "en":
         return
     messages = [m for m, da in catalog(words.language).items() if m != da and "{" not in m]
-    left = page.evaluate(_ENGLISH_LEFT, messages)
+    left = page.evaluate(_ENGLISH_LEFT, [messages, [data] if data else []])
     assert left == [], f"English on a Danish page {page.url}: {sorted(set(left))}"
