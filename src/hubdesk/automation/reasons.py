@@ -1,5 +1,9 @@
 """Why the automation changed a ticket, stored as message keys with parameters (pure).
 
+The SLA escalations' run log (`hubdesk.sla.escalations`: what each action of a warning or a
+breach did) is written with the same parts, the `sla_` keys below, in the ticket's
+`sla_warning` / `sla_breached` audit row (`"actions": [None, [<part>, ...]]`).
+
 An automatic change's audit row carries `"reason": [None, <reason>]`, where a reason is a list
 of parts, each `{"message": <key of MESSAGES>, "params": {...}}`; a parameter may itself be a
 part (the reminder's "queued outbox message 7 to x@y"). The words are chosen when the row is
@@ -34,6 +38,33 @@ MESSAGES: Final = {
     "default_assignee": "the default assignee",
     "default_unavailable": "the default assignee (user {user_id}) is inactive or unavailable",
     "no_assignee": "no assignee configured",
+    # The SLA escalations' log: one part per action, its result a part too.
+    "sla_notify_assignee": "notify the assignee: {result}",
+    "sla_raise_priority": "raise the priority: {result}",
+    "sla_notify_group": "notify group {group}: {result}",
+    "sla_reassign": "reassign: {result}",
+    "sla_other_action": "{action}: {result}",
+    "sla_no_assignee": "no assignee",
+    "sla_queued": "queued outbox message {outbox_id}",
+    "sla_not_sent": "not sent (see settings)",
+    "sla_priority_already": "already {priority}",
+    "sla_priority_raised": "{before} -> {after}",
+    "priority_low": "low",
+    "priority_normal": "normal",
+    "priority_high": "high",
+    "priority_critical": "critical",
+    "sla_group_queued": "queued outbox messages {outbox_ids} to {group}",
+    "sla_group_nobody": (
+        "nobody in {group} notified (no active member takes notifications, see settings)"
+    ),
+    "sla_user_inactive": "user {user_id} does not exist or is inactive: not reassigned",
+    "sla_not_reassigned": "{why}: not reassigned",
+    "sla_already_assigned": "already assigned to user {user_id}",
+    "sla_reassigned": "user {before} -> user {user_id}",
+    "sla_reassigned_why": "user {before} -> user {user_id} ({why})",
+    "sla_assigned": "unassigned -> user {user_id}",
+    "sla_assigned_why": "unassigned -> user {user_id} ({why})",
+    "sla_unknown_action": "unknown action",
 }
 """Every reason's English template, by key."""
 

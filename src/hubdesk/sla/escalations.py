@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hubdesk.automation import assignment
+from hubdesk.automation import assignment, reasons
 from hubdesk.db.types import utcnow
 from hubdesk.outbox.notify import notify_agent, notify_user
 from hubdesk.runtime import Runtime
@@ -87,14 +87,11 @@ def _escalate(session: Session, runtime: Runtime, ticket_id: int, now: datetime)
             continue
         fired += 1
         actions = (sla.DEFAULT_ESCALATIONS | policy.escalations).get(kind, [])
-        results = [
-            {**_label(step), "result": _run(session, runtime, ticket, step, kind, now)}
-            for step in actions
-        ]
+        done = [(step, _run(session, runtime, ticket, step, kind, now)) for step in actions]
         row = session.scalars(
             select(SlaEscalation).where(SlaEscalation.event_key == _key(clock, due, kind))
         ).one()
-        row.actions = results
+        row.actions = [{**_label(step), "result": reasons.english(result)} for step, result in done]
         tickets.record_event(
             session,
             SYSTEM,
@@ -103,7 +100,7 @@ def _escalate(session: Session, runtime: Runtime, ticket_id: int, now: datetime)
             {
                 "target": [None, due.target],
                 "due_at": [None, due.due_at.isoformat() if due.due_at else None],
-                "actions": [None, [f"{r['action']}: {r['result']}" for r in results]],
+                "actions": [None, [_logged(step, result) for step, result in done]],
             },
         )
     return fired
@@ -153,6 +150,29 @@ def _label(step: str | dict[str, Any]) -> dict[str, str]:
     return {key: str(value) for key, value in step.items()}
 
 
+STEP_MESSAGES: Final = {
+    "notify_assignee": "sla_notify_assignee",
+    "raise_priority": "sla_raise_priority",
+    "notify_group": "sla_notify_group",
+    "reassign": "sla_reassign",
+}
+"""The log's message of each action (`hubdesk.automation.reasons`)."""
+
+
+def _logged(step: str | dict[str, Any], result: reasons.Part) -> reasons.Part:
+    """One line of the audit row's log: the action and what it did, as message keys."""
+    action = step if isinstance(step, str) else str(step["action"])
+    if action == "notify_group" and isinstance(step, dict):
+        return reasons.part("sla_notify_group", group=str(step["group"]), result=result)
+    if action in STEP_MESSAGES and action != "notify_group":
+        return reasons.part(STEP_MESSAGES[action], result=result)
+    return reasons.part("sla_other_action", action=action, result=result)
+
+
+def _level(priority: str) -> reasons.Part:
+    return reasons.part(f"priority_{priority}")
+
+
 def _run(
     session: Session,
     runtime: Runtime,
@@ -160,35 +180,38 @@ def _run(
     step: str | dict[str, Any],
     kind: str,
     now: datetime,
-) -> str:
-    """Run one action of an escalation; returns what it did (the run's log line)."""
+) -> reasons.Part:
+    """Run one action of an escalation; returns what it did (the run's log line), as a
+    message key with its parameters."""
     action = step if isinstance(step, str) else str(step["action"])
     params: dict[str, Any] = {} if isinstance(step, str) else step
     if action == "notify_assignee":
         if ticket.assigned_to_user_id is None:
-            return "no assignee"
+            return reasons.part("sla_no_assignee")
         row = notify_agent(session, runtime, ticket, event=f"sla_{kind}", now=now)
-        return f"queued outbox message {row.id}" if row is not None else "not sent (see settings)"
+        if row is None:
+            return reasons.part("sla_not_sent")
+        return reasons.part("sla_queued", outbox_id=row.id)
     if action == "raise_priority":
         rank = PRIORITY_RANK[ticket.priority]
         if rank + 1 >= len(PRIORITIES):
-            return f"already {ticket.priority}"
+            return reasons.part("sla_priority_already", priority=_level(ticket.priority))
         before, after = ticket.priority, PRIORITIES[rank + 1]
         tickets.update_ticket(session, SYSTEM, ticket, {"priority": after}, now=now)
-        return f"{before} -> {after}"
+        return reasons.part("sla_priority_raised", before=_level(before), after=_level(after))
     if action == "notify_group":
         return _notify_group(session, runtime, ticket, str(params["group"]), kind, now)
     if action == "reassign":
         return _reassign(session, runtime, ticket, params, now)
-    return "unknown action"
+    return reasons.part("sla_unknown_action")
 
 
 def _notify_group(
     session: Session, runtime: Runtime, ticket: Ticket, name: str, kind: str, now: datetime
-) -> str:
+) -> reasons.Part:
     group = session.scalars(select(Group).where(Group.name == name)).first()
     if group is None:
-        return f"group {name} does not exist"
+        return reasons.part("no_group", group=name)
     queued = [
         row.id
         for member in group_members(session, group.id)
@@ -196,32 +219,37 @@ def _notify_group(
         is not None
     ]
     if not queued:
-        return f"nobody in {name} notified (no active member takes notifications, see settings)"
-    return f"queued outbox messages {', '.join(map(str, queued))} to {name}"
+        return reasons.part("sla_group_nobody", group=name)
+    return reasons.part("sla_group_queued", outbox_ids=", ".join(map(str, queued)), group=name)
 
 
 def _reassign(
     session: Session, runtime: Runtime, ticket: Ticket, params: dict[str, Any], now: datetime
-) -> str:
+) -> reasons.Part:
+    why: list[reasons.Part] = []
     if "user_id" in params:
         user = session.get(User, int(params["user_id"]))
         if user is None or not user.active:
-            return f"user {params['user_id']} does not exist or is inactive: not reassigned"
-        chosen, why = user.id, f"user {user.id}"
+            return reasons.part("sla_user_inactive", user_id=params["user_id"])
+        chosen = user.id
     else:
         choice = assignment.pick(
             session, str(params["group"]), runtime.settings.ticket_auto_assign_strategy, now=now
         )
         if choice.user_id is None:
-            return f"{choice.reason}: not reassigned"
-        chosen, why = choice.user_id, f"user {choice.user_id} ({choice.reason})"
+            return reasons.part("sla_not_reassigned", why=list(choice.why) or choice.reason)
+        chosen, why = choice.user_id, list(choice.why)
     before = ticket.assigned_to_user_id
     if before == chosen:
-        return f"already assigned to user {chosen}"
+        return reasons.part("sla_already_assigned", user_id=chosen)
     tickets.update_ticket(
         session, SYSTEM, ticket, {"assigned_to_user_id": chosen}, now=now, runtime=runtime
     )
-    return f"user {before} -> {why}" if before is not None else f"unassigned -> {why}"
+    message = ("sla_reassigned" if before is not None else "sla_assigned") + ("_why" if why else "")
+    extra: dict[str, Any] = {"why": why} if why else {}
+    if before is not None:
+        extra["before"] = before
+    return reasons.part(message, user_id=chosen, **extra)
 
 
 def group_members(session: Session, group_id: int) -> list[User]:

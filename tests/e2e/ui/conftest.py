@@ -21,10 +21,13 @@ from typing import Any
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Dialog, Page, Playwright, sync_playwright
+from sqlalchemy import select
 
 from hubdesk.config import Settings
 from hubdesk.runtime import Runtime
+from hubdesk.users.models import User
 from hubdesk.web.app import create_app
+from hubdesk.web.ui.i18n import catalog
 from tests.integration.ui.client import PASSWORD, make_user
 from tests.support.databases import Templates
 
@@ -41,6 +44,11 @@ OUR_CONFIRMS = (
     "Delete the view",
     "Cancel this prepaid card",
     "Revoke this token",
+)
+OUR_CONFIRMS += tuple(  # the same questions in Danish
+    danish.split("{")[0]
+    for english, danish in catalog("da").items()
+    if english.startswith(OUR_CONFIRMS) and "?" in english and danish.split("{")[0]
 )
 
 pytestmark = pytest.mark.e2e
@@ -169,3 +177,74 @@ def admin(runtime: Runtime) -> str:
 def pwned(page: Page) -> list[Any]:
     """The payloads' flag in every frame of the page (None where it was never set)."""
     return [frame.evaluate("() => window.__pwned ?? null") for frame in page.frames]
+
+
+LANGUAGES = ("en", "da")
+"""The UI's languages: a test of a daily task takes `language` and runs in each."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """The texts a page shows in one language: `words("Ticket saved")` is the English
+    message itself, or its Danish from `locale/da.json`; a message without a Danish
+    translation fails the test (it would be English on a Danish page)."""
+
+    language: str
+
+    def __call__(self, message: str, **fields: Any) -> str:
+        text = message
+        if self.language != "en":
+            found = catalog(self.language).get(message)
+            assert found is not None, f"no {self.language} translation of {message!r}"
+            text = found
+        return text.format(**fields) if fields else text
+
+
+def shot(name: str, language: str) -> str:
+    """A screenshot's file name: `name.png` in English, `name-da.png` in Danish."""
+    return f"{name}.png" if language == "en" else f"{name}-{language}.png"
+
+
+def speak(runtime: Runtime, email: str, language: str) -> Words:
+    """Make `email`'s user read the UI in `language` (`users.language`, as My account sets
+    it), before they sign in; returns that language's words."""
+    with runtime.db.transaction() as session:
+        user = session.scalars(select(User).where(User.email == email)).one()
+        user.language = language
+    return Words(language)
+
+
+_ENGLISH_LEFT = """([messages, ignore]) => {
+  const known = new Set(messages);
+  const found = [];
+  const skip = [
+    "textarea, pre, iframe, script, style, code",
+    ".entry .text, .mail-body",  // what people wrote
+    "#top-language, #ac-language, #e-language, #u-language",  // languages in their own names
+    ...ignore,
+  ].join(", ");
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim().replace(/\\s+/g, " ");
+    if (text && known.has(text) && !node.parentElement.closest(skip)) found.push(text);
+  }
+  const labelled = "[aria-label], [placeholder], [title], input[type=submit]";
+  for (const el of document.querySelectorAll(labelled)) {
+    for (const value of [el.getAttribute("aria-label"), el.getAttribute("placeholder"),
+                         el.getAttribute("title"), el.type === "submit" ? el.value : null]) {
+      if (value && known.has(value.trim())) found.push(value.trim());
+    }
+  }
+  return found;
+}"""
+
+
+def assert_no_english(page: Page, words: Words, *, data: str = "") -> None:
+    """On a Danish page, no text (nor label, placeholder or title) is an English message of
+    the catalog whose Danish differs: each such text is a message shown untranslated.
+    `data` is a CSS selector of what users typed that may be English words (keywords)."""
+    if words.language == "en":
+        return
+    messages = [m for m, da in catalog(words.language).items() if m != da and "{" not in m]
+    left = page.evaluate(_ENGLISH_LEFT, [messages, [data] if data else []])
+    assert left == [], f"English on a Danish page {page.url}: {sorted(set(left))}"

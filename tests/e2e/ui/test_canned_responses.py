@@ -11,67 +11,79 @@ from playwright.sync_api import Browser, Page, expect
 
 from hubdesk.runtime import Runtime
 from tests.e2e.ui.accessibility import assert_accessible
-from tests.e2e.ui.conftest import Watch, log_in
+from tests.e2e.ui.conftest import LANGUAGES, Watch, assert_no_english, log_in, shot, speak
 from tests.integration.ui.client import make_user
 from tests.integration.ui.scenario import printer_ticket
 
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_agent_keeps_a_canned_response_and_inserts_it_into_a_reply(
-    page: Page, server: str, runtime: Runtime, agent: str, screenshots: Path, watch: Watch
+    page: Page,
+    server: str,
+    runtime: Runtime,
+    agent: str,
+    screenshots: Path,
+    watch: Watch,
+    language: str,
 ) -> None:
     made = printer_ticket(runtime)
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
-    page.get_by_role("link", name="Canned responses").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Canned responses")
-    expect(page.get_by_label("Share with all agents")).to_have_count(0)
-    page.get_by_label("Title").fill("Technician")
+    page.get_by_role("link", name=words("Canned responses")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(words("Canned responses"))
+    expect(page.get_by_label(words("Share with all agents"))).to_have_count(0)
+    page.get_by_label(words("Title")).fill("Technician")
     typed = "Dear {{contact.first_name}}, about {{ticket.numbr}}: a technician comes today."
-    page.get_by_label("Text").fill(typed)
-    page.get_by_role("button", name="Save canned response").click()
+    page.get_by_label(words("Text")).fill(typed)
+    page.get_by_role("button", name=words("Save canned response")).click()
     problems = page.get_by_role("alert")
     expect(problems).to_contain_text("unknown placeholder {{ticket.numbr}}")
-    expect(page.get_by_label("Text")).to_have_value(typed)
-    expect(page.get_by_label("Title")).to_have_value("Technician")
+    expect(page.get_by_label(words("Text"))).to_have_value(typed)
+    expect(page.get_by_label(words("Title"))).to_have_value("Technician")
     assert_accessible(page)
     fixed = typed.replace("numbr", "number") + "\nRegards, {{agent.name}}"
-    page.get_by_label("Text").fill(fixed)
-    page.get_by_role("button", name="Save canned response").click()
-    expect(page.get_by_role("status")).to_have_text("Canned response saved.")
-    mine = page.get_by_role("region", name="Only mine")
+    page.get_by_label(words("Text")).fill(fixed)
+    page.get_by_role("button", name=words("Save canned response")).click()
+    expect(page.get_by_role("status")).to_have_text(words("Canned response saved."))
+    mine = page.get_by_role("region", name=words("Only mine"))
     expect(mine.get_by_role("link", name="Technician")).to_be_visible()
     assert_accessible(page)
-    page.screenshot(path=screenshots / "canned-responses.png", full_page=True)
+    page.screenshot(path=screenshots / shot("canned-responses", language), full_page=True)
 
     page.goto(f"{server}/tickets/{made.ticket_id}")
-    composer = page.get_by_role("region", name="Reply to the customer")
-    expect(composer).to_contain_text("From: Agnes Agent via Support <support@support.example.com>")
-    body = page.get_by_label("Reply", exact=True)
+    composer = page.get_by_role("region", name=words("Reply to the customer"))
+    expect(composer).to_contain_text(
+        f"{words('From')}: Agnes Agent via Support <support@support.example.com>"
+    )
+    body = page.get_by_label(words("Reply"), exact=True)
     body.fill("Hello. ")
-    composer.get_by_label("Canned response").select_option(label="Technician")
-    composer.get_by_role("button", name="Insert").click()
+    composer.get_by_label(words("Canned response")).select_option(label="Technician")
+    composer.get_by_role("button", name=words("Insert")).click()
     expected = (
         f"Dear Alice, about {made.ticket_number}: a technician comes today.\nRegards, Agnes Agent"
     )
     expect(body).to_have_value("Hello. " + expected)
+    assert_no_english(page, words)
     assert page.url.endswith(f"/tickets/{made.ticket_id}"), "the page was not reloaded"
     assert_accessible(page)
-    page.get_by_role("button", name="Send reply").click()
-    expect(page.get_by_role("status")).to_contain_text("Reply queued")
+    page.get_by_role("button", name=words("Send reply")).click()
+    queued = words("Reply queued for {recipients}; it is sent in a moment.").split("{")[0]
+    expect(page.get_by_role("status")).to_contain_text(queued)
     expect(page.locator(".entry.mail-outbound")).to_contain_text("a technician comes today")
 
     # Changed and deleted on its own page.
     page.goto(f"{server}/canned-responses")
     page.get_by_role("link", name="Technician").click()
-    page.get_by_label("Title").fill("")
-    page.get_by_label("Title").press("Tab")
-    page.get_by_role("button", name="Save canned response").click()
-    expect(page.get_by_label("Title")).to_have_value("")
+    page.get_by_label(words("Title")).fill("")
+    page.get_by_label(words("Title")).press("Tab")
+    page.get_by_role("button", name=words("Save canned response")).click()
+    expect(page.get_by_label(words("Title"))).to_have_value("")
     assert "/canned-responses/" in page.url, "the browser kept the empty title from posting"
-    page.get_by_role("button", name="Delete").click()
-    expect(page.get_by_role("status")).to_have_text("Canned response deleted.")
-    expect(page.get_by_role("region", name="Only mine")).to_contain_text("None yet.")
+    page.get_by_role("button", name=words("Delete")).click()
+    expect(page.get_by_role("status")).to_have_text(words("Canned response deleted."))
+    expect(page.get_by_role("region", name=words("Only mine"))).to_contain_text(words("None yet."))
     assert watch.errors == []
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from hubdesk.runtime import Runtime
 from tests.e2e.ui.accessibility import assert_accessible
-from tests.e2e.ui.conftest import Watch, log_in
+from tests.e2e.ui.conftest import LANGUAGES, Watch, assert_no_english, log_in, shot, speak
 from tests.integration.ui.client import make_user
 from tests.integration.ui.scenario import printer_ticket
 
@@ -93,29 +93,32 @@ def test_presence_in_danish(
     assert_accessible(page)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_reply_box_on_top_with_newest_first(
-    page: Page, server: str, runtime: Runtime, agent: str, screenshots: Path
+    page: Page, server: str, runtime: Runtime, agent: str, screenshots: Path, language: str
 ) -> None:
     made = printer_ticket(runtime)
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
     page.goto(f"{server}/tickets/{made.ticket_id}")
     page.get_by_label("Note", exact=True).fill("Newest thing on the ticket")
-    page.get_by_role("button", name="Add note").click()
-    expect(page.get_by_role("status")).to_have_text("Internal note added.")
+    page.get_by_role("button", name=words("Add note")).click()
+    expect(page.get_by_role("status")).to_have_text(words("Internal note added."))
     entries = page.locator(".timeline > li")
     expect(entries.last).to_contain_text("Newest thing on the ticket")
-    composer = page.get_by_role("region", name="Reply to the customer")
+    composer = page.get_by_role("region", name=words("Reply to the customer"))
     assert _top(composer) > _top(entries.first)
 
-    page.get_by_role("link", name="Show newest first, with the reply box on top").click()
+    page.get_by_role("link", name=words("Show newest first, with the reply box on top")).click()
     expect(entries.first).to_contain_text("Newest thing on the ticket")
     assert _top(composer) < _top(entries.first)
     assert _top(composer) < 900, "the reply box is on the first screen"
-    page.get_by_label("Reply", exact=True).fill("On top")
+    page.get_by_label(words("Reply"), exact=True).fill("On top")
+    assert_no_english(page, words)
     assert_accessible(page)
     page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=screenshots / "ticket-newest-first.png")
-    page.get_by_role("link", name="Show oldest first").click()
+    page.screenshot(path=screenshots / shot("ticket-newest-first", language))
+    page.get_by_role("link", name=words("Show oldest first")).click()
     expect(entries.last).to_contain_text("Newest thing on the ticket")
 
 

@@ -15,7 +15,7 @@ from hubdesk.outbox.mentions import mentioned_names
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
 from hubdesk.users.models import User
-from tests.e2e.ui.conftest import log_in
+from tests.e2e.ui.conftest import LANGUAGES, log_in, speak
 from tests.integration.ui.client import make_user
 from tests.integration.ui.scenario import printer_ticket
 from tests.support.databases import Templates
@@ -37,8 +37,9 @@ def settings(templates: Templates, tmp_path: Path) -> Settings:
     )
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_mentioned_agent_is_notified_once_in_their_language(
-    page: Page, server: str, runtime: Runtime, agent: str
+    page: Page, server: str, runtime: Runtime, agent: str, language: str
 ) -> None:
     made = printer_ticket(runtime)
     dorte_id, dorte = make_user(runtime, ["agents"], name="Dorte Dansk")
@@ -48,12 +49,13 @@ def test_mentioned_agent_is_notified_once_in_their_language(
         assert user is not None
         user.language = "da"
     dorte_name = dorte.partition("@")[0]
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
     page.goto(f"{server}/tickets/{made.ticket_id}")
     note = f"@{dorte_name} can you call them? Also @{rita} and @{dorte}, and me @{agent}."
     page.get_by_label("Note", exact=True).fill(note)
-    page.get_by_role("button", name="Add note").click()
-    expect(page.get_by_role("status")).to_have_text("Internal note added.")
+    page.get_by_role("button", name=words("Add note")).click()
+    expect(page.get_by_role("status")).to_have_text(words("Internal note added."))
     expect(page.locator(".entry.comment.internal")).to_contain_text("can you call them?")
 
     with runtime.db.transaction(write=False) as session:

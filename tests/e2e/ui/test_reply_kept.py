@@ -7,6 +7,7 @@ assigning on the ticket page or in bulk notifies the new assignee once per ticke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
@@ -24,7 +25,7 @@ from hubdesk.outbox.sender import send_due
 from hubdesk.runtime import Runtime
 from hubdesk.users.permissions import SYSTEM
 from tests.e2e.ui.accessibility import assert_accessible
-from tests.e2e.ui.conftest import Watch, log_in
+from tests.e2e.ui.conftest import LANGUAGES, Watch, assert_no_english, log_in, speak
 from tests.integration.ui.client import make_user
 from tests.integration.ui.mails import message
 from tests.integration.ui.scenario import printer_ticket
@@ -63,8 +64,15 @@ def _outbox_count(runtime: Runtime) -> int:
         return int(session.scalar(query) or 0)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_a_refused_reply_keeps_what_was_typed_and_a_double_click_sends_once(
-    page: Page, server: str, runtime: Runtime, agent: str, watch: Watch, screenshots: Path
+    page: Page,
+    server: str,
+    runtime: Runtime,
+    agent: str,
+    watch: Watch,
+    screenshots: Path,
+    language: str,
 ) -> None:
     made = printer_ticket(runtime)
     with runtime.db.transaction() as session:
@@ -75,51 +83,68 @@ def test_a_refused_reply_keeps_what_was_typed_and_a_double_click_sends_once(
             body="Hello {{contact.first_name}}, toner is on its way.",
             shared=True,
         )
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
     page.goto(f"{server}/tickets/{made.ticket_id}")
-    composer = page.get_by_role("region", name="Reply to the customer")
-    composer.get_by_label("Canned response").select_option(label="Toner (shared)")
-    composer.get_by_role("button", name="Insert").click()
-    body = page.get_by_label("Reply", exact=True)
+    composer = page.get_by_role("region", name=words("Reply to the customer"))
+    composer.get_by_label(words("Canned response")).select_option(
+        label=f"Toner ({words('shared')})"
+    )
+    composer.get_by_role("button", name=words("Insert")).click()
+    body = page.get_by_label(words("Reply"), exact=True)
     expect(body).to_have_value("Hello Alice, toner is on its way.")
     body.press("End")
     body.type(" And a <b>new</b> drum & fuser.")
     typed = "Hello Alice, toner is on its way. And a <b>new</b> drum & fuser."
     composer.get_by_label("Cc").fill("boss@acme.example, not-an-address")
     composer.get_by_label("printer-log.txt").check()
-    composer.get_by_label("After sending, set the status to").select_option("in_progress")
-    composer.get_by_role("button", name="Send reply").click()
+    status_to = words("After sending, set the status to")
+    composer.get_by_label(status_to).select_option("in_progress")
+    composer.get_by_role("button", name=words("Send reply")).click()
 
     problems = page.locator("#reply-problems")
-    expect(problems).to_contain_text("'not-an-address' is not a plain e-mail address")
-    composer = page.get_by_role("region", name="Reply to the customer")
-    expect(page.get_by_label("Reply", exact=True)).to_have_value(typed)
+    expect(problems.get_by_role("listitem")).to_have_text(
+        words(
+            "Cc: {address} is not a plain e-mail address; write it as name@example.com.",
+            address="not-an-address",
+        )
+    )
+    composer = page.get_by_role("region", name=words("Reply to the customer"))
+    expect(page.get_by_label(words("Reply"), exact=True)).to_have_value(typed)
     expect(composer.get_by_label("Cc")).to_have_value("boss@acme.example, not-an-address")
     expect(composer.get_by_label("printer-log.txt")).to_be_checked()
-    expect(composer.get_by_label("After sending, set the status to")).to_have_value("in_progress")
+    expect(composer.get_by_label(status_to)).to_have_value("in_progress")
     assert _outbox_count(runtime) == 0
+    assert_no_english(page, words)
     assert_accessible(page)
-    page.screenshot(path=screenshots / "reply-refused.png", full_page=True)
+    composer.screenshot(path=screenshots / f"reply-refused-{language}.png")
 
     # An emptied text is kept from posting by the browser; the Cc fixed, a double click
     # on Send sends one mail.
     composer.get_by_label("Cc").fill("boss@acme.example")
-    composer.get_by_role("button", name="Send reply").dblclick()
-    expect(page.get_by_role("status")).to_contain_text("Reply queued for alice@acme.example")
+    composer.get_by_role("button", name=words("Send reply")).dblclick()
+    expect(page.get_by_role("status")).to_contain_text(
+        words(
+            "Reply queued for {recipients}; it is sent in a moment.",
+            recipients="alice@acme.example, boss@acme.example",
+        )
+    )
     page.wait_for_load_state("networkidle")
     assert _outbox_count(runtime) == 1
     assert watch.errors == []
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_a_status_changed_meanwhile_is_a_conflict_that_keeps_the_text(
-    page: Page, server: str, runtime: Runtime, agent: str, watch: Watch
+    page: Page, server: str, runtime: Runtime, agent: str, watch: Watch, language: str
 ) -> None:
     made = printer_ticket(runtime)
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
     page.goto(f"{server}/tickets/{made.ticket_id}")
-    page.get_by_label("Reply", exact=True).fill("I am on it.")
-    composer = page.get_by_role("region", name="Reply to the customer")
-    composer.get_by_label("After sending, set the status to").select_option("in_progress")
+    page.get_by_label(words("Reply"), exact=True).fill("I am on it.")
+    composer = page.get_by_role("region", name=words("Reply to the customer"))
+    composer.get_by_label(words("After sending, set the status to")).select_option("in_progress")
     _uid, token = support_api.make_user(runtime, ["agents"], name="Colleague")
     changed = page.request.patch(
         f"{server}/api/v1/tickets/{made.ticket_id}",
@@ -127,22 +152,33 @@ def test_a_status_changed_meanwhile_is_a_conflict_that_keeps_the_text(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert changed.ok
-    composer.get_by_role("button", name="Send reply").click()
-    expect(page.locator("#reply-problems")).to_contain_text(
-        "Someone changed the status of this ticket to Waiting for customer"
+    composer.get_by_role("button", name=words("Send reply")).click()
+    expect(page.locator("#reply-problems").get_by_role("listitem")).to_have_text(
+        words(
+            "Someone changed the status of this ticket to {status} after you opened it, so "
+            "your reply was not sent. Check the status to set and send it again.",
+            status=words("Waiting for customer"),
+        )
     )
-    expect(page.get_by_label("Reply", exact=True)).to_have_value("I am on it.")
+    expect(page.get_by_label(words("Reply"), exact=True)).to_have_value("I am on it.")
     assert _outbox_count(runtime) == 0
+    assert_no_english(page, words)
     assert_accessible(page)
     # The page now shows the new status; sent again, the reply goes.
-    page.get_by_role("region", name="Reply to the customer").get_by_role(
-        "button", name="Send reply"
+    page.get_by_role("region", name=words("Reply to the customer")).get_by_role(
+        "button", name=words("Send reply")
     ).click()
-    expect(page.get_by_role("status")).to_contain_text("Reply queued")
+    expect(page.get_by_role("status")).to_contain_text(
+        words(
+            "Reply queued for {recipients}; it is sent in a moment.",
+            recipients="alice@acme.example",
+        )
+    )
     assert _outbox_count(runtime) == 1
     assert watch.errors == []
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_signature_set_on_my_account_is_in_the_mail_sent(
     page: Page,
     server: str,
@@ -150,18 +186,26 @@ def test_the_signature_set_on_my_account_is_in_the_mail_sent(
     agent: str,
     sink: tuple[int, SinkHandler],
     watch: Watch,
+    language: str,
 ) -> None:
     made = printer_ticket(runtime)
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
     page.goto(f"{server}/account")
     profile = page.locator("#profile-form")
-    profile.get_by_label("Signature").fill("Agnes Agent\nSecond-line support, Hubdesk A/S")
-    profile.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_have_text("Your details were saved.")
+    profile.get_by_label(words("Signature")).fill("Agnes Agent\nSecond-line support, Hubdesk A/S")
+    profile.get_by_role("button", name=words("Save")).click()
+    expect(page.get_by_role("status")).to_have_text(words("Your details were saved."))
+    assert_no_english(page, words)
     page.goto(f"{server}/tickets/{made.ticket_id}")
-    page.get_by_label("Reply", exact=True).fill("The technician comes at 10.")
-    page.get_by_role("button", name="Send reply").click()
-    expect(page.get_by_role("status")).to_contain_text("Reply queued for alice@acme.example")
+    page.get_by_label(words("Reply"), exact=True).fill("The technician comes at 10.")
+    page.get_by_role("button", name=words("Send reply")).click()
+    expect(page.get_by_role("status")).to_contain_text(
+        words(
+            "Reply queued for {recipients}; it is sent in a moment.",
+            recipients="alice@acme.example",
+        )
+    )
     send_due(runtime)
     [received] = [r for r in sink[1].received if b"The technician comes" in r.data]
     assert received.rcpt_tos == ["alice@acme.example"]
@@ -172,8 +216,10 @@ def test_the_signature_set_on_my_account_is_in_the_mail_sent(
     reply_at = text.index("The technician comes at 10.")
     signature_at = text.index("\n-- \nAgnes Agent\nSecond-line support, Hubdesk A/S\n")
     assert reply_at < signature_at
-    # The customer's mail is quoted below the signature.
+    # The customer's mail is quoted below the signature, introduced in the agent's language.
     assert signature_at < text.index("> ")
+    wrote = {"en": r"\nOn .+, .+ wrote:\n> ", "da": r"\nDen .+ skrev .+:\n> "}[language]
+    assert re.search(wrote, text[signature_at:]), text
     assert watch.errors == []
 
 

@@ -18,7 +18,7 @@ from hubdesk.tickets import service
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import SYSTEM
 from tests.e2e.ui.accessibility import assert_accessible
-from tests.e2e.ui.conftest import log_in
+from tests.e2e.ui.conftest import LANGUAGES, assert_no_english, log_in, speak
 from tests.integration.ui.mails import message
 
 pytestmark = pytest.mark.e2e
@@ -33,96 +33,126 @@ def _ingest(runtime: Runtime, *subjects: str) -> dict[str, str]:
     return numbers
 
 
-def test_saved_views(page: Page, server: str, runtime: Runtime, admin: str, screenshots) -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_saved_views(
+    page: Page, server: str, runtime: Runtime, admin: str, screenshots, language: str
+) -> None:
     _ingest(runtime, "URGENT: server down", "Question about invoice", "Printer jam")
+    words = speak(runtime, admin, language)
     log_in(page, server, admin)
     page.goto(f"{server}/tickets?priority=critical")
     rows = page.locator("table.tickets tbody tr")
     expect(rows).to_have_count(1)
-    name = page.get_by_label("Save these filters as a view")
+    name = page.get_by_label(words("Save these filters as a view"))
     name.fill("   ")
-    page.get_by_role("button", name="Save view").click()
-    expect(page.get_by_role("alert").first).to_contain_text("Give the view a name.")
-    expect(page.get_by_label("Priority", exact=True)).to_have_value("critical")
+    page.get_by_role("button", name=words("Save view")).click()
+    expect(page.get_by_role("alert").first).to_contain_text(words("Give the view a name."))
+    expect(page.get_by_label(words("Priority"), exact=True)).to_have_value("critical")
 
     name.fill("Fires")
-    page.get_by_label("Shared with everyone").check()
-    page.get_by_role("button", name="Save view").click()
-    expect(page.get_by_role("status").first).to_contain_text("View Fires saved.")
-    views = page.get_by_role("navigation", name="Saved views")
+    page.get_by_label(words("Shared with everyone")).check()
+    page.get_by_role("button", name=words("Save view")).click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        words("View {name} saved.", name="Fires")
+    )
+    views = page.get_by_role("navigation", name=words("Saved views"))
     expect(views.get_by_role("link", name="Fires")).to_have_attribute("aria-current", "page")
-    expect(views).to_contain_text("shared")
+    expect(views).to_contain_text(words("shared"))
+    assert_no_english(page, words)
     assert_accessible(page)
-    page.screenshot(path=screenshots / "saved-views.png", full_page=True)
+    if language == "en":
+        page.screenshot(path=screenshots / "saved-views.png", full_page=True)
 
     # A second click on Save (or the same name again): refused, the name kept.
-    page.get_by_label("Save these filters as a view").fill("Fires")
-    page.get_by_role("button", name="Save view").click()
-    expect(page.get_by_role("alert").first).to_contain_text("already have a view called Fires")
-    expect(page.get_by_label("Save these filters as a view")).to_have_value("Fires")
+    page.get_by_label(words("Save these filters as a view")).fill("Fires")
+    page.get_by_role("button", name=words("Save view")).click()
+    expect(page.get_by_role("alert").first).to_contain_text(
+        words("You already have a view called {name}.", name="Fires")
+    )
+    expect(page.get_by_label(words("Save these filters as a view"))).to_have_value("Fires")
 
     page.goto(f"{server}/tickets")
     expect(rows).to_have_count(3)
-    page.get_by_role("navigation", name="Saved views").get_by_role("link", name="Fires").click()
+    page.get_by_role("navigation", name=words("Saved views")).get_by_role(
+        "link", name="Fires"
+    ).click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("URGENT: server down")
 
     stale = page.context.new_page()
     stale.goto(f"{server}/tickets")
-    page.get_by_role("button", name="Delete the view Fires").click()
-    expect(page.get_by_role("status").first).to_contain_text("View Fires deleted.")
-    expect(page.get_by_role("navigation", name="Saved views")).to_have_count(0)
+    page.get_by_role("button", name=words("Delete the view {name}", name="Fires")).click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        words("View {name} deleted.", name="Fires")
+    )
+    expect(page.get_by_role("navigation", name=words("Saved views"))).to_have_count(0)
     stale.on("dialog", lambda dialog: dialog.accept())
-    stale.get_by_role("button", name="Delete the view Fires").click()
-    expect(stale.get_by_role("heading", level=1)).to_contain_text("Not found")
+    stale.get_by_role("button", name=words("Delete the view {name}", name="Fires")).click()
+    expect(stale.get_by_role("heading", level=1)).to_contain_text(words("Not found"))
     stale.close()
 
 
-def test_renaming_a_saved_view(page: Page, server: str, runtime: Runtime, agent: str) -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_renaming_a_saved_view(
+    page: Page, server: str, runtime: Runtime, agent: str, language: str
+) -> None:
     """Rename from the list: a blank or taken name is refused with the name as typed in the
     open rename field; the new name shows and the view still opens; a view deleted in another
     tab is the 404 page; then delete."""
     _ingest(runtime, "URGENT: server down", "Printer jam")
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
     for name, query in (("Fires", "priority=critical"), ("Everything", "status=")):
         page.goto(f"{server}/tickets?{query}")
-        page.get_by_label("Save these filters as a view").fill(name)
-        page.get_by_role("button", name="Save view").click()
-        expect(page.get_by_role("status").first).to_contain_text(f"View {name} saved.")
-    views = page.get_by_role("navigation", name="Saved views")
-    views.get_by_label("Rename the view Fires").click()
-    field = views.get_by_label("New name of Fires")
+        page.get_by_label(words("Save these filters as a view")).fill(name)
+        page.get_by_role("button", name=words("Save view")).click()
+        expect(page.get_by_role("status").first).to_contain_text(
+            words("View {name} saved.", name=name)
+        )
+    views = page.get_by_role("navigation", name=words("Saved views"))
+    views.get_by_label(words("Rename the view {name}", name="Fires")).click()
+    field = views.get_by_label(words("New name of {name}", name="Fires"))
     expect(field).to_have_value("Fires")
     field.fill("  ")
-    views.get_by_role("button", name="Save name").first.click()
-    expect(page.get_by_role("alert").first).to_contain_text("Give the view a name.")
-    field = page.get_by_role("navigation", name="Saved views").get_by_label("New name of Fires")
+    views.get_by_role("button", name=words("Save name")).first.click()
+    expect(page.get_by_role("alert").first).to_contain_text(words("Give the view a name."))
+    field = page.get_by_role("navigation", name=words("Saved views")).get_by_label(
+        words("New name of {name}", name="Fires")
+    )
     expect(field).to_be_visible()
     field.fill("Everything")
     field.press("Enter")
     expect(page.get_by_role("alert").first).to_contain_text(
-        "You already have a view called Everything."
+        words("You already have a view called {name}.", name="Everything")
     )
-    field = page.get_by_role("navigation", name="Saved views").get_by_label("New name of Fires")
+    field = page.get_by_role("navigation", name=words("Saved views")).get_by_label(
+        words("New name of {name}", name="Fires")
+    )
     expect(field).to_have_value("Everything")
+    assert_no_english(page, words)
     assert_accessible(page)
     field.fill("Burning")
     field.press("Enter")
-    expect(page.get_by_role("status").first).to_contain_text("View Fires renamed to Burning.")
-    views = page.get_by_role("navigation", name="Saved views")
+    expect(page.get_by_role("status").first).to_contain_text(
+        words("View {old} renamed to {name}.", old="Fires", name="Burning")
+    )
+    views = page.get_by_role("navigation", name=words("Saved views"))
     expect(views.get_by_role("link", name="Burning")).to_have_attribute("aria-current", "page")
     expect(page.locator("table.tickets tbody tr")).to_have_count(1)
     assert_accessible(page)
 
     stale = page.context.new_page()
     stale.goto(f"{server}/tickets")
-    page.get_by_role("button", name="Delete the view Burning").click()
-    expect(page.get_by_role("status").first).to_contain_text("View Burning deleted.")
-    stale_views = stale.get_by_role("navigation", name="Saved views")
-    stale_views.get_by_label("Rename the view Burning").click()
-    stale_views.get_by_label("New name of Burning").fill("Ashes")
-    stale_views.get_by_label("New name of Burning").press("Enter")
-    expect(stale.get_by_role("heading", level=1)).to_contain_text("Not found")
+    page.get_by_role("button", name=words("Delete the view {name}", name="Burning")).click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        words("View {name} deleted.", name="Burning")
+    )
+    stale_views = stale.get_by_role("navigation", name=words("Saved views"))
+    stale_views.get_by_label(words("Rename the view {name}", name="Burning")).click()
+    renamed = stale_views.get_by_label(words("New name of {name}", name="Burning"))
+    renamed.fill("Ashes")
+    renamed.press("Enter")
+    expect(stale.get_by_role("heading", level=1)).to_contain_text(words("Not found"))
     stale.close()
     with runtime.db.transaction(write=False) as session:
         names = session.scalars(select(SavedView.name)).all()
@@ -193,21 +223,28 @@ def test_unassigned_box_and_danish_plurals(
     expect(page.get_by_role("status").first).to_have_text(f"Ændrede 1 sag: {made['plain one']}.")
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_bulk_reports_what_changed_and_what_was_skipped(
-    page: Page, server: str, runtime: Runtime, agent: str
+    page: Page, server: str, runtime: Runtime, agent: str, language: str
 ) -> None:
     """A ticket changed after the list was shown is skipped and named; the others change."""
     numbers = _ingest(runtime, "Printer jam", "Low toner")
+    words = speak(runtime, agent, language)
     log_in(page, server, agent)
     page.goto(f"{server}/tickets")
-    page.get_by_label("Select all").check()
-    page.get_by_label("Action").select_option("close")
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_label(words("Select all")).check()
+    page.get_by_label(words("Action")).select_option("close")
+    page.get_by_role("button", name=words("Apply")).click()
+    assert_no_english(page, words)
     with runtime.db.transaction() as session:
         jam = session.scalars(select(Ticket).where(Ticket.subject == "Printer jam")).one()
         service.update_ticket(session, SYSTEM, jam, {"priority": "high"})
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("status").first).to_have_text(
-        f"Changed 1 ticket: {numbers['Low toner']}. Skipped 1 ticket: "
-        f"{numbers['Printer jam']} (changed by someone else since you chose it)."
+    page.get_by_role("button", name=words("Confirm")).click()
+    why = words("changed by someone else since you chose it")
+    changed = words("Changed {count} ticket: {numbers}.", count=1, numbers=numbers["Low toner"])
+    skipped = words(
+        "Skipped {count} ticket: {reasons}.",
+        count=1,
+        reasons=f"{numbers['Printer jam']} ({why})",
     )
+    expect(page.get_by_role("status").first).to_have_text(f"{changed} {skipped}")

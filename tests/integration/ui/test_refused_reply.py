@@ -82,7 +82,7 @@ def test_each_refusal_keeps_the_text_cc_files_and_status(ui: UiClient, runtime: 
         "status": "in_progress",
     }
     cases = [
-        (dict(typed), "not-an-address' is not a plain e-mail address", 422),
+        (dict(typed), "Cc: not-an-address is not a plain e-mail address", 422),
         (
             {**typed, "cc": "boss@acme.example", "attachment_ids": [str(file_id), "999999"]},
             "999999",

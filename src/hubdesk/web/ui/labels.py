@@ -238,6 +238,7 @@ REPLY_REFUSED: Final = {
     ),
     "permission": "You may not do this (permission {code}); nothing was sent.",
     "files_dropped": "The files you chose to upload were not kept; choose them again.",
+    "cc": "Cc: {address} is not a plain e-mail address; write it as name@example.com.",
 }
 """What the ticket page says when it refuses a reply (the text as typed is kept)."""
 

@@ -21,6 +21,7 @@ from hubdesk.access.sessions import BrowserSession
 from hubdesk.customers.models import Contact, Customer
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hubdesk.mail.compose import UnsafeAddress, plain_address
 from hubdesk.outbox import mentions, replies
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
@@ -181,6 +182,7 @@ def reply(
     try:
         with session.begin_nested():
             _check_status_unchanged(request, ticket, version, shown_status, status)
+            copies = _checked_cc(request, cc)
             uploads = ticket_files.chosen(files)
             stored = ticket_files.store(session, viewer.principal, runtime, ticket, uploads)
             ticked = forms.id_list(attachment_ids, "attachment")
@@ -190,7 +192,7 @@ def reply(
                 viewer.principal,
                 ticket,
                 body=body,
-                cc=forms.address_list(cc),
+                cc=copies,
                 attachment_ids=[*ticked, *(a.id for a in stored)],
                 status=forms.optional_text(status),
                 now=utcnow(),
@@ -226,6 +228,19 @@ def _check_status_unchanged(
                 status=_(labels.STATUS.get(ticket.status, ticket.status)),
             )
         )
+
+
+def _checked_cc(request: Request, cc: str | None) -> list[str]:
+    """The Cc addresses, each checked as the outbox will check it, so that a bad one is
+    named in the reader's language (the outbox's own sentence is English)."""
+    addresses = forms.address_list(cc)
+    for address in addresses:
+        try:
+            plain_address(address)
+        except UnsafeAddress:
+            _ = i18n.translator(language_of(request))
+            raise ValidationFailed(_(labels.REPLY_REFUSED["cc"], address=address)) from None
+    return addresses
 
 
 def _refused(

@@ -237,8 +237,12 @@ def _change(key: str, old: Any, new: Any, names: Names, _: Translate) -> Change:
     label = _(labels.FIELD.get(key, key))
     if key in TEXT_FIELDS:
         return Change(label, "", _("changed"))
-    if key == "reason" and new is not None:
+    if key in ("reason", "actions") and new is not None:
+        # Automation's reasons and the SLA escalations' log: message keys translated here,
+        # a row older than the keys (plain English) as stored.
         return Change(label, "", automation_reasons.render(new, _))
+    if key in ("target", "due_at") and old is None:
+        return Change(label, "", _value(key, new, names, _))
     if key == "merge" and isinstance(new, dict):
         return Change(label, str(new.get("source", "")), str(new.get("target", "")))
     return Change(label, _value(key, old, names, _), _value(key, new, names, _))
@@ -254,6 +258,7 @@ def _value(key: str, value: Any, names: Names, _: Translate) -> str:
         "customer_id": names.customers,
         "contact_id": names.contacts,
         "team_id": names.teams,
+        "target": {k: _(v) for k, v in labels.SLA_TARGET.items()},
     }
     if key in lookups and isinstance(value, str | int):
         return lookups[key].get(value, f"#{value}")
