@@ -151,3 +151,23 @@ def test_start_up_stops_on_a_malformed_blob_url(tmp_path: Path, templates: Templ
     assert leaked.code == 2, leaked.err
     assert "must not hold credentials" in leaked.err
     assert "wJalrXUtnFEMI" not in leaked.err
+
+
+def test_collect_keeps_an_orphan_stored_again_after_the_listing(s3: S3Server) -> None:
+    """An orphan's bytes stored again while collect works through an old listing (an MTA
+    retrying the delivery that crashed) are young again: collect asks before deleting."""
+    store = s3.store()
+    again = store.put(b"the crashed delivery's mail")
+    gone = store.put(b"a true orphan")
+    time.sleep(2.2)  # the store's clock has whole seconds
+
+    class Listing(S3BlobStore):
+        def _objects(self):  # type: ignore[no-untyped-def]
+            listed = list(super()._objects())
+            store.put(b"the crashed delivery's mail")  # after the listing, before deletes
+            yield from listed
+
+    racing = Listing(store.location, store._client)
+    assert racing.collect(set(), older_than_seconds=1.1) == [gone]
+    assert store.read(again) == b"the crashed delivery's mail"
+    assert not store.exists(gone)

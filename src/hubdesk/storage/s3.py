@@ -240,6 +240,10 @@ class S3BlobStore:
             digest = self._digest_of(key)
             if digest is None or digest in referenced or modified.timestamp() >= cutoff:
                 continue
+            # The listing may be minutes old on a large bucket: the same bytes stored again
+            # since (an MTA's retry of a crashed delivery) are young again and kept.
+            if not self._still_older(key, cutoff):
+                continue
             self.delete(digest)
             removed.append(digest)
         for key, upload_id, initiated in list(self._uploads()):
@@ -275,6 +279,16 @@ class S3BlobStore:
                 ExtraArgs={"ContentType": "application/octet-stream"},
                 Config=transfer,
             )
+
+    def _still_older(self, key: str, cutoff: float) -> bool:
+        """Whether the object is there and was last written before `cutoff`, asked now."""
+        try:
+            with self._calls("look up", key):
+                head = self._client.head_object(Bucket=self.location.bucket, Key=key)
+        except _Missing:
+            return False
+        modified: datetime = head["LastModified"]
+        return modified.timestamp() < cutoff
 
     def _objects(self) -> Iterator[tuple[str, datetime]]:
         paginator = self._client.get_paginator("list_objects_v2")
