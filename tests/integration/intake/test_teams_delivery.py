@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
+from email.utils import parseaddr
 from typing import Any
 
 import pytest
@@ -28,6 +29,8 @@ from tests.integration.ui.client import UiClient
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.mail import raw_mail
+from tests.support.processes import run_together
+from tests.support.workers import ingest_raw
 
 FIRST_ID = "<order-7@mail.example.com>"
 
@@ -156,6 +159,25 @@ def test_a_bcc_only_delivery_opens_that_teams_ticket_exactly_once(
         pipeline.ingest(api.runtime, again, source="imap", mailbox_id=boxes["support"]).status
         == "duplicate"
     )
+    assert _counts(api) == (2, 2)
+
+
+def test_two_bcc_copies_at_once_make_the_teams_ticket_once(team_api: Api) -> None:
+    """Two workers (the Sales mailbox's poller, and a second fetch of it) take two copies of
+    the Bcc delivery at the same moment: one Sales ticket, the other copy a duplicate."""
+    api = team_api
+    teams, boxes = _teams(api)
+    mail = _mail()
+    pipeline.ingest(api.runtime, mail, source="imap", mailbox_id=boxes["support"])
+    settings = api.runtime.settings.model_dump_json()
+    statuses = run_together(
+        ingest_raw,
+        [(settings, _received(hop, mail), "imap", boxes["sales"]) for hop in ("mx2", "mx3")],
+    )
+    assert sorted(statuses) == ["created", "duplicate"]
+    with api.runtime.db.transaction(write=False) as session:
+        found = list(session.scalars(select(Ticket.team_id).order_by(Ticket.id)))
+    assert found == [teams["Support"], teams["Sales"]]
     assert _counts(api) == (2, 2)
 
 
@@ -365,6 +387,22 @@ def _acknowledgements(api: Api) -> None:
         assert message["In-Reply-To"] == FIRST_ID
         assert message["To"] == "customer@example.com"
     assert sales["ticket_number"] in facts
+    # The customer answers each acknowledgement: each answer threads to that ticket alone.
+    for ticket_id, message in (sent[1], sent[0]):
+        ack_id = "".join(str(message["Message-ID"]).split())  # unfolded
+        answer = raw_mail(
+            subject="Re: your acknowledgement",  # no ticket number: the id alone decides
+            to=parseaddr(str(message["From"]))[1],
+            in_reply_to=ack_id,
+            references=[FIRST_ID, ack_id],
+            body="Thanks.",
+        )
+        threaded = pipeline.ingest(api.runtime, answer, source="test")
+        assert (threaded.status, threaded.ticket_id, threaded.team_tickets) == (
+            "linked",
+            ticket_id,
+            (),
+        )
     # Mail to one team: its acknowledgement comes from that team's mailbox too.
     one = pipeline.ingest(
         api.runtime, raw_mail(to="sales@example.com", sender="b@example.org"), source="test"
