@@ -162,3 +162,18 @@ def pick_agents(database_url: str, group: str, count: int, hold: float) -> dict[
     finally:
         db.dispose()
     return {"picked": picked}
+
+
+def ingest_raw(settings_json: str, raw: bytes, source: str, mailbox_id: int | None) -> str:
+    """Ingest one message's bytes through the real pipeline as delivered to `mailbox_id`
+    (a second process is a second worker, or an IMAP poller of another mailbox)."""
+    import hubdesk.models  # noqa: F401
+    from hubdesk.config import Settings
+    from hubdesk.intake import pipeline
+    from hubdesk.runtime import Runtime
+
+    runtime = Runtime.build(Settings.model_validate_json(settings_json))
+    try:
+        return pipeline.ingest(runtime, raw, source=source, mailbox_id=mailbox_id).status
+    finally:
+        runtime.close()

@@ -9,6 +9,7 @@ to commit and sees its choice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,8 @@ from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.states import OPEN_STATES
 from hubdesk.users.models import Group, User, UserGroup
 from hubdesk.users.permissions import SYSTEM
+
+log = logging.getLogger(__name__)
 
 STRATEGIES = ("round_robin", "least_open")
 
@@ -50,6 +53,13 @@ def pick(
     group = session.scalars(select(Group).where(Group.name == group_name)).first()
     if group is None:
         return Choice(None, (reasons.part("no_group", group=group_name),))
+    return pick_in(session, group, strategy, now=now)
+
+
+def pick_in(
+    session: Session, group: Group, strategy: str, *, now: datetime | None = None
+) -> Choice:
+    """The next available agent of `group` by `strategy` (its cursor row locked)."""
     cursor = _locked_cursor(session, group.id)
     candidates = available_members(session, group.id)
     if not candidates:
@@ -69,12 +79,21 @@ def pick(
     return Choice(chosen.id, (reason,))
 
 
-def for_new_ticket(session: Session, settings: Settings) -> Choice:
+def for_new_ticket(session: Session, settings: Settings, *, team_id: int | None = None) -> Choice:
     """The assignee of a new ticket from mail under TICKET_AUTO_ASSIGN (docs/automation.md):
     the group's next available agent, else TICKET_DEFAULT_ASSIGNEE_ID when that user is
-    active and available, else nobody."""
+    active and available, else nobody. A ticket of a team (docs/teams.md) goes to the next
+    available, active member of that team by TICKET_AUTO_ASSIGN_STRATEGY, or, when the team
+    has none, to nobody (the reason says so): never to someone outside the team."""
     if not settings.ticket_auto_assign:
         return Choice(None, ())
+    team = session.get(Group, team_id) if team_id is not None else None
+    if team is not None:
+        choice = pick_in(session, team, settings.ticket_auto_assign_strategy)
+        if choice.user_id is not None:
+            return choice
+        log.warning("ticket of team %r left unassigned: no available agent in it", team.name)
+        return Choice(None, (reasons.part("team_nobody_available", team=team.name),))
     found: list[reasons.Part] = []
     if settings.ticket_auto_assign_group:
         choice = pick(

@@ -35,6 +35,10 @@ MESSAGES: Final = {
     "least_open": "least open tickets ({count}) among the available agents of {group}",
     "no_group": "group {group} does not exist",
     "nobody_available": "no available agent in group {group}",
+    "team_nobody_available": (
+        "no available agent in team {team}: left unassigned (a ticket of a team is only "
+        "assigned to that team's members)"
+    ),
     "default_assignee": "the default assignee",
     "default_unavailable": "the default assignee (user {user_id}) is inactive or unavailable",
     "no_assignee": "no assignee configured",

@@ -148,8 +148,10 @@ def make_ticket(
     *,
     sender: str = "",
     customer_id: int | None = None,
+    team_id: int | None = None,
 ) -> Made:
-    """A ticket from a quarantined message, by hand (see the module's note)."""
+    """A ticket from a quarantined message, by hand (see the module's note), of `team_id`
+    (the team of the mailbox the message arrived at: `intake.prologue.inbound_team`)."""
     actor.require(INBOUND_REPROCESS)
     actor.require(TICKETS_CREATE)
     row = inbound.lock(session, inbound_id)
@@ -192,6 +194,7 @@ def make_ticket(
                 "priority_reason": "made by hand from quarantine",
             },
             source="email",
+            team_id=team_id,
         ),
         tz=runtime.settings.tz,
     )

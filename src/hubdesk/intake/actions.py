@@ -120,7 +120,11 @@ def _open_ticket(
         raise ValidationFailed(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}")
     customer_id = params.customer_id or (contact.customer_id if contact else None)
     assignee = params.assigned_to_user_id
-    auto = assignment.for_new_ticket(session, settings) if assignee is None else None
+    auto = (
+        assignment.for_new_ticket(session, settings, team_id=mail.team_id)
+        if assignee is None
+        else None
+    )
     if auto is not None:
         assignee = auto.user_id
     custom_fields: dict[str, Any] = {

@@ -241,9 +241,14 @@ def settle(
     if made is None:  # pragma: no cover - every fallback makes or finds a ticket
         raise RuntimeError("the plan ended without a ticket")
     copies = _team_copies(env, mail, plan, progress)
-    facts = _follow_up(session, runtime, env, mail, progress)
-    for copy in copies:
-        _follow_up(session, runtime, env, mail, copy, acknowledge=False)
+    sender = plan.team.address if plan.team is not None else None
+    facts = follow_up(session, runtime, env, mail, progress, from_address=sender)
+    acks = [facts["auto_reply"]] if "auto_reply" in facts else []
+    for copy, done in zip(plan.copies, copies, strict=False):
+        more = follow_up(session, runtime, env, mail, done, from_address=copy.address)
+        acks += [f"{done.ticket_number}: {more['auto_reply']}"] if "auto_reply" in more else []
+    if len(acks) > 1:  # one acknowledgement per team's ticket, each with its own number
+        facts["auto_reply"] = "; ".join(acks)
     reason = mail.decision.reason
     if completed:
         reason += f"; workflows: {', '.join(completed)}"
@@ -282,14 +287,14 @@ def _bounced(session: Session, mail: Mail) -> int | None:
     return ticket_id or dispositions.bounced_ticket(session, parsed.bounce_original_message_id)
 
 
-def _follow_up(
+def follow_up(
     session: Session,
     runtime: Runtime,
     env: ActionEnv,
     mail: Mail,
     progress: Progress,
     *,
-    acknowledge: bool = True,
+    from_address: str | None = None,
 ) -> dict[str, str]:
     found = progress.ticket_id
     ticket = session.get(Ticket, found) if found is not None else None
@@ -297,11 +302,18 @@ def _follow_up(
         return {}
     facts: dict[str, str] = {}
     if progress.created:
-        if acknowledge:  # one acknowledgement per email, from its first team's ticket
-            _queued, why = autoreply.acknowledge(
-                session, runtime, ticket, mail.parsed, env.own_addresses, mail.received_at
-            )
-            facts["auto_reply"] = why
+        # One acknowledgement per ticket (each team's, docs/teams.md), naming its number,
+        # from the team's mailbox address the mail was sent to, so the answer threads there.
+        _queued, why = autoreply.acknowledge(
+            session,
+            runtime,
+            ticket,
+            mail.parsed,
+            env.own_addresses,
+            mail.received_at,
+            from_address=from_address,
+        )
+        facts["auto_reply"] = why
         if ticket.assigned_to_user_id is not None:
             notify_agent(session, runtime, ticket, event="assigned", now=mail.received_at)
     elif mail.sender not in env.own_addresses:

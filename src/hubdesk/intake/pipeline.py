@@ -28,7 +28,7 @@ from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFa
 from hubdesk.inbound import group_commit
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import dedupe, dispositions, executor, prologue
+from hubdesk.intake import dedupe, dispositions, executor, prologue, redelivery
 from hubdesk.intake.trust import SUBMITTED_BY
 from hubdesk.intake.types import Mail, MailFlags, Outcome, SenderTrust
 from hubdesk.mail.types import ParsedEmail, ParseRejection
@@ -133,14 +133,20 @@ def _steps(
         return dispositions.outcome_of(session, row)
     raw = inbound.raw_bytes(runtime.blobs, row)
     if (first := dedupe.claim(session, row.id, dedupe.raw_key(row.raw_sha256))) is not None:
-        return dispositions.duplicate(session, row, first, "the same bytes were received before")
+        why = "the same bytes were received before"
+        teams = redelivery.for_teams(
+            session, runtime, row, first, why, lambda: prologue.parse(runtime, raw)
+        )
+        return teams or dispositions.duplicate(session, row, first, why)
     parsed = prologue.parse(runtime, raw)
     if isinstance(parsed, ParseRejection):
         return dispositions.quarantine(session, row, parsed)
     _describe(row, parsed)
     _hold(row, ("message_id", "subject", "from_address"), held)
     if (first := dedupe.claim(session, row.id, dedupe.content_key(parsed))) is not None:
-        return dispositions.duplicate(session, row, first, "the same message was received before")
+        why = "the same message was received before"
+        teams = redelivery.for_teams(session, runtime, row, first, why, lambda: parsed)
+        return teams or dispositions.duplicate(session, row, first, why)
     trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
     flags = _flags(session, row, parsed, trust)
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)

@@ -17,6 +17,7 @@ from hubdesk.budgets import mail_limits
 from hubdesk.classifier.rules import Verdict
 from hubdesk.config import Settings
 from hubdesk.db.memo import memo
+from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake.planner import LinkTarget, RoutePlan, plan_route
 from hubdesk.intake.signals import thread_signals
 from hubdesk.intake.teams import FamilyTicket, TeamAddress
@@ -97,7 +98,61 @@ def addressed_teams(
     mailbox_id: int | None,
 ) -> tuple[TeamAddress, ...]:
     """The teams of our mailboxes the mail was sent to, one address each: the delivering
-    mailbox's team first, then in the order of the envelope recipients, To and Cc."""
+    mailbox's team first, then in the order of the envelope recipients (or, when the
+    channel names neither, the topmost `Delivered-To`), To and Cc."""
+    headers = (*(a.email for a in parsed.to), *(a.email for a in parsed.cc))
+    if mailbox_id is None and not _rcpt(envelope):
+        delivered = parsed.header("delivered-to")
+        headers = (delivered, *headers) if delivered else headers
+    return _teams_of(session, mailbox_id, envelope, headers)
+
+
+def delivery_teams(
+    session: Session,
+    envelope: Mapping[str, Any] | None,
+    mailbox_id: int | None,
+    parsed: ParsedEmail | None = None,
+) -> tuple[TeamAddress, ...]:
+    """The teams this one delivery reached, To and Cc aside: the mailbox it was fetched
+    from or delivered to, its envelope recipients, and, when the channel names neither
+    (mail handed in over HTTP), the topmost `Delivered-To` header. A Bcc copy is known by
+    these alone."""
+    rcpt = _rcpt(envelope)
+    extra: tuple[str, ...] = ()
+    if mailbox_id is None and not rcpt and parsed is not None:
+        delivered = parsed.header("delivered-to")
+        extra = (delivered,) if delivered else ()
+    return _teams_of(session, mailbox_id, envelope, extra)
+
+
+def mailbox_team(
+    session: Session, envelope: Mapping[str, Any] | None, mailbox_id: int | None
+) -> int | None:
+    """The team of the mailbox a message arrived at (None: no team), for mail an agent
+    releases by hand (triage, quarantine)."""
+    if mailbox_id is not None:
+        mailbox = session.get(Mailbox, mailbox_id)
+        return mailbox.team_id if mailbox is not None else None
+    found = delivery_teams(session, envelope, None)
+    return found[0].team_id if found else None
+
+
+def inbound_team(session: Session, inbound_id: int) -> int | None:
+    """`mailbox_team` of ledger row `inbound_id` (None when there is no such row)."""
+    row = session.get(InboundMessage, inbound_id)
+    return mailbox_team(session, row.envelope, row.mailbox_id) if row is not None else None
+
+
+def _rcpt(envelope: Mapping[str, Any] | None) -> list[str]:
+    return [str(a) for a in (envelope or {}).get("rcpt_to") or () if isinstance(a, str)]
+
+
+def _teams_of(
+    session: Session,
+    mailbox_id: int | None,
+    envelope: Mapping[str, Any] | None,
+    addresses: tuple[str, ...],
+) -> tuple[TeamAddress, ...]:
     by_address = memo(
         session,
         "mailbox_address_teams",
@@ -114,9 +169,8 @@ def addressed_teams(
                 team_id, name = by_address[address]
                 found[team_id] = TeamAddress(address, team_id, name)
                 break
-    rcpt = [str(a) for a in (envelope or {}).get("rcpt_to") or () if isinstance(a, str)]
-    for raw in (*rcpt, *(a.email for a in parsed.to), *(a.email for a in parsed.cc)):
-        address = raw.strip().lower()
+    for raw in (*_rcpt(envelope), *addresses):
+        address = raw.strip().strip("<>").lower()
         team = by_address.get(address) or by_address.get(mailboxes.base_address(address))
         if team is not None and team[0] not in found:
             found[team[0]] = TeamAddress(address, team[0], team[1])

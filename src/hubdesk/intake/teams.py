@@ -55,6 +55,8 @@ class TeamCopy:
     team: str | None = None
     ticket_id: int | None = None
     ticket_number: str | None = None
+    address: str | None = None
+    """The team's mailbox address the mail was sent to (its acknowledgement's From)."""
 
     def as_json(self) -> dict[str, object]:
         if self.ticket_id is None:
@@ -100,7 +102,10 @@ def _new_mail(thread: ThreadDecision, teams: Sequence[TeamAddress]) -> TeamRoute
     first, *others = teams
     main = replace(thread, reason=f"{thread.reason}; {why}, this one {first.team}'s")
     copies = tuple(
-        TeamCopy(f"{thread.reason}; {why}, this one {t.team}'s", t.team_id, t.team) for t in others
+        TeamCopy(
+            f"{thread.reason}; {why}, this one {t.team}'s", t.team_id, t.team, address=t.address
+        )
+        for t in others
     )
     return TeamRoute(main, first, copies)
 

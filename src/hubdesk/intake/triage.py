@@ -7,6 +7,7 @@ to an existing ticket, or dismiss it. Every decision is audited with the agent's
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -101,6 +102,8 @@ def decide(
     else:
         plan = planner.decided("create_ticket", None)
     mail = reload_mail(session, runtime, row)
+    if action == "create_ticket":  # of the team of the mailbox it arrived at, if any
+        mail = replace(mail, team_id=prologue.mailbox_team(session, row.envelope, row.mailbox_id))
     try:
         progress, _ = executor.run_steps(
             executor.environment(session, runtime), mail, plan.first, Progress()

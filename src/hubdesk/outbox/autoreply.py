@@ -188,6 +188,7 @@ def acknowledge(
     template_key: str = TEMPLATE_KEY,
     language: str | None = None,
     explicit: bool = False,
+    from_address: str | None = None,
 ) -> tuple[OutboxMessage | None, str]:
     """Queue the acknowledgement of a ticket, or say why not (returns (row, reason)).
 
@@ -230,6 +231,7 @@ def acknowledge(
         auto_submitted="auto-replied",
         envelope_from="",
         now=now,
+        from_address=from_address,
     )
     return row, f"auto-reply queued to {address} ({lang})"
 

@@ -7,7 +7,9 @@ SMTP_FROM, MAIL_DOMAIN) are those in force then, not when the message was queued
 `raw` holds the bytes as they would go out when queued, and the bytes that went out once sent.
 
 An agent's reply is From "Agent name via MAIL_FROM_NAME <the mailbox address>"; other mail is
-From "MAIL_FROM_NAME <address>". The address is always ours, so answers come back to us.
+From "MAIL_FROM_NAME <address>". The address is always ours, so answers come back to us: SMTP_FROM,
+or the mailbox address a new ticket's mail was sent to for its acknowledgement (one per team's
+ticket, docs/teams.md).
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ def draft(
     agent_name: str | None,
     envelope_from: str | None,
     attachments: Sequence[tuple[str, str, bytes]],
+    from_address: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON-able parts of a message (attachments by the sha256 of their bytes)."""
-    return {
+    """The JSON-able parts of a message (attachments by the sha256 of their bytes);
+    `from_address`: one of our mailbox addresses to send from instead of SMTP_FROM."""
+    parts: dict[str, Any] = {
         "to": list(to),
         "cc": list(cc),
         "subject": subject,
@@ -52,6 +56,9 @@ def draft(
             for name, content_type, data in attachments
         ],
     }
+    if from_address:
+        parts["from_address"] = from_address
+    return parts
 
 
 def sender_name(settings: Settings, agent_name: str | None) -> str:
@@ -75,7 +82,7 @@ def build(
     """The message's bytes with `settings` (`read_blob` gives an attachment's bytes)."""
     return compose(
         Outgoing(
-            sender=settings.sender_address,
+            sender=parts.get("from_address") or settings.sender_address,
             sender_name=sender_name(settings, parts.get("agent_name")),
             to=parts["to"],
             cc=parts["cc"],

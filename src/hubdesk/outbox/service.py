@@ -51,6 +51,7 @@ def enqueue(
     in_thread: bool = True,
     agent_name: str | None = None,
     visible_body: str | None = None,
+    from_address: str | None = None,
 ) -> OutboxMessage:
     """Compose and queue one message (writes the outbox row, the outbound log, an audit row).
 
@@ -85,6 +86,7 @@ def enqueue(
         agent_name=header_text(agent_name or "", 200) or None,
         envelope_from=envelope_from,
         attachments=attachments,
+        from_address=from_address,
     )
     queued_files = {hashlib.sha256(data).hexdigest(): data for _n, _c, data in attachments}
     raw = drafts.build(settings, parts, now, queued_files.__getitem__)

@@ -34,6 +34,7 @@ FILTER_KEYS: Final = (
     "sort",
     "per",
     "sla",
+    "team",
 )
 PAGE_SIZES: Final = (25, 50, 100)
 SLA_STATES: Final = ("breached", "warning", "paused")
@@ -177,6 +178,8 @@ def _check(key: str, value: str) -> None:
         raise ValidationFailed(f"query.customer: {value!r} is not a customer id")
     if key == "assignee" and value not in ("me", "none") and not _is_id(value):
         raise ValidationFailed(f"query.assignee: {value!r} is not a user id, me or none")
+    if key == "team" and value != "none" and not _is_id(value):
+        raise ValidationFailed(f"query.team: {value!r} is not a team (group) id or none")
     if key == "sort":
         queries.parse_sorts(value)
     if key == "tag" and len(value) > 64:

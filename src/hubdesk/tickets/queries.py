@@ -58,6 +58,8 @@ class TicketFilter:
     snoozed: bool | None = None
     """False: hide tickets snoozed now (the default open list); True: only those."""
     team_id: int | None = None
+    no_team: bool = False
+    """Only tickets of no team (`team_id` is then ignored)."""
     sort: str = "-created_at"
 
 
@@ -115,7 +117,9 @@ def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]
         conditions.append(Ticket.priority.in_(flt.priority))
     if flt.customer_id is not None:
         conditions.append(Ticket.customer_id == flt.customer_id)
-    if flt.team_id is not None:
+    if flt.no_team:
+        conditions.append(Ticket.team_id.is_(None))
+    elif flt.team_id is not None:
         conditions.append(Ticket.team_id == flt.team_id)
     if flt.unassigned:
         conditions.append(Ticket.assigned_to_user_id.is_(None))

@@ -20,7 +20,7 @@ from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import Classification
 from hubdesk.inbound import quarantine, service
-from hubdesk.intake import pipeline
+from hubdesk.intake import pipeline, prologue
 from hubdesk.intake.http.email_to_ticket import outcome_body
 from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_REPROCESS, INBOUND_VIEW
 
@@ -231,6 +231,7 @@ def make_ticket(
         inbound_id,
         sender=body.sender or "",
         customer_id=body.customer_id,
+        team_id=prologue.inbound_team(session, inbound_id),
     )
     if not made.created:
         response.status_code = status.HTTP_200_OK

@@ -32,7 +32,7 @@ from hubdesk.errors import ValidationFailed
 from hubdesk.inbound import quarantine
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import STATUSES
-from hubdesk.intake import pipeline
+from hubdesk.intake import pipeline, prologue
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import EMAILS_CLASSIFY, INBOUND_VIEW
 from hubdesk.web.ui import flash, forms, i18n, labels
@@ -241,7 +241,13 @@ def make_ticket(
     customer_id = forms.optional_id(customer, "customer")
     try:
         made = quarantine.make_ticket(
-            session, runtime, viewer.principal, inbound_id, sender=sender, customer_id=customer_id
+            session,
+            runtime,
+            viewer.principal,
+            inbound_id,
+            sender=sender,
+            customer_id=customer_id,
+            team_id=prologue.inbound_team(session, inbound_id),
         )
     except ValidationFailed as exc:
         if str(exc).startswith("sender:"):

@@ -1,6 +1,7 @@
 """`GET /tickets`: the ticket list (bulk actions: `ticket_bulk`; saved views: `saved_views`).
 
-Filters (status, priority, customer, assignee, tag), full-text search, sorting and pages are
+Filters (status, priority, customer, assignee, tag, team: "" all the viewer's teams' queues,
+`none` no team, or a team's id), full-text search, sorting and pages are
 the API list's (`queries.list_tickets`): the same allow-listed sort keys, the same scope.
 Without a `status` parameter the list shows the tickets still being worked on. `view=<id>`
 marks which saved view the query came from; `save_as` refills the "save as view" name after
@@ -27,7 +28,9 @@ from hubdesk.savedviews import service as saved_views
 from hubdesk.sla import service as sla
 from hubdesk.tickets import queries
 from hubdesk.tickets.states import OPEN_STATES, PRIORITIES, STATUSES
-from hubdesk.users.models import User
+from hubdesk.users import teams
+from hubdesk.users.models import User, UserGroup
+from hubdesk.users.permissions import Principal
 from hubdesk.web.ui import forms, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.saved_views import view_url
@@ -62,6 +65,8 @@ class ListParams:
     sort: str
     per: int
     sla: str = ""
+    team: str = ""
+    """"": all the viewer's teams' queues; "none": tickets of no team; else a team's id."""
 
     def url(self, **changes: Any) -> str:
         values = {**asdict(self), "page": 1, **changes}
@@ -84,6 +89,8 @@ class ListParams:
             tag=self.tag or None,
             q=self.q or None,
             sla_state=self.sla or None,
+            team_id=None if self.team in ("", "none") else forms.optional_id(self.team, "team"),
+            no_team=self.team == "none",
             snoozed=False if self.status == ACTIVE else None,
             sort=self.sort,
         )
@@ -108,6 +115,7 @@ def ticket_list(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per: int = PAGE_SIZES[0],
     sla_state: Annotated[str, Query(alias="sla", max_length=16)] = "",
+    team: Annotated[str, Query(max_length=12)] = "",
     view: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     save_as: Annotated[str, Query(max_length=200)] = "",
     rename: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
@@ -123,6 +131,7 @@ def ticket_list(
         sort,
         per if per in PAGE_SIZES else PAGE_SIZES[0],
         sla_state if sla_state in labels.SLA_FILTER else "",
+        team.strip(),
     )
     found = queries.list_tickets(
         session,
@@ -148,6 +157,8 @@ def ticket_list(
                 session, viewer.principal, q=None, limit=1000, offset=0
             ).items,
             "agents": active_users(session),
+            "teams": visible_teams(session, viewer.principal),
+            "all_teams": teams.sees_all_teams(viewer.principal),
             "customer_names": customer_names(session, found.items),
             "agent_names": user_names(session, found.items),
             "page_url": lambda n: params.url(page=n),
@@ -161,6 +172,18 @@ def ticket_list(
             "rename_as": rename_as,
         },
     )
+
+
+def visible_teams(session: Session, principal: Principal) -> dict[int, str]:
+    """The teams the list's Team filter offers: every group to a viewer who sees all teams'
+    queues, else the viewer's own teams (groups: `agents` is one too), by name."""
+    names = sorted(teams.team_names(session).items(), key=lambda item: item[1].casefold())
+    if teams.sees_all_teams(principal):
+        return dict(names)
+    mine = set(
+        session.scalars(select(UserGroup.group_id).where(UserGroup.user_id == principal.user_id))
+    )
+    return {i: name for i, name in names if i in mine}
 
 
 def sla_views(session: Session, rows: Any) -> dict[int, tuple[Any, Any]]:
