@@ -87,7 +87,7 @@ def list_tickets(
 ) -> Page[Any]:
     sorts = parse_sorts(flt.sort)
     statement = visible_tickets(principal)
-    queue = teams.queue_condition(principal, Ticket.team_id)
+    queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
     if queue is not None:  # the principal's teams' queues (docs/teams.md)
         statement = statement.where(queue)
     for condition in _conditions(session, flt):

@@ -1,7 +1,8 @@
 """Teams: a team is a user group (`groups`) that mailboxes and tickets name.
 
 A ticket's team decides whose queues show it (the ticket lists, the dashboard, saved views):
-the members of that team. A ticket without a team shows in everyone's queues, and a user
+the members of that team, and its assignee whatever their teams. A ticket without a team
+shows in everyone's queues, and a user
 with `tickets.all_teams` (the admins) sees every team's. It is a queue, not a lock: anyone
 with `tickets.view` still opens a ticket by its number or link (docs/teams.md).
 """
@@ -23,13 +24,21 @@ def sees_all_teams(principal: Principal) -> bool:
 
 
 def queue_condition(
-    principal: Principal, team_column: InstrumentedAttribute[int | None]
+    principal: Principal,
+    team_column: InstrumentedAttribute[int | None],
+    assignee_column: InstrumentedAttribute[int | None],
 ) -> ColumnElement[bool] | None:
-    """The condition a row's team meets to be in the principal's queues (None: every row)."""
+    """The condition a ticket meets to be in the principal's queues (None: every row): no
+    team, one of the principal's teams, or assigned to the principal (a ticket given to
+    someone outside its team is still theirs to answer)."""
     if sees_all_teams(principal):
         return None
     mine = select(UserGroup.group_id).where(UserGroup.user_id == principal.user_id)
-    return or_(team_column.is_(None), team_column.in_(mine))
+    return or_(
+        team_column.is_(None),
+        team_column.in_(mine),
+        assignee_column == principal.user_id,
+    )
 
 
 def check_team(session: Session, team_id: int | None) -> Group | None:

@@ -14,6 +14,9 @@ from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import actions, pipeline
 from hubdesk.intake.preview import preview
 from hubdesk.tickets.models import Attachment, EmailLog, Ticket
+from hubdesk.users import service as users
+from hubdesk.users.models import User
+from hubdesk.web.ui.dashboard import active_by_priority
 from tests.support.api import Api
 from tests.support.mail import raw_mail
 
@@ -272,3 +275,30 @@ def test_a_split_ticket_links_both_ways_and_keeps_the_team(api: Api) -> None:
         {"ticket_id": ticket_id, "ticket_number": source["ticket_number"], "kind": "split"}
     ]
     assert source["linked_tickets"][0]["ticket_id"] == new["id"]
+
+
+def test_a_ticket_given_to_someone_outside_its_team_is_in_their_queue(api: Api) -> None:
+    """A Support ticket assigned to a Sales agent shows in that agent's lists and dashboard
+    counts (they were told, and it is theirs to answer); other Sales members do not see it."""
+    _teams(api)
+    support, _sales = _both(api)
+    api.login_as("sales_agent", ["agents", "Sales"])
+    api.login_as("sales_colleague", ["agents", "Sales"])
+    me = api.user_ids["sales_agent"]
+
+    def listed(role: str, **params: Any) -> set[int]:
+        found = api.ok(api.get("/api/v1/tickets", role, params=params))["items"]
+        return {t["id"] for t in found}
+
+    assert support["id"] not in listed("sales_agent")
+    api.ok(api.patch(f"/api/v1/tickets/{support['id']}", json={"assigned_to_user_id": me}))
+    assert support["id"] in listed("sales_agent")
+    assert support["id"] in listed("sales_agent", assigned_to_user_id=me)
+    assert support["id"] not in listed("sales_colleague")
+    with api.runtime.db.transaction(write=False) as session:
+        mine = users.principal_for(session.get(User, me))  # type: ignore[arg-type]
+        theirs = users.principal_for(
+            session.get(User, api.user_ids["sales_colleague"])  # type: ignore[arg-type]
+        )
+        assert sum(active_by_priority(session, mine).values()) == len(listed("sales_agent"))
+        assert sum(active_by_priority(session, theirs).values()) == len(listed("sales_colleague"))

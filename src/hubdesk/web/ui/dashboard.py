@@ -106,13 +106,15 @@ def dashboard(
 
 
 def active_by_priority(session: Session, principal: Principal) -> dict[str, int]:
-    """Active, unmerged tickets the principal may see, counted per priority in one pass (the
-    same tickets as the list filtered by each priority; one scan instead of four counts)."""
-    visible = (
-        visible_tickets(principal)
-        .where(Ticket.status.in_(ACTIVE), Ticket.merged_into_id.is_(None))
-        .subquery()
+    """Active, unmerged tickets in the principal's queues, counted per priority in one pass
+    (the same tickets as the list filtered by each priority; one scan instead of four)."""
+    statement = visible_tickets(principal).where(
+        Ticket.status.in_(ACTIVE), Ticket.merged_into_id.is_(None)
     )
+    queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
+    if queue is not None:  # as the list the counts link to (docs/teams.md)
+        statement = statement.where(queue)
+    visible = statement.subquery()
     rows = session.execute(
         select(visible.c.priority, func.count()).group_by(visible.c.priority)
     ).all()
@@ -143,7 +145,7 @@ def attention(session: Session, principal: Principal, runtime: Runtime) -> dict[
 def newest_mail(session: Session, principal: Principal) -> list[tuple[EmailLog, Ticket]]:
     """The latest inbound mail on tickets in the principal's queues, with its ticket."""
     statement = visible_tickets(principal)
-    queue = teams.queue_condition(principal, Ticket.team_id)
+    queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
     if queue is not None:  # the viewer's teams' tickets and those of no team (docs/teams.md)
         statement = statement.where(queue)
     visible = statement.subquery()
