@@ -167,6 +167,8 @@ def _run(
                 continue  # nothing about this operation can be made invalid (no parameters)
             except (Exception, BaseExceptionGroup) as exc:  # every failure is reported
                 failures.append(f"{role} {mode.value} {operation.label}: {exc}")
+                if examples > SHORT_EXAMPLES:  # a long run shows each failure as it is found
+                    print(f"FAILURE {failures[-1]}", flush=True)
     return failures
 
 
