@@ -4,7 +4,14 @@ other errors are declared where they happen, and status and priority filters are
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
+
+import jsonschema_rs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import Field, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from hubdesk.inbound.models import STATUSES as INBOUND_STATUSES
 from hubdesk.outbox.models import OUTBOX_STATUSES
@@ -139,3 +146,107 @@ def test_status_and_priority_filters_are_enums_of_the_real_values(api: Api) -> N
     response = api.get("/api/v1/tickets", params={"status": "done"})
     assert response.status_code == 422
     assert "waiting_customer" in response.json()["detail"]
+
+
+# Escapes whose meaning differs between ECMA-262 (and the Rust engine schemathesis validates
+# with), where `\d`, `\w` and `\b` are ASCII and `\s` is its own set of spaces, and Python's
+# `re`, where all of them are Unicode: a pattern with one of them declares a set that is not
+# the one the service checks. `\A` and `\Z` do not exist in ECMA-262.
+_AMBIGUOUS_ESCAPES = frozenset("wWsSdDbBAZ")
+
+
+def _patterns(node: Any, where: str = "#") -> list[tuple[str, str]]:
+    """Every `pattern` in the document, with the JSON pointer to where it is declared."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                found.append((where, value))
+            else:
+                escaped = key.replace("~", "~0").replace("/", "~1")
+                found += _patterns(value, f"{where}/{escaped}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _patterns(value, f"{where}/{index}")
+    return found
+
+
+def _ambiguous_escapes(pattern: str) -> list[str]:
+    """The escapes of `pattern` in `_AMBIGUOUS_ESCAPES` (`\\\\w` is a backslash and a `w`)."""
+    return [
+        escape
+        for escape in re.findall(r"\\.", pattern, re.DOTALL)
+        if escape[1] in _AMBIGUOUS_ESCAPES
+    ]
+
+
+def test_ambiguous_escapes_are_found() -> None:
+    assert _ambiguous_escapes(r"^\s*[\w-]+$") == [r"\s", r"\w"]
+    assert _ambiguous_escapes(r"[^\\s]\\w\.\x20") == []
+    assert _ambiguous_escapes(r"(?![\s\S])") == [r"\s", r"\S"]
+
+
+def test_every_declared_pattern_means_the_same_in_ecma_262_and_python(api: Api) -> None:
+    """No pattern in the document uses `\\w`, `\\s`, `\\d`, `\\b` (or their negations), `\\A` or
+    `\\Z`: a client (and schemathesis) reads them as ECMA-262 does, the service as Python
+    does, and the long pass found values one reading accepts and the other refuses."""
+    patterns = _patterns(_spec(api))
+    assert len(patterns) >= 10  # the walk finds the document's patterns
+    wrong = [(where, pattern) for where, pattern in patterns if _ambiguous_escapes(pattern)]
+    assert not wrong, "\n".join(f"{where}: {pattern}" for where, pattern in wrong)
+
+
+# Characters where the two readings part: line breaks Python's `$` and `\s` treat apart,
+# spaces only one of them knows, letters and digits beyond ASCII, a character beyond the BMP.
+_TRICKY = 'aZ09_-#@. \t\r\n\x0b\x0c\x1c\x1f\x85\xa0\u2028\ufeff\u3000\u200b\xadéİ٣ß€—😀{}*"/:'
+
+
+def _service_reads(spec: dict[str, Any], where: str, pattern: str, value: str) -> bool:
+    """A query or path parameter's pattern is checked by pydantic (its Rust engine, where
+    `$` is the end of the string); a body's or a header's by the service with Python's `re`."""
+    if where.startswith("#/paths/") and where.endswith("/schema"):
+        node: Any = spec
+        for part in where[2:].removesuffix("/schema").split("/"):
+            key = part.replace("~1", "/").replace("~0", "~")
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if node.get("in") in ("query", "path"):
+            adapter = TypeAdapter(Annotated[str, Field(pattern=pattern)])
+            try:
+                adapter.validate_python(value)
+            except PydanticValidationError:
+                return False
+            return True
+    return re.search(pattern, value) is not None
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_declared_pattern_gives_the_service_and_the_validator_one_answer(
+    api: Api, data: st.DataObject
+) -> None:
+    """Strings drawn from a declared pattern (as Python reads it), strings of the characters
+    where the readings part, and the two mixed, get the same answer from the service's
+    reading (Python's `re`, or pydantic's for a parameter) and from jsonschema-rs (what
+    schemathesis validates with, an ECMA-262 reading)."""
+    spec = _spec(api)
+    where, pattern = data.draw(st.sampled_from(_declared_patterns(spec)), label="pattern")
+    tricky = st.text(alphabet=_TRICKY, max_size=3)
+    value = data.draw(
+        st.one_of(
+            st.from_regex(pattern),
+            st.text(alphabet=_TRICKY, max_size=12),
+            st.tuples(tricky, st.from_regex(pattern), tricky).map("".join),
+        ),
+        label="value",
+    )
+    validator = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+    assert validator.is_valid(value) == _service_reads(spec, where, pattern, value)
+
+
+def _declared_patterns(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each distinct pattern once per reading (parameter or body), with the first place that
+    declares it."""
+    first: dict[tuple[bool, str], str] = {}
+    for where, pattern in sorted(_patterns(spec)):
+        first.setdefault((where.startswith("#/paths/"), pattern), where)
+    return sorted((where, pattern) for (_, pattern), where in first.items())

@@ -9,7 +9,9 @@ long schemathesis pass found: a valid value refused, or an invalid one stored.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+import jsonschema_rs
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -20,6 +22,7 @@ from hubdesk.api.limits import (
     LABEL_PATTERN,
     SECRET_NAME_PATTERN,
     TAG_PATTERN,
+    WORD_CHAR_OR_HYPHEN,
 )
 from hubdesk.customers.service import FREEMAIL_DOMAINS, normalize_domain
 from hubdesk.errors import ValidationFailed
@@ -49,7 +52,7 @@ def _not_matching(pattern: str) -> st.SearchStrategy[str]:
 def test_every_declared_tag_is_accepted(raw: str) -> None:
     tag = normalize_tag(raw)
     assert 1 <= len(tag) <= MAX_TAG_LENGTH
-    assert re.fullmatch(r"[\w-]+", tag)
+    assert re.fullmatch(f"{WORD_CHAR_OR_HYPHEN}+", tag)
 
 
 @EXAMPLES
@@ -173,3 +176,55 @@ def test_keywords_match_the_declared_pattern_exactly(raw: str) -> None:
         assert not declared, raw
     else:
         assert declared, raw
+
+
+def _declared(pattern: str, value: str) -> bool:
+    """What a client validating with the document (ECMA-262 semantics) says of `value`."""
+    return bool(jsonschema_rs.validator_for({"type": "string", "pattern": pattern}).is_valid(value))
+
+
+def _accepted(check: Callable[[str], object], value: str) -> bool:
+    try:
+        check(value)
+    except ValidationFailed:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("pattern", "check", "value", "expected"),
+    [
+        # The long pass: a keyword of a letter beyond ASCII counted as schema-invalid
+        # (ECMA-262's `\w` is ASCII) and was accepted.
+        (KEYWORD_PATTERN, clean_word, "ê…", True),
+        (KEYWORD_PATTERN, clean_word, "—…", True),
+        (KEYWORD_PATTERN, clean_word, "__", False),
+        (KEYWORD_PATTERN, clean_word, "\u200b\xad", False),
+        # ... and a domain beyond ASCII judged differently: `\s` is another set of spaces in
+        # each reading (Python's has U+001C-U+001F and U+0085; ECMA-262's has U+FEFF, which
+        # the document now counts as a character of a name beyond ASCII, for IDNA to judge).
+        (DOMAIN_PATTERN, normalize_domain, "\x1cexample.com", True),
+        (DOMAIN_PATTERN, normalize_domain, "example.com\x85", True),
+        (DOMAIN_PATTERN, normalize_domain, "example.com\n", True),
+        (TAG_PATTERN, normalize_tag, "#Café", True),
+        (TAG_PATTERN, normalize_tag, "Ærø-2", True),
+        (TAG_PATTERN, normalize_tag, "x\u200by", False),
+        (TAG_PATTERN, normalize_tag, "\ufeffx", False),
+        (TAG_PATTERN, normalize_tag, " billing\u3000", True),
+    ],
+)
+def test_the_document_and_the_service_agree_where_ecma_262_and_python_part(
+    pattern: str, check: Callable[[str], object], value: str, expected: bool
+) -> None:
+    assert _declared(pattern, value) == expected
+    assert _accepted(check, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"), [("forespørgsel", True), ("€", True), ("_-", False)]
+)
+def test_labels_beyond_ascii_agree(label: str, expected: bool) -> None:
+    from hubdesk.classifier.service import _LABEL
+
+    assert _declared(LABEL_PATTERN, label) == expected
+    assert bool(_LABEL.match(label)) == expected

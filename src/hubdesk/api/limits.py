@@ -96,11 +96,15 @@ CustomFields = Annotated[
 """A ticket's custom fields: a JSON object of at most MAX_CUSTOM_FIELDS_BYTES."""
 
 
+END: Final = r"(?![^\n]|\n)"
+r"""The end of the string: no character at all follows (`$` in ECMA-262, `\Z` in Python)."""
+
+
 def _amount_pattern(integer_digits: int, *, positive: bool) -> str:
     whole = f"[1-9][0-9]{{0,{integer_digits - 1}}}"
     if positive:
-        return rf"^0*({whole}(\.[0-9]{{1,2}})?|\.(0[1-9]|[1-9][0-9]?))$"
-    return rf"^(0*{whole}|0+)(\.[0-9]{{1,2}})?$|^0*\.[0-9]{{1,2}}$"
+        return rf"^0*({whole}(\.[0-9]{{1,2}})?|\.(0[1-9]|[1-9][0-9]?)){END}"
+    return rf"^(?:(0*{whole}|0+)(\.[0-9]{{1,2}})?|0*\.[0-9]{{1,2}}){END}"
 
 
 def _amount(integer_digits: int, *, positive: bool) -> Any:
@@ -141,9 +145,37 @@ Hours = _amount(8, positive=True)
 Price = _amount(10, positive=False)
 """A price of zero or more with at most two decimals (a JSON number or a string)."""
 
+# Every pattern the OpenAPI document declares is written so that ECMA-262 (what clients and
+# schemathesis read it with) and Python's `re` (what the services check with) mean the same:
+# no `\w`, `\s`, `\d`, `\b` or their negations (ASCII in ECMA-262, Unicode in Python, and
+# `\s` a different set in each), no `\A`/`\Z`, and no closing `$` after a character that is
+# not a line break (Python's `$` also matches before a final newline). The classes below
+# spell out what the services accept; `tests/integration/test_openapi_truth.py` keeps it so.
+SPACE_CHARS: Final = (
+    r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+r"""Inside a character class: exactly the characters Python's `str.split()`, `str.strip()`
+and `re`'s `\s` take as spaces (`str.isspace`)."""
+SPACE: Final = f"[{SPACE_CHARS}]"
+NOT_SPACE: Final = f"[^{SPACE_CHARS}]"
+
+# Beyond ASCII a "word character" is any character that is not a space, a C1 control or an
+# invisible format character (soft hyphen, zero-width and direction marks, BOM): letters of
+# every script, and also their signs, as the long pass showed that no regular expression both
+# readings share can tell a letter from a sign beyond ASCII. In ASCII: letters, digits, `_`.
+_INVISIBLE: Final = r"\x80-\x9f\xad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+WORD_CHAR: Final = rf"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f{_INVISIBLE}{SPACE_CHARS}]"
+"""One word character: an ASCII letter, digit or `_`, or a visible character beyond ASCII."""
+WORD_CHAR_OR_HYPHEN: Final = (
+    rf"[^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f{_INVISIBLE}{SPACE_CHARS}]"
+)
+"""A word character or `-`."""
+ALNUM_CHAR: Final = rf"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f{_INVISIBLE}{SPACE_CHARS}]"
+"""A word character that is not `_`: an ASCII letter or digit, or one beyond ASCII."""
+
 EMAIL_PATTERN: Final = (
-    r"^[ \t]*[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?[ \t]*"
-    r"(?![\s\S])"
+    rf"^[ \t]*[^@{SPACE_CHARS}<>()\[\],;:\"\\\x00-\x1f\x7f]+"
+    rf"@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?[ \t]*{END}"
 )
 EmailAddress = Annotated[
     str,
@@ -152,30 +184,29 @@ EmailAddress = Annotated[
 ]
 """An e-mail address as the API takes it (`users.service.normalize_email` checks it)."""
 
-CURRENCY_PATTERN: Final = r"^\s*[A-Za-z]{3}\s*$"
+CURRENCY_PATTERN: Final = rf"^{SPACE}*[A-Za-z]{{3}}{SPACE}*$"
 """An ISO 4217 currency code, any case: three ASCII letters."""
 
-MESSAGE_ID: Final[JsonDict] = {"pattern": r"^[\x20-\x7e]*(?![\s\S])"}
+MESSAGE_ID: Final[JsonDict] = {"pattern": rf"^[\x20-\x7e]*{END}"}
 """A Message-ID as sent: printable ASCII on one line (RFC 5322 3.6.4)."""
 
 HEADER_BREAKS: Final = "\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 """NUL and every character Python's e-mail headers take as a line break (str.splitlines)."""
-ONE_LINE: Final[JsonDict] = {"pattern": r"^[^\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*(?![\s\S])"}
+ONE_LINE: Final[JsonDict] = {"pattern": rf"^[^\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*{END}"}
 """JSON Schema for text that goes into a mail header as it is: no line break (CR, LF or any
 other that str.splitlines knows) and no NUL anywhere
 (the pattern ends with a look-ahead for nothing at all: a `$` would let one final line
 break through, as Python reads it)."""
 
-NOT_BLANK: Final[JsonDict] = {"pattern": r"[^\s\x00-\x1f\x7f]"}
+NOT_BLANK: Final[JsonDict] = {"pattern": rf"[^{SPACE_CHARS}\x00-\x1f\x7f]"}
 """JSON Schema for a title that must keep a visible character once spaces and control
 characters are cleaned away (`hubdesk.text.single_line`); the services give the message."""
 
 # Formats the services check, declared so that the document says what they accept. Each
-# pattern is matched by the service itself (`re`), so the two cannot drift apart; `\w` is
-# Unicode's word character (letters and digits of any script, and `_`), as in Python.
+# pattern is matched by the service itself (`re`), so the two cannot drift apart.
 MAX_TAG_CHARS: Final = 64
 MAX_TAGS_PER_TICKET: Final = 10
-TAG_PATTERN: Final = r"^\s*#*([\w-]{1,64})\s*$"
+TAG_PATTERN: Final = rf"^{SPACE}*#*({WORD_CHAR_OR_HYPHEN}{{1,64}}){SPACE}*$"
 """A tag as sent: a word of letters, digits, `-` and `_` (at most 64), optionally after `#`
 and between spaces; it is stored lowercased (`hubdesk.tickets.tags`)."""
 
@@ -208,19 +239,23 @@ Tags = Annotated[
 ]
 """A ticket's tags: at most 10 items (two spellings of one tag count once when stored)."""
 
-LABEL_PATTERN: Final = r"^\s*(?=[\w-]*[^\W_])[\w-]{1,64}\s*$"
+LABEL_PATTERN: Final = (
+    rf"^{SPACE}*(?={WORD_CHAR_OR_HYPHEN}*{ALNUM_CHAR}){WORD_CHAR_OR_HYPHEN}{{1,64}}{SPACE}*$"
+)
 """A classification label: 1 to 64 letters, digits, `-` or `_`, at least one a letter or digit."""
 
-SECRET_NAME_PATTERN: Final = r"^\s*[A-Za-z_][A-Za-z0-9_]{0,199}\s*$"  # noqa: S105 (a name)
+SECRET_NAME_PATTERN: Final = rf"^{SPACE}*[A-Za-z_][A-Za-z0-9_]{{0,199}}{SPACE}*$"
 """The name of an environment variable (or secrets-file entry), never a password."""
 
 # A label's first and last character: a letter or digit, or any character beyond ASCII
 # that is not a space (an internationalised name); inside it, `-` too.
-_LABEL_END: Final = r"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\s]"
-_LABEL_INNER: Final = r"[^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\s]"
+_LABEL_END: Final = rf"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f{SPACE_CHARS}]"
+_LABEL_INNER: Final = rf"[^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x60\x7b-\x7f{SPACE_CHARS}]"
 _DOMAIN_LABEL: Final = rf"{_LABEL_END}(?:{_LABEL_INNER}{{0,61}}{_LABEL_END})?"
-_TOP_LABEL: Final = rf"(?:[A-Za-z0-9-]{{2,63}}|{_LABEL_INNER}*[^\x00-\x7f\s]{_LABEL_INNER}*)"
-DOMAIN_PATTERN: Final = rf"^\s*@*(?:{_DOMAIN_LABEL}\.)+{_TOP_LABEL}\.*\s*$"
+_TOP_LABEL: Final = (
+    rf"(?:[A-Za-z0-9-]{{2,63}}|{_LABEL_INNER}*[^\x00-\x7f{SPACE_CHARS}]{_LABEL_INNER}*)"
+)
+DOMAIN_PATTERN: Final = rf"^{SPACE}*@*(?:{_DOMAIN_LABEL}\.)+{_TOP_LABEL}\.*{SPACE}*$"
 """A customer's mail domain (`example.com`, `@example.com`, `rødgrød.dk`): dot-separated
 labels of letters, digits and inner `-`, the last of two or more characters. Names written
 with letters beyond ASCII are converted to their IDNA form, which may still refuse them."""

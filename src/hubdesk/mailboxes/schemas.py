@@ -9,7 +9,14 @@ from typing import Final, Literal
 from pydantic import Field
 from pydantic.config import JsonDict
 
-from hubdesk.api.limits import SECRET_NAME_PATTERN, EmailAddress, Id
+from hubdesk.api.limits import (
+    END,
+    SECRET_NAME_PATTERN,
+    SPACE,
+    SPACE_CHARS,
+    EmailAddress,
+    Id,
+)
 from hubdesk.api.schemas import Out, Strict
 from hubdesk.config import Settings
 from hubdesk.mailboxes import secrets
@@ -86,12 +93,12 @@ class MailboxOut(Out):
         )
 
 
-IMAP_URL: Final[JsonDict] = {"pattern": r"^\s*[Ii][Mm][Aa][Pp][Ss]?://[^/?#]*@"}
+IMAP_URL: Final[JsonDict] = {"pattern": rf"^{SPACE}*[Ii][Mm][Aa][Pp][Ss]?://[^/?#]*@"}
 """`imaps://user@host[:port]/FOLDER` or `imap://...`; the port's range, a usable folder and
 the absence of a password are checked by `mailboxes.service.parse_imap_url`."""
-FOLDER: Final[JsonDict] = {"pattern": r"^[^\r\n\x00]*[^\s\x00][^\r\n\x00]*(?![\s\S])"}
+FOLDER: Final[JsonDict] = {"pattern": rf"^[^\r\n\x00]*[^{SPACE_CHARS}\x00][^\r\n\x00]*{END}"}
 """An IMAP folder name: a visible character, no CR, LF or NUL anywhere."""
-MAILBOX_NAME: Final[JsonDict] = {"pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,99}\s*$"}
+MAILBOX_NAME: Final[JsonDict] = {"pattern": rf"^{SPACE}*[A-Za-z0-9][A-Za-z0-9._-]{{0,99}}{SPACE}*$"}
 
 
 class MailboxCreate(Strict):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.api.limits import MAX_COMMENT_CHARS, Id
+from hubdesk.api.limits import END, MAX_COMMENT_CHARS, NOT_SPACE, SPACE, Id
 from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.db.types import utcnow
 from hubdesk.outbox import autoreply, replies, service
@@ -61,7 +61,7 @@ class FlagOut(Out):
 
 # Not blank, and braces only as `{ticket_number}` or doubled (`autoreply.check_template`).
 TEMPLATE_TEXT: Final[dict[str, Any]] = {
-    "pattern": r"^(?=[\s\S]*\S)(?:[^{}]|\{\{|\}\}|\{ticket_number\})*(?![\s\S])"
+    "pattern": rf"^(?={SPACE}*{NOT_SPACE})(?:[^{{}}]|\{{\{{|\}}\}}|\{{ticket_number\}})*{END}"
 }
 
 

@@ -7,9 +7,10 @@ from typing import Final, Literal
 
 from pydantic import Field
 
+from hubdesk.api.limits import ALNUM_CHAR
 from hubdesk.api.schemas import Out, Strict
 
-KEYWORD_PATTERN: Final = r"[^\W_]"
+KEYWORD_PATTERN: Final = ALNUM_CHAR
 """A keyword holds at least one letter or digit (`service.clean_word`)."""
 
 

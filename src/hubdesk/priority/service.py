@@ -10,6 +10,7 @@ configured) the spec's defaults apply.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
 from typing import Final
@@ -17,6 +18,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubdesk.api.limits import ALNUM_CHAR
 from hubdesk.audit import service as audit
 from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
@@ -32,6 +34,9 @@ from hubdesk.priority.models import (
 from hubdesk.users.permissions import PRIORITY_MANAGE, Principal
 
 MAX_WORD: Final = 64
+_LETTER_OR_DIGIT: Final = re.compile(ALNUM_CHAR)
+"""What `schemas.KEYWORD_PATTERN` declares: a letter or digit (beyond ASCII, any visible
+character other than a space)."""
 _lock = threading.Lock()
 _cached: dict[str, tuple[int, Keywords]] = {}
 """Database URL -> (version, compiled keywords)."""
@@ -120,7 +125,7 @@ def clean_word(word: str) -> str:
         raise ValidationFailed("word: enter the keyword")
     if len(cleaned) > MAX_WORD:
         raise ValidationFailed(f"word: at most {MAX_WORD} characters")
-    if not any(ch.isalnum() for ch in cleaned):
+    if _LETTER_OR_DIGIT.search(cleaned) is None:
         raise ValidationFailed("word: a keyword needs at least one letter or digit")
     return cleaned
 

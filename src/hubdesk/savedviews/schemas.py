@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
+from hubdesk.api.limits import NOT_SPACE
 from hubdesk.api.schemas import Out, Strict
 from hubdesk.savedviews.service import FILTER_KEYS
 
@@ -26,11 +27,11 @@ Query = Annotated[
 
 # A name with a visible character (the service collapses spaces); a PATCH leaves it out
 # rather than sending null.
-_NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
+_NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NOT_SPACE}
 
 
 class SavedViewIn(Strict):
-    name: str = Field(min_length=1, max_length=100, json_schema_extra={"pattern": r"\S"})
+    name: str = Field(min_length=1, max_length=100, json_schema_extra={"pattern": NOT_SPACE})
     shared: bool = False
     query: Query = Field(default_factory=dict)
 

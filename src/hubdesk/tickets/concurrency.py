@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from hubdesk.api.limits import END
 from hubdesk.errors import Conflict, ValidationFailed
 from hubdesk.tickets.models import Ticket
 
-IF_MATCH_PATTERN: Final = r'^[ \t]*(?:\*|(?:W/)?"?([0-9]{1,18})"?)?[ \t]*$'
+IF_MATCH_PATTERN: Final = rf'^[ \t]*(?:\*|(?:W/)?"?([0-9]{{1,18}})"?)?[ \t]*{END}'
 """What `If-Match` may hold (the OpenAPI document declares it): an ETag such as `"3"` or
 `W/"3"`, a bare version, `*` (any version) or nothing; anything else is a 422."""
 _ETAG: Final = re.compile(IF_MATCH_PATTERN)

@@ -7,7 +7,12 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Final
 
-from hubdesk.api.limits import MAX_TAG_CHARS, MAX_TAGS_PER_TICKET, TAG_PATTERN
+from hubdesk.api.limits import (
+    MAX_TAG_CHARS,
+    MAX_TAGS_PER_TICKET,
+    TAG_PATTERN,
+    WORD_CHAR_OR_HYPHEN,
+)
 from hubdesk.errors import ValidationFailed
 
 MAX_TAGS: Final = MAX_TAGS_PER_TICKET
@@ -16,7 +21,7 @@ MAX_TAG_LENGTH: Final = MAX_TAG_CHARS
 # before a single item is normalised, so the cost of a call is bounded whatever is sent.
 MAX_TAG_ITEMS: Final = 100
 _DECLARED: Final = re.compile(TAG_PATTERN)
-_WORD_CHAR: Final = re.compile(r"[\w-]")
+_WORD_CHAR: Final = re.compile(WORD_CHAR_OR_HYPHEN)
 
 
 def normalize_tag(raw: str) -> str:
