@@ -73,6 +73,14 @@ def put(session: Session, name: str, key: Hashable, value: Any, writer: Writer) 
     return True
 
 
+def get(session: Session, name: str, key: Hashable) -> Any:
+    """The value kept for `key` in `name` (None when none is kept or not enabled)."""
+    pending: _Pending | None = session.info.get(_KEY)
+    if pending is None:
+        return None
+    return pending.keyed.get(name, {}).get(key)
+
+
 def mark(session: Session) -> Mark | None:
     pending: _Pending | None = session.info.get(_KEY)
     if pending is None:

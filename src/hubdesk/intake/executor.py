@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.config import Settings
+from hubdesk.db import deferred
 from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import is_transient
@@ -158,10 +159,12 @@ def run_workflow(
     session.add(execution)
     session.flush()
     named = ActionEnv(env.session, env.runtime, env.own_addresses, workflow_name=plan.name)
+    position = deferred.mark(session)  # a bulk batch's kept rows and numbers go with it
     try:
         with session.begin_nested():
             after, records = run_steps(named, mail, plan.steps, progress)
     except StepFailed as failure:
+        deferred.rollback_to(session, position)
         if isinstance(failure.error, StorageUnavailable):
             raise failure.error from failure
         if is_transient(failure.error):

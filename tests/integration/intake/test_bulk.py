@@ -359,3 +359,167 @@ def test_a_contact_made_by_a_failed_message_is_made_again_by_the_next(
         (contact,) = contacts.all()
         named = session.scalars(select(Ticket.contact_id).order_by(Ticket.id)).all()
         assert named == [contact.id, contact.id]
+
+
+def _numbers_test_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = search.index_new_ticket
+
+    def index_then_fail(session: object, ticket: Ticket, body: str | None) -> None:
+        real(session, ticket, body)  # type: ignore[arg-type]
+        if "explode" in ticket.subject:  # after its number, ticket, tags, clock, log rows
+            raise RuntimeError("late failure")
+
+    monkeypatch.setattr(search, "index_new_ticket", index_then_fail)
+
+
+def _sequence(number: str) -> tuple[str, int]:
+    _tkt, day, sequence = number.split("-")
+    return day, int(sequence)
+
+
+def _counter_statements(runtime: Runtime) -> tuple[list[str], Callable[[], None]]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "tticket_number_counters" in statement:
+            seen.append(statement.split()[0])
+
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    return seen, lambda: event.remove(runtime.db.engine, "before_cursor_execute", count)
+
+
+@pytest.mark.parametrize("failing", [0, 2, 4])
+def test_a_batch_numbers_its_tickets_consecutively_with_one_counter_update(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, failing: int
+) -> None:
+    """A batch reserves its first number with the counter's upsert and advances the counter
+    once at its end; a message that fails after its ticket was numbered (first, middle or
+    last of the batch) gives its number back, so the batch's tickets are numbered 1..n
+    with no gap or repeat, the counter says n, and the next batch goes on from n + 1."""
+    _numbers_test_setup(monkeypatch)
+    subjects = [f"request {i}" for i in range(5)]
+    subjects[failing] = "explode"
+    raws = [raw_mail(subject=s, message_id=f"<n{i}@x>") for i, s in enumerate(subjects)]
+    seen, stop = _counter_statements(runtime)
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    finally:
+        stop()
+    statuses = ["created"] * 5
+    statuses[failing] = "failed"
+    assert [o.status for o in outcomes] == statuses
+    # the first message's upsert is rolled back with it, so the next one upserts again
+    assert seen == (["INSERT", "INSERT", "UPDATE"] if failing == 0 else ["INSERT", "UPDATE"])
+    with runtime.db.transaction(write=False) as session:
+        numbers = session.scalars(select(Ticket.ticket_number).order_by(Ticket.id)).all()
+        counters = text("SELECT day, last_value FROM tticket_number_counters")
+        ((day, last),) = session.execute(counters)
+        by_ledger = dict(session.execute(select(InboundMessage.id, InboundMessage.ticket_id)).all())
+    assert [_sequence(n) for n in numbers] == [(day, k) for k in range(1, 5)]
+    assert last == 4
+    assert [o.ticket_number for o in outcomes if o.status == "created"] == numbers
+    assert sorted(t for t in by_ledger.values() if t is not None) == sorted(
+        o.ticket_id for o in outcomes if o.ticket_id is not None
+    )
+    more = [raw_mail(subject=f"later {i}", message_id=f"<l{i}@x>") for i in range(2)]
+    later = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*more), ONE_BATCH)]
+    assert [_sequence(o.ticket_number or "") for o in later] == [(day, 5), (day, 6)]
+
+
+def test_a_batch_writes_each_new_tickets_rows_exactly_once(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ticket a batch opens has exactly its own rows (one email-log row, one SLA clock,
+    its tags, its contact participant and CC participants, one 'created' audit row, one
+    search document), a reply in the same batch adds only its own, and the message that
+    failed in the middle left none: nothing lost, nothing written twice."""
+    from hubdesk.sla.models import SlaClock
+    from hubdesk.tickets.models import Comment, TicketParticipant, TicketTag
+
+    _numbers_test_setup(monkeypatch)
+    raws = [
+        raw_mail(subject="Urgent: server down", message_id="<a@x>", cc=["cc1@example.org"]),
+        raw_mail(subject="explode", message_id="<b@x>", cc=["cc2@example.org"]),
+        raw_mail(subject="Re: server down", in_reply_to="<a@x>", cc=["cc3@example.org"]),
+        raw_mail(subject="Invoice question", message_id="<c@x>", sender="z@example.net"),
+    ]
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["created", "failed", "linked", "created"]
+    first, _failed, _reply, last = (o.ticket_id for o in outcomes)
+    with runtime.db.transaction(write=False) as session:
+
+        def per_ticket(column: object) -> dict[int, int]:
+            rows = session.execute(select(column, func.count()).group_by(column)).all()
+            return {int(ticket_id): int(n) for ticket_id, n in rows}
+
+        assert per_ticket(EmailLog.ticket_id) == {first: 2, last: 1}
+        assert per_ticket(SlaClock.ticket_id) == {first: 1, last: 1}
+        assert per_ticket(Comment.ticket_id) == {first: 1}
+        participants = session.execute(
+            select(TicketParticipant.ticket_id, TicketParticipant.email, TicketParticipant.role)
+        ).all()
+        assert sorted(participants) == sorted(
+            [
+                (first, "customer@example.com", "contact"),
+                (first, "cc1@example.org", "cc"),
+                (first, "cc3@example.org", "cc"),
+                (last, "z@example.net", "contact"),
+            ]
+        )
+        tags = session.execute(select(TicketTag.ticket_id, TicketTag.tag)).all()
+        assert len(tags) == len(set(tags))
+        assert {t for t, _tag in tags} <= {first, last}
+        created = session.scalars(
+            select(AuditEntry.entity_id).where(
+                AuditEntry.entity_type == "ticket", AuditEntry.action == "created"
+            )
+        ).all()
+        assert sorted(int(e) for e in created) == sorted([first, last])
+    assert set(_documents(runtime)) == {first, last}
+
+
+def test_a_workflow_that_fails_after_numbering_its_ticket_gives_the_number_back(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workflow runs in a savepoint of its own inside the message's: when its second step
+    fails after its first opened (and numbered) a ticket, the workflow's rows and its
+    number go back with it, and the batch's next ticket takes that number."""
+    from hubdesk.tickets import service as tickets
+    from hubdesk.workflows import service as workflows
+    from hubdesk.workflows.catalog import WorkflowIn
+
+    engine = replace(
+        runtime, settings=runtime.settings.model_copy(update={"email_workflows_enabled": True})
+    )
+    steps = [
+        {"action": "create_ticket", "params": {}},
+        {"action": "set_priority", "params": {"priority": "critical"}},
+    ]
+    document = {"name": "W", "classification_trigger": "*", "workflow_steps": steps}
+    with runtime.db.transaction() as session:
+        workflows.create(session, SYSTEM, WorkflowIn.model_validate(document))
+    real = tickets.update_ticket
+
+    def update_or_fail(
+        session: object, actor: object, ticket: Ticket, *a: object, **k: object
+    ) -> object:
+        if "explode" in ticket.subject:
+            raise RuntimeError("step failed")
+        return real(session, actor, ticket, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tickets, "update_ticket", update_or_fail)
+    raws = [raw_mail(subject=s, message_id=f"<{s}@x>") for s in ("one", "explode", "two")]
+    outcomes = [o for _s, o in bulk.ingest_bulk(engine, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["created", "ignored", "created"]
+    assert outcomes[1].ticket_id is None
+    assert outcomes[1].reason.startswith("triage: workflow")
+    with runtime.db.transaction(write=False) as session:
+        numbers = session.scalars(select(Ticket.ticket_number).order_by(Ticket.id)).all()
+        (last,) = session.scalars(text("SELECT last_value FROM tticket_number_counters"))
+        subjects = session.scalars(select(Ticket.subject).order_by(Ticket.id)).all()
+    assert subjects == ["one", "two"]
+    assert [_sequence(n)[1] for n in numbers] == [1, 2]
+    assert last == 2
+    assert set(_documents(runtime)) == {o.ticket_id for o in outcomes if o.ticket_id}
