@@ -15,6 +15,9 @@ HubdeskError
 from __future__ import annotations
 
 import errno
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Self
 
 
 class HubdeskError(Exception):
@@ -42,7 +45,19 @@ class PermissionDenied(HubdeskError):
 
 
 class ValidationFailed(HubdeskError):
-    """Input that breaks a rule; the message tells the caller what to fix."""
+    """Input that breaks a rule; the message tells the caller what to fix.
+
+    Made with `saying`, it also keeps its English template and fields, so that a page shows
+    it in the reader's language (`hubdesk.web.ui.i18n.said`); the API answers in English."""
+
+    template: str | None = None
+    fields: Mapping[str, object] = MappingProxyType({})
+
+    @classmethod
+    def saying(cls, template: str, **fields: object) -> Self:
+        refusal = cls(template.format(**fields) if fields else template)
+        refusal.template, refusal.fields = template, MappingProxyType(fields)
+        return refusal
 
 
 class InvalidTransition(ValidationFailed):

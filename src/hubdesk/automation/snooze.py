@@ -28,7 +28,7 @@ def snooze(
         raise ValidationFailed("until needs a time zone (e.g. 2026-03-30T08:00:00+02:00)")
     until = until.astimezone(UTC)
     if until <= now:
-        raise ValidationFailed("until must be in the future; give a later date and time")
+        raise ValidationFailed.saying("until must be in the future; give a later date and time")
     if until > now + MAX_SNOOZE:
         raise ValidationFailed("until must be within a year from now")
     if ticket.status not in OPEN_STATES or ticket.merged_into_id is not None:

@@ -165,5 +165,7 @@ def _checked(title: str, body: str) -> tuple[str, str]:
     if bad:
         names = ", ".join("{{" + name + "}}" for name in bad)
         known = ", ".join("{{" + name + "}}" for name in KNOWN)
-        raise ValidationFailed(f"unknown placeholder {names}; use one of {known}")
+        raise ValidationFailed.saying(
+            "unknown placeholder {names}; use one of {known}", names=names, known=known
+        )
     return clean_title, clean_body

@@ -70,9 +70,10 @@ def normalize_domain(value: str) -> str:
         kind = "internationalised domain name (IDNA)" if idn else "domain name"
         raise ValidationFailed(f"{value!r} is not a valid {kind}")
     if domain in FREEMAIL_DOMAINS:
-        raise ValidationFailed(
-            f"{domain} is a free-mail domain shared by many people; add its users as "
-            "contacts of the customer instead"
+        raise ValidationFailed.saying(
+            "{domain} is a free-mail domain shared by many people; add its users as "
+            "contacts of the customer instead",
+            domain=domain,
         )
     return domain
 

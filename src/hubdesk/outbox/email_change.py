@@ -81,7 +81,7 @@ def request_change(
     if actor.user_id != user.id:
         raise ValidationFailed("only the user may change their own address this way")
     if user.password_hash is not None and not verify_password(user.password_hash, current_password):
-        raise ValidationFailed("current_password is not your current password")
+        raise ValidationFailed.saying("current_password is not your current password")
     email = users.normalize_email(new_email)
     if email == user.email:
         raise ValidationFailed(f"{email} is your address already")

@@ -64,7 +64,7 @@ def create_card(session: Session, actor: Principal, new: NewCard, *, today: date
         raise ValidationFailed("expires_on must not be before bought_on")
     currency = new.currency.strip().upper()
     if not _CURRENCY.match(new.currency):
-        raise ValidationFailed("currency must be a three-letter ISO 4217 code such as DKK")
+        raise ValidationFailed.saying("currency must be a three-letter ISO 4217 code such as DKK")
     card = PrepaidCard(
         customer_id=new.customer_id,
         hours_bought=hours,

@@ -187,11 +187,11 @@ def _check_current_password(user: User, current_password: str | None) -> None:
     if user.password_hash is None:
         return
     if not current_password:
-        raise ValidationFailed(
+        raise ValidationFailed.saying(
             "current_password is required to change your own password; send it with the new one"
         )
     if not verify_password(user.password_hash, current_password):
-        raise ValidationFailed("current_password is not your current password")
+        raise ValidationFailed.saying("current_password is not your current password")
 
 
 def _user_snapshot(user: User) -> dict[str, object]:
@@ -261,7 +261,7 @@ def create_token(
     if not user.active:
         raise ValidationFailed(f"user {user.email} is not active")
     if expires_at is not None and expires_at <= utcnow():
-        raise ValidationFailed("expires_at must be in the future")
+        raise ValidationFailed.saying("expires_at must be in the future")
     secret = generate_token()
     token = ApiToken(
         user_id=user.id,

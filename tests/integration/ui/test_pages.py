@@ -57,6 +57,24 @@ def _messages() -> set[str]:
         table = getattr(labels, name)
         if name.isupper() and isinstance(table, dict):
             found.update(table.values())
+    return found | _refusals()
+
+
+def _refusals() -> set[str]:
+    """The templates of `ValidationFailed.saying(...)` anywhere in the code: pages show them
+    in the reader's language (`i18n.said`)."""
+    found: set[str] = set()
+    for path in UI.parent.parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "saying"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
     return found
 
 

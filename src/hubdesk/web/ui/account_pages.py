@@ -55,7 +55,7 @@ def save_profile(
             signature=values["signature"],
         )
     except ValidationFailed as exc:
-        _refuse(request, user, "profile", values, str(exc))
+        _refuse(request, user, "profile", values, i18n.said(language_of(request), exc))
     _ = i18n.translator(user.language)
     return flash.redirect(request, "/account", _("Your details were saved."))
 
@@ -97,7 +97,7 @@ def ask_email_change(
             now=utcnow(),
         )
     except (ValidationFailed, Conflict) as exc:
-        _refuse(request, user, "email", values, str(exc))
+        _refuse(request, user, "email", values, i18n.said(language_of(request), exc))
     _ = i18n.translator(language_of(request))
     message = _(
         "We mailed a link to {email}. Your address changes when you open it.",
@@ -159,7 +159,7 @@ def change_password(
             current_password=form.get("current_password", ""),
         )
     except ValidationFailed as exc:
-        _refuse(request, user, "password", {}, str(exc))
+        _refuse(request, user, "password", {}, i18n.said(language_of(request), exc))
     _ = i18n.translator(language_of(request))
     return flash.redirect(
         request, "/login", _("Your password was changed. Sign in with the new one.")

@@ -149,8 +149,10 @@ def save_template(
         )
     except ValidationFailed as exc:
         context = templates_context(session, viewer)
-        context["forms"][language].update(subject=subject, body=body, problems=[str(exc)])
-        form_refused(request, "admin_templates.html", context, str(exc))
+        context["forms"][language].update(
+            subject=subject, body=body, problems=[i18n.said(language_of(request), exc)]
+        )
+        form_refused(request, "admin_templates.html", context, i18n.said(language_of(request), exc))
     _ = i18n.translator(language_of(request))
     name = _(labels.LANGUAGE.get(language, language))
     return flash.redirect(

@@ -58,7 +58,9 @@ def add_keyword(
     try:
         row = service.add_keyword(session, viewer.principal, word, level, language, scope)
     except (ValidationFailed, Conflict) as exc:
-        message = _("Enter the keyword.") if not word.strip() else str(exc)
+        message = (
+            _("Enter the keyword.") if not word.strip() else i18n.said(language_of(request), exc)
+        )
         form_refused(request, "admin_priority.html", _context(session, viewer, typed), message)
     return flash.redirect(request, PAGE, _("Keyword {word} added.", word=row.word))
 

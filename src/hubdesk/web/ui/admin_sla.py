@@ -186,7 +186,12 @@ def create_policy(
         body = _checked(PolicyCreate, values.fields())
         policy = sla.create_policy(session, viewer.principal, body.model_dump())
     except (ValidationFailed, Conflict) as exc:
-        form_refused(request, "admin_sla_policy.html", _context(None, values), str(exc))
+        form_refused(
+            request,
+            "admin_sla_policy.html",
+            _context(None, values),
+            i18n.said(language_of(request), exc),
+        )
     _ = i18n.translator(language_of(request))
     return flash.redirect(
         request, "/admin/sla-policies", _("SLA policy {name} saved.", name=policy.name)
@@ -214,7 +219,12 @@ def update_policy(
     except (ValidationFailed, Conflict) as exc:
         session.expire_all()
         stored = sla.get_policy(session, viewer.principal, policy_id)
-        form_refused(request, "admin_sla_policy.html", _context(stored, values), str(exc))
+        form_refused(
+            request,
+            "admin_sla_policy.html",
+            _context(stored, values),
+            i18n.said(language_of(request), exc),
+        )
     _ = i18n.translator(language_of(request))
     return flash.redirect(
         request, "/admin/sla-policies", _("SLA policy {name} saved.", name=policy.name)

@@ -215,7 +215,12 @@ def create_workflow(
     try:
         workflow = service.create(session, viewer.principal, workflow_in(values))
     except (ValidationFailed, Conflict) as exc:
-        form_refused(request, "admin_workflow.html", form_context(session, None, values), str(exc))
+        form_refused(
+            request,
+            "admin_workflow.html",
+            form_context(session, None, values),
+            i18n.said(language_of(request), exc),
+        )
     _ = i18n.translator(language_of(request))
     return flash.redirect(
         request, "/admin/workflows", _("Workflow {name} saved.", name=workflow.name)
@@ -242,7 +247,7 @@ def update_workflow(
         service.update(session, viewer.principal, workflow, workflow_in(values))
     except (ValidationFailed, Conflict) as exc:
         context = form_context(session, workflow, values)
-        form_refused(request, "admin_workflow.html", context, str(exc))
+        form_refused(request, "admin_workflow.html", context, i18n.said(language_of(request), exc))
     _ = i18n.translator(language_of(request))
     return flash.redirect(
         request, "/admin/workflows", _("Workflow {name} saved.", name=workflow.name)

@@ -64,7 +64,12 @@ def create(
         )
     except ValidationFailed as exc:
         new = {"title": title, "body": body, "shared": forms.checked(shared)}
-        form_refused(request, "canned.html", _context(session, viewer, new=new), str(exc))
+        form_refused(
+            request,
+            "canned.html",
+            _context(session, viewer, new=new),
+            i18n.said(language_of(request), exc),
+        )
     _ = i18n.translator(language_of(request))
     return flash.redirect(request, LIST_URL, _("Canned response saved."))
 
@@ -100,7 +105,12 @@ def update(
     try:
         canned.update_response(session, viewer.principal, row, title=title, body=body)
     except ValidationFailed as exc:
-        form_refused(request, "canned_edit.html", _edit_context(row, title, body), str(exc))
+        form_refused(
+            request,
+            "canned_edit.html",
+            _edit_context(row, title, body),
+            i18n.said(language_of(request), exc),
+        )
     _ = i18n.translator(language_of(request))
     return flash.redirect(request, LIST_URL, _("Canned response saved."))
 

@@ -59,7 +59,7 @@ def create_customer(
         )
     except (ValidationFailed, Conflict) as exc:
         context = {"customer": None, "values": values}
-        form_refused(request, "customer_form.html", context, str(exc))
+        form_refused(request, "customer_form.html", context, i18n.said(language_of(request), exc))
     url = f"/customers/{customer.id}"
     claim.finish(url)
     return flash.redirect(request, url, _("Customer {name} created.", name=customer.name))
@@ -97,7 +97,7 @@ def update_customer(
         customers.update_customer(session, viewer.principal, customer, changes)
     except (ValidationFailed, Conflict) as exc:
         context = {"customer": customer, "values": values}
-        form_refused(request, "customer_form.html", context, str(exc))
+        form_refused(request, "customer_form.html", context, i18n.said(language_of(request), exc))
     _ = i18n.translator(language_of(request))
     return flash.redirect(request, f"/customers/{customer.id}", _("Customer saved."))
 
@@ -131,7 +131,7 @@ def create_contact(
         )
     except (ValidationFailed, Conflict) as exc:
         context = contact_context(session, viewer, values)
-        form_refused(request, "contact_form.html", context, str(exc))
+        form_refused(request, "contact_form.html", context, i18n.said(language_of(request), exc))
     url = f"/customers/{contact.customer_id}" if contact.customer_id else "/customers"
     claim.finish(url)
     return flash.redirect(request, url, _("Contact {email} created.", email=contact.email))

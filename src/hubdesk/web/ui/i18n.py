@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
+from hubdesk.errors import ValidationFailed
+
 LANGUAGES: Final = ("en", "da")
 LANGUAGE_NAMES: Final = {"en": "English", "da": "Dansk"}
 _MONTHS: Final = {
@@ -69,6 +71,14 @@ def translator(language: str) -> Translate:
         return text.format(**fields) if fields else text
 
     return translate
+
+
+def said(language: str, exc: BaseException) -> str:
+    """What a refusal says, in `language` when it was made with `ValidationFailed.saying`
+    (otherwise the service's own sentence)."""
+    if isinstance(exc, ValidationFailed) and exc.template is not None:
+        return translator(language)(exc.template, **exc.fields)
+    return str(exc)
 
 
 PluralTranslate = Callable[..., str]

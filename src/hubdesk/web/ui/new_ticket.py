@@ -86,7 +86,12 @@ def create_ticket(
             tz=runtime.settings.tz,
         )
     except (ValidationFailed, Conflict) as exc:
-        form_refused(request, "ticket_new.html", choices(session, viewer, values), str(exc))
+        form_refused(
+            request,
+            "ticket_new.html",
+            choices(session, viewer, values),
+            i18n.said(language_of(request), exc),
+        )
     tickets.notify_assigned(session, runtime, principal, ticket, ticket.created_at)
     url = f"/tickets/{ticket.id}"
     claim.finish(url)

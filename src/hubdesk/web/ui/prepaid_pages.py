@@ -80,7 +80,12 @@ def buy_card(
             today=runtime.today(),
         )
     except ValidationFailed as exc:
-        form_refused(request, "card_new.html", _context(customer, values), str(exc))
+        form_refused(
+            request,
+            "card_new.html",
+            _context(customer, values),
+            i18n.said(language_of(request), exc),
+        )
     url = f"/prepaid-cards/{card.id}"
     claim.finish(url)
     return flash.redirect(request, url, _("Prepaid card #{id} bought.", id=card.id))

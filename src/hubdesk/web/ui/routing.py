@@ -41,7 +41,7 @@ from hubdesk.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
-from hubdesk.web.ui import flash, labels, templating
+from hubdesk.web.ui import flash, i18n, labels, templating
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -146,7 +146,7 @@ async def answer_for(request: Request, exc: Exception) -> Response | None:
     if isinstance(exc, RequestValidationError):
         return await refused(request, describe_request_errors(exc.errors()))
     if isinstance(exc, ValidationFailed | Conflict):
-        return await refused(request, str(exc))
+        return await refused(request, i18n.said(templating.language_of(request), exc))
     if isinstance(exc, NotFound):
         return error_page(request, 404, labels.PAGE["not_found"])
     if isinstance(exc, PermissionDenied):

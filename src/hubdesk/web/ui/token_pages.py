@@ -58,7 +58,12 @@ def create_token(
             expires_at=datetime.combine(expires, time.max, UTC) if expires else None,
         )
     except ValidationFailed as exc:
-        form_refused(request, "tokens.html", _context(session, user.id, values), str(exc))
+        form_refused(
+            request,
+            "tokens.html",
+            _context(session, user.id, values),
+            i18n.said(language_of(request), exc),
+        )
     claim.finish("/account/tokens")
     context = _context(session, user.id, {}) | {"created": token, "secret": secret}
     return render(request, "tokens.html", context, status=201)
