@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact, Customer
+from hubdesk.mailboxes import service as mailboxes
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import AddressFlag, OutboxMessage
@@ -145,6 +146,20 @@ def group(session: Session, name: str) -> Group:
     session.add(made)
     session.flush()
     return made
+
+
+def teams_with_mailboxes(session: Session, names: Sequence[str], domain: str) -> dict[str, int]:
+    """A team (group) per name with a mailbox `<name>@<domain>` of that team; ids by name."""
+    teams = {name: group(session, name).id for name in names}
+    for name in names:
+        mailboxes.create_mailbox(
+            session,
+            SYSTEM,
+            name=name.lower(),
+            addresses=[f"{name.lower()}@{domain}"],
+            team_id=teams[name],
+        )
+    return teams
 
 
 def agent(

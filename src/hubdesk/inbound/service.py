@@ -136,12 +136,10 @@ def add_received_many(
     for row in returned:
         key = _match_key(row.raw_sha256, row.size, row.source, row.envelope, row.mailbox_id)
         by_input.setdefault(key, []).append(row)
-    return [by_input[_match_key(**row)].pop(0) for row in _matchable(rows)]
-
-
-def _matchable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    keys = ("raw_sha256", "size", "source", "envelope", "mailbox_id")
-    return [{key: row[key] for key in keys} for row in rows]
+    return [
+        by_input[_match_key(i.raw_sha256, i.size, i.source[:500], i.envelope, i.mailbox_id)].pop(0)
+        for i in given
+    ]
 
 
 def _match_key(

@@ -27,15 +27,7 @@ def _tickets(runtime: Runtime) -> tuple[dict[str, int], dict[str, str]]:
     """Teams Support and Sales with a mailbox each, a mailbox of no team, and one ticket of
     each: (team ids, ticket numbers by "Support", "Sales", "none")."""
     with runtime.db.transaction() as session:
-        teams = {name: factories.group(session, name).id for name in ("Support", "Sales")}
-        for name in ("Support", "Sales"):
-            mailboxes.create_mailbox(
-                session,
-                SYSTEM,
-                name=name.lower(),
-                addresses=[f"{name.lower()}@example.com"],
-                team_id=teams[name],
-            )
+        teams = factories.teams_with_mailboxes(session, ("Support", "Sales"), "example.com")
         mailboxes.create_mailbox(session, SYSTEM, name="info", addresses=["info@example.com"])
     numbers = {}
     for key, to in (("Support", "support"), ("Sales", "sales"), ("none", "info")):

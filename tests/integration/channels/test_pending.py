@@ -24,6 +24,17 @@ from tests.integration.channels.helpers import count_tickets, ledger
 from tests.support.mail import raw_mail
 
 
+def _received_two_minutes_ago(runtime: Runtime, subject: str) -> int:
+    """A row received over LMTP two minutes ago and never processed (its process died)."""
+    return inbound.receive(
+        runtime.db,
+        runtime.blobs,
+        raw_mail(subject=subject),
+        source="lmtp",
+        received_at=utcnow() - timedelta(minutes=2),
+    )
+
+
 def test_rows_left_received_are_processed_once_they_are_stale(
     channel_settings: Settings,
 ) -> None:
@@ -31,13 +42,7 @@ def test_rows_left_received_are_processed_once_they_are_stale(
     a fresh one is left to the process that received it; the next run finds nothing."""
     runtime = Runtime.build(channel_settings)
     try:
-        stale = inbound.receive(
-            runtime.db,
-            runtime.blobs,
-            raw_mail(subject="Left behind"),
-            source="lmtp",
-            received_at=utcnow() - timedelta(minutes=2),
-        )
+        stale = _received_two_minutes_ago(runtime, "Left behind")
         fresh = inbound.receive(runtime.db, runtime.blobs, raw_mail(), source="lmtp")
         assert pending.process_pending(runtime) == 1
         statuses = {row.id: row.status for row in ledger(runtime)}
@@ -157,13 +162,7 @@ def test_an_object_store_outage_spends_no_attempt(
     processed."""
     runtime = Runtime.build(channel_settings)
     try:
-        stuck = inbound.receive(
-            runtime.db,
-            runtime.blobs,
-            raw_mail(subject="Waiting out the outage"),
-            source="lmtp",
-            received_at=utcnow() - timedelta(minutes=2),
-        )
+        stuck = _received_two_minutes_ago(runtime, "Waiting out the outage")
         readable = runtime.blobs.read
 
         def down(_digest: str) -> bytes:

@@ -8,9 +8,7 @@ import smtplib
 
 from sqlalchemy import select
 
-from hubdesk.mailboxes import service as mailboxes
 from hubdesk.tickets.models import Ticket
-from hubdesk.users.permissions import SYSTEM
 from tests.integration.channels.conftest import StartReceiver
 from tests.integration.channels.helpers import count_tickets, ledger, wait_for
 from tests.support import factories
@@ -23,15 +21,7 @@ def test_a_bcc_copy_in_its_own_lmtp_transaction_opens_its_teams_ticket_once(
     receiver = start_receiver()
     runtime = receiver.runtime
     with runtime.db.transaction() as session:
-        teams = {name: factories.group(session, name).id for name in ("Support", "Sales")}
-        for name in ("Support", "Sales"):
-            mailboxes.create_mailbox(
-                session,
-                SYSTEM,
-                name=name.lower(),
-                addresses=[f"{name.lower()}@support.example.com"],
-                team_id=teams[name],
-            )
+        teams = factories.teams_with_mailboxes(session, ("Support", "Sales"), "support.example.com")
     raw = raw_mail(to="support@support.example.com", message_id="<bcc-lmtp@mail.example.com>")
     hops = ("mx1", "mx2", "mx2")  # the Support copy, the Sales (Bcc) copy, that copy again
     for hop, rcpt in zip(hops, ("support", "sales", "sales"), strict=True):
