@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, Final
 
-from sqlalchemy import Executable, bindparam, select
+from sqlalchemy import Executable, bindparam, delete, exists, select, true, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -56,6 +56,35 @@ def claim(session: Session, inbound_id: int, key: str) -> int | None:
     return original_of(session, owner)
 
 
+def claim_both(session: Session, inbound_id: int, raw: str, content: str) -> tuple[str, int] | None:
+    """Claim the raw key and the content key for `inbound_id` with one statement (the bulk
+    and live paths' common case: a new message takes both). Returns None when both are ours
+    (now or before); else which key another delivery holds (`raw` is asked first, as
+    `claim` one by one would) and the original ledger row it duplicates.
+
+    A delivery whose bytes we have never takes the content key: the statement inserts the
+    content key only where no other row holds the raw key. On PostgreSQL another worker's
+    raw key can commit after this statement's snapshot, so a content key taken in that race
+    is given back at once (SQLite serialises writers; there the race cannot happen).
+    """
+    connection = session.connection()
+    values = {"raw": raw, "content": content, "inbound_id": inbound_id, "created_at": utcnow()}
+    taken = set(
+        connection.scalars(_CLAIM_BOTH[connection.dialect.name == "postgresql"], values)
+    )
+    if raw not in taken:
+        owner = connection.scalar(_OWNER, {"key": raw})
+        if owner is not None and owner != inbound_id:
+            if content in taken:  # the PostgreSQL race above: not ours after all
+                connection.execute(_GIVE_BACK, {"key": content, "inbound_id": inbound_id})
+            return "raw", original_of(session, owner)
+    if content not in taken:
+        owner = connection.scalar(_OWNER, {"key": content})
+        if owner is not None and owner != inbound_id:
+            return "content", original_of(session, owner)
+    return None
+
+
 def _claim_statement(insert: Callable[..., Any]) -> Executable:
     statement: Executable = (
         insert(DedupeKey)
@@ -70,7 +99,33 @@ def _claim_statement(insert: Callable[..., Any]) -> Executable:
     return statement
 
 
+def _claim_both_statement(insert: Callable[..., Any]) -> Executable:
+    keys = DedupeKey.__table__
+    # typed: PostgreSQL infers nothing from a parameter in a SELECT list
+    raw = bindparam("raw", type_=keys.c.key.type)
+    inbound_id = bindparam("inbound_id", type_=keys.c.inbound_id.type)
+    created_at = bindparam("created_at", type_=keys.c.created_at.type)
+    content = bindparam("content", type_=keys.c.key.type)
+    raw_row = select(raw, inbound_id, created_at).where(true())  # SQLite: WHERE before ON
+    held_by_another = exists().where(keys.c.key == raw, keys.c.inbound_id != inbound_id)
+    content_row = select(content, inbound_id, created_at).where(~held_by_another)
+    statement: Executable = (
+        insert(DedupeKey)
+        .from_select(["key", "inbound_id", "created_at"], union_all(raw_row, content_row))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(DedupeKey.key)
+    )
+    return statement
+
+
 _CLAIM: Final = {False: _claim_statement(sqlite_insert), True: _claim_statement(pg_insert)}
+_CLAIM_BOTH: Final = {
+    False: _claim_both_statement(sqlite_insert),
+    True: _claim_both_statement(pg_insert),
+}
+_GIVE_BACK: Final = delete(DedupeKey).where(
+    DedupeKey.key == bindparam("key"), DedupeKey.inbound_id == bindparam("inbound_id")
+)
 _OWNER: Final = select(DedupeKey.inbound_id).where(DedupeKey.key == bindparam("key"))
 _SAME_ID: Final = (
     select(InboundMessage.id)

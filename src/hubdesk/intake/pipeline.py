@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import traceback
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
@@ -131,22 +131,20 @@ def _steps(
 ) -> Outcome:
     if row.status not in (inbound.REPROCESSABLE if reprocess else {"received", "failed"}):
         return dispositions.outcome_of(session, row)
-    raw = inbound.raw_bytes(runtime.blobs, row)
-    if (first := dedupe.claim(session, row.id, dedupe.raw_key(row.raw_sha256))) is not None:
-        why = "the same bytes were received before"
-        teams = redelivery.for_teams(
-            session, runtime, row, first, why, lambda: prologue.parse(runtime, raw)
-        )
-        return teams or dispositions.duplicate(session, row, first, why)
-    parsed = prologue.parse(runtime, raw)
-    if isinstance(parsed, ParseRejection):
+    parsed = prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
+    raw_key = dedupe.raw_key(row.raw_sha256)
+    if isinstance(parsed, ParseRejection):  # its bytes alone say whether we have it
+        if (first := dedupe.claim(session, row.id, raw_key)) is not None:
+            return _duplicate(session, runtime, row, first, "raw", parsed)
         return dispositions.quarantine(session, row, parsed)
+    # both keys with one statement; the content key is never taken by a raw duplicate
+    found = dedupe.claim_both(session, row.id, raw_key, dedupe.content_key(parsed))
+    if found is not None and found[0] == "raw":
+        return _duplicate(session, runtime, row, found[1], "raw", parsed)
     _describe(row, parsed)
     _hold(row, ("message_id", "subject", "from_address"), held)
-    if (first := dedupe.claim(session, row.id, dedupe.content_key(parsed))) is not None:
-        why = "the same message was received before"
-        teams = redelivery.for_teams(session, runtime, row, first, why, lambda: parsed)
-        return teams or dispositions.duplicate(session, row, first, why)
+    if found is not None:
+        return _duplicate(session, runtime, row, found[1], "content", parsed)
     trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
     flags = _flags(session, row, parsed, trust)
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
@@ -164,6 +162,27 @@ def _steps(
     )
     mail = Mail(parsed, row.id, row.received_at, thread, flags, trust)
     return executor.settle(session, runtime, row, mail, plan, verdict.confidence)
+
+
+_WHY: Final = {
+    "raw": "the same bytes were received before",
+    "content": "the same message was received before",
+}
+
+
+def _duplicate(
+    session: Session,
+    runtime: Runtime,
+    row: InboundMessage,
+    first: int,
+    key: str,
+    parsed: ParsedEmail | ParseRejection,
+) -> Outcome:
+    """A delivery of a message we have: the tickets it makes for teams only it reached
+    (`hubdesk.intake.redelivery`), else a plain duplicate of `first`."""
+    why = _WHY[key]
+    teams = redelivery.for_teams(session, runtime, row, first, why, lambda: parsed)
+    return teams or dispositions.duplicate(session, row, first, why)
 
 
 def _describe(row: InboundMessage, parsed: ParsedEmail) -> None:
