@@ -27,9 +27,8 @@ def _rows(runtime: Runtime, count: int) -> list[int]:
 
 def _holders(runtime: Runtime) -> dict[str, int]:
     with runtime.db.transaction(write=False) as session:
-        return {
-            key: owner for key, owner in session.execute(select(DedupeKey.key, DedupeKey.inbound_id))
-        }
+        rows = session.execute(select(DedupeKey.key, DedupeKey.inbound_id))
+        return {key: owner for key, owner in rows}
 
 
 def _claim(runtime: Runtime, inbound_id: int, raw: str, content: str) -> tuple[str, int] | None:
