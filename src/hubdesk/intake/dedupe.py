@@ -69,9 +69,7 @@ def claim_both(session: Session, inbound_id: int, raw: str, content: str) -> tup
     """
     connection = session.connection()
     values = {"raw": raw, "content": content, "inbound_id": inbound_id, "created_at": utcnow()}
-    taken = set(
-        connection.scalars(_CLAIM_BOTH[connection.dialect.name == "postgresql"], values)
-    )
+    taken = set(connection.scalars(_CLAIM_BOTH[connection.dialect.name == "postgresql"], values))
     if raw not in taken:
         owner = connection.scalar(_OWNER, {"key": raw})
         if owner is not None and owner != inbound_id:
