@@ -1,0 +1,81 @@
+"""A new sender's contact, made by the mail pipeline (`customers.ensure_contact`; on SQLite
+without a savepoint, as writers are serialised there): the customer of its domain, one
+`created` audit row, the same contact again for the same address in any case; and two
+transactions making the same new sender's contact at once (PostgreSQL, in a savepoint) end
+with one contact, made and audited once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from hubdesk.audit.models import AuditEntry
+from hubdesk.auth import ALL_PERMISSIONS, Principal
+from hubdesk.customers import service as customers
+from hubdesk.customers.models import Contact
+from hubdesk.runtime import Runtime
+
+MAIL = Principal(user_id=None, email="email:x", permissions=frozenset(ALL_PERMISSIONS))
+
+
+def _created_audits(runtime: Runtime) -> int:
+    with runtime.db.transaction(write=False) as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.entity_type == "contact", AuditEntry.action == "created")
+            )
+            or 0
+        )
+
+
+def test_a_new_sender_gets_one_contact_with_the_customer_of_its_domain(
+    runtime: Runtime,
+) -> None:
+    with runtime.db.transaction() as session:
+        customer = customers.create_customer(session, MAIL, name="Acme", domains=["acme.dk"])
+        customer_id = customer.id
+    with runtime.db.transaction() as session:
+        made = customers.ensure_contact(session, MAIL, email="Ann@Acme.dk", name="Ann\r\nX")
+        again = customers.ensure_contact(session, MAIL, email="ann@acme.dk")
+        assert again is made
+        made_id = made.id
+        assert (made.email, made.name, made.customer_id) == ("ann@acme.dk", "Ann X", customer_id)
+    with runtime.db.transaction() as session:  # a later transaction finds it
+        assert customers.ensure_contact(session, MAIL, email="ANN@acme.dk").id == made_id
+        assert customers.ensure_contact(session, MAIL, email="bo@other.dk").customer_id is None
+    assert _created_audits(runtime) == 2
+
+
+def test_two_transactions_making_one_new_sender_end_with_one_contact(
+    runtime: Runtime, db_kind: str
+) -> None:
+    if db_kind != "postgresql":
+        pytest.skip("SQLite serialises writers: two transactions cannot make it at once")
+    holding, release = threading.Event(), threading.Event()
+    made_by_other: list[int] = []
+
+    def other_worker() -> None:
+        with runtime.db.transaction() as session:
+            made_by_other.append(customers.ensure_contact(session, MAIL, email="new@x.dk").id)
+            holding.set()
+            release.wait(30)  # commits while the other transaction waits on the address
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    assert holding.wait(30)
+    threading.Timer(0.5, release.set).start()
+    started = time.monotonic()
+    with runtime.db.transaction() as session:
+        found = customers.ensure_contact(session, MAIL, email="new@x.dk").id
+    waited = time.monotonic() - started
+    worker.join(30)
+    assert waited >= 0.4  # it did meet the other transaction's uncommitted contact
+    assert found == made_by_other[0]
+    with runtime.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 1
+    assert _created_audits(runtime) == 1
