@@ -4,9 +4,11 @@
 --failed` run their messages through the same pipeline steps as one delivery
 (`pipeline._process`), but in batches with group commit:
 
-- a batch is one database transaction; each message runs inside a SAVEPOINT of its own, so a
-  message that fails is rolled back to its savepoint and marked `failed` (raw bytes kept, the
-  raw key claimed, an audit row) while the rest of the batch commits;
+- a batch is one database transaction. It first runs without a savepoint per message (two
+  statements and a flush fewer per message): failures are rare, and when a message does
+  fail the whole attempt is rolled back and the batch runs again with a SAVEPOINT per
+  message, so that message is rolled back to its savepoint and marked `failed` (raw bytes
+  kept, the raw key claimed, an audit row) while the rest of the batch commits;
 - the batch's raw bytes and attachments are written to the blob store without waiting for
   the disk, and made durable together (`BlobStore.sync_batch`) right before the commit;
 - outcomes are handed to the caller only after the commit, so nothing is acknowledged (a
@@ -29,6 +31,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Final, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, lazyload
@@ -135,21 +138,18 @@ def process_claimed(runtime: Runtime, inbound_ids: Sequence[int]) -> list[tuple[
     transaction, a savepoint per message, one durability point; the outcomes once committed.
     (The workers' processing of received mail, `hubdesk.channels.pending.drain`.)"""
     pipeline.check_enabled(runtime.settings)
-    try:
-        return _process_claimed_once(runtime, inbound_ids, defer=True)
-    except _DeferredWriteFailed:  # nothing committed: the batch again, row by row
-        return _process_claimed_once(runtime, inbound_ids, defer=False)
+    return _attempts(lambda mode: _process_claimed_once(runtime, inbound_ids, mode))
 
 
 def _process_claimed_once(
-    runtime: Runtime, inbound_ids: Sequence[int], *, defer: bool
+    runtime: Runtime, inbound_ids: Sequence[int], mode: _Mode
 ) -> list[tuple[int, Outcome]]:
     done: list[tuple[int, Outcome]] = []
     with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
-        _start(session, defer=defer)
+        _start(session, defer=mode.defer)
         for inbound_id in inbound_ids:
             row = inbound.lock(session, inbound_id)
-            done.append((inbound_id, _run_one(session, runtime, row, reprocess=False)))
+            done.append((inbound_id, _run_one(session, runtime, row, mode, reprocess=False)))
         _finish(session, runtime)
     return done
 
@@ -179,10 +179,7 @@ def _ingest_batch(
     ledger_source: Callable[[str], str],
 ) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     """One transaction: returns the committed outcomes and what the time bound left over."""
-    try:
-        return _ingest_batch_once(runtime, batch, limits, ledger_source, defer=True)
-    except _DeferredWriteFailed:  # nothing committed: the batch again, row by row
-        return _ingest_batch_once(runtime, batch, limits, ledger_source, defer=False)
+    return _attempts(lambda mode: _ingest_batch_once(runtime, batch, limits, ledger_source, mode))
 
 
 def _ingest_batch_once(
@@ -190,13 +187,12 @@ def _ingest_batch_once(
     batch: list[tuple[Source, bytes]],
     limits: BatchLimits,
     ledger_source: Callable[[str], str],
-    *,
-    defer: bool,
+    mode: _Mode,
 ) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     done: list[tuple[Source, Outcome]] = []
     deadline = time.monotonic() + limits.seconds
     with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
-        _start(session, defer=defer)
+        _start(session, defer=mode.defer)
         while len(done) < len(batch) and (not done or time.monotonic() <= deadline):
             chunk = batch[len(done) : len(done) + _LEDGER_CHUNK]
             received = [
@@ -205,7 +201,7 @@ def _ingest_batch_once(
             ]
             rows = inbound.add_received_many(session, received)
             for (source, _raw), row in zip(chunk, rows, strict=True):
-                done.append((source, _run_one(session, runtime, row, reprocess=False)))
+                done.append((source, _run_one(session, runtime, row, mode, reprocess=False)))
         _finish(session, runtime)
     return done, batch[len(done) :]
 
@@ -226,6 +222,8 @@ def _batch_store(runtime: Runtime) -> Iterator[Runtime]:
         store.end_batch()
 
 
+T = TypeVar("T")
+
 _LEDGER_CHUNK = 25
 """Ledger rows inserted with one statement; the time bound is checked between chunks."""
 
@@ -233,6 +231,37 @@ _LEDGER_CHUNK = 25
 class _DeferredWriteFailed(Exception):
     """The batch's set-wise writes failed (not for lack of a database): the batch rolled
     back and runs again with every row written by its own message."""
+
+
+class _MessageFailed(Exception):
+    """A message failed in a batch run without savepoints: the batch rolled back and runs
+    again with a savepoint per message."""
+
+
+@dataclass(frozen=True)
+class _Mode:
+    isolate: bool
+    """A savepoint per message (else a failure rolls the whole attempt back)."""
+    defer: bool
+    """Rows nothing reads back kept for set-wise writes at the batch's end."""
+
+
+_MODES: Final = (_Mode(isolate=False, defer=True), _Mode(True, True), _Mode(True, False))
+"""The attempts, in order: optimistic; a savepoint per message once a message failed; every
+row by its own message once the set-wise writes failed."""
+
+
+def _attempts(run: Callable[[_Mode], T]) -> T:
+    """`run` in the first mode that completes (each attempt is a transaction of its own,
+    rolled back whole when it gives way to the next)."""
+    mode = _MODES[0]
+    while True:
+        try:
+            return run(mode)
+        except _MessageFailed:
+            mode = _MODES[1] if mode.defer else _MODES[2]
+        except _DeferredWriteFailed:
+            mode = _MODES[2]
 
 
 def _start(session: Session, *, defer: bool) -> None:
@@ -257,19 +286,16 @@ def _finish(session: Session, runtime: Runtime) -> None:
 def _reprocess_batch(
     runtime: Runtime, chunk: Sequence[int], actor: Principal, limits: BatchLimits
 ) -> list[tuple[int, Outcome]]:
-    try:
-        return _reprocess_batch_once(runtime, chunk, actor, limits, defer=True)
-    except _DeferredWriteFailed:  # nothing committed: the batch again, row by row
-        return _reprocess_batch_once(runtime, chunk, actor, limits, defer=False)
+    return _attempts(lambda mode: _reprocess_batch_once(runtime, chunk, actor, limits, mode))
 
 
 def _reprocess_batch_once(
-    runtime: Runtime, chunk: Sequence[int], actor: Principal, limits: BatchLimits, *, defer: bool
+    runtime: Runtime, chunk: Sequence[int], actor: Principal, limits: BatchLimits, mode: _Mode
 ) -> list[tuple[int, Outcome]]:
     done: list[tuple[int, Outcome]] = []
     deadline = time.monotonic() + limits.seconds
     with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
-        _start(session, defer=defer)
+        _start(session, defer=mode.defer)
         for index, inbound_id in enumerate(chunk):
             if index and time.monotonic() > deadline:
                 break
@@ -282,7 +308,7 @@ def _reprocess_batch_once(
                 done.append((inbound_id, Outcome("failed", inbound_id, reason=str(exc))))
                 continue
             row = inbound.lock(session, inbound_id)
-            done.append((inbound_id, _run_one(session, runtime, row, reprocess=True)))
+            done.append((inbound_id, _run_one(session, runtime, row, mode, reprocess=True)))
         _finish(session, runtime)
     return done
 
@@ -317,10 +343,20 @@ def _tickets_without_extras(state: ORMExecuteState) -> None:
 
 
 def _run_one(
-    session: Session, runtime: Runtime, row: InboundMessage, *, reprocess: bool
+    session: Session, runtime: Runtime, row: InboundMessage, mode: _Mode, *, reprocess: bool
 ) -> Outcome:
     """One message inside its own savepoint; a failure is rolled back and recorded (with
-    the rows the message had kept for the batch's end)."""
+    the rows the message had kept for the batch's end). Without `mode.isolate` the message
+    runs in the batch's transaction itself and a failure gives way to an isolating attempt."""
+    if not mode.isolate:
+        try:
+            return pipeline.run_in(session, runtime, row, reprocess=reprocess)
+        except (DatabaseUnavailable, StorageUnavailable):
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
+            raise _MessageFailed(str(exc)) from exc
     position = deferred.mark(session)
     try:
         with session.begin_nested():
