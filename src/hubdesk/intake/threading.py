@@ -130,7 +130,11 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
     ids = signals.ids
     if not ids:
         return None
-    stored = dict(session.execute(_STORED_IDS, {"ids": list(ids)}).all())
+    rows = session.execute(_STORED_IDS, {"ids": list(ids)}).all()
+    stored = dict(rows)
+    tickets_of: dict[str, set[int]] = {}
+    for stored_id, ticket_id in rows:
+        tickets_of.setdefault(stored_id, set()).add(ticket_id)
     for position, message_id in enumerate(ids):
         header = "In-Reply-To" if position < signals.from_in_reply_to else "References"
         ticket: Ticket | None = None
@@ -142,22 +146,12 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
             ticket = follow_merges(session, session.get(Ticket, stored[message_id]))
             reason = f"{header} {message_id} is a message stored on the ticket"
         if ticket is not None:
-            specific = signed or _stored_once(session, message_id)
+            # stored on one ticket only? (one email to several teams' mailboxes is stored
+            # on each of their tickets)
+            specific = signed or len(tickets_of.get(message_id, ())) < 2
             decision = ThreadDecision("message_id", reason, ticket_id=ticket.id, specific=specific)
             return _IdMatch(decision, message_id, signed)
     return None
-
-
-def _stored_once(session: Session, message_id: str) -> bool:
-    """Whether `message_id` is stored on one ticket only (one email to several teams'
-    mailboxes is stored on each of their tickets)."""
-    tickets = session.scalars(
-        select(EmailLog.ticket_id)
-        .where(EmailLog.email_message_id == message_id)
-        .distinct()
-        .limit(2)
-    ).all()
-    return len(tickets) < 2
 
 
 def _recipient_reason(
