@@ -48,4 +48,7 @@ class Runtime:
         return utcnow().astimezone(self.settings.tz).date()
 
     def close(self) -> None:
+        """Release the database's pooled connections and the blob store's (an object
+        store's HTTP connections); the runtime is not used after."""
+        self.blobs.close()
         self.db.dispose()

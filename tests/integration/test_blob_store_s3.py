@@ -137,6 +137,27 @@ def test_a_runtime_with_a_bucket_keeps_no_blob_on_the_local_disk(
         runtime.close()
 
 
+def _pooled_connections(store: S3BlobStore) -> int:
+    """The connection pools the store's boto3 client keeps open (moto's server closes each
+    connection after its answer, so the sockets themselves cannot show it)."""
+    return len(store._client._endpoint.http_session._manager.pools)
+
+
+def test_closing_the_runtime_closes_the_object_stores_connections(
+    settings: Settings, s3: S3Server
+) -> None:
+    """A runtime that is closed (the end of a CLI command, a worker's or the web app's
+    shutdown) leaves no connection pool to the object store open."""
+    runtime = Runtime.build(s3.settings(settings))
+    store = runtime.blobs
+    assert isinstance(store, S3BlobStore)
+    digest = store.put(b"kept")
+    assert store.detached().read(digest) == b"kept"
+    assert _pooled_connections(store) == 1
+    runtime.close()
+    assert _pooled_connections(store) == 0
+
+
 def test_start_up_stops_on_a_malformed_blob_url(tmp_path: Path, templates: Templates) -> None:
     """A malformed HUBDESK_BLOB_URL stops a command before it touches anything, with a
     sentence naming the setting (exit 2), and a URL holding credentials is refused without

@@ -63,6 +63,11 @@ class Blobs(Protocol):
         """Where the blobs are, for messages and logs (never a credential)."""
         ...
 
+    def close(self) -> None:
+        """Release what the store holds open (an object store's connections); the store and
+        the stores `detached` from it are not used after (`Runtime.close`)."""
+        ...
+
 
 class BlobStore:
     def __init__(self, root: Path) -> None:
@@ -75,6 +80,9 @@ class BlobStore:
 
     def describe(self) -> str:
         return str(self.root)
+
+    def close(self) -> None:
+        """Nothing to release: every write opens and closes its own files."""
 
     def path_for(self, sha256: str) -> Path:
         if len(sha256) != 64 or not set(sha256) <= _HEX:

@@ -135,6 +135,11 @@ class S3BlobStore:
     def describe(self) -> str:
         return self.location.describe()
 
+    def close(self) -> None:
+        """Close the client's pooled connections to the object store (shared with the
+        stores `detached` from this one)."""
+        self._client.close()
+
     def detached(self) -> S3BlobStore:
         return S3BlobStore(self.location, self._client)
 
