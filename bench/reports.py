@@ -305,6 +305,9 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument("--reports", default="", help="comma-separated names (default: all)")
+    parser.add_argument(
+        "--pg-database", default=KEPT_PG, help="the kept PostgreSQL database's name (--keep)"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "tickets": args.tickets,
@@ -317,7 +320,7 @@ def main() -> None:
         if not args.skip_sqlite:
             targets.append(("sqlite", f"sqlite:///{work / 'reports.sqlite'}"))
         if not args.skip_postgres:
-            targets.append(("postgresql", _postgres(KEPT_PG if args.keep else BENCH_PG, args.keep)))
+            targets.append(("postgresql", _postgres(args.pg_database if args.keep else BENCH_PG, args.keep)))
         for kind, url in targets:
             if url is None:
                 continue

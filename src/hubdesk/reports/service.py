@@ -105,11 +105,12 @@ class _Query:
 
     # --- business durations ----------------------------------------------------------
 
-    def durations(self, group: str) -> dict[tuple[str, Any], Durations]:
+    def durations(self, group: str, label: str | None = None) -> dict[tuple[str, Any], Durations]:
         """(metric, group) -> (count, median, p90) of the business minutes from creation to
         the first response (metric "first_response") and to the resolution ("resolution")
-        of the period's tickets, grouped by the SQL expression `group` (over alias t) and
-        overall (group None)."""
+        of the period's tickets, grouped by the SQL expression `group` (over alias t; on
+        SQLite a non-negative integer, which the SQL template `label` turns back into the
+        key returned, see Dialect.percentiles) and overall (group None)."""
         policies = self.session.scalars(select(SlaPolicy).order_by(SlaPolicy.id)).all()
         table = business_time.build(
             [(p.id, calendar_of(p)) for p in policies],
@@ -144,21 +145,21 @@ class _Query:
             cal, with_cal = "cal", table.cte() + ","
         else:
             cal, with_cal = table.load_temp(self.session), ""
-        # A ticket whose stored facts (sla/report_facts.py) were computed from its current
-        # creation, response and resolution times and its policy's current calendar takes
-        # them as they are; every other ticket is computed here from the calendar table.
-        stamps = " ".join(f"WHEN {p.id} THEN '{sla_service.report_stamp(p)}'" for p in policies)
-        current = (
-            f"CASE ck.policy_id {stamps} ELSE '{report_facts.WALL}' END"
-            if stamps
-            else (f"'{report_facts.WALL}'")
+        # A ticket whose stored facts (sla/report_facts.py, on its row, read from the covering
+        # period index) were computed from its current creation, response and resolution
+        # times and a current policy's calendar takes them as they are; every other ticket
+        # is computed here from the calendar table, with its clock's policy (a join for those
+        # few rows only). A ticket with neither a response nor a resolution has nothing to
+        # measure (both its durations are NULL) and is left out at once.
+        stamps = ", ".join(
+            f"'{s}'" for s in (*(sla_service.report_stamp(p) for p in policies), report_facts.WALL)
         )
         fresh = (
-            f"ck.report_stamp = {current} AND ck.report_created_at = t.created_at "
-            "AND (ck.report_first_at = t.first_response_at "
-            "OR (ck.report_first_at IS NULL AND t.first_response_at IS NULL)) "
-            "AND (ck.report_resolved_at = t.resolved_at "
-            "OR (ck.report_resolved_at IS NULL AND t.resolved_at IS NULL)) "
+            f"t.report_stamp IN ({stamps}) AND t.report_created_at = t.created_at "
+            "AND (t.report_first_at = t.first_response_at "
+            "OR (t.report_first_at IS NULL AND t.first_response_at IS NULL)) "
+            "AND (t.report_resolved_at = t.resolved_at "
+            "OR (t.report_resolved_at IS NULL AND t.resolved_at IS NULL)) "
             "AND (t.first_response_at IS NULL OR t.first_response_at < :table_end) "
             "AND (t.resolved_at IS NULL OR t.resolved_at < :table_end)"
         )
@@ -166,26 +167,26 @@ class _Query:
             fresh = "1 = 0"
         sql = f"""
 WITH {with_cal}
-src AS MATERIALIZED (
-    SELECT {group} AS g, ck.policy_id AS p, t.created_at AS created_at,
+src AS NOT MATERIALIZED (
+    SELECT {group} AS g, t.id AS id, t.created_at AS created_at,
            t.first_response_at AS first_response_at, t.resolved_at AS resolved_at,
-           ck.report_first_s AS ffs, ck.report_resolution_s AS frs,
+           t.report_first_s AS ffs, t.report_resolution_s AS frs,
            CASE WHEN {fresh} THEN 1 ELSE 0 END AS fresh
     FROM tticket_tickets t
-    LEFT JOIN sla_ticket_clocks ck ON ck.ticket_id = t.id
     WHERE t.created_at >= :start AND t.created_at < :end AND {self.ticket_filter()}
+    AND (t.first_response_at IS NOT NULL OR t.resolved_at IS NOT NULL)
 ),
 moments AS (
-    SELECT g, p, {clamp("created_at")} AS a,
-           {clamp("first_response_at")} AS f, {clamp("resolved_at")} AS r
-    FROM src WHERE fresh = 0
+    SELECT src.g AS g, ck.policy_id AS p, {clamp("src.created_at")} AS a,
+           {clamp("src.first_response_at")} AS f, {clamp("src.resolved_at")} AS r
+    FROM src LEFT JOIN sla_ticket_clocks ck ON ck.ticket_id = src.id WHERE src.fresh = 0
 ),
 base AS MATERIALIZED (
     SELECT g, p, a, f, r, p * {keys} + a / {day} AS ak, p * {keys} + f / {day} AS fk,
            p * {keys} + r / {day} AS rk
     FROM moments
 ),
-spans AS (
+spans AS NOT MATERIALIZED (
     SELECT base.g AS g,
            {business("base.a", "ca", "base.f", "cf")} AS fr,
            {business("base.a", "ca", "base.r", "cr")} AS rs
@@ -195,7 +196,7 @@ spans AS (
     LEFT JOIN {cal} ca ON ca.k = base.ak
     UNION ALL
     SELECT g, ffs, frs FROM src WHERE fresh = 1
-){d.percentiles("spans", "g", {"first_response": "fr", "resolution": "rs"})}
+){d.percentiles("spans", "g", {"first_response": "fr", "resolution": "rs"}, label)}
 """
         table_end = datetime.fromtimestamp(table.last, UTC)
         return {
@@ -275,7 +276,7 @@ def _duration_cells(found: Mapping[tuple[str, Any], Durations], key: Any) -> Row
 
 def response_times(q: _Query) -> Report:
     p = q.params
-    found = q.durations(q.d.bucket("t.created_at", p.interval))
+    found = q.durations(*q.d.bucket_key("t.created_at", p.interval))
     rows = [{"period": b.isoformat(), **_duration_cells(found, b.isoformat())} for b in p.buckets()]
     totals = {"period": "total", **_duration_cells(found, None)}
     return Report("response-times", p, ["period", *DURATION_COLUMNS], rows, totals)
