@@ -320,7 +320,9 @@ def main() -> None:
         if not args.skip_sqlite:
             targets.append(("sqlite", f"sqlite:///{work / 'reports.sqlite'}"))
         if not args.skip_postgres:
-            targets.append(("postgresql", _postgres(args.pg_database if args.keep else BENCH_PG, args.keep)))
+            targets.append(
+                ("postgresql", _postgres(args.pg_database if args.keep else BENCH_PG, args.keep))
+            )
         for kind, url in targets:
             if url is None:
                 continue
