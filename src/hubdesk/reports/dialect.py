@@ -122,18 +122,40 @@ class Dialect:
                 f"CROSS JOIN LATERAL (VALUES {picked}) AS pick(m, n, {names}) "
                 f"WHERE pick.n > 0 ORDER BY levels.overall"
             )
-        # One integer sort key per value: (group + 1) * 2^32 + minute, 0 for a NULL group
-        # (SQLite sorts one integer key over twice as fast as two columns). The group must
-        # be a non-negative integer here (`label` turns it back into the caller's key).
-        shift = 4294967296
-        hist = " UNION ALL ".join(
-            f"SELECT '{name}' AS m, k / {shift} AS gk, k % {shift} AS v, COUNT(*) AS c "
-            f"FROM (SELECT COALESCE({g} + 1, 0) * {shift} + CAST(ROUND({column} / 60.0) AS "
-            f"INTEGER) AS k FROM {values} WHERE {column} IS NOT NULL) GROUP BY k"
-            for name, column in metrics.items()
+        # One pass over `values` and one sort: each value becomes one integer key, metric
+        # * 2^61 + (group + 1) * 2^32 + minute (group 0 for a NULL group): SQLite sorts one
+        # integer key over twice as fast as separate columns, and `values` is read once
+        # (each of its rows joined to the metrics' positions). The group must be a
+        # non-negative integer below 2^29 here (`label` turns it back into the caller's
+        # key); minutes are below 2^32.
+        names = list(metrics)
+        picked_value = (
+            "CASE x.i "
+            + " ".join(f"WHEN {i} THEN {column}" for i, column in enumerate(metrics.values()))
+            + " END"
         )
-        shown = label.format("(gk - 1)") if label else "(gk - 1)"
-        hist = f"SELECT m, CASE WHEN gk = 0 THEN NULL ELSE {shown} END AS g, v, c FROM ({hist})"
+        positions = " UNION ALL ".join(f"SELECT {i} AS i" for i in range(len(names)))
+        key = (
+            f"x.i * {1 << 61} + COALESCE({g} + 1, 0) * {1 << 32} "
+            f"+ CAST(ROUND({picked_value} / 60.0) AS INTEGER)"
+        )
+        metric_name = (
+            "CASE k / "
+            + str(1 << 61)
+            + " "
+            + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(names))
+            + " END"
+        )
+        counted = (
+            f"SELECT k, COUNT(*) AS c FROM (SELECT {key} AS k FROM {values} "
+            f"CROSS JOIN ({positions}) x WHERE {picked_value} IS NOT NULL) GROUP BY k"
+        )
+        gk = f"(k % {1 << 61}) / {1 << 32}"
+        shown = label.format(f"({gk} - 1)") if label else f"({gk} - 1)"
+        hist = (
+            f"SELECT {metric_name} AS m, CASE WHEN {gk} = 0 THEN NULL ELSE {shown} END AS g, "
+            f"k % {1 << 32} AS v, c FROM ({counted})"
+        )
         # `overall` keeps the every-group histogram apart from a group whose g is NULL.
         both = (
             "SELECT m, g, 0 AS overall, v, c FROM h "
