@@ -208,25 +208,26 @@ spans AS NOT MATERIALIZED (
 # --- the reports ---------------------------------------------------------------------
 
 
+def _bucket_counts(q: _Query, column: str) -> dict[Any, int]:
+    """Tickets whose `column` falls in the period, per bucket ('YYYY-MM-DD' -> count). The
+    bucket is grouped by its key (an integer day on SQLite, cheaper to compute and sort
+    than date text) and labelled on the grouped rows only."""
+    key, label = q.d.bucket_key(f"t.{column}", q.params.interval)
+    counted = (
+        f"SELECT {key} AS b, COUNT(*) AS n FROM tticket_tickets t "
+        f"WHERE t.{column} >= :start AND t.{column} < :end AND {q.ticket_filter()} "
+        f"GROUP BY {key}"
+    )
+    if label is not None:
+        counted = f"SELECT {label.format('c.b')} AS b, c.n AS n FROM ({counted}) c"
+    return {day_key(row.b): int(row.n) for row in q.run(counted)}
+
+
 def volume(q: _Query) -> Report:
-    d, p = q.d, q.params
+    p = q.params
     flt = q.ticket_filter()
-    created = {
-        day_key(row.b): int(row.n)
-        for row in q.run(
-            f"SELECT {d.bucket('t.created_at', p.interval)} AS b, COUNT(*) AS n "
-            f"FROM tticket_tickets t WHERE t.created_at >= :start AND t.created_at < :end "
-            f"AND {flt} GROUP BY {d.bucket('t.created_at', p.interval)}"
-        )
-    }
-    resolved = {
-        day_key(row.b): int(row.n)
-        for row in q.run(
-            f"SELECT {d.bucket('t.resolved_at', p.interval)} AS b, COUNT(*) AS n "
-            f"FROM tticket_tickets t WHERE t.resolved_at >= :start AND t.resolved_at < :end "
-            f"AND {flt} GROUP BY {d.bucket('t.resolved_at', p.interval)}"
-        )
-    }
+    created = _bucket_counts(q, "created_at")
+    resolved = _bucket_counts(q, "resolved_at")
     (initial,) = q.run(
         f"SELECT COUNT(*) AS n FROM tticket_tickets t WHERE t.created_at < :start "
         f"AND (t.resolved_at IS NULL OR t.resolved_at >= :start) AND {flt}"
@@ -295,19 +296,24 @@ def sla(q: _Query) -> Report:
         f"WHERE t.created_at >= :start AND t.created_at < :end AND ck.policy_id IS NOT NULL "
         f"AND {q.ticket_filter()}"
     )
+    # Counted by id first, named after: the names join the few grouped rows, not every ticket.
     sql = f"""
 WITH base AS ({base})
-SELECT 'policy' AS dim, b.policy_id AS k, sp.name AS name, COUNT(*) AS n, SUM(b.met) AS met
-FROM base b JOIN sla_policies sp ON sp.id = b.policy_id GROUP BY b.policy_id, sp.name
+SELECT 'policy' AS dim, a.k AS k, sp.name AS name, a.n AS n, a.met AS met
+FROM (SELECT policy_id AS k, COUNT(*) AS n, SUM(met) AS met FROM base GROUP BY policy_id) a
+JOIN sla_policies sp ON sp.id = a.k
 UNION ALL
-SELECT 'customer', b.customer_id, c.name, COUNT(*), SUM(b.met)
-FROM base b LEFT JOIN customers c ON c.id = b.customer_id GROUP BY b.customer_id, c.name
+SELECT 'customer', a.k, c.name, a.n, a.met
+FROM (SELECT customer_id AS k, COUNT(*) AS n, SUM(met) AS met FROM base GROUP BY customer_id) a
+LEFT JOIN customers c ON c.id = a.k
 UNION ALL
-SELECT 'agent', b.agent_id, u.email, COUNT(*), SUM(b.met)
-FROM base b LEFT JOIN users u ON u.id = b.agent_id GROUP BY b.agent_id, u.email
+SELECT 'agent', a.k, u.email, a.n, a.met
+FROM (SELECT agent_id AS k, COUNT(*) AS n, SUM(met) AS met FROM base GROUP BY agent_id) a
+LEFT JOIN users u ON u.id = a.k
 UNION ALL
-SELECT 'team', b.team_id, g.name, COUNT(*), SUM(b.met)
-FROM base b LEFT JOIN groups g ON g.id = b.team_id GROUP BY b.team_id, g.name
+SELECT 'team', a.k, g.name, a.n, a.met
+FROM (SELECT team_id AS k, COUNT(*) AS n, SUM(met) AS met FROM base GROUP BY team_id) a
+LEFT JOIN groups g ON g.id = a.k
 """
     order = {"policy": 0, "customer": 1, "agent": 2, "team": 3}
     rows: list[Row] = []
