@@ -54,10 +54,10 @@ class Dialect:
         whose key is `bucket` itself)."""
         if self.pg:
             return self.bucket(column, interval), None
-        day = f"(unixepoch({column}) / 86400)"
-        if interval == "week":  # day 4 (1970-01-05) is a Monday
-            return f"({day} - ({day} + 3) % 7)", "date({} * 86400, 'unixepoch')"
-        return day, "date({} * 86400, 'unixepoch')"
+        label = "date({} * 86400, 'unixepoch')"
+        if interval == "week":  # weeks counted from Monday 1969-12-29 (day -3), 7 days each
+            return f"(((unixepoch({column}) + 259200) / 604800) * 7 - 3)", label
+        return f"(unixepoch({column}) / 86400)", label
 
     def floor_int(self, expr: str) -> str:
         return f"CAST(FLOOR({expr}) AS BIGINT)" if self.pg else f"CAST({expr} AS INTEGER)"
