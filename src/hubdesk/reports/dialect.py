@@ -124,12 +124,16 @@ class Dialect:
                 f"CROSS JOIN LATERAL (VALUES {picked}) AS pick(m, n, {names}) "
                 f"WHERE pick.n > 0 ORDER BY levels.overall"
             )
-        # One pass over `values` and one sort: each value becomes one integer key, metric
-        # * 2^61 + (group + 1) * 2^32 + minute (group 0 for a NULL group): SQLite sorts one
-        # integer key over twice as fast as separate columns, and `values` is read once
-        # (each of its rows joined to the metrics' positions). The group must be a
-        # non-negative integer below 2^29 here (`label` turns it back into the caller's
-        # key); minutes are below 2^32.
+        # Integers from the values to the last step, decoded only on the few result rows:
+        # each value becomes one key, metric * 2^61 + (group + 1) * 2^32 + minute (group 0
+        # for a NULL group), counted with one pass over `values` (each row joined to the
+        # metrics' positions) and one sort; the histogram is then keyed by mg = metric *
+        # 2^29 + group slot, the overall histogram of a metric taking the last slot. SQLite
+        # sorts one integer key over twice as fast as separate or text columns (a week's
+        # date, the metric's name). The group must be a non-negative integer below 2^29 - 2
+        # here (`label` turns it back into the caller's key); minutes are below 2^32.
+        slots = 1 << 29
+        overall = slots - 1
         names = list(metrics)
         picked_value = (
             "CASE x.i "
@@ -141,32 +145,20 @@ class Dialect:
             f"x.i * {1 << 61} + COALESCE({g} + 1, 0) * {1 << 32} "
             f"+ CAST(ROUND({picked_value} / 60.0) AS INTEGER)"
         )
-        metric_name = (
-            "CASE k / "
-            + str(1 << 61)
-            + " "
-            + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(names))
-            + " END"
-        )
-        counted = (
-            f"SELECT k, COUNT(*) AS c FROM (SELECT {key} AS k FROM {values} "
-            f"CROSS JOIN ({positions}) x WHERE {picked_value} IS NOT NULL) GROUP BY k"
-        )
-        gk = f"(k % {1 << 61}) / {1 << 32}"
-        shown = label.format(f"({gk} - 1)") if label else f"({gk} - 1)"
         hist = (
-            f"SELECT {metric_name} AS m, CASE WHEN {gk} = 0 THEN NULL ELSE {shown} END AS g, "
-            f"k % {1 << 32} AS v, c FROM ({counted})"
+            f"SELECT k / {1 << 32} AS mg, k % {1 << 32} AS v, COUNT(*) AS c "
+            f"FROM (SELECT {key} AS k FROM {values} CROSS JOIN ({positions}) x "
+            f"WHERE {picked_value} IS NOT NULL) GROUP BY k"
         )
-        # `overall` keeps the every-group histogram apart from a group whose g is NULL.
         both = (
-            "SELECT m, g, 0 AS overall, v, c FROM h "
-            "UNION ALL SELECT m, NULL, 1, v, SUM(c) FROM h GROUP BY m, v"
+            "SELECT mg, v, c FROM h UNION ALL "
+            f"SELECT mg / {slots} * {slots} + {overall}, v, SUM(c) FROM h "
+            f"GROUP BY mg / {slots}, v"
         )
         running = (
-            "SELECT m, g, overall, v, SUM(c) OVER (PARTITION BY m, overall, g ORDER BY v "
-            "ROWS UNBOUNDED PRECEDING) AS upto, SUM(c) OVER (PARTITION BY m, overall, g) AS n "
-            "FROM hb"
+            "SELECT mg, v, SUM(c) OVER (PARTITION BY mg ORDER BY v ROWS UNBOUNDED PRECEDING) "
+            "AS upto, SUM(c) OVER (PARTITION BY mg ORDER BY v ROWS BETWEEN UNBOUNDED "
+            "PRECEDING AND UNBOUNDED FOLLOWING) AS n FROM hb"
         )
         picks = []
         finals = []
@@ -179,9 +171,17 @@ class Dialect:
             finals.append(
                 f"{name}_lo + {name}_frac * (COALESCE({name}_hi, {name}_lo) - {name}_lo) AS {name}"
             )
+        metric_name = (
+            f"CASE mg / {slots} "
+            + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(names))
+            + " END"
+        )
+        slot = f"(mg % {slots})"
+        shown = label.format(f"({slot} - 1)") if label else f"({slot} - 1)"
         return (
             f", h AS ({hist}), hb AS ({both})\n"
-            f"SELECT m, g, n, {', '.join(finals)} FROM ("
-            f"SELECT m, g, overall, MAX(n) AS n, {', '.join(picks)} FROM ({running}) r "
-            f"GROUP BY m, overall, g) picked ORDER BY overall"
+            f"SELECT {metric_name} AS m, CASE WHEN {slot} IN (0, {overall}) THEN NULL "
+            f"ELSE {shown} END AS g, n, {', '.join(finals)} FROM ("
+            f"SELECT mg, MAX(n) AS n, {', '.join(picks)} FROM ({running}) r "
+            f"GROUP BY mg) picked ORDER BY {slot} = {overall}"
         )
