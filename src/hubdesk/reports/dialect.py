@@ -134,13 +134,13 @@ class Dialect:
         # here (`label` turns it back into the caller's key); minutes are below 2^32.
         slots = 1 << 29
         overall = slots - 1
-        names = list(metrics)
+        metric_names = list(metrics)
         picked_value = (
             "CASE x.i "
             + " ".join(f"WHEN {i} THEN {column}" for i, column in enumerate(metrics.values()))
             + " END"
         )
-        positions = " UNION ALL ".join(f"SELECT {i} AS i" for i in range(len(names)))
+        positions = " UNION ALL ".join(f"SELECT {i} AS i" for i in range(len(metric_names)))
         key = (
             f"x.i * {1 << 61} + COALESCE({g} + 1, 0) * {1 << 32} "
             f"+ CAST(ROUND({picked_value} / 60.0) AS INTEGER)"
@@ -173,7 +173,7 @@ class Dialect:
             )
         metric_name = (
             f"CASE mg / {slots} "
-            + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(names))
+            + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(metric_names))
             + " END"
         )
         slot = f"(mg % {slots})"
