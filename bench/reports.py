@@ -203,13 +203,13 @@ def populate(runtime: Runtime, tickets: int, emails_per_ticket: int) -> dict[str
             connection.exec_driver_sql(sql.replace("%", "%%") if pg else sql)
         took[name] = round(time.perf_counter() - start, 2)
         print(f"  {name}: {count or 'all'} rows in {took[name]} s", flush=True)
-    # The reports' per-ticket facts, as migration 0014_scale computes them for existing
+    # The reports' per-ticket facts, as migration 0016_report_rollups computes them for existing
     # tickets (the services keep them on every write; rows written directly need this).
     start = time.perf_counter()
     with runtime.db.engine.begin() as connection:
         written = report_facts.backfill(connection)
     took["report facts"] = round(time.perf_counter() - start, 2)
-    print(f"  report facts: {written} clocks in {took['report facts']} s", flush=True)
+    print(f"  report facts: {written} tickets in {took['report facts']} s", flush=True)
     with runtime.db.engine.begin() as connection:
         if pg:
             connection.exec_driver_sql(
@@ -305,6 +305,9 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument("--reports", default="", help="comma-separated names (default: all)")
+    parser.add_argument(
+        "--pg-database", default=KEPT_PG, help="the kept PostgreSQL database's name (--keep)"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "tickets": args.tickets,
@@ -317,7 +320,9 @@ def main() -> None:
         if not args.skip_sqlite:
             targets.append(("sqlite", f"sqlite:///{work / 'reports.sqlite'}"))
         if not args.skip_postgres:
-            targets.append(("postgresql", _postgres(KEPT_PG if args.keep else BENCH_PG, args.keep)))
+            targets.append(
+                ("postgresql", _postgres(args.pg_database if args.keep else BENCH_PG, args.keep))
+            )
         for kind, url in targets:
             if url is None:
                 continue

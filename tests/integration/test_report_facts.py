@@ -9,9 +9,11 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from alembic import command
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
+from hubdesk.db import migrate
 from hubdesk.db.uow import Database
 from hubdesk.intake import pipeline
 from hubdesk.reports import params, service
@@ -109,7 +111,7 @@ def test_fast_reports_equal_the_reference_on_random_tickets(db: Database) -> Non
                 .where(SlaClock.ticket_id == ticket_id)
                 .values(policy_id=rng.choice([*policy_ids, None]))
             )
-        session.execute(update(SlaClock).values(report_stamp=None))
+        session.execute(update(Ticket).values(report_stamp=None))
         report_facts.backfill(session.connection(), batch=50)
         # Stale facts: inputs changed behind the hooks' back, a clock without facts.
         for ticket_id in rng.sample(made, 25):
@@ -118,9 +120,7 @@ def test_fast_reports_equal_the_reference_on_random_tickets(db: Database) -> Non
                 .where(Ticket.id == ticket_id)
                 .values(first_response_at=_moment(rng, T0 + timedelta(days=60), 3))
             )
-        session.execute(
-            update(SlaClock).where(SlaClock.ticket_id == made[0]).values(report_stamp=None)
-        )
+        session.execute(update(Ticket).where(Ticket.id == made[0]).values(report_stamp=None))
     cases = [
         _check("2026-03-01", "2026-04-29"),
         _check("2026-03-01", "2026-04-29", "week"),
@@ -135,9 +135,9 @@ def test_fast_reports_equal_the_reference_on_random_tickets(db: Database) -> Non
     # The fast path does read the facts: a wrong stored number shows in the report.
     with db.transaction() as session:
         session.execute(
-            update(SlaClock)
-            .where(SlaClock.report_first_s.is_not(None))
-            .values(report_first_s=SlaClock.report_first_s + 3600)
+            update(Ticket)
+            .where(Ticket.report_first_s.is_not(None))
+            .values(report_first_s=Ticket.report_first_s + 3600)
         )
     with db.transaction(write=False) as session:
         fast, reference = _both(session, "response-times", cases[0], now)
@@ -170,22 +170,38 @@ def test_business_seconds_equal_the_report_table() -> None:
 
 
 def _facts_right(session: Session) -> list[int]:
-    """Every clock's facts are fresh and equal a fresh computation; returns the ticket ids."""
+    """Every ticket's facts (on its row, read back from the database) are fresh and equal a
+    fresh computation, except where there is nothing to measure (neither a response nor a
+    resolution: such tickets are left out of the reports); returns the ticket ids."""
     session.flush()
     checked = []
     for clock in session.scalars(select(SlaClock)):
         ticket = session.get(Ticket, clock.ticket_id)
         assert ticket is not None
+        facts = session.execute(
+            select(
+                Ticket.report_stamp,
+                Ticket.report_created_at,
+                Ticket.report_first_at,
+                Ticket.report_resolved_at,
+                Ticket.report_first_s,
+                Ticket.report_resolution_s,
+            ).where(Ticket.id == ticket.id)
+        ).one()
+        checked.append(ticket.id)
+        if ticket.first_response_at is None and ticket.resolved_at is None:
+            continue
         policy = session.get(SlaPolicy, clock.policy_id) if clock.policy_id else None
-        assert clock.report_stamp == (sla.report_stamp(policy) if policy else report_facts.WALL)
-        assert clock.report_created_at == ticket.created_at
-        assert clock.report_first_at == ticket.first_response_at
-        assert clock.report_resolved_at == ticket.resolved_at
+        assert facts.report_stamp == (sla.report_stamp(policy) if policy else report_facts.WALL)
+        assert facts.report_created_at == ticket.created_at
+        assert facts.report_first_at == ticket.first_response_at
+        assert facts.report_resolved_at == ticket.resolved_at
         pieces = report_facts.Pieces(sla.calendar_of(policy)) if policy else None
-        assert (clock.report_first_s, clock.report_resolution_s) == report_facts.durations(
+        assert (facts.report_first_s, facts.report_resolution_s) == report_facts.durations(
             ticket.created_at, ticket.first_response_at, ticket.resolved_at, pieces
         )
-        checked.append(ticket.id)
+        # the loaded ticket was told the values written behind the ORM
+        assert ticket.report_first_s == facts.report_first_s
     return checked
 
 
@@ -270,3 +286,97 @@ def test_every_write_path_keeps_the_facts_right(runtime: Runtime) -> None:
     with runtime.db.transaction() as session:
         report_facts.backfill(session.connection())
         _facts_right(session)
+
+
+def test_a_refresh_writes_the_facts_without_bumping_the_version(db: Database) -> None:
+    """The facts are derived data: the hook writes them with a plain UPDATE of their columns,
+    so a ticket's `version` (its ETag) does not change, and the loaded ticket sees them."""
+    with db.transaction() as session:
+        sla.create_policy(session, SYSTEM, policy_body("Office", default=True))
+        ticket = factories.ticket(session, "Versioned", now=datetime(2026, 3, 2, 9, tzinfo=UTC))
+        ticket.first_response_at = datetime(2026, 3, 2, 11, tzinfo=UTC)
+        session.flush()
+        session.execute(update(Ticket).where(Ticket.id == ticket.id).values(report_stamp=None))
+        session.refresh(ticket)
+        version = ticket.version
+        clock = session.get(SlaClock, ticket.id)
+        assert clock is not None
+        sla.refresh_report_facts(session, clock)
+        session.flush()
+        assert ticket.report_first_s == 2 * 3600  # office hours 08-16: two business hours
+        _facts_right(session)
+        session.refresh(ticket)
+        assert ticket.version == version
+        assert ticket.report_first_s == 2 * 3600
+
+
+def test_deleting_a_policy_marks_its_tickets_facts_stale(db: Database) -> None:
+    """Facts made in a deleted policy's calendar lose their stamp (so that a later policy
+    with the same id and calendar cannot pass them off as its own) and the reports compute
+    those tickets at request time, in wall-clock time, as the reference does."""
+    now = datetime(2026, 3, 31, tzinfo=UTC)
+    with db.transaction() as session:
+        office = sla.create_policy(session, SYSTEM, policy_body("Office", default=True))
+        anna = _agent(session, "anna")
+        made = []
+        for day in range(2, 8):
+            ticket = factories.ticket(session, f"T{day}", now=datetime(2026, 3, day, 9, tzinfo=UTC))
+            comments.add_comment(
+                session, anna, ticket, "Answer", now=datetime(2026, 3, day, 15, tzinfo=UTC)
+            )
+            made.append(ticket.id)
+        _facts_right(session)
+        stamps = session.scalars(select(Ticket.report_stamp).where(Ticket.id.in_(made))).all()
+        assert set(stamps) == {sla.report_stamp(office)}
+        sla.delete_policy(session, SYSTEM, office)
+        stamps = session.scalars(select(Ticket.report_stamp).where(Ticket.id.in_(made))).all()
+        assert set(stamps) == {None}
+    with db.transaction(write=False) as session:
+        for name in ("response-times", "agents"):
+            fast, reference = _both(session, name, _check("2026-03-01", "2026-03-31"), now)
+            assert fast == reference
+        # wall-clock now: six hours from 09:00 to 15:00
+        report = service.run(
+            session, SYSTEM, "response-times", _check("2026-03-01", "2026-03-31"), now
+        )
+        assert report.totals is not None
+        assert report.totals["first_response_median_hours"] == 6.0
+
+
+def test_the_migration_backfills_the_facts_of_existing_tickets(runtime: Runtime) -> None:
+    """Down to 0015_scale (the facts lived on the clock) and up again: 0016_report_rollups
+    computes every existing ticket's facts on its row, equal to a fresh computation, and
+    the reports take them (fast equals the reference)."""
+    now = datetime(2026, 3, 31, tzinfo=UTC)
+    with runtime.db.transaction() as session:
+        office = sla.create_policy(session, SYSTEM, policy_body("Office", default=True))
+        acme = factories.customer(session, "Acme", domains=["acme.example.com"])
+        body = policy_body("Always", default=False, hours=ALWAYS_OPEN, customer_ids=[acme.id])
+        sla.create_policy(session, SYSTEM, body)
+        for day in range(2, 9):
+            created = datetime(2026, 3, day, 9, 30, tzinfo=UTC)
+            ticket = factories.ticket(
+                session, f"T{day}", now=created, customer_id=acme.id if day % 2 else None
+            )
+            ticket.first_response_at = created + timedelta(hours=day)
+            if day % 3:
+                ticket.resolved_at = created + timedelta(days=day)
+        factories.ticket(session, "Unanswered", now=datetime(2026, 3, 3, tzinfo=UTC))
+        session.flush()
+        session.execute(update(Ticket).values(report_stamp=None, report_first_s=None))
+        assert office.id
+    engine = runtime.db.engine
+    config = migrate.alembic_config()
+    with engine.connect() as connection, connection.begin():
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015_scale")
+    columns = {c["name"] for c in inspect(engine).get_columns("tticket_tickets")}
+    assert "report_first_s" not in columns
+    migrate.upgrade(engine)
+    with runtime.db.transaction() as session:
+        assert len(_facts_right(session)) == 8
+        stamped = session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.report_stamp.is_not(None))
+        )
+        assert stamped == 7  # the unanswered ticket has nothing to measure
+    _reports_agree(runtime, now)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from hubdesk.db.base import Base
@@ -90,14 +90,6 @@ class SlaClock(Base):
     warning_at: Mapped[datetime | None]
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The reports' per-ticket facts and the inputs they were computed from
-    # (sla/report_facts.py; the reports use them only while the inputs still hold).
-    report_created_at: Mapped[datetime | None]
-    report_first_at: Mapped[datetime | None]
-    report_resolved_at: Mapped[datetime | None]
-    report_stamp: Mapped[str | None] = mapped_column(String(64))
-    report_first_s: Mapped[int | None] = mapped_column(BigInteger)
-    report_resolution_s: Mapped[int | None] = mapped_column(BigInteger)
 
     ticket: Mapped[Ticket] = relationship(
         backref=backref("sla_clock", uselist=False, lazy="selectin", passive_deletes=True)

@@ -1,16 +1,22 @@
-"""Per-ticket reporting facts kept on the SLA clock, so that the response-times and agents
-reports aggregate stored numbers instead of computing business time for every ticket of a
-year on each request (docs/reports.md, "Speed").
+"""Per-ticket reporting facts kept on the ticket row, so that the response-times and agents
+reports aggregate stored numbers from the period's covering index instead of computing
+business time for every ticket of a year on each request (docs/reports.md, "Speed").
 
-A clock row carries, for its ticket, the business seconds from creation to the first
-response (`report_first_s`) and to the resolution (`report_resolution_s`), in the calendar of
-the clock's policy (wall-clock seconds without one), together with the inputs they were
+A ticket row carries the business seconds from its creation to the first response
+(`report_first_s`) and to the resolution (`report_resolution_s`), in the calendar of its SLA
+clock's policy (wall-clock seconds without one), together with the inputs they were
 computed from: the ticket's `created_at`, `first_response_at`, `resolved_at` and the
 policy's calendar stamp (`report_stamp`: the policy id and a hash of its calendar, "wall"
 without a policy). The reports use a fact only while those inputs still equal the ticket's
-and the policy's current ones; any other ticket (a writer that did not refresh it, a
-calendar edited since) is computed at request time exactly as before, so a stale fact costs
-speed, never a wrong number.
+and a current policy's; any other ticket (a writer that did not refresh it, a calendar
+edited since, a deleted policy) is computed at request time exactly as before, so a stale
+fact costs speed, never a wrong number. A ticket with neither a first response nor a
+resolution has nothing to measure and needs no facts.
+
+The SLA hooks write them (sla.service.refresh_report_facts) with a plain UPDATE of these
+columns, which does not bump the ticket's `version` (they are derived data, not an edit).
+Until migration 0016_report_rollups they lived on the SLA clock; on the ticket row they sit
+inside the reports' covering period index, so a report reads one index without a join.
 
 The arithmetic is the reports' own (sla.calendar.business_seconds over the same UTC-day
 pieces as the SQL table of reports/business_time.py, whole epoch seconds, floor), and
@@ -111,18 +117,12 @@ def durations(
     return span(first), span(resolved)
 
 
-# --- the backfill (migration 0015_scale, bench/reports.py) ---------------------------------
+# --- the backfill (migration 0016_report_rollups, bench/reports.py) -------------------------
 
 _clocks = sa.table(
     "sla_ticket_clocks",
     sa.column("ticket_id", sa.Integer()),
     sa.column("policy_id", sa.Integer()),
-    sa.column("report_created_at", UTCDateTime()),
-    sa.column("report_first_at", UTCDateTime()),
-    sa.column("report_resolved_at", UTCDateTime()),
-    sa.column("report_stamp", sa.String()),
-    sa.column("report_first_s", sa.BigInteger()),
-    sa.column("report_resolution_s", sa.BigInteger()),
 )
 _tickets = sa.table(
     "tticket_tickets",
@@ -130,6 +130,12 @@ _tickets = sa.table(
     sa.column("created_at", UTCDateTime()),
     sa.column("first_response_at", UTCDateTime()),
     sa.column("resolved_at", UTCDateTime()),
+    sa.column("report_created_at", UTCDateTime()),
+    sa.column("report_first_at", UTCDateTime()),
+    sa.column("report_resolved_at", UTCDateTime()),
+    sa.column("report_stamp", sa.String()),
+    sa.column("report_first_s", sa.BigInteger()),
+    sa.column("report_resolution_s", sa.BigInteger()),
 )
 _policies = sa.table(
     "sla_policies",
@@ -140,10 +146,31 @@ _policies = sa.table(
     sa.column("country_holidays", sa.String()),
 )
 
+FACTS_UPDATE: Final = (
+    _tickets.update()
+    .where(_tickets.c.id == sa.bindparam("tid"))
+    .values(
+        report_created_at=sa.bindparam("c", type_=UTCDateTime()),
+        report_first_at=sa.bindparam("f", type_=UTCDateTime()),
+        report_resolved_at=sa.bindparam("r", type_=UTCDateTime()),
+        report_stamp=sa.bindparam("s"),
+        report_first_s=sa.bindparam("fs"),
+        report_resolution_s=sa.bindparam("rs"),
+    )
+)
+"""One ticket's facts (a Core UPDATE: the ticket's `version` is not bumped)."""
+
+
+def forget(ticket_ids: sa.Select[Any]) -> sa.Update:
+    """Mark these tickets' facts stale (their stamp cleared; version not bumped): the
+    reports compute them at request time until a hook refreshes them."""
+    return _tickets.update().where(_tickets.c.id.in_(ticket_ids)).values(report_stamp=None)
+
 
 def backfill(connection: Connection, batch: int = 5000) -> int:
-    """Compute the facts of every clock (set-based reads and writes, batch by batch, in the
-    caller's transaction); returns how many clocks were written."""
+    """Compute the facts of every ticket that has something to measure (a first response or
+    a resolution), set-based reads and writes batch by batch in the caller's transaction;
+    returns how many tickets were written."""
     policies: dict[int, tuple[str, Pieces]] = {}
     for p in connection.execute(sa.select(_policies)).all():
         hours, days_off = p.hours or {}, p.holidays or []
@@ -152,32 +179,25 @@ def backfill(connection: Connection, batch: int = 5000) -> int:
             stamp(p.id, p.timezone, hours, days_off, p.country_holidays),
             Pieces(calendar),
         )
-    update = (
-        _clocks.update()
-        .where(_clocks.c.ticket_id == sa.bindparam("tid"))
-        .values(
-            report_created_at=sa.bindparam("c", type_=UTCDateTime()),
-            report_first_at=sa.bindparam("f", type_=UTCDateTime()),
-            report_resolved_at=sa.bindparam("r", type_=UTCDateTime()),
-            report_stamp=sa.bindparam("s"),
-            report_first_s=sa.bindparam("fs"),
-            report_resolution_s=sa.bindparam("rs"),
-        )
-    )
     written = 0
     after = -1
     while True:
         rows = connection.execute(
             sa.select(
-                _clocks.c.ticket_id,
+                _tickets.c.id,
                 _clocks.c.policy_id,
                 _tickets.c.created_at,
                 _tickets.c.first_response_at,
                 _tickets.c.resolved_at,
             )
-            .join(_tickets, _tickets.c.id == _clocks.c.ticket_id)
-            .where(_clocks.c.ticket_id > after)
-            .order_by(_clocks.c.ticket_id)
+            .select_from(_tickets.outerjoin(_clocks, _clocks.c.ticket_id == _tickets.c.id))
+            .where(
+                _tickets.c.id > after,
+                sa.or_(
+                    _tickets.c.first_response_at.is_not(None), _tickets.c.resolved_at.is_not(None)
+                ),
+            )
+            .order_by(_tickets.c.id)
             .limit(batch)
         ).all()
         if not rows:
@@ -190,7 +210,7 @@ def backfill(connection: Connection, batch: int = 5000) -> int:
             )
             values.append(
                 {
-                    "tid": row.ticket_id,
+                    "tid": row.id,
                     "c": row.created_at,
                     "f": row.first_response_at,
                     "r": row.resolved_at,
@@ -199,6 +219,6 @@ def backfill(connection: Connection, batch: int = 5000) -> int:
                     "rs": resolution_s,
                 }
             )
-        connection.execute(update, values)
+        connection.execute(FACTS_UPDATE, values)
         written += len(values)
-        after = rows[-1].ticket_id
+        after = rows[-1].id

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Customer
@@ -129,6 +130,12 @@ def delete_policy(session: Session, actor: Principal, policy: SlaPolicy) -> None
     actor.require(SLA_MANAGE)
     snapshot = _snapshot(policy)
     policy_id = policy.id
+    # Their report facts were computed in this policy's calendar: mark them stale (the
+    # reports compute those tickets at request time, in wall-clock time), so that a later
+    # policy given the same id and calendar cannot pass them off as its own.
+    session.execute(
+        report_facts.forget(select(SlaClock.ticket_id).where(SlaClock.policy_id == policy_id))
+    )
     session.execute(update(SlaClock).where(SlaClock.policy_id == policy_id).values(policy_id=None))
     session.delete(policy)
     session.flush()
@@ -490,30 +497,50 @@ def report_stamp(policy: SlaPolicy) -> str:
 
 
 def refresh_report_facts(session: Session, clock: SlaClock) -> None:
-    """Bring the reports' per-ticket facts on `clock` in step with its ticket and policy
-    (nothing is computed when the inputs have not changed)."""
+    """Bring the reports' per-ticket facts on the clock's ticket row in step with the ticket
+    and its policy (nothing is computed or written when the inputs have not changed, nor
+    for a ticket with nothing to measure yet). A Core UPDATE of the fact columns alone: the
+    ticket's `version` is not bumped, and the loaded ticket is told the new values."""
     ticket = session.get(Ticket, clock.ticket_id)
     if ticket is None:
+        return
+    if ticket.first_response_at is None and ticket.resolved_at is None:
         return
     policy = session.get(SlaPolicy, clock.policy_id) if clock.policy_id is not None else None
     current = report_stamp(policy) if policy is not None else report_facts.WALL
     if (
-        clock.report_stamp == current
-        and clock.report_created_at == ticket.created_at
-        and clock.report_first_at == ticket.first_response_at
-        and clock.report_resolved_at == ticket.resolved_at
+        ticket.report_stamp == current
+        and ticket.report_created_at == ticket.created_at
+        and ticket.report_first_at == ticket.first_response_at
+        and ticket.report_resolved_at == ticket.resolved_at
     ):
         return
     pieces = report_facts.Pieces(calendar_of(policy)) if policy is not None else None
     first_s, resolution_s = report_facts.durations(
         ticket.created_at, ticket.first_response_at, ticket.resolved_at, pieces
     )
-    clock.report_created_at = ticket.created_at
-    clock.report_first_at = ticket.first_response_at
-    clock.report_resolved_at = ticket.resolved_at
-    clock.report_stamp = current
-    clock.report_first_s = first_s
-    clock.report_resolution_s = resolution_s
+    values = {
+        "report_created_at": ticket.created_at,
+        "report_first_at": ticket.first_response_at,
+        "report_resolved_at": ticket.resolved_at,
+        "report_stamp": current,
+        "report_first_s": first_s,
+        "report_resolution_s": resolution_s,
+    }
+    session.execute(
+        report_facts.FACTS_UPDATE,
+        {
+            "tid": ticket.id,
+            "c": values["report_created_at"],
+            "f": values["report_first_at"],
+            "r": values["report_resolved_at"],
+            "s": current,
+            "fs": first_s,
+            "rs": resolution_s,
+        },
+    )
+    for name, value in values.items():
+        set_committed_value(ticket, name, value)
 
 
 def recompute(session: Session, clock: SlaClock, now: datetime) -> None:

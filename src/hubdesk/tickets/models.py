@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -37,7 +38,8 @@ class Ticket(Base):
         Index("ix_tticket_tickets_updated_id", "updated_at", "id"),
         Index("ix_tticket_tickets_created_id", "created_at", "id"),
         Index("ix_tticket_tickets_status_updated", "status", "updated_at", "id"),
-        # The reports' period scans read only these columns (covering indexes, 0009_reports).
+        # The reports' period scans read only these columns (covering indexes, 0009_reports;
+        # the team and the per-ticket report facts added by 0016_report_rollups).
         Index(
             "ix_tticket_tickets_report_created",
             "created_at",
@@ -48,6 +50,13 @@ class Ticket(Base):
             "assigned_to_user_id",
             "first_response_at",
             "resolved_at",
+            "team_id",
+            "report_stamp",
+            "report_created_at",
+            "report_first_at",
+            "report_resolved_at",
+            "report_first_s",
+            "report_resolution_s",
         ),
         Index(
             "ix_tticket_tickets_report_resolved",
@@ -93,6 +102,15 @@ class Ticket(Base):
         ForeignKey("groups.id", ondelete="SET NULL"), index=True
     )
     """The team (a user group) whose queues show the ticket (docs/teams.md); None: everyone's."""
+    # The reports' per-ticket facts and the inputs they were computed from (written by the
+    # SLA hooks without bumping `version`: sla/report_facts.py; the reports use them only
+    # while the inputs still hold).
+    report_created_at: Mapped[datetime | None]
+    report_first_at: Mapped[datetime | None]
+    report_resolved_at: Mapped[datetime | None]
+    report_stamp: Mapped[str | None] = mapped_column(String(64))
+    report_first_s: Mapped[int | None] = mapped_column(BigInteger)
+    report_resolution_s: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     """Bumped by every UPDATE of the row (optimistic concurrency: `version_id_col`)."""
 

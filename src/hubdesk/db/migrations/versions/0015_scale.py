@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 from hubdesk.db.types import UTCDateTime
-from hubdesk.sla import report_facts
 
 revision = "0015_scale"
 down_revision = "0014_teams"
@@ -47,8 +46,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("report_stamp", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("report_first_s", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("report_resolution_s", sa.BigInteger(), nullable=True))
-    # Every existing ticket's facts, computed as the hooks compute them on write.
-    report_facts.backfill(op.get_bind())
+    # No backfill here: 0016_report_rollups moves the facts to the ticket row and backfills
+    # them there (report_facts.backfill now writes the ticket row).
     for table, name, columns in INDEXES:
         op.create_index(name, table, columns, unique=False)
 
