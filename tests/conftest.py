@@ -18,6 +18,7 @@ from hubdesk.db.uow import Database
 from hubdesk.runtime import Runtime
 from tests.support.api import Api
 from tests.support.databases import Templates, pg_admin_url, postgres_unavailable_reason
+from tests.support.passwords import TEST_HASHER
 from tests.support.s3 import CREDENTIALS as S3_CREDENTIALS
 from tests.support.s3 import S3Server
 
@@ -72,6 +73,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     reason = _pg_reason()
     if reason:
         terminalreporter.write_line(f"hubdesk: PostgreSQL was not used: {reason}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id at its lowest cost in this process (see `tests.support.passwords`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("hubdesk.users.secrets._hasher", TEST_HASHER)
+        yield
 
 
 @pytest.fixture(scope="session")
