@@ -92,16 +92,17 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 
 @pytest.fixture
 def database_url(db_kind: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh database at the latest migration, dropped after the test."""
+    """The URL of a database at the latest migration as the template has it, with nothing
+    a previous test wrote (on PostgreSQL a used database reset, see `tests.support.databases`)."""
     _RAN_ON.add(db_kind)
     if db_kind == "sqlite":
         yield templates.sqlite_copy(tmp_path / "hubdesk.db")
         return
-    url = templates.postgres_copy()
+    url = templates.lease_postgres()
     try:
         yield url
     finally:
-        templates.drop_postgres(url)
+        templates.give_back_postgres(url)
 
 
 @pytest.fixture
