@@ -122,7 +122,10 @@ def watch() -> Watch:
 
 
 @pytest.fixture
-def page(browser: Browser, watch: Watch) -> Iterator[Page]:
+def page(browser: Browser, watch: Watch, server: str) -> Iterator[Page]:
+    """A fresh browser context's page. It takes `server` so that it is closed before the
+    server stops: a page left open holds its connections (a live ticket's event stream),
+    and uvicorn then waits its whole graceful-shutdown timeout for them."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
     context.set_default_timeout(10_000)
     opened = context.new_page()
