@@ -173,7 +173,11 @@ class _Snapshot:
                 sql.SQL("SELECT {} WHERE EXISTS (SELECT FROM {})").format(index, sql.Identifier(t))
                 for index, t in enumerate(self.empty_tables)
             )
-            written = [self.empty_tables[index] for (index,) in connection.execute(probe)]
+            written = (
+                [self.empty_tables[index] for (index,) in connection.execute(probe)]
+                if self.empty_tables
+                else []
+            )
             cursor = connection.cursor()
             for table in written:
                 cursor.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
