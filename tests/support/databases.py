@@ -266,9 +266,22 @@ class Templates:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def cleanup(self) -> None:
-        for url in self._idle_pg:
-            self.drop_postgres(url)
+        """Drop every database of this run: the copies (idle, or still leased by a test that
+        failed before giving it back), then the template."""
         self._idle_pg.clear()
+        if self._counter:
+            engine = create_db_engine(pg_admin_url())
+            try:
+                with engine.connect() as connection:
+                    copies = connection.execute(
+                        sa.text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+                        {"pattern": self.prefix.replace("_", "\\_") + "\\_%"},
+                    ).scalars()
+                    names = [name for name in copies if name not in self.created_pg]
+            finally:
+                engine.dispose()
+            for name in names:
+                _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for name in reversed(self.created_pg):
             _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
