@@ -18,6 +18,7 @@ from hubdesk.db.uow import Database
 from hubdesk.runtime import Runtime
 from tests.support.api import Api
 from tests.support.databases import Templates, pg_admin_url, postgres_unavailable_reason
+from tests.support.passwords import TEST_HASHER
 from tests.support.s3 import CREDENTIALS as S3_CREDENTIALS
 from tests.support.s3 import S3Server
 
@@ -74,6 +75,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"hubdesk: PostgreSQL was not used: {reason}")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id at its lowest cost in this process (see `tests.support.passwords`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("hubdesk.users.secrets._hasher", TEST_HASHER)
+        yield
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     made = Templates(workdir=tmp_path_factory.mktemp("db-templates"))
@@ -83,16 +92,17 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 
 @pytest.fixture
 def database_url(db_kind: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh database at the latest migration, dropped after the test."""
+    """The URL of a database at the latest migration as the template has it, with nothing
+    a previous test wrote (on PostgreSQL a used database reset, see `tests.support.databases`)."""
     _RAN_ON.add(db_kind)
     if db_kind == "sqlite":
         yield templates.sqlite_copy(tmp_path / "hubdesk.db")
         return
-    url = templates.postgres_copy()
+    url = templates.lease_postgres()
     try:
         yield url
     finally:
-        templates.drop_postgres(url)
+        templates.give_back_postgres(url)
 
 
 @pytest.fixture

@@ -66,6 +66,19 @@ def environment(settings: Settings) -> dict[str, str]:
     return values
 
 
+def _handles_sigterm(pid: int) -> bool:
+    """Whether the process has a SIGTERM handler in place (Linux: SigCgt in /proc/PID/status;
+    where there is no /proc, assumed)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    return True
+
+
 class WorkerProcess:
     """`hubdesk worker ARGS` (or another long-running command) in a child process, its
     output kept in a file."""
@@ -100,10 +113,19 @@ class WorkerProcess:
         self.process.wait(timeout=30)
 
     def terminate(self, timeout: float = 60.0) -> int:
-        """SIGTERM, and the exit status once it has shut down."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        """SIGTERM, and the exit status once it has shut down. The signal is sent once the
+        process handles it: a worker still importing on a busy machine (one that had nothing
+        to do yet, such as the second of two on one mailbox) would be killed by it (-15)
+        instead of stopping cleanly."""
+        process = self.process
+        assert process is not None
+        wait_for(
+            lambda: process.poll() is not None or _handles_sigterm(process.pid),
+            "the process to handle SIGTERM",
+            timeout=timeout,
+        )
+        process.send_signal(signal.SIGTERM)
+        return process.wait(timeout=timeout)
 
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:

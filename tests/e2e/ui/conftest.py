@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Dialog, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Playwright, expect, sync_playwright
 from sqlalchemy import select
 
 from hubdesk.config import Settings
@@ -52,6 +52,12 @@ OUR_CONFIRMS += tuple(  # the same questions in Danish
 )
 
 pytestmark = pytest.mark.e2e
+
+PATIENCE_MS = 60_000
+"""How long an action, a navigation or an `expect` may wait: a deadline against a hang, not a
+speed target. 10 s was too short with the machine at a load of 36 on 2 cores (8 browser tests
+of one run timed out on a sign-in click or a page load, and passed alone)."""
+expect.set_options(timeout=PATIENCE_MS)
 
 
 @pytest.fixture
@@ -122,9 +128,12 @@ def watch() -> Watch:
 
 
 @pytest.fixture
-def page(browser: Browser, watch: Watch) -> Iterator[Page]:
+def page(browser: Browser, watch: Watch, server: str) -> Iterator[Page]:
+    """A fresh browser context's page. It takes `server` so that it is closed before the
+    server stops: a page left open holds its connections (a live ticket's event stream),
+    and uvicorn then waits its whole graceful-shutdown timeout for them."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PATIENCE_MS)
     opened = context.new_page()
 
     def on_dialog(dialog: Dialog) -> None:
