@@ -9,17 +9,19 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hubdesk.db.base import Base
 from hubdesk.db.types import utcnow
-from hubdesk.tickets.states import PRIORITIES, SOURCES, STATUSES
+from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK_SQL, SOURCES, STATUSES
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -37,6 +39,17 @@ class Ticket(Base):
         Index("ix_tticket_tickets_updated_id", "updated_at", "id"),
         Index("ix_tticket_tickets_created_id", "created_at", "id"),
         Index("ix_tticket_tickets_status_updated", "status", "updated_at", "id"),
+        # Unassigned tickets, the most urgent first, the oldest first within a level (the
+        # dashboard's box, `-priority,created_at`): read in order, stopped after a page
+        # (0017_list_scale).
+        Index(
+            "ix_tticket_tickets_unassigned_rank",
+            text("priority_rank DESC"),
+            "created_at",
+            "id",
+            sqlite_where=text("assigned_to_user_id IS NULL"),
+            postgresql_where=text("assigned_to_user_id IS NULL"),
+        ),
         # The reports' period scans read only these columns (covering indexes, 0009_reports).
         Index(
             "ix_tticket_tickets_report_created",
@@ -66,6 +79,10 @@ class Ticket(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(32), default="open")
     priority: Mapped[str] = mapped_column(String(16), default="normal")
+    priority_rank: Mapped[int] = mapped_column(Integer, Computed(PRIORITY_RANK_SQL, persisted=True))
+    """`PRIORITY_RANK[priority]`, computed by the database on every write, so lists sort by
+    priority through an index (0017_list_scale makes it a virtual column on SQLite, where
+    ALTER TABLE cannot add a stored one; the index stores its values either way)."""
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, get_args
 
-from sqlalchemy import ColumnElement, case, exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from hubdesk.automation.models import TicketSnooze
@@ -16,12 +16,11 @@ from hubdesk.errors import ValidationFailed
 from hubdesk.sla.models import SlaClock
 from hubdesk.tickets import search
 from hubdesk.tickets.models import Ticket, TicketTag
-from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK, STATUSES
+from hubdesk.tickets.states import PRIORITIES, STATUSES
 from hubdesk.tickets.visibility import visible_tickets
 from hubdesk.users import teams
 from hubdesk.users.permissions import Principal
 
-_PRIORITY_ORDER = case(PRIORITY_RANK, value=Ticket.priority, else_=-1)
 # SLA: the earliest pending due time of the ticket's clock (none: sorted last).
 _SLA_DUE = select(SlaClock.next_due_at).where(SlaClock.ticket_id == Ticket.id).scalar_subquery()
 SlaFilter = Literal["breached", "warning", "paused"]
@@ -32,7 +31,7 @@ SORT_KEYS: Final[dict[str, Any]] = {
     "ticket_number": Ticket.ticket_number,
     "subject": Ticket.subject,
     "status": Ticket.status,
-    "priority": _PRIORITY_ORDER,
+    "priority": Ticket.priority_rank,
     "sla_due": _SLA_DUE,
 }
 _ONE_SORT: Final = rf"[-+]?({'|'.join(SORT_KEYS)})"
@@ -83,8 +82,17 @@ def parse_sorts(sort: str) -> list[tuple[Any, bool]]:
 
 
 def list_tickets(
-    session: Session, principal: Principal, flt: TicketFilter, *, limit: int, offset: int
+    session: Session,
+    principal: Principal,
+    flt: TicketFilter,
+    *,
+    limit: int,
+    offset: int,
+    count_limit: int | None = None,
 ) -> Page[Any]:
+    """One page of the tickets `flt` selects in the principal's queues, with their total:
+    exact, or with `count_limit` at most `offset + count_limit` and then marked a lower
+    bound (`hubdesk.db.paging`; the setting HUBDESK_LIST_COUNT_LIMIT, 0 for exact)."""
     sorts = parse_sorts(flt.sort)
     statement = visible_tickets(principal)
     queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
@@ -96,7 +104,13 @@ def list_tickets(
     # it changes nothing but keeps PostgreSQL from reading their indexes in order.
     order = [_nulls_last(c.desc() if d else c.asc(), c) for c, d in sorts]
     tie = Ticket.id.desc() if sorts[-1][1] else Ticket.id.asc()
-    return paginate(session, statement.order_by(*order, tie), limit=limit, offset=offset)
+    return paginate(
+        session,
+        statement.order_by(*order, tie),
+        limit=limit,
+        offset=offset,
+        count_limit=count_limit or None,
+    )
 
 
 def _nulls_last(ordered: Any, column: Any) -> Any:
