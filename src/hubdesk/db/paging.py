@@ -1,8 +1,10 @@
 """Limit/offset pages with a total, for every list route's envelope.
 
-A total is exact unless the caller bounds the count (`count_limit`): the count then reads at
-most `offset + count_limit + 1` rows, so a list longer than `offset + count_limit` says
-`total = offset + count_limit` with `total_is_lower_bound` set ("10,000+" on a page). The
+A total is exact unless the caller bounds the count (`count_limit`, raised to the page's
+`limit` when smaller): the count then reads at most `offset + count_limit + 1` rows, so a
+list longer than `offset + count_limit` says `total = offset + count_limit` with
+`total_is_lower_bound` set ("10000+" on a page). A page that is not full ends the list, so
+its total is known without a count. The
 bound moves with the offset, so a client that pages on while `offset < total` still reaches
 the end. Counting every one of a million matching rows is what made the lists slow at scale
 (bench/README.md, "At scale").
@@ -49,7 +51,12 @@ def paginate(
     """Run `statement` for one page and count its rows without the page bounds (all of them,
     or at most `offset + count_limit`, see the module's docstring)."""
     items = session.scalars(statement.limit(limit).offset(offset)).all()
-    counted = count_rows(session, statement, count_limit, offset=offset)
+    if 0 < len(items) < limit or (offset == 0 and not items):
+        counted = Total(offset + len(items))  # the last page: its end is the total
+    else:
+        counted = count_rows(
+            session, statement, count_limit and max(count_limit, limit), offset=offset
+        )
     return Page(
         items=items,
         total=counted.total,

@@ -27,9 +27,7 @@ def upgrade() -> None:
     stored = op.get_bind().dialect.name == "postgresql"
     op.add_column(
         "tticket_tickets",
-        sa.Column(
-            "priority_rank", sa.Integer(), sa.Computed(PRIORITY_RANK_SQL, persisted=stored)
-        ),
+        sa.Column("priority_rank", sa.Integer(), sa.Computed(PRIORITY_RANK_SQL, persisted=stored)),
     )
     op.create_index(
         INDEX,
