@@ -258,6 +258,9 @@ def time_requests(runtime: Runtime, runs: int) -> dict[str, Any]:
             "dashboard page /": lambda: client.get("/"),
             "ticket list page /tickets": lambda: client.get("/tickets"),
             "ticket list API": lambda: client.get("/api/v1/tickets?limit=50", headers=api),
+            "list page, unassigned by priority": lambda: client.get(
+                "/tickets?status=active&assignee=none&sort=-priority%2Ccreated_at"
+            ),
             "ticket page /tickets/{id}": lambda: client.get(
                 f"/tickets/{rng.randint(1, top)}", follow_redirects=True
             ),
