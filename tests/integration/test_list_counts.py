@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from hubdesk.config import Settings
 from hubdesk.db.paging import Total
-from hubdesk.tickets import queries
+from hubdesk.tickets import queries, search
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK
@@ -227,3 +227,22 @@ def test_the_openapi_document_describes_team_id_and_the_bounded_total(api: Api) 
     assert exact["schema"]["type"] == "boolean"
     envelope = document["components"]["schemas"]["ListOf_TicketListItem_"]
     assert envelope["properties"]["total_is_lower_bound"]["type"] == "boolean"
+
+
+def test_a_common_word_finds_the_same_tickets_by_either_plan(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a query matching many tickets reads the list in order and checks each
+    (search.COMMON_MATCHES); the tickets, their order and the total are the same as when
+    the matches drive the query (PostgreSQL: its planner chooses; the same answers)."""
+    made = _seven(api)
+    with api.runtime.db.transaction() as session:
+        factories.ticket(session, "Invoice question")
+    queries_ = [{"q": "printer"}, {"q": "printer jam"}, {"q": "printer 3"}, {"q": "invoice"}]
+    slow = [_page(api, limit=2, sort="created_at", **q) for q in queries_]
+    monkeypatch.setattr(search, "COMMON_MATCHES", 2)
+    fast = [_page(api, limit=2, sort="created_at", **q) for q in queries_]
+    assert fast == slow
+    assert [t["id"] for t in fast[0]["items"]] == made[:2]  # type: ignore[attr-defined]
+    assert (fast[0]["total"], fast[0]["total_is_lower_bound"]) == (BOUND, True)
+    assert [t["id"] for t in fast[2]["items"]] == [made[3]]  # type: ignore[attr-defined]

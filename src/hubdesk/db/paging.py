@@ -47,22 +47,27 @@ def paginate(
     limit: int,
     offset: int,
     count_limit: int | None = None,
+    counted: Select[Any] | None = None,
 ) -> Page[Any]:
     """Run `statement` for one page and count its rows without the page bounds (all of them,
-    or at most `offset + count_limit`, see the module's docstring)."""
+    or at most `offset + count_limit`, see the module's docstring); `counted`, when given,
+    is the same rows written for counting (no order needed)."""
     items = session.scalars(statement.limit(limit).offset(offset)).all()
     if 0 < len(items) < limit or (offset == 0 and not items):
-        counted = Total(offset + len(items))  # the last page: its end is the total
+        total = Total(offset + len(items))  # the last page: its end is the total
     else:
-        counted = count_rows(
-            session, statement, count_limit and max(count_limit, limit), offset=offset
+        total = count_rows(
+            session,
+            statement if counted is None else counted,
+            count_limit and max(count_limit, limit),
+            offset=offset,
         )
     return Page(
         items=items,
-        total=counted.total,
+        total=total.total,
         limit=limit,
         offset=offset,
-        total_is_lower_bound=counted.total_is_lower_bound,
+        total_is_lower_bound=total.total_is_lower_bound,
     )
 
 

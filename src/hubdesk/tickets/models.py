@@ -34,7 +34,16 @@ class Ticket(Base):
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("priority", PRIORITIES), name="priority"),
         CheckConstraint(_in("source", SOURCES), name="source"),
-        Index("ix_tticket_tickets_status_priority", "status", "priority"),
+        # Counts by status and priority that stop at a bound (the dashboard's per priority,
+        # db/paging.py) read only this index: the merged and deleted marks are in it
+        # (0017_list_scale; it replaces the (status, priority) index of 0001).
+        Index(
+            "ix_tticket_tickets_status_priority_live",
+            "status",
+            "priority",
+            "merged_into_id",
+            "deleted_at",
+        ),
         # Lists sorted by the newest change or creation, ties by id (0015_scale).
         Index("ix_tticket_tickets_updated_id", "updated_at", "id"),
         Index("ix_tticket_tickets_created_id", "created_at", "id"),
@@ -49,6 +58,16 @@ class Ticket(Base):
             "id",
             sqlite_where=text("assigned_to_user_id IS NULL"),
             postgresql_where=text("assigned_to_user_id IS NULL"),
+        ),
+        # One agent's tickets by the newest change (the dashboard's "My open tickets"): without
+        # it the planners walk every ticket by `updated_at` looking for the agent's few.
+        Index("ix_tticket_tickets_assignee_updated", "assigned_to_user_id", "updated_at", "id"),
+        # The tickets merged into one (its page lists them); few tickets are merged.
+        Index(
+            "ix_tticket_tickets_merged_into",
+            "merged_into_id",
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+            postgresql_where=text("merged_into_id IS NOT NULL"),
         ),
         # The reports' period scans read only these columns (covering indexes, 0009_reports).
         Index(

@@ -98,8 +98,12 @@ def list_tickets(
     queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
     if queue is not None:  # the principal's teams' queues (docs/teams.md)
         statement = statement.where(queue)
+    counted = statement
     for condition in _conditions(session, flt):
         statement = statement.where(condition)
+    # The count needs no order: its search condition may take the other plan (search.py).
+    for condition in _conditions(session, flt, ordered=False):
+        counted = counted.where(condition)
     # NULLS LAST only where a key can be NULL (the SLA due time): on the NOT NULL columns
     # it changes nothing but keeps PostgreSQL from reading their indexes in order.
     order = [_nulls_last(c.desc() if d else c.asc(), c) for c, d in sorts]
@@ -110,6 +114,7 @@ def list_tickets(
         limit=limit,
         offset=offset,
         count_limit=count_limit or None,
+        counted=counted,
     )
 
 
@@ -117,7 +122,9 @@ def _nulls_last(ordered: Any, column: Any) -> Any:
     return ordered.nulls_last() if column is _SLA_DUE else ordered
 
 
-def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]]:
+def _conditions(
+    session: Session, flt: TicketFilter, *, ordered: bool = True
+) -> list[ColumnElement[bool]]:
     for value in flt.status:
         if value not in STATUSES:
             raise ValidationFailed(f"status {value!r} is not valid; use one of {STATUSES}")
@@ -148,7 +155,7 @@ def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]
             )
         )
     if flt.q and flt.q.strip():
-        conditions.append(search.matches(session, flt.q))
+        conditions.append(search.matches(session, flt.q, ordered=ordered))
     if flt.created_from is not None:
         conditions.append(Ticket.created_at >= _as_utc(flt.created_from))
     if flt.created_to is not None:
