@@ -239,10 +239,12 @@ def test_a_common_word_finds_the_same_tickets_by_either_plan(
     with api.runtime.db.transaction() as session:
         factories.ticket(session, "Invoice question")
     queries_ = [{"q": "printer"}, {"q": "printer jam"}, {"q": "printer 3"}, {"q": "invoice"}]
-    slow = [_page(api, limit=2, sort="created_at", **q) for q in queries_]
+    slow = [_page(api, limit=2, sort="-created_at", **q) for q in queries_]
     monkeypatch.setattr(search, "COMMON_MATCHES", 2)
-    fast = [_page(api, limit=2, sort="created_at", **q) for q in queries_]
+    fast = [_page(api, limit=2, sort="-created_at", **q) for q in queries_]
     assert fast == slow
-    assert [t["id"] for t in fast[0]["items"]] == made[:2]  # type: ignore[attr-defined]
+    newest = made[::-1]
+    assert [t["id"] for t in fast[0]["items"]] == newest[:2]  # type: ignore[attr-defined]
+    assert [t["id"] for t in fast[1]["items"]] == newest[:2]  # type: ignore[attr-defined]
     assert (fast[0]["total"], fast[0]["total_is_lower_bound"]) == (BOUND, True)
     assert [t["id"] for t in fast[2]["items"]] == [made[3]]  # type: ignore[attr-defined]
