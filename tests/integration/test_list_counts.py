@@ -248,3 +248,19 @@ def test_a_common_word_finds_the_same_tickets_by_either_plan(
     assert [t["id"] for t in fast[1]["items"]] == newest[:2]  # type: ignore[attr-defined]
     assert (fast[0]["total"], fast[0]["total_is_lower_bound"]) == (BOUND, True)
     assert [t["id"] for t in fast[2]["items"]] == [made[3]]  # type: ignore[attr-defined]
+
+
+def test_a_text_search_counts_up_to_its_own_lower_bound(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """queries.SEARCH_COUNT_LIMIT (1,000; here 2) bounds a search's total below the list's
+    bound (here 3); `exact_total` still counts every match; a list without words keeps the
+    list's bound."""
+    _seven(api)
+    monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 2)
+    found = _page(api, limit=1, q="printer")
+    assert (found["total"], found["total_is_lower_bound"]) == (2, True)
+    found = _page(api, limit=1, q="printer", exact_total="true")
+    assert (found["total"], found["total_is_lower_bound"]) == (7, False)
+    found = _page(api, limit=1)
+    assert (found["total"], found["total_is_lower_bound"]) == (BOUND, True)

@@ -62,6 +62,12 @@ class TicketFilter:
     sort: str = "-created_at"
 
 
+SEARCH_COUNT_LIMIT: Final = 1_000
+"""A text search counts its matches up to this many (or the list's count limit, if lower):
+checking a common word against every ticket it matches is the slow part of a search
+(bench/README.md, "At scale"); "More than 1000 tickets" is as useful as the number."""
+
+
 def parse_sort(sort: str) -> tuple[Any, bool]:
     descending = sort.startswith("-")
     key = sort.lstrip("-+")
@@ -94,6 +100,8 @@ def list_tickets(
     exact, or with `count_limit` at most `offset + count_limit` and then marked a lower
     bound (`hubdesk.db.paging`; the setting HUBDESK_LIST_COUNT_LIMIT, 0 for exact)."""
     sorts = parse_sorts(flt.sort)
+    if count_limit and flt.q and flt.q.strip():
+        count_limit = min(count_limit, SEARCH_COUNT_LIMIT)
     statement = visible_tickets(principal)
     queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
     if queue is not None:  # the principal's teams' queues (docs/teams.md)
