@@ -25,7 +25,8 @@ How the data is made, per database (a fresh one):
    and API) and the dashboard (`/`). Medians and p95 over the runs, after 3 warm-up runs.
 
     .venv/bin/python -m bench.scale [--emails 1000000] [--tail 100000] [--seed-emails 10000]
-        [--batch 10000] [--runs 30] [--skip-postgres] [--skip-sqlite] [--keep]
+        [--batch 10000] [--runs 30] [--skip-postgres] [--skip-sqlite] [--keep] [--pg-name NAME]
+    .venv/bin/python -m bench.scale --time-only URL [--runs 30]   (re-time a kept database)
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ def clone(runtime: Runtime, copies: int, tag: str) -> dict[str, Any]:
             unique_text = _unique_text_columns(table)
             names, values = [], []
             for column in table.columns:
+                if column.computed is not None:  # the database computes it (priority_rank)
+                    continue
                 expr = f"src.{column.name}"
                 if column.primary_key and table.name in largest:
                     expr = f"src.{column.name} + k.k * {largest[table.name]}"
@@ -255,6 +258,9 @@ def time_requests(runtime: Runtime, runs: int) -> dict[str, Any]:
             "dashboard page /": lambda: client.get("/"),
             "ticket list page /tickets": lambda: client.get("/tickets"),
             "ticket list API": lambda: client.get("/api/v1/tickets?limit=50", headers=api),
+            "list page, unassigned by priority": lambda: client.get(
+                "/tickets?status=active&assignee=none&sort=-priority%2Ccreated_at"
+            ),
             "ticket page /tickets/{id}": lambda: client.get(
                 f"/tickets/{rng.randint(1, top)}", follow_redirects=True
             ),
@@ -361,6 +367,9 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the databases (a folder)")
+    parser.add_argument(
+        "--pg-name", default="hubdesk_bench_scale", help="the PostgreSQL database to (re)create"
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "scale.json"))
     args = parser.parse_args()
     results: dict[str, Any] = {"args": vars(args), "load_before": os.getloadavg()}
@@ -381,13 +390,13 @@ def main() -> None:
             results["sqlite"] = one_database("sqlite", url, work / "sqlite", args)
             results["load_after_sqlite"] = os.getloadavg()
         if not args.skip_postgres:
-            pg_url = fresh_postgres("hubdesk_bench_scale")
+            pg_url = fresh_postgres(args.pg_name)
             if pg_url is not None:
                 try:
                     results["postgresql"] = one_database("postgresql", pg_url, work / "pg", args)
                 finally:
                     if not args.keep:
-                        drop_postgres("hubdesk_bench_scale")
+                        drop_postgres(args.pg_name)
             results["load_after_postgresql"] = os.getloadavg()
     finally:
         if not args.keep:

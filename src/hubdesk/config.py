@@ -123,6 +123,13 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field("", validation_alias=_env("HUBDESK_TRUSTED_PROXIES"))
     public_url: str | None = Field(None, validation_alias=_env("HUBDESK_PUBLIC_URL"))
 
+    list_count_limit: int = Field(
+        10_000, ge=0, le=100_000_000, validation_alias=_env("HUBDESK_LIST_COUNT_LIMIT")
+    )
+    """Ticket lists count their matches up to this many past the page's start, then say
+    "10000+" (the API: `total_is_lower_bound`); 0 counts every match (docs/ui.md, "Counts
+    on long lists")."""
+
     ticket_enabled: bool = Field(True, validation_alias=_env("TICKET_ENABLED"))
     ticket_email_integration: bool = Field(True, validation_alias=_env("TICKET_EMAIL_INTEGRATION"))
     ticket_auto_assign: bool = Field(False, validation_alias=_env("TICKET_AUTO_ASSIGN"))

@@ -4,6 +4,7 @@ out, every priority counted, none missing."""
 
 from __future__ import annotations
 
+from hubdesk.db.paging import Total
 from hubdesk.db.uow import Database
 from hubdesk.tickets import queries
 from hubdesk.tickets import service as tickets
@@ -32,6 +33,7 @@ def test_active_by_priority_equals_the_filtered_lists(db: Database) -> None:
                 limit=1,
                 offset=0,
             ).total
-            assert counted.get(name, 0) == listed, name
-        assert sum(counted.values()) == 14 - 3  # resolved, deleted, merged away (waiting is active)
+            assert counted.get(name, Total(0)) == Total(listed), name
+        # resolved, deleted, merged away (waiting is active)
+        assert sum(c.total for c in counted.values()) == 14 - 3
         assert PRIORITIES[3] not in counted

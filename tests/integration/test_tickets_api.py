@@ -37,7 +37,7 @@ TICKET_KEYS = {
     "team_id",  # issue 12: the team whose queues show it (docs/teams.md)
     "linked_tickets",  # issue 12: the same email's other teams' tickets, split links
 }
-LIST_KEYS = {"items", "total", "limit", "offset"}
+LIST_KEYS = {"items", "total", "limit", "offset", "total_is_lower_bound"}
 OPEN_STATES = ("open", "in_progress", "waiting_customer", "waiting_internal")
 STATUSES = (*OPEN_STATES, "resolved", "closed")
 # The state machine as the issue states it: open <-> in_progress <-> waiting_customer |

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hubdesk.api.limits import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, Offset
 from hubdesk.db.paging import Page
@@ -15,9 +15,16 @@ T = TypeVar("T")
 
 class ListOf(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(
+        description="The rows that match. Exact unless `total_is_lower_bound` is true: then "
+        "there are more than `total` (a list that bounds its count, such as the ticket list, "
+        "stops counting at `offset` + its bound)"
+    )
     limit: int
     offset: int
+    total_is_lower_bound: bool = Field(
+        False, description="True when `total` is a lower bound: the count stopped there"
+    )
 
 
 class Paging(BaseModel):
@@ -57,4 +64,5 @@ def page_of(model: type[M], page: Page[Any]) -> ListOf[M]:
         total=page.total,
         limit=page.limit,
         offset=page.offset,
+        total_is_lower_bound=page.total_is_lower_bound,
     )

@@ -10,17 +10,19 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hubdesk.db.base import Base
 from hubdesk.db.types import utcnow
-from hubdesk.tickets.states import PRIORITIES, SOURCES, STATUSES
+from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK_SQL, SOURCES, STATUSES
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -33,11 +35,41 @@ class Ticket(Base):
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("priority", PRIORITIES), name="priority"),
         CheckConstraint(_in("source", SOURCES), name="source"),
-        Index("ix_tticket_tickets_status_priority", "status", "priority"),
+        # Counts by status and priority that stop at a bound (the dashboard's per priority,
+        # db/paging.py) read only this index: the merged and deleted marks are in it
+        # (0017_list_scale; it replaces the (status, priority) index of 0001).
+        Index(
+            "ix_tticket_tickets_status_priority_live",
+            "status",
+            "priority",
+            "merged_into_id",
+            "deleted_at",
+        ),
         # Lists sorted by the newest change or creation, ties by id (0015_scale).
         Index("ix_tticket_tickets_updated_id", "updated_at", "id"),
         Index("ix_tticket_tickets_created_id", "created_at", "id"),
         Index("ix_tticket_tickets_status_updated", "status", "updated_at", "id"),
+        # Unassigned tickets, the most urgent first, the oldest first within a level (the
+        # dashboard's box, `-priority,created_at`): read in order, stopped after a page
+        # (0017_list_scale).
+        Index(
+            "ix_tticket_tickets_unassigned_rank",
+            text("priority_rank DESC"),
+            "created_at",
+            "id",
+            sqlite_where=text("assigned_to_user_id IS NULL"),
+            postgresql_where=text("assigned_to_user_id IS NULL"),
+        ),
+        # One agent's tickets by the newest change (the dashboard's "My open tickets"): without
+        # it the planners walk every ticket by `updated_at` looking for the agent's few.
+        Index("ix_tticket_tickets_assignee_updated", "assigned_to_user_id", "updated_at", "id"),
+        # The tickets merged into one (its page lists them); few tickets are merged.
+        Index(
+            "ix_tticket_tickets_merged_into",
+            "merged_into_id",
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
         # The reports' period scans read only these columns (covering indexes, 0009_reports;
         # the team and the per-ticket report facts added by 0016_report_rollups).
         Index(
@@ -75,6 +107,10 @@ class Ticket(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(32), default="open")
     priority: Mapped[str] = mapped_column(String(16), default="normal")
+    priority_rank: Mapped[int] = mapped_column(Integer, Computed(PRIORITY_RANK_SQL, persisted=True))
+    """`PRIORITY_RANK[priority]`, computed by the database on every write, so lists sort by
+    priority through an index (0017_list_scale makes it a virtual column on SQLite, where
+    ALTER TABLE cannot add a stored one; the index stores its values either way)."""
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, get_args
 
-from sqlalchemy import ColumnElement, case, exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from hubdesk.automation.models import TicketSnooze
@@ -16,12 +16,11 @@ from hubdesk.errors import ValidationFailed
 from hubdesk.sla.models import SlaClock
 from hubdesk.tickets import search
 from hubdesk.tickets.models import Ticket, TicketTag
-from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK, STATUSES
+from hubdesk.tickets.states import PRIORITIES, STATUSES
 from hubdesk.tickets.visibility import visible_tickets
 from hubdesk.users import teams
 from hubdesk.users.permissions import Principal
 
-_PRIORITY_ORDER = case(PRIORITY_RANK, value=Ticket.priority, else_=-1)
 # SLA: the earliest pending due time of the ticket's clock (none: sorted last).
 _SLA_DUE = select(SlaClock.next_due_at).where(SlaClock.ticket_id == Ticket.id).scalar_subquery()
 SlaFilter = Literal["breached", "warning", "paused"]
@@ -32,7 +31,7 @@ SORT_KEYS: Final[dict[str, Any]] = {
     "ticket_number": Ticket.ticket_number,
     "subject": Ticket.subject,
     "status": Ticket.status,
-    "priority": _PRIORITY_ORDER,
+    "priority": Ticket.priority_rank,
     "sla_due": _SLA_DUE,
 }
 _ONE_SORT: Final = rf"[-+]?({'|'.join(SORT_KEYS)})"
@@ -63,6 +62,12 @@ class TicketFilter:
     sort: str = "-created_at"
 
 
+SEARCH_COUNT_LIMIT: Final = 1_000
+"""A text search counts its matches up to this many (or the list's count limit, if lower):
+checking a common word against every ticket it matches is the slow part of a search
+(bench/README.md, "At scale"); "More than 1000 tickets" is as useful as the number."""
+
+
 def parse_sort(sort: str) -> tuple[Any, bool]:
     descending = sort.startswith("-")
     key = sort.lstrip("-+")
@@ -83,27 +88,51 @@ def parse_sorts(sort: str) -> list[tuple[Any, bool]]:
 
 
 def list_tickets(
-    session: Session, principal: Principal, flt: TicketFilter, *, limit: int, offset: int
+    session: Session,
+    principal: Principal,
+    flt: TicketFilter,
+    *,
+    limit: int,
+    offset: int,
+    count_limit: int | None = None,
 ) -> Page[Any]:
+    """One page of the tickets `flt` selects in the principal's queues, with their total:
+    exact, or with `count_limit` at most `offset + count_limit` and then marked a lower
+    bound (`hubdesk.db.paging`; the setting HUBDESK_LIST_COUNT_LIMIT, 0 for exact)."""
     sorts = parse_sorts(flt.sort)
+    if count_limit and flt.q and flt.q.strip():
+        count_limit = min(count_limit, SEARCH_COUNT_LIMIT)
     statement = visible_tickets(principal)
     queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
     if queue is not None:  # the principal's teams' queues (docs/teams.md)
         statement = statement.where(queue)
+    counted = statement
     for condition in _conditions(session, flt):
         statement = statement.where(condition)
+    # The count needs no order: its search condition may take the other plan (search.py).
+    for condition in _conditions(session, flt, ordered=False):
+        counted = counted.where(condition)
     # NULLS LAST only where a key can be NULL (the SLA due time): on the NOT NULL columns
     # it changes nothing but keeps PostgreSQL from reading their indexes in order.
     order = [_nulls_last(c.desc() if d else c.asc(), c) for c, d in sorts]
     tie = Ticket.id.desc() if sorts[-1][1] else Ticket.id.asc()
-    return paginate(session, statement.order_by(*order, tie), limit=limit, offset=offset)
+    return paginate(
+        session,
+        statement.order_by(*order, tie),
+        limit=limit,
+        offset=offset,
+        count_limit=count_limit or None,
+        counted=counted,
+    )
 
 
 def _nulls_last(ordered: Any, column: Any) -> Any:
     return ordered.nulls_last() if column is _SLA_DUE else ordered
 
 
-def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]]:
+def _conditions(
+    session: Session, flt: TicketFilter, *, ordered: bool = True
+) -> list[ColumnElement[bool]]:
     for value in flt.status:
         if value not in STATUSES:
             raise ValidationFailed(f"status {value!r} is not valid; use one of {STATUSES}")
@@ -134,7 +163,7 @@ def _conditions(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]
             )
         )
     if flt.q and flt.q.strip():
-        conditions.append(search.matches(session, flt.q))
+        conditions.append(search.matches(session, flt.q, ordered=ordered))
     if flt.created_from is not None:
         conditions.append(Ticket.created_at >= _as_utc(flt.created_from))
     if flt.created_to is not None:

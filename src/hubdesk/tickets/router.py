@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import WithJsonSchema
@@ -55,6 +55,7 @@ def _tagged(response: Response, ticket: Ticket) -> TicketOut:
 def list_tickets(
     session: SessionDep,
     principal: PrincipalDep,
+    runtime: RuntimeDep,
     paging: PagingDep,
     status: Annotated[list[Status] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
@@ -69,11 +70,26 @@ def list_tickets(
     sla_due_before: datetime | None = None,
     snoozed: bool | None = None,
     team_id: Annotated[
-        Id | None,
-        Query(description="Only this team's tickets (within the caller's queues, docs/teams.md)"),
+        Id | Literal["none"] | None,
+        Query(
+            description="Only this team's tickets, or `none`: only the tickets of no team "
+            "(within the caller's queues, docs/teams.md)"
+        ),
     ] = None,
     sort: Annotated[str, Query(pattern=queries.SORT_PATTERN, max_length=64)] = "-created_at",
+    exact_total: Annotated[
+        bool,
+        Query(
+            description="Count every match for `total`, however many (slower on a large "
+            "list); by default the count stops at `offset` + HUBDESK_LIST_COUNT_LIMIT and "
+            "`total_is_lower_bound` says so"
+        ),
+    ] = False,
 ) -> ListOf[TicketListItem]:
+    """Tickets in the caller's queues. `total` is exact up to `offset` + the service's count
+    limit (HUBDESK_LIST_COUNT_LIMIT, 10,000 unless set); a longer list says `total` =
+    `offset` + that limit with `total_is_lower_bound: true`, so paging on while `offset <
+    total` still reaches the end. `exact_total=true` counts them all."""
     page = queries.list_tickets(
         session,
         principal,
@@ -90,11 +106,13 @@ def list_tickets(
             sla_state=sla_state,
             sla_due_before=sla_due_before,
             snoozed=snoozed,
-            team_id=team_id,
+            team_id=team_id if isinstance(team_id, int) else None,
+            no_team=team_id == "none",
             sort=sort,
         ),
         limit=paging.limit,
         offset=paging.offset,
+        count_limit=None if exact_total else runtime.settings.list_count_limit,
     )
     return page_of(TicketListItem, page)
 

@@ -22,6 +22,12 @@ STATUSES: Final = (
 OPEN_STATES: Final = frozenset({"open", "in_progress", "waiting_customer", "waiting_internal"})
 PRIORITIES: Final = ("low", "normal", "high", "critical")
 PRIORITY_RANK: Final = {name: rank for rank, name in enumerate(PRIORITIES)}
+PRIORITY_RANK_SQL: Final = (
+    "CASE priority "
+    + " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in PRIORITY_RANK.items())
+    + " ELSE -1 END"
+)
+"""`PRIORITY_RANK` in SQL: the stored `tticket_tickets.priority_rank` column's expression."""
 SOURCES: Final = ("email", "api", "web")
 
 _ALLOWED: Final[dict[str, frozenset[str]]] = {

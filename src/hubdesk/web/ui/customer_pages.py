@@ -75,6 +75,7 @@ def customer_page(
         queries.TicketFilter(customer_id=customer.id, sort="-updated_at"),
         limit=PAGE_SIZE,
         offset=0,
+        count_limit=runtime.settings.list_count_limit,
     )
     theirs = visible_tickets(principal).where(Ticket.customer_id == customer.id)
     totals = worklogs.totals(session, Ticket.id.in_(theirs.with_only_columns(Ticket.id)))

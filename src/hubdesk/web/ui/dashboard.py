@@ -27,6 +27,7 @@ from starlette.responses import Response
 
 from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.channels.imap import status as mailbox_status
+from hubdesk.db.paging import Total, count_rows
 from hubdesk.db.types import utcnow
 from hubdesk.inbound import quarantine
 from hubdesk.intake import triage
@@ -63,12 +64,16 @@ def dashboard(
 ) -> Response:
     principal = viewer.principal
 
+    bound = runtime.settings.list_count_limit or None  # "10000+" past it (db/paging.py)
+
     def tickets(sort: str = "-updated_at", **filters: Any) -> Any:
         flt = queries.TicketFilter(include_merged=False, sort=sort, **filters)
-        return queries.list_tickets(session, principal, flt, limit=SHOWN, offset=0)
+        return queries.list_tickets(
+            session, principal, flt, limit=SHOWN, offset=0, count_limit=bound
+        )
 
-    counted = active_by_priority(session, principal)
-    by_priority = [(name, counted.get(name, 0)) for name in reversed(PRIORITIES)]
+    counted = active_by_priority(session, principal, bound)
+    by_priority = [(name, counted.get(name, Total(0))) for name in reversed(PRIORITIES)]
     return render(
         request,
         "dashboard.html",
@@ -79,8 +84,8 @@ def dashboard(
             "waiting": tickets(status=("waiting_customer",)),
             "by_priority": by_priority,
             # SLA: counts of breached and nearly due open tickets, and the soonest due.
-            "sla_breached": tickets(status=ACTIVE, sla_state="breached").total,
-            "sla_warning": tickets(status=ACTIVE, sla_state="warning").total,
+            "sla_breached": tickets(status=ACTIVE, sla_state="breached"),
+            "sla_warning": tickets(status=ACTIVE, sla_state="warning"),
             "sla_soonest": queries.list_tickets(
                 session,
                 principal,
@@ -105,20 +110,29 @@ def dashboard(
     )
 
 
-def active_by_priority(session: Session, principal: Principal) -> dict[str, int]:
-    """Active, unmerged tickets in the principal's queues, counted per priority in one pass
-    (the same tickets as the list filtered by each priority; one scan instead of four)."""
+def active_by_priority(
+    session: Session, principal: Principal, count_limit: int | None = None
+) -> dict[str, Total]:
+    """Active, unmerged tickets in the principal's queues, counted per priority (the same
+    tickets as the list filtered by each priority). Exact: one grouped pass over them all;
+    with `count_limit`, one count per priority that stops past the bound (through the
+    status and priority index), as the list it links to counts."""
     statement = visible_tickets(principal).where(
         Ticket.status.in_(ACTIVE), Ticket.merged_into_id.is_(None)
     )
     queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
     if queue is not None:  # as the list the counts link to (docs/teams.md)
         statement = statement.where(queue)
+    if count_limit is not None:
+        return {
+            name: count_rows(session, statement.where(Ticket.priority == name), count_limit)
+            for name in PRIORITIES
+        }
     visible = statement.subquery()
     rows = session.execute(
         select(visible.c.priority, func.count()).group_by(visible.c.priority)
     ).all()
-    return {priority: int(n) for priority, n in rows}
+    return {priority: Total(int(n)) for priority, n in rows}
 
 
 def attention(session: Session, principal: Principal, runtime: Runtime) -> dict[str, Any]:

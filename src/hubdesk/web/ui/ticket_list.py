@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hubdesk.access.deps import SessionDep
+from hubdesk.access.deps import RuntimeDep, SessionDep
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Customer
 from hubdesk.db.types import utcnow
@@ -105,6 +105,7 @@ def ticket_list(
     request: Request,
     session: SessionDep,
     viewer: ViewerDep,
+    runtime: RuntimeDep,
     status: str = ACTIVE,
     priority: str = "",
     customer: str = "",
@@ -139,8 +140,11 @@ def ticket_list(
         params.ticket_filter(viewer.user_id),
         limit=params.per,
         offset=(page - 1) * params.per,
+        count_limit=runtime.settings.list_count_limit,
     )
     pages = max(1, -(-found.total // params.per))
+    if found.total_is_lower_bound:  # more than `total`: at least this many pages
+        pages = max(page + 1, -(-(found.total + 1) // params.per))
     return render(
         request,
         "tickets.html",
