@@ -70,5 +70,7 @@ def downgrade() -> None:
     op.drop_index(MERGED, table_name="tticket_tickets")
     op.drop_index(ASSIGNEE, table_name="tticket_tickets")
     op.drop_index(INDEX, table_name="tticket_tickets")
-    with op.batch_alter_table("tticket_tickets", schema=None) as batch_op:
-        batch_op.drop_column("priority_rank")
+    # A plain DROP COLUMN on both databases (SQLite 3.35+ drops a virtual column in place):
+    # a batch copy of tticket_tickets on SQLite would drop the old table, and with it, by
+    # their ON DELETE CASCADE, every row that hangs off a ticket.
+    op.drop_column("tticket_tickets", "priority_rank")
