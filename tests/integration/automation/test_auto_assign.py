@@ -66,7 +66,10 @@ def test_round_robin_among_available_agents_only(settings: Settings) -> None:
         with runtime.db.transaction(write=False) as session:
             changes = (
                 session.scalars(
-                    select(AuditEntry).where(AuditEntry.action == "auto_assigned").limit(1)
+                    select(AuditEntry)
+                    .where(AuditEntry.action == "auto_assigned")
+                    .order_by(AuditEntry.id)  # the first ticket's: without an order, any row
+                    .limit(1)
                 )
                 .one()
                 .changes
