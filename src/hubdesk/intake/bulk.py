@@ -135,7 +135,8 @@ def reprocess_bulk(
 
 def process_claimed(runtime: Runtime, inbound_ids: Sequence[int]) -> list[tuple[int, Outcome]]:
     """Run ledger rows a worker claimed (`inbound.claim_received`) as one batch: one
-    transaction, a savepoint per message, one durability point; the outcomes once committed.
+    transaction (a savepoint per message once one failed), one durability point; the
+    outcomes once committed.
     (The workers' processing of received mail, `hubdesk.channels.pending.drain`.)"""
     pipeline.check_enabled(runtime.settings)
     return _attempts(lambda mode: _process_claimed_once(runtime, inbound_ids, mode))
@@ -258,8 +259,8 @@ def _attempts(run: Callable[[_Mode], T]) -> T:
     while True:
         try:
             return run(mode)
-        except _MessageFailed:
-            mode = _MODES[1] if mode.defer else _MODES[2]
+        except _MessageFailed:  # raised by the optimistic attempt only
+            mode = _MODES[1]
         except _DeferredWriteFailed:
             mode = _MODES[2]
 
