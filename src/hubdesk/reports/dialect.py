@@ -124,31 +124,42 @@ class Dialect:
                 f"CROSS JOIN LATERAL (VALUES {picked}) AS pick(m, n, {names}) "
                 f"WHERE pick.n > 0 ORDER BY levels.overall"
             )
-        # Integers from the values to the last step, decoded only on the few result rows:
-        # each value becomes one key, metric * 2^61 + (group + 1) * 2^32 + minute (group 0
-        # for a NULL group), counted with one pass over `values` (each row joined to the
-        # metrics' positions) and one sort; the histogram is then keyed by mg = metric *
-        # 2^29 + group slot, the overall histogram of a metric taking the last slot. SQLite
-        # sorts one integer key over twice as fast as separate or text columns (a week's
-        # date, the metric's name). The group must be a non-negative integer below 2^29 - 2
-        # here (`label` turns it back into the caller's key); minutes are below 2^32.
-        slots = 1 << 29
-        overall = slots - 1
-        metric_names = list(metrics)
+        # SQLite: the wide rows become one row per (metric, value) (each row joined to the
+        # metrics' positions), then the histogram of `histogram_percentiles`.
         picked_value = (
             "CASE x.i "
             + " ".join(f"WHEN {i} THEN {column}" for i, column in enumerate(metrics.values()))
             + " END"
         )
-        positions = " UNION ALL ".join(f"SELECT {i} AS i" for i in range(len(metric_names)))
-        key = (
-            f"x.i * {1 << 61} + COALESCE({g} + 1, 0) * {1 << 32} "
-            f"+ CAST(ROUND({picked_value} / 60.0) AS INTEGER)"
+        positions = " UNION ALL ".join(f"SELECT {i} AS i" for i in range(len(metrics)))
+        long = (
+            f", long_values AS NOT MATERIALIZED (SELECT x.i AS i, {g} AS g, {picked_value} AS s "
+            f"FROM {values} CROSS JOIN ({positions}) x)"
         )
+        return long + self.histogram_percentiles("long_values", "g", list(metrics), label)
+
+    def histogram_percentiles(
+        self, values: str, group: str, metric_names: list[str], label: str | None = None
+    ) -> str:
+        """SQLite's end of `percentiles` over rows in long form: the CTE `values` has the
+        columns i (the metric's position in `metric_names`), `group`, and s (seconds, NULL
+        rows skipped). Same output as `percentiles`. Callers that can produce the long form
+        directly (reports.service, one index scan per metric) skip the wide form's join.
+
+        Integers from the values to the last step, decoded only on the few result rows:
+        each value becomes one key, metric * 2^61 + (group + 1) * 2^32 + minute (group 0
+        for a NULL group), counted with one sort; the histogram is then keyed by mg =
+        metric * 2^29 + group slot, the overall histogram of a metric taking the last slot.
+        SQLite sorts one integer key over twice as fast as separate or text columns (a
+        week's date, the metric's name). The group must be a non-negative integer below
+        2^29 - 2 here (`label` turns it back into the caller's key); minutes are below 2^32."""
+        g = group
+        slots = 1 << 29
+        overall = slots - 1
+        key = f"i * {1 << 61} + COALESCE({g} + 1, 0) * {1 << 32} + CAST(ROUND(s / 60.0) AS INTEGER)"
         hist = (
             f"SELECT k / {1 << 32} AS mg, k % {1 << 32} AS v, COUNT(*) AS c "
-            f"FROM (SELECT {key} AS k FROM {values} CROSS JOIN ({positions}) x "
-            f"WHERE {picked_value} IS NOT NULL) GROUP BY k"
+            f"FROM (SELECT {key} AS k FROM {values} WHERE s IS NOT NULL) GROUP BY k"
         )
         both = (
             "SELECT mg, v, c FROM h UNION ALL "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hubdesk.db.base import Base
@@ -22,6 +22,16 @@ class Worklog(Base):
             "billing <> 'invoice' OR invoice_reference IS NOT NULL", name="invoice_reference"
         ),
         CheckConstraint("billing <> 'prepaid' OR prepaid_card_id IS NOT NULL", name="prepaid_card"),
+        # The reports' period index, covering their sums (migration 0018_worklog_report_index).
+        Index(
+            "ix_tticket_worklogs_report",
+            "work_date",
+            "ticket_id",
+            "user_id",
+            "minutes",
+            "billable",
+            "billing",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +39,7 @@ class Worklog(Base):
         ForeignKey("tticket_tickets.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    work_date: Mapped[date] = mapped_column(Date, index=True)
+    work_date: Mapped[date] = mapped_column(Date)
     minutes: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
     billable: Mapped[bool] = mapped_column(Boolean, default=True)
