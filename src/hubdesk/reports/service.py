@@ -154,8 +154,9 @@ class _Query:
         stamps = ", ".join(
             f"'{s}'" for s in (*(sla_service.report_stamp(p) for p in policies), report_facts.WALL)
         )
+        same = f"t.report_stamp IN ({stamps}) AND t.report_created_at = t.created_at"
         fresh = (
-            f"t.report_stamp IN ({stamps}) AND t.report_created_at = t.created_at "
+            f"{same} "
             "AND (t.report_first_at = t.first_response_at "
             "OR (t.report_first_at IS NULL AND t.first_response_at IS NULL)) "
             "AND (t.report_resolved_at = t.resolved_at "
@@ -163,14 +164,29 @@ class _Query:
             "AND (t.first_response_at IS NULL OR t.first_response_at < :table_end) "
             "AND (t.resolved_at IS NULL OR t.resolved_at < :table_end)"
         )
+        # One metric's fact depends on the creation and that metric's moment only (SQLite
+        # checks each where its metric's rows are read, the moment being there).
+        fresh_first = (
+            f"{same} AND t.report_first_at = t.first_response_at "
+            "AND t.first_response_at < :table_end"
+        )
+        fresh_resolved = (
+            f"{same} AND t.report_resolved_at = t.resolved_at AND t.resolved_at < :table_end"
+        )
         if not self.use_facts:
-            fresh = "1 = 0"
+            fresh = fresh_first = fresh_resolved = "1 = 0"
+        flags = (
+            f"CASE WHEN {fresh} THEN 1 ELSE 0 END AS fresh"
+            if d.pg
+            else f"CASE WHEN {fresh_first} THEN 1 ELSE 0 END AS fresh_first, "
+            f"CASE WHEN {fresh_resolved} THEN 1 ELSE 0 END AS fresh_resolved"
+        )
         src = f"""
 src AS {"MATERIALIZED" if d.pg else "NOT MATERIALIZED"} (
     SELECT {group} AS g, t.id AS id, t.created_at AS created_at,
            t.first_response_at AS first_response_at, t.resolved_at AS resolved_at,
            t.report_first_s AS ffs, t.report_resolution_s AS frs,
-           CASE WHEN {fresh} THEN 1 ELSE 0 END AS fresh
+           {flags}
     FROM tticket_tickets t
     WHERE t.created_at >= :start AND t.created_at < :end AND {self.ticket_filter()}
     AND (t.first_response_at IS NOT NULL OR t.resolved_at IS NOT NULL)
@@ -223,11 +239,11 @@ spans AS NOT MATERIALIZED (
 WITH {src},
 spans AS NOT MATERIALIZED (
     SELECT 0 AS i, src.g AS g,
-           CASE WHEN src.fresh = 1 THEN src.ffs ELSE {stale("src.first_response_at")} END AS s
+           CASE WHEN src.fresh_first = 1 THEN src.ffs ELSE {stale("src.first_response_at")} END AS s
     FROM src WHERE src.first_response_at IS NOT NULL
     UNION ALL
     SELECT 1, src.g,
-           CASE WHEN src.fresh = 1 THEN src.frs ELSE {stale("src.resolved_at")} END
+           CASE WHEN src.fresh_resolved = 1 THEN src.frs ELSE {stale("src.resolved_at")} END
     FROM src WHERE src.resolved_at IS NOT NULL
 ){d.histogram_percentiles("spans", "g", ["first_response", "resolution"], label)}
 """
