@@ -250,6 +250,49 @@ def test_a_common_word_finds_the_same_tickets_by_either_plan(
     assert [t["id"] for t in fast[2]["items"]] == [made[3]]  # type: ignore[attr-defined]
 
 
+def test_a_common_query_counts_its_whole_word_matches_first(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a bounded count of a query common as whole words counts those first (FTS5
+    reads a whole word's list lazily, but merges a prefix's whole before its first row):
+    past the bound that is the answer, without the prefix's list; short of it, the prefix
+    matches are counted as before. The totals are the same either way, on both databases."""
+    with api.runtime.db.transaction() as session:
+        for i in range(4):
+            factories.ticket(session, f"Printers offline {i}")
+        factories.ticket(session, "Printer jam")
+    monkeypatch.setattr(search, "COMMON_MATCHES", 1)
+    monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 2)
+    matched: list[str] = []
+
+    def seen(_c: object, _cur: object, statement: str, parameters: object, *_: object) -> None:
+        values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+        if "MATCH" in statement:
+            matched.extend(str(v) for v in values if isinstance(v, str))  # type: ignore[attr-defined]
+
+    engine = api.runtime.db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        # Whole-word "printers": 4 matches, past the bound of 2.
+        found = _page(api, limit=1, q="printers")
+        prefix_reads = matched.count('"printers"*')
+        matched.clear()
+        # Whole-word "printer": 1 match, short of the bound; the prefix "printer" has 5.
+        short = _page(api, limit=1, q="printer")
+        short_prefix_reads = matched.count('"printer"*')
+        # Neither passes the bound: the prefix matches' exact count.
+        exact = _page(api, limit=1, q="printer jam")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert (found["total"], found["total_is_lower_bound"]) == (2, True)
+    assert (short["total"], short["total_is_lower_bound"]) == (2, True)
+    assert (exact["total"], exact["total_is_lower_bound"]) == (1, False)
+    if engine.dialect.name == "sqlite":
+        # The page reads the prefix's list; the count did not (the old code read it twice).
+        assert prefix_reads == 1
+        assert short_prefix_reads == 2
+
+
 def test_a_text_search_counts_up_to_its_own_lower_bound(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,20 +48,26 @@ def paginate(
     offset: int,
     count_limit: int | None = None,
     counted: Select[Any] | None = None,
+    at_least: Select[Any] | None = None,
 ) -> Page[Any]:
     """Run `statement` for one page and count its rows without the page bounds (all of them,
     or at most `offset + count_limit`, see the module's docstring); `counted`, when given,
-    is the same rows written for counting (no order needed)."""
+    is the same rows written for counting (no order needed); `at_least`, when given with a
+    `count_limit`, selects a subset of them that is cheaper to count: counted first, and if
+    it passes the bound, its lower bound is the answer (the rows it selects are all counted
+    rows, so the count passes the bound too)."""
     items = session.scalars(statement.limit(limit).offset(offset)).all()
     if 0 < len(items) < limit or (offset == 0 and not items):
         total = Total(offset + len(items))  # the last page: its end is the total
     else:
-        total = count_rows(
-            session,
-            statement if counted is None else counted,
-            count_limit and max(count_limit, limit),
-            offset=offset,
-        )
+        bound = count_limit and max(count_limit, limit)
+        total = Total(0)
+        if at_least is not None and bound:
+            total = count_rows(session, at_least, bound, offset=offset)
+        if not total.total_is_lower_bound:
+            total = count_rows(
+                session, statement if counted is None else counted, bound, offset=offset
+            )
     return Page(
         items=items,
         total=total.total,

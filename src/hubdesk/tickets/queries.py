@@ -106,12 +106,17 @@ def list_tickets(
     queue = teams.queue_condition(principal, Ticket.team_id, Ticket.assigned_to_user_id)
     if queue is not None:  # the principal's teams' queues (docs/teams.md)
         statement = statement.where(queue)
-    counted = statement
+    counted = at_least = statement
     for condition in _conditions(session, flt):
         statement = statement.where(condition)
     # The count needs no order: its search condition may take the other plan (search.py).
     for condition in _conditions(session, flt, ordered=False):
         counted = counted.where(condition)
+    # A bounded count of a common query first counts the whole-word matches (a subset):
+    # past the bound, that is the answer (search.common_whole_words).
+    quick = bool(count_limit and flt.q and search.common_whole_words(session, flt.q))
+    for condition in _conditions(session, flt, ordered=False, whole=True) if quick else []:
+        at_least = at_least.where(condition)
     # NULLS LAST only where a key can be NULL (the SLA due time): on the NOT NULL columns
     # it changes nothing but keeps PostgreSQL from reading their indexes in order.
     order = [_nulls_last(c.desc() if d else c.asc(), c) for c, d in sorts]
@@ -123,6 +128,7 @@ def list_tickets(
         offset=offset,
         count_limit=count_limit or None,
         counted=counted,
+        at_least=at_least if quick else None,
     )
 
 
@@ -131,7 +137,7 @@ def _nulls_last(ordered: Any, column: Any) -> Any:
 
 
 def _conditions(
-    session: Session, flt: TicketFilter, *, ordered: bool = True
+    session: Session, flt: TicketFilter, *, ordered: bool = True, whole: bool = False
 ) -> list[ColumnElement[bool]]:
     for value in flt.status:
         if value not in STATUSES:
@@ -163,7 +169,7 @@ def _conditions(
             )
         )
     if flt.q and flt.q.strip():
-        conditions.append(search.matches(session, flt.q, ordered=ordered))
+        conditions.append(search.matches(session, flt.q, ordered=ordered, whole=whole))
     if flt.created_from is not None:
         conditions.append(Ticket.created_at >= _as_utc(flt.created_from))
     if flt.created_to is not None:

@@ -173,10 +173,13 @@ def _write_documents(session: Session, documents: Mapping[Hashable, str | _Rerea
     session.execute(text("INSERT INTO tticket_search (rowid, document) VALUES (:id, :doc)"), rows)
 
 
-def matches(session: Session, query: str, *, ordered: bool = True) -> ColumnElement[bool]:
+def matches(
+    session: Session, query: str, *, ordered: bool = True, whole: bool = False
+) -> ColumnElement[bool]:
     """A WHERE clause on `Ticket.id` for tickets whose document matches every word.
     `ordered=False`: for a statement that needs no order (a count), on SQLite always driven
-    from the matches."""
+    from the matches. `whole=True` (SQLite, see `common_whole_words`): every word whole,
+    not as a prefix, so a subset of the default's tickets, which FTS5 reads lazily."""
     words = query_words(query)
     if not words:
         return Ticket.id.is_not(None)
@@ -186,7 +189,8 @@ def matches(session: Session, query: str, *, ordered: bool = True) -> ColumnElem
             "SELECT ticket_id FROM tticket_search WHERE tsv @@ to_tsquery('simple', :tsq)"
         ).bindparams(tsq=tsquery)
     else:
-        fts = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+        star = "" if whole else "*"
+        fts = " ".join('"' + w.replace('"', '""') + '"' + star for w in words)
         ids = text(
             "SELECT rowid AS ticket_id FROM tticket_search WHERE tticket_search MATCH :fts"
         ).bindparams(fts=fts)
@@ -196,6 +200,18 @@ def matches(session: Session, query: str, *, ordered: bool = True) -> ColumnElem
             # order and checks each against the matches, and stops after a page.
             return (Ticket.id + 0).in_(ids.columns(ticket_id=Integer))
     return Ticket.id.in_(ids.columns(ticket_id=Integer))
+
+
+def common_whole_words(session: Session, query: str) -> bool:
+    """Whether a bounded count of `query` may first count its whole-word matches (SQLite,
+    a query common as whole words): when those alone pass the bound, the prefix matches
+    (a superset) do too, and the count is answered without FTS5 merging every word each
+    prefix stands for before its first row (`printer*` at 1M mails: 55-108 ms a count;
+    bench/README.md, "At scale"). Otherwise the count is of the prefix matches, as always."""
+    if session.get_bind().dialect.name == "postgresql":
+        return False
+    words = query_words(query)
+    return bool(words) and _common_on_sqlite(session, words)
 
 
 COMMON_MATCHES: Final = 2_000
@@ -218,7 +234,16 @@ def _common_on_sqlite(session: Session, words: list[str]) -> bool:
     word's list lazily and stops at the limit, but merges every word a prefix stands for
     before the first row (`printer*`: ~100 ms at 1M mails). A word found whole that often
     is as common as a prefix; one that is not may still be a common prefix, and is then
-    searched the way a rare word is (correct, only slower)."""
+    searched the way a rare word is (correct, only slower). Asked once a session (the
+    page and its count ask both; either answer gives the same tickets)."""
+    known: dict[tuple[str, ...], bool] = session.info.setdefault("hubdesk.search.common", {})
+    key = tuple(words)
+    if key not in known:
+        known[key] = _probe_common(session, words)
+    return known[key]
+
+
+def _probe_common(session: Session, words: list[str]) -> bool:
     terms = ['"' + w.replace('"', '""') + '"' for w in words]
     for fts in [*terms, " ".join(terms)] if len(terms) > 1 else terms:
         found = session.execute(_PROBE, {"fts": fts, "n": COMMON_MATCHES}).scalar_one()
