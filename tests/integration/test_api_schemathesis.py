@@ -62,6 +62,11 @@ SEMANTIC_REFUSALS = re.compile(
             # A workflow step's parameters fit its action (served per action by
             # GET /api/v1/workflows/actions, not in this document).
             r"step \d+: ",
+            # NUL (U+0000) in any text, free-form JSON included (workflow steps, custom
+            # fields), which a JSON schema cannot exclude there: PostgreSQL cannot store it,
+            # so every path, query and body refuses it alike (web/nul_guard.py; the long pass
+            # on PostgreSQL found it as a 500).
+            r"holds the NUL character",
             # Protecting the caller from locking themselves out.
             r"cannot (?:deactivate|remove) (?:yourself|your own)",
             # The ticket's state machine: which status may follow the stored one.

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hubdesk.api.limits import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, Offset
+from hubdesk.api.limits import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
+    Offset,
+    check_boolean,
+    check_time,
+)
 from hubdesk.db.paging import Page
 
 T = TypeVar("T")
@@ -45,9 +53,42 @@ PagingDep = Annotated[Paging, Depends(paging)]
 
 
 class Strict(BaseModel):
-    """Request bodies refuse unknown keys, so a typo gets a 422 instead of being ignored."""
+    """Request bodies refuse unknown keys, so a typo gets a 422 instead of being ignored;
+    their booleans take only `true` and `false`, their times only ISO 8601 text, as the
+    document declares (`api.limits.check_boolean`, `check_time`)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declared_json_types(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, check in _json_checks(cls).items():
+                if key in data:
+                    try:
+                        check(data[key])
+                    except ValueError as exc:
+                        raise ValueError(f"{key}: {exc}") from None
+        return data
+
+
+_CHECKS: dict[type[BaseModel], dict[str, Callable[[Any], Any]]] = {}
+
+
+def _json_checks(model: type[BaseModel]) -> dict[str, Callable[[Any], Any]]:
+    """The body keys of `model` whose fields are booleans or times (optional or not), with
+    their check; worked out once a model."""
+    if model not in _CHECKS:
+        found: dict[str, Callable[[Any], Any]] = {}
+        for name, field in model.model_fields.items():
+            kinds = set(get_args(field.annotation)) or {field.annotation}
+            kinds.discard(type(None))
+            if kinds == {bool}:
+                found[field.alias or name] = check_boolean
+            elif kinds == {datetime}:
+                found[field.alias or name] = check_time
+        _CHECKS[model] = found
+    return _CHECKS[model]
 
 
 class Out(BaseModel):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import WithJsonSchema
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.api.limits import Id
+from hubdesk.api.limits import Id, Moment
 from hubdesk.api.schemas import ListOf, PagingDep, page_of
 from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
@@ -64,10 +63,10 @@ def list_tickets(
     unassigned: bool = False,
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=500)] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Moment | None = None,
+    created_to: Moment | None = None,
     sla_state: queries.SlaFilter | None = None,
-    sla_due_before: datetime | None = None,
+    sla_due_before: Moment | None = None,
     snoozed: bool | None = None,
     team_id: Annotated[
         Id | Literal["none"] | None,

@@ -39,6 +39,7 @@ from hubdesk.tickets.router import router as tickets_router
 from hubdesk.web import api_docs, openapi, ui
 from hubdesk.web.body_limit import BodyLimit
 from hubdesk.web.health import router as health_router
+from hubdesk.web.nul_guard import NulGuard
 from hubdesk.workflows.router import router as workflows_router
 from hubdesk.worklogs.router import router as worklogs_router
 
@@ -63,6 +64,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         redoc_url=None,
     )
     app.state.runtime = runtime
+    # Added first, so it runs inside the size cap and reads a bounded body.
+    app.add_middleware(NulGuard, api_prefix=API_PREFIX + "/")
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, prefix=API_PREFIX + "/")
     problems.install(app)
 

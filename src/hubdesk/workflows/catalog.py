@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.api.limits import Int
+from hubdesk.api.schemas import Strict
 from hubdesk.classifier.models import ClassifierModel
 from hubdesk.classifier.rules import CLASSES
 from hubdesk.customers.models import Customer
@@ -41,10 +42,8 @@ TICKET_ACTIONS: Final = frozenset(
 TICKET_MAKERS: Final = frozenset({"create_ticket", "link_email_to_ticket"})
 
 
-class WorkflowIn(BaseModel):
+class WorkflowIn(Strict):
     """A workflow as an admin writes it (the spec's JSON plus hubdesk's own fields)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
