@@ -48,10 +48,18 @@ MAX_PAGE_LIMIT: Final = 200
 LIST_DESCRIPTION_CHARS: Final = 500
 
 
+_WHOLE_NUMBER: Final = re.compile(r"[+-]?[0-9]+")
+
+
 def _not_a_boolean(value: Any) -> Any:
-    """JSON `true` is not the number 1 (pydantic's lax mode would take it as one)."""
+    """JSON `true` is not the number 1 (pydantic's lax mode would take it as one); and text
+    (a query or path parameter) is an integer only as plain digits: the lax mode also reads
+    `0.0`, ` 2 ` and `1_000`, which the document's `integer` does not declare (found by
+    the schemathesis long pass)."""
     if isinstance(value, bool):
         raise ValueError("a number is needed here, not true or false")
+    if isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value):
+        raise ValueError(f"a whole number written in digits is needed here, not {value!r}")
     return value
 
 

@@ -40,6 +40,7 @@ from hubdesk.web import api_docs, openapi, ui
 from hubdesk.web.body_limit import BodyLimit
 from hubdesk.web.health import router as health_router
 from hubdesk.web.nul_guard import NulGuard
+from hubdesk.web.query_once import single_query_values
 from hubdesk.workflows.router import router as workflows_router
 from hubdesk.worklogs.router import router as worklogs_router
 
@@ -69,8 +70,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, prefix=API_PREFIX + "/")
     problems.install(app)
 
-    app.include_router(health_router, prefix=API_PREFIX)
-    protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
+    app.include_router(
+        health_router, prefix=API_PREFIX, dependencies=[Depends(single_query_values)]
+    )
+    protected = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(single_query_values), Depends(get_principal)]
+    )
     for router in (
         ticket_emails_router,
         tickets_router,
