@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from sqlalchemy import bindparam, inspect, select
@@ -247,10 +247,12 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
     contact = known.get(address)
     if contact is not None and inspect(contact).persistent and contact.email == address:
         return contact  # found or made earlier in this transaction (a bulk batch)
-    contact = find_contact(session, address)
+    absent: set[str] = session.info.get(_CONTACTS_ABSENT, set())
+    contact = None if address in absent else find_contact(session, address)
     if contact is not None:
         known[address] = contact
         return contact
+    absent.discard(address)  # made below, or looked up again should its savepoint roll back
     domain = address.rpartition("@")[2]
     customer_id = memo(
         session,
@@ -281,6 +283,31 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
 _CONTACTS_SEEN: Final = "hubdesk_contacts_by_email"
 """Per session (transaction): the contacts `ensure_contact` found or made, by address. One
 that a rolled-back savepoint took away is no longer persistent and is looked up again."""
+_CONTACTS_ABSENT: Final = "hubdesk_contacts_absent"
+"""Per session (transaction): addresses `prefetch_contacts` found no contact for."""
+
+
+def prefetch_contacts(session: Session, emails: Iterable[str]) -> None:
+    """Read the contacts of `emails` with one statement for `ensure_contact` (a bulk batch's
+    chunk of senders): the ones found are kept for the transaction like those it found
+    itself, and an address without one is known to have none, so that `ensure_contact`
+    makes it without asking again. (On PostgreSQL a contact another transaction commits
+    meanwhile is caught by `ensure_contact`'s unique-key savepoint, as before.)"""
+    known: dict[str, Contact] = session.info.setdefault(_CONTACTS_SEEN, {})
+    absent: set[str] = session.info.setdefault(_CONTACTS_ABSENT, set())
+    wanted = {email.lower() for email in emails} - {
+        address for address, c in known.items() if inspect(c).persistent
+    }
+    if not wanted:
+        return
+    found = {c.email: c for c in session.scalars(_CONTACTS_BY_EMAIL, {"emails": list(wanted)})}
+    known.update(found)
+    absent.update(wanted - set(found))
+
+
+_CONTACTS_BY_EMAIL: Final = select(Contact).where(
+    Contact.email.in_(bindparam("emails", expanding=True))
+)
 
 
 def _insert_contact(
