@@ -680,3 +680,57 @@ def test_a_reply_without_teams_does_not_ask_for_its_tickets_family_on_sqlite(
         stop()
     assert [o.status for o in outcomes] == ["created"] + ["linked"] * 4
     assert seen["tticket_ticket_links"] == (4 if db_kind == "postgresql" else 1)
+
+
+def test_a_batch_writes_its_attachment_rows_with_one_statement_and_a_failure_keeps_none(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attachment rows (nothing in the pipeline reads them back) are written set-wise at the
+    batch's end: one INSERT for the batch, not one per mail. Each names its ticket, its
+    email-log row and, for a reply, its comment; the message that failed after storing its
+    attachment left no row (its savepoint took the kept row back)."""
+    from hubdesk.tickets.models import Attachment, Comment
+
+    real = search.index_new_ticket
+
+    def index_then_fail(session: object, ticket: Ticket, body: str | None) -> None:
+        real(session, ticket, body)  # type: ignore[arg-type]
+        if "explode" in ticket.subject:
+            raise RuntimeError("late failure")
+
+    pdf = [("a.pdf", "application/pdf", b"%PDF-1.4 one")]
+    raws = [
+        raw_mail(subject="first", message_id="<at1@x>", attachments=pdf),
+        raw_mail(subject="explode", message_id="<at2@x>", attachments=pdf),
+        raw_mail(subject="Re: first", in_reply_to="<at1@x>", attachments=pdf),
+        raw_mail(subject="third", message_id="<at3@x>", attachments=pdf),
+    ]
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if " ".join(statement.split()).upper().startswith("INSERT INTO TTICKET_ATTACHMENTS"):
+            seen.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    try:
+        first = [o for _s, o in bulk.ingest_bulk(runtime, _sources(raws[0]), ONE_BATCH)]
+        seen.clear()  # a clean batch first: optimistic, one attempt
+        monkeypatch.setattr(search, "index_new_ticket", index_then_fail)
+        outcomes = first + [
+            o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws[1:]), ONE_BATCH)
+        ]
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", count)
+    assert [o.status for o in outcomes] == ["created", "failed", "linked", "created"]
+    # the optimistic attempt rolled back before its batch end, the isolating one wrote once
+    assert len(seen) == 1
+    with runtime.db.transaction(write=False) as session:
+        rows = session.execute(
+            select(Attachment.ticket_id, Attachment.email_log_id, Attachment.comment_id)
+        ).all()
+        logs = dict(session.execute(select(EmailLog.id, EmailLog.ticket_id)).all())
+        comment = session.scalar(select(Comment.id))
+    tickets = sorted(t for t, _log, _c in rows)
+    assert tickets == sorted([outcomes[0].ticket_id] * 2 + [outcomes[3].ticket_id])
+    assert all(logs[log] == ticket for ticket, log, _c in rows)
+    assert sorted(c for _t, _l, c in rows if c is not None) == [comment]
