@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from hubdesk.db import deferred
 from hubdesk.db.types import utcnow
-
 from hubdesk.intake.types import Mail
 from hubdesk.mail.types import Address, ParsedEmail
 from hubdesk.storage.blobs import Blobs
