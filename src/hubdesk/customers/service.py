@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import bindparam, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hubdesk.api.limits import DOMAIN_PATTERN
@@ -247,10 +248,12 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
     contact = known.get(address)
     if contact is not None and inspect(contact).persistent and contact.email == address:
         return contact  # found or made earlier in this transaction (a bulk batch)
-    contact = find_contact(session, address)
+    absent: set[str] = session.info.get(_CONTACTS_ABSENT, set())
+    contact = None if address in absent else find_contact(session, address)
     if contact is not None:
         known[address] = contact
         return contact
+    absent.discard(address)  # made below, or looked up again should its savepoint roll back
     domain = address.rpartition("@")[2]
     customer_id = memo(
         session,
@@ -258,29 +261,103 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
         lambda: getattr(customer_for_domain(session, domain), "id", None),
         depends_on=(CustomerDomain, Customer),
     )
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite serialises writers: nobody can have made it since the look-up above, so
-        # no savepoint is needed for the race below (two statements per new sender saved)
-        contact = _insert_contact(session, actor, address, name, customer_id)
-        known[address] = contact
-        return contact
-    try:
-        with session.begin_nested():
-            contact = _insert_contact(session, actor, address, name, customer_id)
-    except IntegrityError:
+    contact = _insert_contact_unless_taken(session, actor, address, name, customer_id)
+    if contact is None:
         # Another worker's transaction made this sender's contact first (two first mails
         # from one new address processed at once, RELIABILITY T42): use that one.
-        raced = find_contact(session, address)
-        if raced is None:
-            raise
-        contact = raced
+        contact = find_contact(session, address)
+        if contact is None:  # pragma: no cover - the conflicting row is committed
+            raise Conflict(f"the contact {address} was made and removed at once; try again")
     known[address] = contact
+    return contact
+
+
+def _insert_contact_unless_taken(
+    session: Session, actor: Principal, email: str, name: str, customer_id: int | None
+) -> Contact | None:
+    """`_insert_contact` with one `INSERT ... ON CONFLICT (email) DO NOTHING RETURNING`: the
+    new contact, or None when another transaction holds that address (on PostgreSQL the
+    statement waits for it to commit). No savepoint and no flush of its own, so a new
+    sender costs one statement on both databases."""
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise ValidationFailed(f"customer {customer_id} does not exist")
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {"email": email, "name": single_line(name, 300), "customer_id": customer_id}
+    statement = (
+        insert(Contact)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["email"])
+        .returning(Contact)
+    )
+    contact = session.scalars(statement).first()
+    if contact is None:
+        return None
+    _forget_if_rolled_back(session, email)
+    audit.record(
+        session,
+        actor,
+        entity_type="contact",
+        entity_id=contact.id,
+        action="created",
+        changes=audit.created({"email": email, "name": contact.name, "customer_id": customer_id}),
+    )
     return contact
 
 
 _CONTACTS_SEEN: Final = "hubdesk_contacts_by_email"
 """Per session (transaction): the contacts `ensure_contact` found or made, by address. One
 that a rolled-back savepoint took away is no longer persistent and is looked up again."""
+_CONTACTS_MADE: Final = "hubdesk_contacts_made"
+"""Per session: addresses whose contact this session inserted, until a rollback."""
+
+
+def _forget_if_rolled_back(session: Session, address: str) -> None:
+    """A contact the INSERT ... RETURNING made is loaded, not added: a savepoint that rolls
+    back does not take it out of the session as it would an added one, so `ensure_contact`
+    would go on using a row that no longer exists. Any rollback (a failed message's or a
+    workflow's savepoint) therefore drops every contact this session made from the kept
+    ones; they are looked up again when next needed (the made ones that survived are
+    found)."""
+    made: set[str] | None = session.info.get(_CONTACTS_MADE)
+    if made is None:
+        made = session.info[_CONTACTS_MADE] = set()
+        event.listen(session, "after_soft_rollback", _forget_made)
+    made.add(address)
+
+
+def _forget_made(session: Session, _previous: object) -> None:
+    made: set[str] = session.info.get(_CONTACTS_MADE, set())
+    known: dict[str, Contact] = session.info.get(_CONTACTS_SEEN, {})
+    for address in made:
+        known.pop(address, None)
+    made.clear()
+
+
+_CONTACTS_ABSENT: Final = "hubdesk_contacts_absent"
+"""Per session (transaction): addresses `prefetch_contacts` found no contact for."""
+
+
+def prefetch_contacts(session: Session, emails: Iterable[str]) -> None:
+    """Read the contacts of `emails` with one statement for `ensure_contact` (a bulk batch's
+    chunk of senders): the ones found are kept for the transaction like those it found
+    itself, and an address without one is known to have none, so that `ensure_contact`
+    makes it without asking again. (On PostgreSQL a contact another transaction commits
+    meanwhile is caught by `ensure_contact`'s unique-key savepoint, as before.)"""
+    known: dict[str, Contact] = session.info.setdefault(_CONTACTS_SEEN, {})
+    absent: set[str] = session.info.setdefault(_CONTACTS_ABSENT, set())
+    wanted = {email.lower() for email in emails} - {
+        address for address, c in known.items() if inspect(c).persistent
+    }
+    if not wanted:
+        return
+    found = {c.email: c for c in session.scalars(_CONTACTS_BY_EMAIL, {"emails": list(wanted)})}
+    known.update(found)
+    absent.update(wanted - set(found))
+
+
+_CONTACTS_BY_EMAIL: Final = select(Contact).where(
+    Contact.email.in_(bindparam("emails", expanding=True))
+)
 
 
 def _insert_contact(

@@ -48,7 +48,7 @@ from hubdesk.errors import (
 )
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import dedupe, pipeline
+from hubdesk.intake import dedupe, lookahead, pipeline
 from hubdesk.intake.sources import Source
 from hubdesk.intake.types import Outcome
 from hubdesk.runtime import Runtime
@@ -201,6 +201,7 @@ def _ingest_batch_once(
                 for source, raw in chunk
             ]
             rows = inbound.add_received_many(session, received)
+            lookahead.prepare(session, runtime, rows)
             for (source, _raw), row in zip(chunk, rows, strict=True):
                 done.append((source, _run_one(session, runtime, row, mode, reprocess=False)))
         _finish(session, runtime)

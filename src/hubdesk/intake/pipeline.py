@@ -28,7 +28,7 @@ from hubdesk.errors import DatabaseUnavailable, StorageUnavailable, ValidationFa
 from hubdesk.inbound import group_commit
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import dedupe, dispositions, executor, prologue, redelivery
+from hubdesk.intake import dedupe, dispositions, executor, lookahead, prologue, redelivery
 from hubdesk.intake.trust import SUBMITTED_BY
 from hubdesk.intake.types import Mail, MailFlags, Outcome, SenderTrust
 from hubdesk.mail.types import ParsedEmail, ParseRejection
@@ -131,7 +131,9 @@ def _steps(
 ) -> Outcome:
     if row.status not in (inbound.REPROCESSABLE if reprocess else {"received", "failed"}):
         return dispositions.outcome_of(session, row)
-    parsed = prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
+    parsed = lookahead.parsed(session, row)  # a bulk chunk's, parsed ahead
+    if parsed is None:
+        parsed = prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
     raw_key = dedupe.raw_key(row.raw_sha256)
     if isinstance(parsed, ParseRejection):  # its bytes alone say whether we have it
         if (first := dedupe.claim(session, row.id, raw_key)) is not None:
@@ -198,7 +200,7 @@ def _flags(
         from_problem=parsed.from_problem or None,
         message_id_synthetic=parsed.message_id_synthetic,
         bulk=parsed.facts.get("bulk", True) if parsed.bulk else None,
-        message_id_collision=dedupe.same_message_id_exists(session, parsed, row.id),
+        message_id_collision=lookahead.same_message_id_exists(session, parsed, row.id),
         sender_not_verified=trust.auth.reason if trust.failed else None,
         sender_verified=trust.auth.reason if not trust.failed and trust.auth.verified else None,
     )

@@ -180,7 +180,7 @@ def _teams_of(
 def linked_family(session: Session, thread: ThreadDecision) -> tuple[FamilyTicket, ...]:
     """For a reply: its ticket and the tickets one earlier email opened with it for other
     teams (`same_email` links), live ones only, in ticket order."""
-    if thread.ticket_id is None:
+    if thread.ticket_id is None or not _any_same_email_links(session):
         return ()
     ids = [thread.ticket_id]
     ids += session.scalars(
@@ -197,6 +197,31 @@ def linked_family(session: Session, thread: ThreadDecision) -> tuple[FamilyTicke
         .order_by(Ticket.id)
     )
     return tuple(FamilyTicket(i, number, team_id, name) for i, number, team_id, name in rows)
+
+
+def _any_same_email_links(session: Session) -> bool:
+    """Whether any `same_email` link may exist: without teams there is none, and a reply
+    need not ask for its ticket's family. On SQLite it is read once per transaction (so
+    once per bulk batch) and again after the session writes a link; links this session has
+    not flushed yet count (they are in its `new`). SQLite serialises writers, so no other
+    process can add one while the transaction lasts. On PostgreSQL another worker can
+    commit a ticket's email and its links during a batch, and a reply that finds the one
+    must find the others: there the answer is always "ask"."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    if any(isinstance(obj, TicketLink) for obj in session.new):
+        return True
+    return memo(
+        session,
+        "any_same_email_links",
+        lambda: (
+            session.scalar(
+                select(TicketLink.ticket_id).where(TicketLink.kind == "same_email").limit(1)
+            )
+            is not None
+        ),
+        depends_on=(TicketLink,),
+    )
 
 
 def enabled_workflows(session: Session) -> list[Workflow]:

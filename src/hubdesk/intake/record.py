@@ -9,10 +9,14 @@ and the email log); a longer text is cut with a note, and the email log's flag
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from hubdesk.db import deferred
+from hubdesk.db.types import utcnow
 from hubdesk.intake.types import Mail
 from hubdesk.mail.types import Address, ParsedEmail
 from hubdesk.storage.blobs import Blobs
@@ -29,32 +33,47 @@ def thread_data(parsed: ParsedEmail) -> dict[str, Any]:
     }
 
 
-def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -> EmailLog:
+@dataclass(frozen=True, slots=True)
+class LoggedEmail:
+    """The email-log row `log_email` wrote: its id and the text it stored."""
+
+    id: int
+    body_text: str
+
+
+def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -> LoggedEmail:
+    """The mail's email-log row, written at once with one Core statement (threading reads
+    it back within the same bulk batch; nothing keeps the row as an ORM object)."""
     parsed = mail.parsed
-    row = EmailLog(
-        ticket_id=ticket.id,
-        email_message_id=parsed.message_id,
-        email_subject=parsed.subject,
-        email_from=mail.sender or "(unknown)",
-        email_received_at=mail.received_at,
-        is_reply=is_reply,
-        thread_data=thread_data(parsed),
-        direction="inbound",
-        decision=mail.decision.decision,
-        reason=mail.decision.reason,
-        inbound_id=mail.inbound_id,
-        email_to=[a.email for a in parsed.to],
-        email_cc=[a.email for a in parsed.cc],
-        body_text=mail.body_text,
-        body_visible=mail.body_visible,
-        body_html=parsed.body_html,
-        flags=mail.flags.as_json(),
-    )
+    flags = mail.flags.as_json()
     if mail.text_shortened:
-        row.flags["text_shortened"] = len(parsed.body_text)
-    session.add(row)
-    session.flush()
-    return row
+        flags["text_shortened"] = len(parsed.body_text)
+    values = {
+        "ticket_id": ticket.id,
+        "email_message_id": parsed.message_id,
+        "email_subject": parsed.subject,
+        "email_from": mail.sender or "(unknown)",
+        "email_received_at": mail.received_at,
+        "is_reply": is_reply,
+        "thread_data": thread_data(parsed),
+        "direction": "inbound",
+        "decision": mail.decision.decision,
+        "reason": mail.decision.reason,
+        "inbound_id": mail.inbound_id,
+        "email_to": [a.email for a in parsed.to],
+        "email_cc": [a.email for a in parsed.cc],
+        "body_text": mail.body_text,
+        "body_visible": mail.body_visible,
+        "body_html": parsed.body_html,
+        "flags": flags,
+        "created_at": utcnow(),
+    }
+    log_id = session.connection().execute(_INSERT_LOG, values).scalar_one()
+    return LoggedEmail(log_id, mail.body_text)
+
+
+_INSERT_LOG: Final = insert(EmailLog).returning(EmailLog.id)
+"""Built once (every mail binds its values)."""
 
 
 def store_attachments(
@@ -62,30 +81,34 @@ def store_attachments(
     blobs: Blobs,
     ticket: Ticket,
     mail: Mail,
-    email_log: EmailLog,
+    email_log: LoggedEmail,
     *,
     comment_id: int | None = None,
-) -> list[Attachment]:
-    """Every attachment of the mail, bytes into the blob store, metadata onto the ticket."""
-    rows = []
+) -> None:
+    """Every attachment of the mail, bytes into the blob store, metadata onto the ticket
+    (in a bulk batch the rows are written with the batch's others at its end: nothing in
+    the pipeline reads them back)."""
+    added = False
     for attachment in mail.parsed.attachments:
         digest = blobs.put(attachment.payload)
-        row = Attachment(
-            ticket_id=ticket.id,
-            comment_id=comment_id,
-            filename=attachment.filename[:255],
-            content_type=attachment.content_type[:255],
-            size=attachment.size,
-            sha256=digest,
-            inline=attachment.inline,
-            content_id=attachment.content_id[:500] if attachment.content_id else None,
-            email_log_id=email_log.id,
-        )
-        session.add(row)
-        rows.append(row)
-    if rows:
+        row = {
+            "ticket_id": ticket.id,
+            "comment_id": comment_id,
+            "filename": attachment.filename[:255],
+            "content_type": attachment.content_type[:255],
+            "size": attachment.size,
+            "sha256": digest,
+            "inline": attachment.inline,
+            "content_id": attachment.content_id[:500] if attachment.content_id else None,
+            "uploaded_by_user_id": None,
+            "email_log_id": email_log.id,
+            "created_at": utcnow(),
+        }
+        if not deferred.insert_row(session, Attachment, row):
+            session.add(Attachment(**row))
+            added = True
+    if added:
         session.flush()
-    return rows
 
 
 def cc_participants(addresses: Iterable[Address], ours: frozenset[str]) -> list[str]:

@@ -1,0 +1,109 @@
+"""What a bulk batch reads once per chunk instead of once per message.
+
+`hubdesk ingest` keeps a chunk of messages in the ledger with one statement
+(`hubdesk.intake.bulk`); `prepare` then parses the chunk's messages (the parse is pure, so
+doing it a little earlier changes nothing) and reads, with one statement each for the whole
+chunk, what every message would otherwise ask the database for one at a time:
+
+- the senders' contacts (`customers.prefetch_contacts`: found ones are kept for the
+  transaction, absent ones are known to be absent, so `ensure_contact` inserts at once);
+- the other settled ledger rows that carry one of the chunk's Message-IDs (the
+  `message_id_collision` flag, `dedupe.same_message_id_exists`).
+
+What the chunk itself changes is accounted for: a Message-ID that two messages of the chunk
+carry is asked of the database again when it is needed, after writing what is pending (an
+earlier message of the chunk may have been settled by then; before this module, a batch
+without savepoints missed that collision, its settlement not yet flushed), and a contact
+made by an earlier message of the batch is found in the transaction's own contacts first.
+On PostgreSQL another worker can commit in between; what it commits is then seen as if it
+had committed just after the message was processed: a contact it made meanwhile is caught
+by `ensure_contact`'s unique-key savepoint, as before.
+
+Everything lives in the session's `info`, so it lasts one transaction (one batch attempt);
+sessions without it (one-message paths, reprocessing, the workers' drain) ask per message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from hubdesk.customers import service as customers
+from hubdesk.inbound import service as inbound
+from hubdesk.inbound.models import InboundMessage
+from hubdesk.intake import dedupe, prologue
+from hubdesk.mail.types import ParsedEmail, ParseRejection
+from hubdesk.runtime import Runtime
+
+_KEY: Final = "hubdesk_lookahead"
+
+
+@dataclass
+class _Chunk:
+    parsed: dict[tuple[int, str], ParsedEmail | ParseRejection] = field(default_factory=dict)
+    """Parsed mail by (ledger row id, raw sha256), taken by the row's run."""
+    settled_ids: dict[str, set[int]] = field(default_factory=dict)
+    """Message-ID -> the settled ledger rows carrying it, as read at the chunk's start."""
+    covered: frozenset[str] = frozenset()
+    """The Message-IDs the chunk's read asked for."""
+    repeated: frozenset[str] = frozenset()
+    """Message-IDs two or more of the chunk's messages carry (asked again when needed)."""
+
+
+_SETTLED_WITH_IDS: Final = select(InboundMessage.message_id, InboundMessage.id).where(
+    InboundMessage.message_id.in_(bindparam("ids", expanding=True)),
+    InboundMessage.status.in_(("processed", "ignored")),
+)
+
+
+def prepare(session: Session, runtime: Runtime, rows: Sequence[InboundMessage]) -> None:
+    """Parse the chunk `rows` and read what their messages will ask for (see the module)."""
+    chunk = _Chunk()
+    for row in rows:
+        if row.status != "received" or row.raw_purged_at is not None:
+            continue
+        try:
+            parsed = prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
+        except Exception:  # noqa: S112 - the row's own run parses again and fails there
+            continue
+        chunk.parsed[(row.id, row.raw_sha256)] = parsed
+    mails = [p for p in chunk.parsed.values() if isinstance(p, ParsedEmail)]
+    ids = Counter(p.message_id for p in mails if not p.message_id_synthetic)
+    chunk.covered = frozenset(ids)
+    chunk.repeated = frozenset(i for i, n in ids.items() if n > 1)
+    if ids:
+        # session.execute: flushes the batch's pending settlements first
+        for message_id, inbound_id in session.execute(_SETTLED_WITH_IDS, {"ids": list(ids)}):
+            if message_id is not None:
+                chunk.settled_ids.setdefault(message_id, set()).add(inbound_id)
+    senders = {p.from_.email for p in mails if p.from_ is not None}
+    customers.prefetch_contacts(session, senders)
+    session.info[_KEY] = chunk
+
+
+def parsed(session: Session, row: InboundMessage) -> ParsedEmail | ParseRejection | None:
+    """The mail `prepare` parsed for `row` (once: None the second time, and without it)."""
+    chunk: _Chunk | None = session.info.get(_KEY)
+    if chunk is None:
+        return None
+    return chunk.parsed.pop((row.id, row.raw_sha256), None)
+
+
+def same_message_id_exists(session: Session, mail: ParsedEmail, inbound_id: int) -> bool:
+    """`dedupe.same_message_id_exists`, answered from the chunk's read where it can be."""
+    chunk: _Chunk | None = session.info.get(_KEY)
+    if mail.message_id_synthetic:
+        return False
+    if chunk is None or mail.message_id not in chunk.covered:
+        return dedupe.same_message_id_exists(session, mail, inbound_id)
+    if mail.message_id in chunk.repeated:
+        # an earlier message of the chunk may carry it: its settlement, still pending in a
+        # batch without savepoints, is written first so that the look-up sees it
+        session.flush()
+        return dedupe.same_message_id_exists(session, mail, inbound_id)
+    return bool(chunk.settled_ids.get(mail.message_id, set()) - {inbound_id})
