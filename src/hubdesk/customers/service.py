@@ -293,15 +293,21 @@ def _insert_contact_unless_taken(
     if contact is None:
         return None
     _forget_if_rolled_back(session, email)
+    _audit_created(session, actor, contact)
+    return contact
+
+
+def _audit_created(session: Session, actor: Principal, contact: Contact) -> None:
     audit.record(
         session,
         actor,
         entity_type="contact",
         entity_id=contact.id,
         action="created",
-        changes=audit.created({"email": email, "name": contact.name, "customer_id": customer_id}),
+        changes=audit.created(
+            {"email": contact.email, "name": contact.name, "customer_id": contact.customer_id}
+        ),
     )
-    return contact
 
 
 _CONTACTS_SEEN: Final = "hubdesk_contacts_by_email"
@@ -341,8 +347,8 @@ def prefetch_contacts(session: Session, emails: Iterable[str]) -> None:
     """Read the contacts of `emails` with one statement for `ensure_contact` (a bulk batch's
     chunk of senders): the ones found are kept for the transaction like those it found
     itself, and an address without one is known to have none, so that `ensure_contact`
-    makes it without asking again. (On PostgreSQL a contact another transaction commits
-    meanwhile is caught by `ensure_contact`'s unique-key savepoint, as before.)"""
+    makes it without asking again. (A contact another transaction commits meanwhile is
+    caught by `ensure_contact`'s INSERT ... ON CONFLICT DO NOTHING, which then reads it.)"""
     known: dict[str, Contact] = session.info.setdefault(_CONTACTS_SEEN, {})
     absent: set[str] = session.info.setdefault(_CONTACTS_ABSENT, set())
     wanted = {email.lower() for email in emails} - {
@@ -368,14 +374,7 @@ def _insert_contact(
     contact = Contact(email=email, name=single_line(name, 300), customer_id=customer_id)
     session.add(contact)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        entity_type="contact",
-        entity_id=contact.id,
-        action="created",
-        changes=audit.created({"email": email, "name": contact.name, "customer_id": customer_id}),
-    )
+    _audit_created(session, actor, contact)
     return contact
 
 

@@ -17,7 +17,7 @@ without savepoints missed that collision, its settlement not yet flushed), and a
 made by an earlier message of the batch is found in the transaction's own contacts first.
 On PostgreSQL another worker can commit in between; what it commits is then seen as if it
 had committed just after the message was processed: a contact it made meanwhile is caught
-by `ensure_contact`'s unique-key savepoint, as before.
+by `ensure_contact`'s INSERT ... ON CONFLICT DO NOTHING, which then reads it.
 
 Everything lives in the session's `info`, so it lasts one transaction (one batch attempt);
 sessions without it (one-message paths, reprocessing, the workers' drain) ask per message.
