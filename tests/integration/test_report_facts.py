@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from alembic import command
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from hubdesk.db import migrate
@@ -380,3 +380,48 @@ def test_the_migration_backfills_the_facts_of_existing_tickets(runtime: Runtime)
         )
         assert stamped == 7  # the unanswered ticket has nothing to measure
     _reports_agree(runtime, now)
+
+
+def test_the_calendar_table_follows_a_policy_change(db: Database) -> None:
+    """The calendar table is cached per process (and on SQLite kept as a temp table of the
+    connection): a report after a change of the policy's hours uses the new hours. The
+    ticket's facts are made stale so that both reports compute from the table."""
+    created = datetime(2026, 3, 2, 14, tzinfo=UTC)  # Monday 15:00 in Copenhagen
+    answered = datetime(2026, 3, 3, 8, tzinfo=UTC)  # Tuesday 09:00: 2 office hours later
+    with db.transaction() as session:
+        office = sla.create_policy(session, SYSTEM, policy_body("Office", default=True))
+        ticket = factories.ticket(session, "Overnight", now=created)
+        ticket.first_response_at = answered
+        session.flush()
+    checked = _check("2026-03-01", "2026-03-31")
+    now = datetime(2026, 4, 1, tzinfo=UTC)
+
+    def first_response_hours() -> Any:
+        with db.transaction() as session:
+            session.execute(update(Ticket).values(report_stamp=None))
+        with db.transaction(write=False) as session:
+            report = service.run(session, SYSTEM, "response-times", checked, now)
+            if session.get_bind().dialect.name == "sqlite":
+                temp = session.execute(
+                    text(
+                        "SELECT COUNT(*) FROM temp.sqlite_master "
+                        "WHERE type = 'table' AND name LIKE 'report_calendar%'"
+                    )
+                ).scalar_one()
+                assert temp == 1  # one table per connection, older keys dropped
+            assert report.totals is not None
+            return report.totals["first_response_median_hours"]
+
+    assert first_response_hours() == 2.0
+    assert first_response_hours() == 2.0  # from the cache
+    with db.transaction() as session:
+        policy = session.get(SlaPolicy, office.id)
+        assert policy is not None
+        sla.update_policy(
+            session,
+            SYSTEM,
+            policy,
+            {"calendar": {**sla.calendar_json(policy), "hours": ALWAYS_OPEN}},
+            now=now,
+        )
+    assert first_response_hours() == 18.0
