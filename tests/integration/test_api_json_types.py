@@ -10,6 +10,7 @@ own OpenAPI document, so a new field is covered."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hubdesk.web.nul_guard import _json_has_nul
@@ -155,3 +156,44 @@ def test_a_parameter_declared_once_is_given_once_and_integers_are_digits(api: Ap
     listed = api.ok(api.get("/api/v1/tickets?status=open&status=closed&offset=0&limit=5"))
     assert listed["offset"] == 0
     assert listed["limit"] == 5
+
+
+def test_a_saved_view_filter_value_is_never_true_or_false(api: Api) -> None:
+    """The 60-per-mode pass on PostgreSQL (2026-12-04, second round) saved `{"tag": false}`
+    as the tag "0": pydantic's lax mode took `false` as the number 0."""
+    for value in (False, True):
+        refused = api.post(
+            "/api/v1/saved-views", json={"name": "Mine", "query": {"tag": value, "team": None}}
+        )
+        _named_422(refused, "query", "not true or false", f"tag {value}")
+    made = api.ok(
+        api.post("/api/v1/saved-views", json={"name": "Mine", "query": {"tag": "0", "team": None}}),
+        201,
+    )
+    assert made["query"] == {"tag": "0"}
+
+
+def test_hours_bought_is_declared_and_checked_as_whole_minutes(api: Api) -> None:
+    """The same pass sent `hours_bought: 4380.82` (valid as the document then said: two
+    decimals) and got a 422 (4380.82 hours is not a whole number of minutes). The document
+    now declares steps of 0.05 hours, and the API refuses the rest with that sentence."""
+    spec = api.client.app.openapi()  # type: ignore[attr-defined]
+    card = _resolve(spec, spec["components"]["schemas"]["CardCreate"])
+    number, text = card["properties"]["hours_bought"]["anyOf"]
+    assert number["multipleOf"] == 0.05
+    assert re.match(text["pattern"], "4380.85")
+    assert not re.match(text["pattern"], "4380.82")
+    customer = api.ok(api.post("/api/v1/customers", json={"name": "Acme"}), 201)
+    for hours in (4380.82, "4380.82", 0.01, "7.33"):
+        refused = api.post(
+            "/api/v1/prepaid-cards", json={"customer_id": customer["id"], "hours_bought": hours}
+        )
+        _named_422(refused, "hours_bought", "whole minutes", repr(hours))
+    for hours, minutes in ((4380.85, 262851), ("7.25", 435), (0.35, 21), ("0.05", 3)):
+        made = api.ok(
+            api.post(
+                "/api/v1/prepaid-cards", json={"customer_id": customer["id"], "hours_bought": hours}
+            ),
+            201,
+        )
+        assert made["minutes_total"] == minutes, made

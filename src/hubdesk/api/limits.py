@@ -136,34 +136,43 @@ END: Final = r"(?![^\n]|\n)"
 r"""The end of the string: no character at all follows (`$` in ECMA-262, `\Z` in Python)."""
 
 
-def _amount_pattern(integer_digits: int, *, positive: bool) -> str:
+def _amount_pattern(integer_digits: int, *, positive: bool, minutes: bool = False) -> str:
     whole = f"[1-9][0-9]{{0,{integer_digits - 1}}}"
+    if minutes:  # hours in whole minutes: hundredths in steps of .05 (0.01 h is 36 s)
+        return rf"^0*({whole}(\.[0-9][05]?)?|\.(05|[1-9][05]?)){END}"
     if positive:
         return rf"^0*({whole}(\.[0-9]{{1,2}})?|\.(0[1-9]|[1-9][0-9]?)){END}"
     return rf"^(?:(0*{whole}|0+)(\.[0-9]{{1,2}})?|0*\.[0-9]{{1,2}}){END}"
 
 
-def _amount(integer_digits: int, *, positive: bool) -> Any:
-    """A decimal amount with at most two decimals, as a JSON number or a string.
+def _amount(integer_digits: int, *, positive: bool, minutes: bool = False) -> Any:
+    """A decimal amount with at most two decimals, as a JSON number or a string; with
+    `minutes`, a number of hours that is a whole number of minutes (a multiple of 0.05).
 
     A string must match the pattern the OpenAPI document gives (plain digits, no exponent).
     A JSON number is a binary float (0.35 arrives as 0.35000000000000003): one within 1e-9
     of a two-place decimal is taken as that decimal; others fail the decimal-places check.
     """
-    pattern = _amount_pattern(integer_digits, positive=positive)
+    pattern = _amount_pattern(integer_digits, positive=positive, minutes=minutes)
     compiled = re.compile(pattern)
+    written = "with at most two decimals in steps of 0.05 (whole minutes), e.g. 7.25"
+    if not minutes:
+        written = "with at most two decimals, e.g. 12.50"
 
     def parse(value: Any) -> Any:
         if isinstance(value, str) and not compiled.match(value):
-            raise ValueError("write it as digits with at most two decimals, e.g. 12.50")
+            raise ValueError(f"write it as digits {written}")
         if isinstance(value, float) and math.isfinite(value):
             rounded = round(value, 2)
             if abs(value - rounded) < 1e-9:
-                return Decimal(f"{rounded:.2f}")
+                value = Decimal(f"{rounded:.2f}")
+        if minutes and isinstance(value, Decimal | int) and (Decimal(value) * 60) % 1:
+            raise ValueError(f"a whole number of minutes is needed: write it {written}")
         return value
 
-    largest = float("9" * integer_digits + ".99")
-    number: dict[str, Any] = {"type": "number", "maximum": largest, "multipleOf": 0.01}
+    largest = float("9" * integer_digits + (".95" if minutes else ".99"))
+    step = 0.05 if minutes else 0.01
+    number: dict[str, Any] = {"type": "number", "maximum": largest, "multipleOf": step}
     number["exclusiveMinimum" if positive else "minimum"] = 0
     return Annotated[
         Decimal,
@@ -175,8 +184,9 @@ def _amount(integer_digits: int, *, positive: bool) -> Any:
     ]
 
 
-Hours = _amount(8, positive=True)
-"""A positive number of hours with at most two decimals (a JSON number or a string)."""
+Hours = _amount(8, positive=True, minutes=True)
+"""A positive number of hours that is a whole number of minutes: at most two decimals, the
+hundredths in steps of 0.05 (a JSON number or a string)."""
 
 Price = _amount(10, positive=False)
 """A price of zero or more with at most two decimals (a JSON number or a string)."""

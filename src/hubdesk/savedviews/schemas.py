@@ -5,15 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from hubdesk.api.limits import NOT_SPACE
 from hubdesk.api.schemas import Out, Strict
 from hubdesk.savedviews.service import FILTER_KEYS
 
 _VALUE: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
+
+
+def _not_true_or_false(value: Any) -> Any:
+    """A filter value is text, a number or null as declared: pydantic's lax mode would take
+    `false` as the number 0 (the schemathesis long pass saved `{"tag": false}` as "0")."""
+    if isinstance(value, bool):
+        raise ValueError("a filter value is text, a number or null, not true or false")
+    return value
+
+
 Query = Annotated[
-    dict[str, str | int | None],
+    dict[str, Annotated[str | int | None, BeforeValidator(_not_true_or_false)]],
     WithJsonSchema(
         {
             "type": "object",
