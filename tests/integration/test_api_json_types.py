@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hubdesk.api.limits import PLAIN_ADDRESS_PATTERN
 from hubdesk.web.nul_guard import _json_has_nul
 from tests.integration.test_api_integers import _fill, _operations, _resolve, _send
 from tests.support.api import Api
@@ -197,3 +198,28 @@ def test_hours_bought_is_declared_and_checked_as_whole_minutes(api: Api) -> None
             201,
         )
         assert made["minutes_total"] == minutes, made
+
+
+def test_a_reply_cc_is_declared_as_the_plain_address_it_must_be(api: Api) -> None:
+    """The long pass on PostgreSQL sent a Cc the document allowed (any text) and the service
+    refused (it is not an address outgoing mail can carry). The document now declares the
+    service's own rule; such a Cc is a 422 from the request's validation."""
+    spec = api.client.app.openapi()  # type: ignore[attr-defined]
+    reply = _resolve(spec, spec["components"]["schemas"]["ReplyIn"])
+    assert reply["properties"]["cc"]["items"]["pattern"] == PLAIN_ADDRESS_PATTERN
+    made = api.ok(
+        api.post(
+            "/api/v1/test/email-to-ticket",
+            json={"email_data": {"subject": "Help", "from_address": "kim@acme.example"}},
+        )
+    )
+    target = f"/api/v1/tickets/{made['ticket_id']}/replies"
+    for cc in ("\x85_T\xcf2\xf4.i+_k\xe4=y", "kim@acme..example", "k\xe4m@acme.example"):
+        refused = api.post(target, json={"body": "Hello", "cc": [cc]})
+        assert refused.status_code == 422, (cc, refused.text)
+        assert "cc" in refused.json()["detail"], refused.json()
+    api.ok(api.post(target, json={"body": "Hello", "cc": [" boss@acme.example "]}), 201)
+    outbox = api.ok(api.get("/api/v1/outbox", params={"ticket_id": made["ticket_id"]}))["items"]
+    assert [m["recipients"] for m in outbox if m["kind"] == "agent_reply"] == [
+        ["kim@acme.example", "boss@acme.example"]
+    ]

@@ -20,12 +20,14 @@ from hubdesk.api.limits import (
     CURRENCY_PATTERN,
     DOMAIN_PATTERN,
     LABEL_PATTERN,
+    PLAIN_ADDRESS_PATTERN,
     SECRET_NAME_PATTERN,
     TAG_PATTERN,
     WORD_CHAR_OR_HYPHEN,
 )
 from hubdesk.customers.service import FREEMAIL_DOMAINS, normalize_domain
 from hubdesk.errors import ValidationFailed
+from hubdesk.mail.compose import UnsafeAddress, plain_address
 from hubdesk.mailboxes.secrets import check_name
 from hubdesk.outbox.autoreply import check_template
 from hubdesk.outbox.router import TEMPLATE_TEXT
@@ -228,3 +230,24 @@ def test_labels_beyond_ascii_agree(label: str, expected: bool) -> None:
 
     assert _declared(LABEL_PATTERN, label) == expected
     assert bool(_LABEL.match(label)) == expected
+
+
+@EXAMPLES
+@given(
+    st.one_of(
+        _matching(PLAIN_ADDRESS_PATTERN),
+        st.text(max_size=40),
+        st.from_regex(r"\A[a-z.]{0,70}@[a-z0-9.-]{0,12}\Z"),
+    )
+)
+def test_reply_addresses_match_the_declared_pattern_exactly(raw: str) -> None:
+    """A reply's Cc (found by the long pass on PostgreSQL: `cc` was any text, and the
+    service refused what it cannot send)."""
+    declared = re.search(PLAIN_ADDRESS_PATTERN, raw) is not None
+    try:
+        plain_address(raw)
+    except UnsafeAddress:
+        accepted = False
+    else:
+        accepted = True
+    assert accepted == declared, raw

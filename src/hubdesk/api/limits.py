@@ -246,6 +246,20 @@ EmailAddress = Annotated[
 ]
 """An e-mail address as the API takes it (`users.service.normalize_email` checks it)."""
 
+_LABEL: Final = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+PLAIN_ADDRESS_PATTERN: Final = (
+    rf"^{SPACE}*(?![^@]*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~.-]{{1,64}}"
+    rf"@(?=[A-Za-z0-9.-]{{1,253}}{SPACE}*{END}){_LABEL}(?:\.{_LABEL})*{SPACE}*{END}"
+)
+"""An address outgoing mail can carry as it is (`mail.compose.plain_address`): an ASCII
+local part of at most 64 characters without `..`, a domain of letters, digits and hyphens."""
+PlainAddress = Annotated[
+    str,
+    Field(max_length=330),
+    WithJsonSchema({"type": "string", "maxLength": 330, "pattern": PLAIN_ADDRESS_PATTERN}),
+]
+"""An address an outgoing mail is sent to (a reply's Cc)."""
+
 CURRENCY_PATTERN: Final = rf"^{SPACE}*[A-Za-z]{{3}}{SPACE}*$"
 """An ISO 4217 currency code, any case: three ASCII letters."""
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
-from hubdesk.api.limits import END, MAX_COMMENT_CHARS, NOT_SPACE, SPACE, Id
+from hubdesk.api.limits import END, MAX_COMMENT_CHARS, NOT_SPACE, SPACE, Id, PlainAddress
 from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
 from hubdesk.db.types import utcnow
 from hubdesk.outbox import autoreply, replies, service
@@ -22,7 +22,7 @@ router = APIRouter(tags=["outgoing mail"])
 
 class ReplyIn(Strict):
     body: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
-    cc: list[str] = Field(default_factory=list, max_length=50)
+    cc: list[PlainAddress] = Field(default_factory=list, max_length=50)
     attachment_ids: list[Id] = Field(default_factory=list, max_length=50)
     status: (
         Literal["open", "in_progress", "waiting_customer", "waiting_internal", "resolved"] | None

@@ -64,9 +64,12 @@ def enqueue(
     now = now or utcnow()
     try:
         recipients = [plain_address(a) for a in to]
+    except UnsafeAddress as exc:
+        raise ValidationFailed(f"to: {exc}") from None
+    try:
         copies = [plain_address(a) for a in cc if plain_address(a) not in recipients]
     except UnsafeAddress as exc:
-        raise ValidationFailed(str(exc)) from None
+        raise ValidationFailed(f"cc: {exc}") from None
     if not recipients:
         raise ValidationFailed("an outgoing message needs at least one recipient")
     message_id = (
