@@ -54,6 +54,14 @@ def test_reports_charts_table_and_csv_download(
     assert rows[1][1:3] == ["'=Beta", "2"]
     assert rows[-1][0] == "total"
 
+    # The tickets nobody owns are named, in the chart and the table (they were "–").
+    expect(page.locator("#report-table tbody")).to_contain_text("No customer")
+    _show(page, "Agents", "2026-03-02", "2026-03-06")
+    unassigned = page.locator("#report-table tbody tr").filter(has_text="Unassigned")
+    expect(unassigned).to_have_count(1)
+    expect(unassigned.locator("td").nth(2)).to_have_text("1")  # ticket D
+    expect(page.locator("svg.chart text").filter(has_text="Unassigned")).to_have_count(1)
+
     _show(page, "SLA attainment", "2026-03-02", "2026-03-06")
     expect(page.get_by_role("img")).to_have_count(4)  # by policy, customer, agent, team
     assert_accessible(page)
@@ -91,6 +99,8 @@ def test_reports_in_danish_and_not_for_agents(
     expect(page.locator(".result-count")).to_contain_text("5 rækker")
     page.goto(f"{server}/reports?report=prepaid&from=2026-03-02&to=2026-03-06")
     expect(page.locator(".result-count")).to_contain_text("2 rækker")
+    page.goto(f"{server}/reports?report=agents&from=2026-03-02&to=2026-03-06")
+    expect(page.locator("#report-table tbody")).to_contain_text("Uden ansvarlig")
     page.goto(f"{server}/reports?report=sla&from=2026-03-02&to=2026-03-03&customer_id=1")
     expect(page.locator("#report-table")).to_contain_text("SLA-politik")
     assert_accessible(page)

@@ -90,6 +90,9 @@ def reports_page(
         "teams": teams.team_names(session),
         "result": result,
         "charts": _charts(result, translate) if result else [],
+        "empty_cell": lambda row, column: (
+            empty_cell(result.name, row, column, translate) if result else "–"
+        ),
         "csv_url": _csv_url(result) if result else None,
     }
     return render(request, "reports.html", context, status=422 if error else 200)
@@ -122,6 +125,33 @@ def _csv_url(report: Report) -> str:
     if p.team_id is not None:
         query["team_id"] = str(p.team_id)
     return f"/api/v1/reports/{report.name}?{urlencode(query)}"
+
+
+NOBODY: dict[str, str] = {
+    "agent": "Unassigned",
+    "customer": "No customer",
+    "team": "No team",
+}
+"""What a group without an agent, a customer or a team is called (charts and the table)."""
+
+
+def _who(row: dict[str, Any], column: str, _: Translate) -> str:
+    """A row's name in `column` for a chart's axis, or what its missing name means: the sla
+    report's `name` by the row's dimension."""
+    value = row.get(column)
+    if value is not None:
+        return str(value)
+    missing = NOBODY.get(str(row.get("dimension")) if column == "name" else column)
+    return _(missing) if missing else "–"
+
+
+def empty_cell(report: str, row: dict[str, Any], column: str, _: Translate) -> str:
+    """The table's text for a missing value: the unassigned agent, the tickets without a
+    customer or a team where the row's name is missing; "–" elsewhere."""
+    named = {"agents": "agent", "customers": "customer", "prepaid": "customer", "sla": "name"}
+    if named.get(report) == column:
+        return _who(row, column, _)
+    return "–"
 
 
 def _column(rows: list[dict[str, Any]], key: str) -> list[float | int | None]:
@@ -180,7 +210,7 @@ def _charts(report: Report, _: Translate) -> list[Any]:
                     bar_chart(
                         _("SLA attainment by {what} (%)", what=_(title).lower()),
                         _("Share of tickets that met every target; the table has the numbers."),
-                        [str(r["name"] or "–") for r in picked],
+                        [_who(r, "name", _) for r in picked],
                         [Series(_("Attained (%)"), _column(picked, "attainment_percent"))],
                     )
                 )
@@ -191,7 +221,7 @@ def _charts(report: Report, _: Translate) -> list[Any]:
             bar_chart(
                 _("Hours logged by customer"),
                 _("Hours logged and prepaid hours used; the table has the numbers."),
-                [str(r["customer"] or "–") for r in picked],
+                [_who(r, "customer", _) for r in picked],
                 [
                     Series(_("Hours logged"), _column(picked, "worklog_hours")),
                     Series(_("Prepaid hours"), _column(picked, "prepaid_hours")),
@@ -203,7 +233,7 @@ def _charts(report: Report, _: Translate) -> list[Any]:
             bar_chart(
                 _("Tickets by agent"),
                 _("Tickets assigned and resolved; the table has the numbers."),
-                [str(r["agent"] or "–") for r in picked],
+                [_who(r, "agent", _) for r in picked],
                 [
                     Series(_("Assigned"), _column(picked, "assigned")),
                     Series(_("Resolved"), _column(picked, "resolved")),
@@ -214,7 +244,7 @@ def _charts(report: Report, _: Translate) -> list[Any]:
         bar_chart(
             _("Prepaid hours by customer"),
             _("Hours used in the period and hours remaining; the table has the numbers."),
-            [str(r["customer"] or "–") for r in picked],
+            [_who(r, "customer", _) for r in picked],
             [
                 Series(_("Used in period (h)"), _column(picked, "used_in_period_hours")),
                 Series(_("Remaining (h)"), _column(picked, "remaining_hours")),
