@@ -142,6 +142,7 @@ def test_email_data_that_cannot_be_a_header_is_refused_naming_the_field(api: Api
         ({"references": "<a@example.com>\n<b@example.com>"}, "references"),
         ({"subject": "line\u2028separator"}, "subject must be a single line"),  # once a 500
         ({"to": "support"}, "to"),
+        ({"to": ""}, "to ''"),  # was taken as "no `to`" (the long pass: the document says no)
         ({"cc": ["customer@example.com\n"]}, "cc"),
     ]
     for change, needle in cases:

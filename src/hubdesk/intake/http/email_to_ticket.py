@@ -69,7 +69,7 @@ async def email_to_ticket(
         received_at=data.received_at,
         in_reply_to=data.in_reply_to,
         references=data.references,
-        to=data.to or f"support@{runtime.settings.mail_domain}",
+        to=data.to if data.to is not None else f"support@{runtime.settings.mail_domain}",
         cc=data.cc,
         domain=runtime.settings.mail_domain,
     )
