@@ -54,8 +54,9 @@ SEMANTIC_REFUSALS = re.compile(
             # An id or a name in the body names no row (or an inactive one).
             r"\w+ \d+ does not exist",
             r"unknown group",
-            # Time: "in the future" depends on the clock.
+            # Time: "in the future" and "within a year" depend on the clock.
             r"(?:expires_at|until) must be in the future",
+            r"until must be within a year from now",
             # Lists the IANA database and the trained classifier define.
             r"is not a known IANA time zone",
             r"is not a known classification",
@@ -252,4 +253,16 @@ def test_a_card_expiring_before_its_purchase_is_a_listed_refusal(api: Api) -> No
     response = api.post("/api/v1/prepaid-cards", json=body)
     assert response.status_code == 422
     assert response.json()["detail"] == "expires_on must not be before bought_on"
+    assert _semantic_refusal(response)
+
+
+def test_a_snooze_beyond_a_year_is_a_listed_refusal(api: Api) -> None:
+    """The long pass on SQLite snoozed a ticket until 2409: refused (a snooze ends within a
+    year of now, which depends on the clock), and a semantic refusal."""
+    ticket = api.ok(api.post("/api/v1/tickets", json={"subject": "Later", "description": "x"}), 201)
+    response = api.put(
+        f"/api/v1/tickets/{ticket['id']}/snooze", json={"until": "2409-08-23T10:09:17Z"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "until must be within a year from now"
     assert _semantic_refusal(response)
