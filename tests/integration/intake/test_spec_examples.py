@@ -175,3 +175,16 @@ def test_a_message_id_pythons_header_parser_cannot_read_is_kept_as_given(api: Ap
             assert made["message_id"] == expected, (given, made)
         else:
             assert made["message_id"].endswith("@synthetic.hubdesk.invalid>"), made
+
+
+def test_addresses_pythons_header_parser_cannot_read_are_kept_as_given(api: Api) -> None:
+    """A Cc list holding `.@uc` among other plain addresses made Python's address parser
+    raise TypeError (a 500 found by the schemathesis long pass on PostgreSQL). The From,
+    To and Cc lines are now written as given; the mail makes its ticket and every Cc
+    becomes a participant as with any received mail."""
+    cc = [" .@uc.example ", "\tä@e.example", "boss@acme.example"]
+    email_data = {"subject": "Copies", "from_address": "kim@acme.example", "cc": cc}
+    made = api.ok(api.post("/api/v1/test/email-to-ticket", json={"email_data": email_data}))
+    assert made["created"] is True, made
+    emails = api.ok(api.get(f"/api/v1/tickets/{made['ticket_id']}/emails"))["emails"]
+    assert [e["email_from"] for e in emails] == ["kim@acme.example"]
