@@ -145,25 +145,11 @@ def _amount_pattern(integer_digits: int, *, positive: bool, minutes: bool = Fals
     return rf"^(?:(0*{whole}|0+)(\.[0-9]{{1,2}})?|0*\.[0-9]{{1,2}}){END}"
 
 
-def _not_whole_minutes(value: Any) -> bool:
-    """True for a number of hours with at most two decimals that is not a whole number of
-    minutes (its hundredths not a multiple of 5). Anything else (more decimals, huge, not a
-    number) is left to the amount's other checks: decimal arithmetic on a huge value raises
-    DivisionImpossible, which must not become a 500 (the schemathesis long pass)."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        return False
-    amount = Decimal(value)
-    exponent = amount.as_tuple().exponent
-    if not amount.is_finite() or not isinstance(exponent, int) or exponent < -2:
-        return False
-    if amount.adjusted() > 20:
-        return False
-    return int(amount.scaleb(2)) % 5 != 0
-
-
 def _amount(integer_digits: int, *, positive: bool, minutes: bool = False) -> Any:
     """A decimal amount with at most two decimals, as a JSON number or a string; with
-    `minutes`, a number of hours that is a whole number of minutes (a multiple of 0.05).
+    `minutes`, the document declares a number of hours that is a whole number of minutes (a
+    multiple of 0.05), which the service checks (`prepaid.service.create_card`, for the UI's
+    form too).
 
     A string must match the pattern the OpenAPI document gives (plain digits, no exponent).
     A JSON number is a binary float (0.35 arrives as 0.35000000000000003): one within 1e-9
@@ -181,9 +167,7 @@ def _amount(integer_digits: int, *, positive: bool, minutes: bool = False) -> An
         if isinstance(value, float) and math.isfinite(value):
             rounded = round(value, 2)
             if abs(value - rounded) < 1e-9:
-                value = Decimal(f"{rounded:.2f}")
-        if minutes and _not_whole_minutes(value):
-            raise ValueError(f"a whole number of minutes is needed: write it {written}")
+                return Decimal(f"{rounded:.2f}")
         return value
 
     largest = float("9" * integer_digits + (".95" if minutes else ".99"))

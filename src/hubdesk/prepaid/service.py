@@ -55,7 +55,9 @@ def create_card(session: Session, actor: Principal, new: NewCard, *, today: date
         raise ValidationFailed(f"customer {new.customer_id} does not exist")
     hours = _decimal("hours_bought", new.hours_bought)
     if hours <= 0 or hours * 60 != int(hours * 60):
-        raise ValidationFailed("hours_bought must be positive and a whole number of minutes")
+        raise ValidationFailed(
+            "hours_bought must be positive and in whole minutes (steps of 0.05 hours, e.g. 7.25)"
+        )
     price = _decimal("price", new.price)
     if price < 0:
         raise ValidationFailed("price must not be negative")
