@@ -1,18 +1,18 @@
-"""Shapes shared by every API route: the list envelope and paging parameters."""
+"""Shapes shared by every API route: the list envelope and the request-body rules.
+
+No web framework here: the domain services that the mail pipeline runs import these
+shapes, and `hubdesk ingest` or `hubdesk worker` should not load FastAPI for them (the
+query parameters of paging are `hubdesk.api.paging`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar, get_args
+from typing import Any, Generic, TypeVar, get_args
 
-from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hubdesk.api.limits import (
-    DEFAULT_PAGE_LIMIT,
-    MAX_PAGE_LIMIT,
-    Offset,
     check_boolean,
     check_time,
 )
@@ -33,23 +33,6 @@ class ListOf(BaseModel, Generic[T]):
     total_is_lower_bound: bool = Field(
         False, description="True when `total` is a lower bound: the count stopped there"
     )
-
-
-class Paging(BaseModel):
-    limit: int
-    offset: int
-
-
-def paging(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_PAGE_LIMIT, description=f"At most {MAX_PAGE_LIMIT}")
-    ] = DEFAULT_PAGE_LIMIT,
-    offset: Annotated[Offset, Query()] = 0,
-) -> Paging:
-    return Paging(limit=limit, offset=offset)
-
-
-PagingDep = Annotated[Paging, Depends(paging)]
 
 
 class Strict(BaseModel):

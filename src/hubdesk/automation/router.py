@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import MAX_LIST_ITEMS, Id, Int
-from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, Out, Strict, page_of
 from hubdesk.automation import snooze as snoozing
 from hubdesk.automation import split as splitting
 from hubdesk.automation.models import AutomationEvent

@@ -7,15 +7,9 @@ from typing import Annotated
 
 import typer
 
-from hubdesk.channels.imap import leases, status
-from hubdesk.channels.imap.client import ImapError
-from hubdesk.channels.imap.poller import poll_once
 from hubdesk.cli import context
 from hubdesk.errors import ConfigError
-from hubdesk.mailboxes import service
-from hubdesk.mailboxes.schemas import MailboxOut
 from hubdesk.users.permissions import SYSTEM
-from hubdesk.users.service import groups_by_name
 
 app = typer.Typer(help="Mailboxes: the addresses hubdesk receives for.", no_args_is_help=True)
 
@@ -60,6 +54,9 @@ def add_command(
 ) -> None:
     """Add a mailbox (with an IMAP account to poll when --imap is given). Its first poll
     takes only mail delivered from now on, unless --import-existing is given."""
+    from hubdesk.mailboxes import service
+    from hubdesk.users.service import groups_by_name
+
     with context.runtime() as runtime, runtime.db.transaction() as session:
         team_id = groups_by_name(session, [team])[0].id if team else None
         mailbox = service.create_mailbox(
@@ -90,6 +87,9 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array")] = False,
 ) -> None:
     """List the mailboxes with their state and last error."""
+    from hubdesk.mailboxes import service
+    from hubdesk.mailboxes.schemas import MailboxOut
+
     with context.runtime() as runtime, runtime.db.transaction(write=False) as session:
         page = service.list_mailboxes(session, SYSTEM, limit=10_000, offset=0)
         shown = [MailboxOut.of(row, runtime.settings) for row in page.items]
@@ -107,6 +107,8 @@ def list_command(
 @app.command("remove")
 def remove_command(name: Annotated[str, typer.Argument(help="The mailbox's name")]) -> None:
     """Remove a mailbox (mail already received stays in the ledger)."""
+    from hubdesk.mailboxes import service
+
     with context.runtime() as runtime, runtime.db.transaction() as session:
         mailbox = service.find_by_name(session, name)
         if mailbox is None:
@@ -118,6 +120,11 @@ def remove_command(name: Annotated[str, typer.Argument(help="The mailbox's name"
 @app.command("poll")
 def poll_command(name: Annotated[str, typer.Argument(help="The mailbox's name")]) -> None:
     """Poll a mailbox's IMAP folder once, now (refused while a worker holds its lease)."""
+    from hubdesk.channels.imap import leases, status
+    from hubdesk.channels.imap.client import ImapError
+    from hubdesk.channels.imap.poller import poll_once
+    from hubdesk.mailboxes import service
+
     with context.runtime() as runtime:
         with runtime.db.transaction(write=False) as session:
             mailbox = service.find_by_name(session, name)

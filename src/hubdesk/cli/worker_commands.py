@@ -11,19 +11,22 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hubdesk.channels.worker import RECEIVER_JOBS, Listeners, Worker
 from hubdesk.cli import context
-from hubdesk.db import migrate
-from hubdesk.runtime import Runtime
+
+if TYPE_CHECKING:
+    from hubdesk.channels.worker import Worker
+    from hubdesk.runtime import Runtime
 
 app = typer.Typer()
 
 
 def require_latest_schema(runtime: Runtime) -> None:
+    from hubdesk.db import migrate
+
     current = migrate.current_revision(runtime.db.engine)
     if current != migrate.head_revision():
         context.fail(
@@ -67,6 +70,8 @@ def worker_command(
     ] = None,
 ) -> None:
     """Run every mail channel and periodic job until SIGTERM or SIGINT."""
+    from hubdesk.channels.worker import Listeners, Worker
+
     with context.runtime() as runtime:
         require_latest_schema(runtime)
         _logging()
@@ -89,6 +94,8 @@ def lmtp_command(
 ) -> None:
     """Run only the receiver (LMTP, or SMTP with --smtp) and the processing behind it,
     including mail accepted earlier and left unprocessed (a crash, a database outage)."""
+    from hubdesk.channels.worker import RECEIVER_JOBS, Listeners, Worker
+
     with context.runtime() as runtime:
         require_latest_schema(runtime)
         _logging()
@@ -110,6 +117,8 @@ def background_worker(runtime: Runtime, *, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
+    from hubdesk.channels.worker import Listeners, Worker
+
     worker = Worker(runtime, Listeners.from_settings(runtime))
     worker.start()
     try:

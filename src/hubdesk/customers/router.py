@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
-from hubdesk.api.schemas import ListOf, PagingDep, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, page_of
 from hubdesk.customers import service
 from hubdesk.customers.schemas import (
     ContactCreate,

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Response
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
-from hubdesk.api.schemas import ListOf, PagingDep
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf
 from hubdesk.mailboxes import service
 from hubdesk.mailboxes.schemas import MailboxCreate, MailboxOut, MailboxUpdate
 

@@ -10,7 +10,8 @@ from pydantic import Field
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import END, MAX_COMMENT_CHARS, NOT_SPACE, SPACE, Id, PlainAddress
-from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, Out, Strict, page_of
 from hubdesk.db.types import utcnow
 from hubdesk.outbox import autoreply, replies, service
 from hubdesk.tickets.schemas import CommentOut

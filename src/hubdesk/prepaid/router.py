@@ -9,7 +9,8 @@ from fastapi import APIRouter
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
-from hubdesk.api.schemas import ListOf, PagingDep
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf
 from hubdesk.prepaid import service
 from hubdesk.prepaid.models import PrepaidCard
 from hubdesk.prepaid.schemas import CardBalance, CardCreate, CardOut, DrawdownOut

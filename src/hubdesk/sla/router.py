@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
-from hubdesk.api.schemas import ListOf, PagingDep, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, page_of
 from hubdesk.db.paging import paginate
 from hubdesk.sla import service
 from hubdesk.sla.models import SlaEscalation

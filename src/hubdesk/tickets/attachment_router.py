@@ -10,7 +10,8 @@ from pydantic import WithJsonSchema
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.downloads import PASSIVE_TYPES, attachment_response
 from hubdesk.api.limits import MAX_INT, Id
-from hubdesk.api.schemas import ListOf, PagingDep, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, page_of
 from hubdesk.tickets import attachments
 from hubdesk.tickets.schemas import AttachmentOut
 from hubdesk.tickets.visibility import get_visible_ticket

@@ -9,7 +9,8 @@ from pydantic import WithJsonSchema
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id, Moment
-from hubdesk.api.schemas import ListOf, PagingDep, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, page_of
 from hubdesk.audit import service as audit
 from hubdesk.db.types import utcnow
 from hubdesk.outbox.mentions import notify_mentions

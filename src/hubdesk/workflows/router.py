@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response
 
 from hubdesk.access.deps import PrincipalDep, SessionDep
 from hubdesk.api.limits import Id
-from hubdesk.api.schemas import ListOf, Out, PagingDep, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, Out, page_of
 from hubdesk.users.permissions import WORKFLOWS_MANAGE
 from hubdesk.workflows import catalog, service
 from hubdesk.workflows.catalog import WorkflowIn

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Response
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
-from hubdesk.api.schemas import ListOf, PagingDep, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, page_of
 from hubdesk.customers import service as customers
 from hubdesk.tickets.models import Ticket
 from hubdesk.tickets.visibility import get_visible_ticket, visible_tickets

@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.downloads import attachment_response
 from hubdesk.api.limits import LABEL_PATTERN, EmailAddress, Id
-from hubdesk.api.schemas import ListOf, Out, PagingDep, Strict, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, Out, Strict, page_of
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import Classification
 from hubdesk.inbound import quarantine, service

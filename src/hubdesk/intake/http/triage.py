@@ -9,7 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from hubdesk.access.deps import PrincipalDep, RuntimeDep, SessionDep
 from hubdesk.api.limits import Id
-from hubdesk.api.schemas import ListOf, PagingDep, Strict, page_of
+from hubdesk.api.paging import PagingDep
+from hubdesk.api.schemas import ListOf, Strict, page_of
 from hubdesk.inbound import service as inbound
 from hubdesk.intake import triage
 from hubdesk.intake.http.email_to_ticket import outcome_body
