@@ -24,6 +24,7 @@ from hubdesk.savedviews.models import SavedView
 from hubdesk.web.ui import flash, forms, i18n
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of
+from hubdesk.web.ui.ticket_forms import PostedForm
 
 router = page_router()
 TextField = Annotated[str, Form()]
@@ -35,16 +36,16 @@ def view_url(view: SavedView) -> str:
 
 
 @router.post("/tickets/views")
-async def save_view(
+def save_view(
     request: Request,
     session: SessionDep,
     viewer: ViewerDep,
+    form: PostedForm,
     name: TextField = "",
     shared: TextField = "",
 ) -> Response:
     _ = i18n.translator(language_of(request))
-    form = await request.form()
-    query = {key: str(form.get(key, "")) for key in service.FILTER_KEYS if key in form}
+    query: dict[str, str] = {key: form.get(key, "") for key in service.FILTER_KEYS if key in form}
     back_query = {k: v for k, v in query.items() if v != "" or k == "status"}
     try:
         view = service.create(session, viewer.principal, name, query, forms.checked(shared))

@@ -31,6 +31,7 @@ from hubdesk.users.permissions import TICKETS_ASSIGN, TICKETS_EDIT, Principal
 from hubdesk.web.ui import flash, forms, i18n, labels
 from hubdesk.web.ui.routing import ViewerDep, page_router
 from hubdesk.web.ui.templating import language_of, render
+from hubdesk.web.ui.ticket_forms import PostedForm
 
 router = page_router()
 ACTIONS: Final = ("assign", "priority", "close")
@@ -44,11 +45,12 @@ class Chosen:
 
 
 @router.post("/tickets/bulk")
-async def bulk(
+def bulk(
     request: Request,
     session: SessionDep,
     viewer: ViewerDep,
     runtime: RuntimeDep,
+    form: PostedForm,
     action: Annotated[str, Form()],
     ids: Annotated[list[int] | None, Form()] = None,
     assignee: Annotated[str, Form()] = "",
@@ -68,7 +70,6 @@ async def bulk(
         raise ValidationFailed(_("Choose the priority to set."))
     assigned = forms.optional_id(assignee, "assignee") if action == "assign" else None
     assignee_name = _user_name(session, assigned) if assigned is not None else None
-    form = await request.form()
     chosen = [
         Chosen(
             get_visible_ticket(session, viewer.principal, ticket_id),
