@@ -17,7 +17,12 @@ from hubdesk.config import Settings
 from hubdesk.db.uow import Database
 from hubdesk.runtime import Runtime
 from tests.support.api import Api
-from tests.support.databases import Templates, pg_admin_url, postgres_unavailable_reason
+from tests.support.databases import (
+    Templates,
+    pg_admin_url,
+    postgres_unavailable_reason,
+    settings_for,
+)
 from tests.support.passwords import TEST_HASHER
 from tests.support.s3 import CREDENTIALS as S3_CREDENTIALS
 from tests.support.s3 import S3Server
@@ -107,13 +112,7 @@ def database_url(db_kind: str, templates: Templates, tmp_path: Path) -> Iterator
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        data_dir=tmp_path / "data",
-        secret_key="test-secret-key-" + "x" * 32,
-        mail_domain="support.example.com",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return settings_for(database_url, tmp_path)
 
 
 @pytest.fixture

@@ -30,10 +30,23 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from hubdesk.config import Settings
 from hubdesk.db.engine import create_db_engine
 from hubdesk.db.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def settings_for(database_url: str, directory: Path) -> Settings:
+    """The settings every test runtime uses: this database, a data dir under `directory`,
+    no `.env` read."""
+    return Settings(
+        database_url=database_url,
+        data_dir=directory / "data",
+        secret_key="test-secret-key-" + "x" * 32,
+        mail_domain="support.example.com",
+        _env_file=None,  # type: ignore[call-arg]
+    )
 
 
 def pg_admin_url() -> str:

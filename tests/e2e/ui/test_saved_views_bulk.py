@@ -247,6 +247,8 @@ def test_bulk_reports_what_changed_and_what_was_skipped(
     page.get_by_label(words("Select all")).check()
     page.get_by_label(words("Action")).select_option("close")
     page.get_by_role("button", name=words("Apply")).click()
+    # the confirmation page, shown with each ticket's version, before a colleague's change
+    expect(page.get_by_role("button", name=words("Confirm"))).to_be_visible()
     assert_no_english(page, words)
     with runtime.db.transaction() as session:
         jam = session.scalars(select(Ticket).where(Ticket.subject == "Printer jam")).one()

@@ -25,13 +25,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from hubdesk.access.deps import get_session
-from hubdesk.config import Settings
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from hubdesk.web.app import create_app
 from tests.integration.ui.client import UiClient
 from tests.integration.ui.scenario import printer_ticket
-from tests.support.databases import Templates
+from tests.support.databases import Templates, settings_for
 from tests.support.routes import inspected_app
 
 
@@ -60,13 +59,7 @@ def test_a_post_waiting_for_the_write_lock_leaves_other_requests_answered(
     """SQLite only: its writers queue on one lock for the whole database. While a bulk post
     waits for the lock (held here by another connection), the server still answers."""
     url = templates.sqlite_copy(tmp_path / "hubdesk.db")
-    settings = Settings(
-        database_url=url,
-        data_dir=tmp_path / "data",
-        secret_key="test-secret-key-" + "x" * 32,
-        mail_domain="support.example.com",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = settings_for(url, tmp_path)
     runtime = Runtime.build(settings)
     try:
         with TestClient(create_app(settings, runtime=runtime)) as client:
