@@ -181,6 +181,9 @@ class Settings(BaseSettings):
     ingest_batch_seconds: float = Field(
         2.0, gt=0, le=600, validation_alias=_env("HUBDESK_INGEST_BATCH_SECONDS")
     )
+    ingest_parse_workers: int = Field(
+        1, ge=0, le=64, validation_alias=_env("HUBDESK_INGEST_PARSE_WORKERS")
+    )
     mail_max_message_bytes: int = Field(
         25 * 1024 * 1024, ge=1024, validation_alias=_env("MAIL_MAX_MESSAGE_BYTES")
     )

@@ -56,6 +56,7 @@ def test_defaults_keep_email_to_ticket_working(clean_env: Path) -> None:
         ("HUBDESK_BLOB_URL", "s3://bucket/prefix?versionId=1"),
         ("HUBDESK_BLOB_ENDPOINT", "ftp://127.0.0.1:9000"),
         ("HUBDESK_BLOB_REGION", "EU Central"),
+        ("HUBDESK_INGEST_PARSE_WORKERS", "-1"),
     ],
 )
 def test_invalid_setting_is_one_sentence_naming_it(

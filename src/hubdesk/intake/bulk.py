@@ -48,7 +48,7 @@ from hubdesk.errors import (
 )
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import dedupe, lookahead, pipeline
+from hubdesk.intake import dedupe, lookahead, parse_ahead, pipeline, prologue
 from hubdesk.intake.sources import Source
 from hubdesk.intake.types import Outcome
 from hubdesk.runtime import Runtime
@@ -101,18 +101,27 @@ def ingest_bulk(
     limits = limits or BatchLimits.from_settings(runtime.settings)
     remaining = iter(sources)
     carried: list[tuple[Source, bytes]] = []
-    while True:
-        batch, unreadable = _read_batch(remaining, carried, limits)
-        if not batch:
+    helpers = parse_ahead.ParseAhead(
+        prologue.parse_options(runtime.settings),
+        runtime.settings.ingest_parse_workers,
+        chunk=_LEDGER_CHUNK,
+    )
+    try:
+        while True:
+            batch, unreadable = _read_batch(remaining, carried, limits)
+            if not batch:
+                if unreadable is not None:
+                    raise unreadable
+                return
+            ahead = helpers.start([raw for _source, raw in batch])
+            done, carried = _ingest_batch(runtime, batch, limits, ledger_source, ahead)
+            yield from done
             if unreadable is not None:
+                if carried:  # finish what was read before the unreadable source
+                    continue
                 raise unreadable
-            return
-        done, carried = _ingest_batch(runtime, batch, limits, ledger_source)
-        yield from done
-        if unreadable is not None:
-            if carried:  # finish what was read before the unreadable source
-                continue
-            raise unreadable
+    finally:
+        helpers.close()
 
 
 def reprocess_bulk(
@@ -178,9 +187,12 @@ def _ingest_batch(
     batch: list[tuple[Source, bytes]],
     limits: BatchLimits,
     ledger_source: Callable[[str], str],
+    ahead: parse_ahead.Ahead,
 ) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     """One transaction: returns the committed outcomes and what the time bound left over."""
-    return _attempts(lambda mode: _ingest_batch_once(runtime, batch, limits, ledger_source, mode))
+    return _attempts(
+        lambda mode: _ingest_batch_once(runtime, batch, limits, ledger_source, ahead, mode)
+    )
 
 
 def _ingest_batch_once(
@@ -188,6 +200,7 @@ def _ingest_batch_once(
     batch: list[tuple[Source, bytes]],
     limits: BatchLimits,
     ledger_source: Callable[[str], str],
+    ahead: parse_ahead.Ahead,
     mode: _Mode,
 ) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     done: list[tuple[Source, Outcome]] = []
@@ -201,7 +214,7 @@ def _ingest_batch_once(
                 for source, raw in chunk
             ]
             rows = inbound.add_received_many(session, received)
-            lookahead.prepare(session, runtime, rows)
+            lookahead.prepare(session, runtime, rows, ahead.results(len(done), len(chunk)))
             for (source, _raw), row in zip(chunk, rows, strict=True):
                 done.append((source, _run_one(session, runtime, row, mode, reprocess=False)))
         _finish(session, runtime)

@@ -61,16 +61,24 @@ _SETTLED_WITH_IDS: Final = select(InboundMessage.message_id, InboundMessage.id).
 )
 
 
-def prepare(session: Session, runtime: Runtime, rows: Sequence[InboundMessage]) -> None:
-    """Parse the chunk `rows` and read what their messages will ask for (see the module)."""
+def prepare(
+    session: Session,
+    runtime: Runtime,
+    rows: Sequence[InboundMessage],
+    ahead: Sequence[ParsedEmail | ParseRejection | None] = (),
+) -> None:
+    """Parse the chunk `rows` and read what their messages will ask for (see the module).
+    `ahead` holds what a parse helper already parsed for them, in order (None: not parsed)."""
     chunk = _Chunk()
-    for row in rows:
+    for index, row in enumerate(rows):
         if row.status != "received" or row.raw_purged_at is not None:
             continue
-        try:
-            parsed = prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
-        except Exception:  # noqa: S112 - the row's own run parses again and fails there
-            continue
+        parsed = ahead[index] if index < len(ahead) else None
+        if parsed is None or parsed.raw_sha256 != row.raw_sha256:
+            try:
+                parsed = prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
+            except Exception:  # noqa: S112 - the row's own run parses again and fails there
+                continue
         chunk.parsed[(row.id, row.raw_sha256)] = parsed
     mails = [p for p in chunk.parsed.values() if isinstance(p, ParsedEmail)]
     ids = Counter(p.message_id for p in mails if not p.message_id_synthetic)

@@ -18,13 +18,13 @@ from hubdesk.classifier.rules import Verdict
 from hubdesk.config import Settings
 from hubdesk.db.memo import memo
 from hubdesk.inbound.models import InboundMessage
+from hubdesk.intake.parse_ahead import ParseOptions, parse_raw
 from hubdesk.intake.planner import LinkTarget, RoutePlan, plan_route
 from hubdesk.intake.signals import thread_signals
 from hubdesk.intake.teams import FamilyTicket, TeamAddress
 from hubdesk.intake.threading import resolve
 from hubdesk.intake.trust import sender_trust
 from hubdesk.intake.types import SenderTrust, ThreadDecision
-from hubdesk.mail.parse import parse_email
 from hubdesk.mail.types import ParsedEmail, ParseRejection
 from hubdesk.mailboxes import service as mailboxes
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
@@ -38,14 +38,11 @@ from hubdesk.workflows.models import Workflow
 
 def parse(runtime: Runtime, raw: bytes) -> ParsedEmail | ParseRejection:
     """The parsed mail, or why it is quarantined (including bytes that are not an email)."""
-    settings = runtime.settings
-    parsed = parse_email(
-        raw, mail_limits(settings), trusted_authserv_id=settings.trusted_authserv_id
-    )
-    if isinstance(parsed, ParseRejection) or parsed.headers:
-        return parsed
-    what = "empty input" if parsed.size == 0 else f"{parsed.size} bytes without a header field"
-    return ParseRejection("not_email", f"not an email ({what})", parsed.raw_sha256)
+    return parse_raw(raw, parse_options(runtime.settings))
+
+
+def parse_options(settings: Settings) -> ParseOptions:
+    return ParseOptions(mail_limits(settings), settings.trusted_authserv_id)
 
 
 def thread_of(

@@ -735,3 +735,60 @@ def test_a_batch_writes_its_attachment_rows_with_one_statement_and_a_failure_kee
     assert tickets == sorted([outcomes[0].ticket_id] * 2 + [outcomes[3].ticket_id])
     assert all(logs[log] == ticket for ticket, log, _c in rows)
     assert sorted(c for _t, _l, c in rows if c is not None) == [comment]
+
+
+def test_a_batch_parsed_by_a_helper_process_settles_as_one_parsed_here(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of 120 (requests, replies threading to them in the same batch, a quarantined
+    message) is parsed by the helper (`HUBDESK_INGEST_PARSE_WORKERS`, default 1), not by
+    this process, and settles as the same batch parsed here: same statuses, replies on their
+    requests' tickets."""
+    from hubdesk.intake import prologue
+
+    parsed_here: list[int] = []
+    parse = prologue.parse
+
+    def counted(runtime: Runtime, raw: bytes) -> object:
+        parsed_here.append(len(raw))
+        return parse(runtime, raw)
+
+    monkeypatch.setattr(prologue, "parse", counted)
+
+    def batch(tag: str) -> list[bytes]:
+        raws = []
+        for n in range(59):
+            sender = f"c{n}@{tag}.example"
+            raws.append(raw_mail(subject=f"{tag} {n}", sender=sender, message_id=f"<{tag}{n}@x>"))
+            raws.append(
+                raw_mail(
+                    subject=f"Re: {tag} {n}",
+                    sender=sender,
+                    body=f"{tag} more {n}",
+                    in_reply_to=f"<{tag}{n}@x>",
+                )
+            )
+        last = raw_mail(subject=f"{tag} last", sender=f"last@{tag}.example")
+        return [*raws, deeply_nested(60 if tag == "a" else 61), last]
+
+    def settle(on: Runtime, tag: str) -> list[tuple[str, int | None]]:
+        limits = replace(ONE_BATCH, messages=200)
+        outcomes = [o for _s, o in bulk.ingest_bulk(on, _sources(*batch(tag)), limits)]
+        base = min(o.ticket_id for o in outcomes if o.ticket_id is not None)
+        return [(o.status, None if o.ticket_id is None else o.ticket_id - base) for o in outcomes]
+
+    assert runtime.settings.ingest_parse_workers == 1
+    helped = settle(runtime, "a")
+    assert parsed_here == []
+    alone = replace(
+        runtime, settings=runtime.settings.model_copy(update={"ingest_parse_workers": 0})
+    )
+    here = settle(alone, "b")
+    assert len(parsed_here) == 120
+    assert helped == here
+    assert Counter(status for status, _t in helped) == {
+        "created": 60,
+        "linked": 59,
+        "quarantined": 1,
+    }
+    assert all(helped[2 * n + 1][1] == helped[2 * n][1] for n in range(59))

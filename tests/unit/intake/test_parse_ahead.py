@@ -1,0 +1,92 @@
+"""The bulk path's parse helpers (`hubdesk.intake.parse_ahead`), as real child processes:
+they parse exactly as the ingesting process does, small batches never start one, and a
+helper that dies costs nothing but the time to parse its chunks here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+import pytest
+
+from hubdesk.intake.parse_ahead import WORTH_A_PROCESS, ParseAhead, ParseOptions, parse_raw
+from hubdesk.mail.limits import MailLimits
+from tests.support.mail import deeply_nested, raw_mail
+
+OPTIONS = ParseOptions(MailLimits(max_message_bytes=64 * 1024, max_mime_depth=20))
+
+
+def _mail(n: int) -> bytes:
+    """Plain, HTML and attached mail, and every kind of rejection, in turn."""
+    kind = n % 6
+    if kind == 0:
+        return raw_mail(subject=f"Request {n}", message_id=f"<r{n}@example.com>")
+    if kind == 1:
+        return raw_mail(subject=f"Rich {n}", html=f"<p>rich <b>{n}</b></p>")
+    if kind == 2:
+        return raw_mail(subject=f"File {n}", attachments=[("log.txt", "text/plain", b"x" * 300)])
+    if kind == 3:
+        return deeply_nested(30)  # mime_depth
+    if kind == 4:
+        return raw_mail(body="y" * 70_000)  # message_size
+    return b""  # not an email
+
+
+def _batch(count: int) -> list[bytes]:
+    return [_mail(n) for n in range(count)]
+
+
+def test_a_helper_parses_a_batch_exactly_as_this_process_does() -> None:
+    raws = _batch(WORTH_A_PROCESS + 26)
+    helpers = ParseAhead(OPTIONS, 1, chunk=25)
+    try:
+        found = helpers.start(raws).results(0, len(raws))
+        assert len(helpers.pids) == 1
+    finally:
+        helpers.close()
+    assert found == [parse_raw(raw, OPTIONS) for raw in raws]
+    reasons = {getattr(parsed, "reason", "parsed") for parsed in found}
+    assert reasons == {"parsed", "mime_depth", "message_size", "not_email"}
+
+
+def test_results_are_taken_in_pieces_across_chunks() -> None:
+    raws = _batch(WORTH_A_PROCESS)
+    helpers = ParseAhead(OPTIONS, 2, chunk=25)
+    try:
+        ahead = helpers.start(raws)
+        pieces = ahead.results(0, 10) + ahead.results(10, 30) + ahead.results(40, 60)
+        assert len(helpers.pids) == 2
+    finally:
+        helpers.close()
+    assert pieces == [parse_raw(raw, OPTIONS) for raw in raws]
+
+
+def test_a_small_batch_and_no_workers_start_no_helper() -> None:
+    small = ParseAhead(OPTIONS, 1, chunk=25)
+    assert small.start(_batch(WORTH_A_PROCESS - 1)).results(0, 5) == [None] * 5
+    assert small.pids == []
+    none = ParseAhead(OPTIONS, 0, chunk=25)
+    assert none.start(_batch(WORTH_A_PROCESS)).results(0, 5) == [None] * 5
+    assert none.pids == []
+
+
+def test_a_helper_that_dies_leaves_its_chunks_to_this_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A killed helper fails what it had not answered (None: parse it here), the run stops
+    using helpers, and closing waits for nothing."""
+    raws = _batch(WORTH_A_PROCESS + 50)
+    helpers = ParseAhead(OPTIONS, 1, chunk=25)
+    try:
+        ahead = helpers.start(raws)
+        os.kill(helpers.pids[0], signal.SIGKILL)
+        with caplog.at_level(logging.WARNING, logger="hubdesk.intake.parse_ahead"):
+            found = ahead.results(0, len(raws))
+        expected = [parse_raw(raw, OPTIONS) for raw in raws]
+        assert all(got is None or got == want for got, want in zip(found, expected, strict=True))
+        assert None in found
+        assert "ended (exit status -9); parsing in this process" in caplog.text
+        assert helpers.start(raws).results(0, len(raws)) == [None] * len(raws)
+    finally:
+        helpers.close()
