@@ -6,8 +6,9 @@ The parse is pure (the raw bytes and the mail limits in, a `ParsedEmail` or a
 (`hubdesk.intake.bulk`) hands each batch's messages, a chunk at a time, to
 `HUBDESK_INGEST_PARSE_WORKERS` helper processes as soon as the batch is read, and takes the
 parsed mail when it reaches each chunk: the helpers parse chunk n+1 while the ingesting
-process threads, plans and writes chunk n. A parsed mail comes back pickled (0.05 ms a mail
-each way, measured on the same corpus).
+process threads, plans and writes chunk n. The ingesting process parses each batch's first
+chunk itself, so that a batch never starts by waiting for a helper. A parsed mail comes
+back pickled (0.05 ms a mail each way, measured on the same corpus).
 
 Nothing depends on the helpers: a message a helper could not parse (it raised), a helper
 that died, or a batch too small to be worth a process (`WORTH_A_PROCESS`) is parsed in the
@@ -160,7 +161,7 @@ class _Helper:
 class Ahead:
     """One batch's messages, being parsed a chunk at a time."""
 
-    def __init__(self, futures: list[Future[list[Parsed | None]]], chunk: int) -> None:
+    def __init__(self, futures: list[Future[list[Parsed | None]] | None], chunk: int) -> None:
         self._futures, self._chunk = futures, chunk
 
     def results(self, start: int, count: int) -> list[Parsed | None]:
@@ -169,10 +170,11 @@ class Ahead:
         for offset in range(count):
             index = start + offset
             number = index // self._chunk
-            if number >= len(self._futures):
+            future = self._futures[number] if number < len(self._futures) else None
+            if future is None:
                 continue
             try:
-                chunk = self._futures[number].result()
+                chunk = future.result()
             except Exception as exc:  # a helper died: parse here instead
                 log.warning("%s; parsing in this process", exc)
                 self._futures = []
@@ -203,11 +205,14 @@ class ParseAhead:
             self._broken = True
             self.close()
             return Ahead([], self._chunk)
-        futures = [
+        # The first chunk is parsed here: the helpers parse the next ones meanwhile, so the
+        # batch never starts by waiting for a helper.
+        futures: list[Future[list[Parsed | None]] | None] = [None]
+        futures += [
             self._helpers[number % len(self._helpers)].submit(
                 list(raws[i : i + self._chunk]), self._options
             )
-            for number, i in enumerate(range(0, len(raws), self._chunk))
+            for number, i in enumerate(range(self._chunk, len(raws), self._chunk))
         ]
         return Ahead(futures, self._chunk)
 
