@@ -2,7 +2,8 @@
 without a savepoint, as writers are serialised there): the customer of its domain, one
 `created` audit row, the same contact again for the same address in any case; and two
 transactions making the same new sender's contact at once (PostgreSQL, in a savepoint) end
-with one contact, made and audited once."""
+with one contact, made and audited once; a PostgreSQL bulk batch makes it in a short
+transaction of its own."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.auth import ALL_PERMISSIONS, Principal
@@ -79,3 +80,36 @@ def test_two_transactions_making_one_new_sender_end_with_one_contact(
     with runtime.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(Contact)) == 1
     assert _created_audits(runtime) == 1
+
+
+def test_a_bulk_batch_on_postgresql_makes_a_new_contact_without_holding_it(
+    runtime: Runtime,
+) -> None:
+    """A bulk batch (deferred writes on) makes a new sender's contact: on PostgreSQL in a
+    short transaction of its own, so another transaction finds it at once while the batch is
+    still open, audited once, and it stays when the batch rolls back; on SQLite in the
+    batch itself, so it goes with the batch's rollback."""
+    from hubdesk.db import deferred
+
+    postgres = runtime.db.engine.dialect.name == "postgresql"
+    made: list[int] = []
+
+    def batch_that_fails() -> None:
+        with runtime.db.transaction() as session:
+            deferred.enable(session)
+            contact = customers.ensure_contact(session, MAIL, email="Batch@x.dk", name="B")
+            made.append(contact.id)
+            assert customers.ensure_contact(session, MAIL, email="batch@x.dk") is contact
+            if postgres:  # seen by another transaction while this batch is open
+                with runtime.db.transaction() as other:
+                    other.execute(text("SET LOCAL lock_timeout = '5s'"))
+                    found = customers.ensure_contact(other, MAIL, email="batch@x.dk")
+                    assert found.id == contact.id
+            raise RuntimeError("the batch fails")
+
+    with pytest.raises(RuntimeError, match="the batch fails"):
+        batch_that_fails()
+    with runtime.db.transaction(write=False) as session:
+        kept = session.scalars(select(Contact.id).where(Contact.email == "batch@x.dk")).all()
+    assert kept == (made if postgres else [])
+    assert _created_audits(runtime) == (1 if postgres else 0)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import bindparam, event, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from hubdesk.api.limits import DOMAIN_PATTERN
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
+from hubdesk.db import deferred
 from hubdesk.db.memo import memo
 from hubdesk.db.paging import Page, paginate
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
@@ -278,10 +279,12 @@ def _insert_contact_unless_taken(
     """`_insert_contact` with one `INSERT ... ON CONFLICT (email) DO NOTHING RETURNING`: the
     new contact, or None when another transaction holds that address (on PostgreSQL the
     statement waits for it to commit). No savepoint and no flush of its own, so a new
-    sender costs one statement on both databases."""
+    sender costs one statement on both databases; in a PostgreSQL bulk batch the statement
+    runs in a transaction of its own (`_insert_on_its_own`)."""
     if customer_id is not None and session.get(Customer, customer_id) is None:
         raise ValidationFailed(f"customer {customer_id} does not exist")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
     values = {"email": email, "name": single_line(name, 300), "customer_id": customer_id}
     statement = (
         insert(Contact)
@@ -289,12 +292,33 @@ def _insert_contact_unless_taken(
         .on_conflict_do_nothing(index_elements=["email"])
         .returning(Contact)
     )
+    if postgres and deferred.active(session):
+        return _insert_on_its_own(session, actor, statement)
     contact = session.scalars(statement).first()
     if contact is None:
         return None
     _forget_if_rolled_back(session, email)
     _audit_created(session, actor, contact)
     return contact
+
+
+def _insert_on_its_own(session: Session, actor: Principal, statement: Any) -> Contact | None:
+    """A PostgreSQL bulk batch's new contact, made with its audit row in a short
+    transaction of its own, then read into the batch: another worker's batch that meets the
+    same new sender waits for that transaction only, not for this whole batch (it waited
+    for the batch's commit: `bench/README.md`, two workers). The contact stays should the
+    batch roll back (a re-run finds it). `synchronous_commit` is off for it: the batch's own
+    commit flushes the log past it, and a contact lost to a crash was used by no committed
+    batch."""
+    with Session(session.get_bind().engine, expire_on_commit=False) as own:
+        with own.begin():
+            own.execute(text("SET LOCAL synchronous_commit = off"))
+            made: Contact | None = own.scalars(statement).first()
+            if made is None:
+                return None
+            _audit_created(own, actor, made)
+        own.expunge(made)
+    return session.merge(made, load=False)  # the row as committed, without reading it again
 
 
 def _audit_created(session: Session, actor: Principal, contact: Contact) -> None:

@@ -24,6 +24,7 @@ _KEY: Final = "hubdesk_deferred"
 _MISSING: Final = object()
 
 Writer = Callable[[Session, Mapping[Hashable, Any]], None]
+Undo = Callable[[Hashable, Any], None]
 
 
 @dataclass
@@ -31,6 +32,8 @@ class _Pending:
     rows: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
     keyed: dict[str, dict[Hashable, Any]] = field(default_factory=dict)
     writers: dict[str, Writer] = field(default_factory=dict)
+    undo: dict[str, Undo] = field(default_factory=dict)
+    """name -> called with (key, value) for a value `rollback_to` drops."""
     journal: list[tuple[str, Hashable, Any]] = field(default_factory=list)
     """(name, key, previous value or _MISSING) for every `put`, to undo a message's."""
 
@@ -60,14 +63,25 @@ def insert_row(session: Session, model: type[Any], row: dict[str, Any]) -> bool:
     return True
 
 
-def put(session: Session, name: str, key: Hashable, value: Any, writer: Writer) -> bool:
+def put(
+    session: Session,
+    name: str,
+    key: Hashable,
+    value: Any,
+    writer: Writer,
+    *,
+    undo: Undo | None = None,
+) -> bool:
     """Keep `value` as the latest for `key` in `name`, written by `writer` at `flush`;
-    False (nothing kept) when not enabled."""
+    False (nothing kept) when not enabled. `undo` is told of a new key's value that a
+    savepoint's `rollback_to` drops."""
     pending: _Pending | None = session.info.get(_KEY)
     if pending is None:
         return False
     values = pending.keyed.setdefault(name, {})
     pending.writers[name] = writer
+    if undo is not None:
+        pending.undo[name] = undo
     pending.journal.append((name, key, values.get(key, _MISSING)))
     values[key] = value
     return True
@@ -79,6 +93,19 @@ def get(session: Session, name: str, key: Hashable) -> Any:
     if pending is None:
         return None
     return pending.keyed.get(name, {}).get(key)
+
+
+def kept(session: Session, name: str) -> dict[Hashable, Any]:
+    """Every value kept in `name` (a copy; empty when none or not enabled)."""
+    pending: _Pending | None = session.info.get(_KEY)
+    return dict(pending.keyed.get(name, {})) if pending is not None else {}
+
+
+def drop(session: Session, name: str) -> None:
+    """Forget what is kept in `name` (it was dealt with otherwise)."""
+    pending: _Pending | None = session.info.get(_KEY)
+    if pending is not None:
+        pending.keyed.pop(name, None)
 
 
 def mark(session: Session) -> Mark | None:
@@ -97,9 +124,11 @@ def rollback_to(session: Session, position: Mark | None) -> None:
     while len(pending.journal) > position.journal:
         name, key, previous = pending.journal.pop()
         if previous is _MISSING:
-            pending.keyed[name].pop(key, None)
+            dropped = pending.keyed.get(name, {}).pop(key, _MISSING)
+            if dropped is not _MISSING and name in pending.undo:
+                pending.undo[name](key, dropped)
         else:
-            pending.keyed[name][key] = previous
+            pending.keyed.setdefault(name, {})[key] = previous
 
 
 def flush(session: Session) -> int:

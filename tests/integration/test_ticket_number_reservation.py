@@ -1,0 +1,88 @@
+"""How a bulk batch reserves ticket numbers (`hubdesk.tickets.numbers`), on both databases.
+
+On PostgreSQL a batch reserves each number in a short transaction of its own, so another
+writer numbering a ticket meanwhile does not wait for the batch; on either database a number
+whose batch rolled back is the next batch's, so rolled-back work leaves no gap."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+from hubdesk.db import deferred
+from hubdesk.runtime import Runtime
+from hubdesk.tickets.numbers import next_ticket_number
+
+NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+UTC_ZONE = ZoneInfo("UTC")
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _batch_number(runtime: Runtime, *, then_fail: bool) -> str:
+    """A number taken in a bulk batch's transaction (deferred writes on), committed or not."""
+    try:
+        with runtime.db.transaction() as session:
+            deferred.enable(session)
+            number = next_ticket_number(session, NOW, UTC_ZONE)
+            if then_fail:
+                raise _Rollback(number)
+            deferred.flush(session)
+    except _Rollback:
+        pass
+    return number
+
+
+def test_a_rolled_back_batch_leaves_its_number_to_the_next(runtime: Runtime) -> None:
+    first = _batch_number(runtime, then_fail=False)
+    lost = _batch_number(runtime, then_fail=True)
+    again = _batch_number(runtime, then_fail=False)
+    after = _batch_number(runtime, then_fail=False)
+    assert first == "TKT-20261205-001"
+    assert lost == again == "TKT-20261205-002"
+    assert after == "TKT-20261205-003"
+
+
+def test_on_postgresql_a_batch_does_not_hold_the_counter_while_it_runs(
+    runtime: Runtime,
+) -> None:
+    """While a batch that numbered a ticket is still open, another transaction numbers its
+    own ticket at once (PostgreSQL); on SQLite the batch holds the whole database, and the
+    other writer gets the next number after the batch commits."""
+    postgres = runtime.db.engine.dialect.name == "postgresql"
+    numbered, release, done = threading.Event(), threading.Event(), threading.Event()
+    taken: list[str] = []
+
+    def batch() -> None:
+        with runtime.db.transaction() as session:
+            deferred.enable(session)
+            taken.append(next_ticket_number(session, NOW, UTC_ZONE))
+            numbered.set()
+            release.wait(30)
+            deferred.flush(session)
+        done.set()
+
+    worker = threading.Thread(target=batch)
+    worker.start()
+    try:
+        assert numbered.wait(30)
+        if postgres:
+            with runtime.db.transaction() as session:
+                session.execute(text("SET LOCAL lock_timeout = '5s'"))
+                other = next_ticket_number(session, NOW, UTC_ZONE)
+            assert not done.is_set()  # the batch is still open
+        else:
+            release.set()
+            worker.join(30)
+            with runtime.db.transaction() as session:
+                other = next_ticket_number(session, NOW, UTC_ZONE)
+    finally:
+        release.set()
+        worker.join(30)
+    assert taken == ["TKT-20261205-001"]
+    assert other == "TKT-20261205-002"
