@@ -7,6 +7,7 @@ transaction of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -113,3 +114,47 @@ def test_a_bulk_batch_on_postgresql_makes_a_new_contact_without_holding_it(
         kept = session.scalars(select(Contact.id).where(Contact.email == "batch@x.dk")).all()
     assert kept == (made if postgres else [])
     assert _created_audits(runtime) == (1 if postgres else 0)
+
+
+def test_a_bulk_batch_makes_the_contact_itself_when_the_address_is_held_long(
+    runtime: Runtime,
+) -> None:
+    """Another transaction holds a new address for longer than a batch's short transaction
+    waits (`db.quick.OWN_LOCK_WAIT`, PostgreSQL), then rolls back: the batch made the
+    contact in its own transaction (where a real deadlock would be seen), so the contact
+    goes with the batch's rollback. On SQLite the batch waits for the holder all the same."""
+    from hubdesk.db import deferred
+
+    holding = threading.Event()
+
+    class _Undo(Exception):
+        pass
+
+    def hold_then_roll_back() -> None:
+        with runtime.db.transaction() as session:
+            customers.ensure_contact(session, MAIL, email="held@x.dk")
+            holding.set()
+            time.sleep(3)  # longer than OWN_LOCK_WAIT (2 s)
+            raise _Undo
+
+    def holder() -> None:
+        with contextlib.suppress(_Undo):
+            hold_then_roll_back()
+
+    def batch_that_fails() -> None:
+        with runtime.db.transaction() as session:
+            deferred.enable(session)
+            customers.ensure_contact(session, MAIL, email="held@x.dk")
+            raise RuntimeError("the batch fails")
+
+    worker = threading.Thread(target=holder)
+    worker.start()
+    try:
+        assert holding.wait(30)
+        with pytest.raises(RuntimeError, match="the batch fails"):
+            batch_that_fails()
+    finally:
+        worker.join(30)
+    with runtime.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 0
+    assert _created_audits(runtime) == 0

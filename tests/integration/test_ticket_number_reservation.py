@@ -7,9 +7,11 @@ whose batch rolled back is the next batch's, so rolled-back work leaves no gap."
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import text
 
 from hubdesk.db import deferred
@@ -86,3 +88,42 @@ def test_on_postgresql_a_batch_does_not_hold_the_counter_while_it_runs(
         worker.join(30)
     assert taken == ["TKT-20261205-001"]
     assert other == "TKT-20261205-002"
+
+
+def test_a_batch_takes_its_numbers_itself_when_the_counter_is_held_long(
+    runtime: Runtime,
+) -> None:
+    """Another transaction holds the day's counter row for longer than a batch's short
+    transaction waits (`db.quick.OWN_LOCK_WAIT`, PostgreSQL): the batch then takes its
+    numbers in its own transaction, which waits for the holder's commit (a real deadlock
+    there would be seen by the database), and goes on after it; rolled back, those numbers
+    go back with it. On SQLite the batch waits for the holder's commit all the same."""
+    holding = threading.Event()
+    taken: list[str] = []
+
+    def holder() -> None:
+        with runtime.db.transaction() as session:
+            next_ticket_number(session, NOW, UTC_ZONE)  # the counter row, held
+            holding.set()
+            time.sleep(3)  # longer than OWN_LOCK_WAIT (2 s)
+
+    def batch_that_fails() -> None:
+        with runtime.db.transaction() as session:
+            deferred.enable(session)
+            taken.append(next_ticket_number(session, NOW, UTC_ZONE))  # after the holder's
+            taken.append(next_ticket_number(session, NOW, UTC_ZONE))
+            raise _Rollback
+
+    worker = threading.Thread(target=holder)
+    worker.start()
+    try:
+        assert holding.wait(30)
+        with pytest.raises(_Rollback):
+            batch_that_fails()
+    finally:
+        worker.join(30)
+    assert taken == ["TKT-20261205-002", "TKT-20261205-003"]
+    with runtime.db.transaction(write=False) as session:  # taken in the batch: rolled back
+        counter = session.scalar(text("SELECT last_value FROM tticket_number_counters"))
+    assert counter == 1
+    assert _batch_number(runtime, then_fail=False) == "TKT-20261205-002"

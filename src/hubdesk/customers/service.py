@@ -6,15 +6,16 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import bindparam, event, inspect, select, text
+from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hubdesk.api.limits import DOMAIN_PATTERN
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
-from hubdesk.db import deferred
+from hubdesk.db import deferred, quick
 from hubdesk.db.memo import memo
 from hubdesk.db.paging import Page, paginate
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
@@ -294,10 +295,14 @@ def _insert_contact_unless_taken(
     )
     if postgres and deferred.active(session):
         return _insert_on_its_own(session, actor, statement)
-    contact = session.scalars(statement).first()
+    return _insert_in_batch(session, actor, statement)
+
+
+def _insert_in_batch(session: Session, actor: Principal, statement: Any) -> Contact | None:
+    contact: Contact | None = session.scalars(statement).first()
     if contact is None:
         return None
-    _forget_if_rolled_back(session, email)
+    _forget_if_rolled_back(session, contact.email)
     _audit_created(session, actor, contact)
     return contact
 
@@ -307,17 +312,23 @@ def _insert_on_its_own(session: Session, actor: Principal, statement: Any) -> Co
     transaction of its own, then read into the batch: another worker's batch that meets the
     same new sender waits for that transaction only, not for this whole batch (it waited
     for the batch's commit: `bench/README.md`, two workers). The contact stays should the
-    batch roll back (a re-run finds it). `synchronous_commit` is off for it: the batch's own
-    commit flushes the log past it, and a contact lost to a crash was used by no committed
-    batch."""
-    with Session(session.get_bind().engine, expire_on_commit=False) as own:
-        with own.begin():
-            own.execute(text("SET LOCAL synchronous_commit = off"))
-            made: Contact | None = own.scalars(statement).first()
-            if made is None:
-                return None
-            _audit_created(own, actor, made)
-        own.expunge(made)
+    batch roll back (a re-run finds it). A short transaction (`hubdesk.db.quick`): when it
+    waits too long for the address, the batch makes the contact itself."""
+    try:
+        with Session(session.get_bind().engine, expire_on_commit=False) as own:
+            with own.begin():
+                quick.begin_quick(own.connection())
+                made: Contact | None = own.scalars(statement).first()
+                if made is None:
+                    return None
+                _audit_created(own, actor, made)
+            own.expunge(made)
+    except OperationalError as exc:
+        if not quick.lock_wait_timed_out(exc):
+            raise
+        # another transaction has held the address for long: it may be waiting for this
+        # batch (a cycle PostgreSQL cannot see), so make the contact in the batch itself
+        return _insert_in_batch(session, actor, statement)
     return session.merge(made, load=False)  # the row as committed, without reading it again
 
 

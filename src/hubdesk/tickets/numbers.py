@@ -21,7 +21,9 @@ which is safe: the batch's own commit flushes the log past it), so the row is lo
 one statement. Numbers stay unique and increasing; a number whose message (savepoint) or
 whole batch attempt rolls back is kept by this process (`_Spares`, per engine and day) and
 given to its next new ticket, so a gap is left only by a process that ends holding spares
-(a crash, a stop). Numbers of concurrent batches interleave.
+(a crash, a stop). Numbers of concurrent batches interleave. Should the short transaction
+wait too long for the row (`hubdesk.db.quick`), the batch takes its numbers in its own
+transaction from then on, as on SQLite.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from typing import Final, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
-from hubdesk.db import deferred
+from hubdesk.db import deferred, quick
 
 PATTERN: Final = re.compile(r"TKT-(\d{8})-(\d{3,})")
 FULL_PATTERN: Final = re.compile(r"\ATKT-\d{8}-\d{3,}\Z")
@@ -123,14 +126,32 @@ def _take(session: Session, day: str) -> int:
     engine = session.get_bind().engine
     sequence = _SPARES.take(engine, day)
     if sequence is None:
-        with engine.connect() as own:  # the counter row is locked for this statement only
-            own.execute(text("SET LOCAL synchronous_commit = off"))
-            sequence = int(own.execute(_NEXT_SQL, {"day": day}).scalar_one())
-            own.commit()
+        if session.info.get(_IN_BATCH):  # the batch holds the counter row itself now
+            return int(session.execute(_NEXT_SQL, {"day": day}).scalar_one())
+        try:
+            sequence = _reserve_on_its_own(engine, day)
+        except OperationalError as exc:
+            if not quick.lock_wait_timed_out(exc):
+                raise
+            # held for long by a transaction that may wait for this batch (`db.quick`):
+            # from now on the batch takes its numbers in its own transaction
+            session.info[_IN_BATCH] = True
+            return int(session.execute(_NEXT_SQL, {"day": day}).scalar_one())
     if not session.info.get(_LISTENING):
         session.info[_LISTENING] = True
         event.listen(session, "after_soft_rollback", _give_back_all)
     deferred.put(session, _TAKEN, (day, sequence), True, _nothing, undo=_giver(engine))
+    return sequence
+
+
+_IN_BATCH: Final = "hubdesk_ticket_numbers_in_batch"
+
+
+def _reserve_on_its_own(engine: Engine, day: str) -> int:
+    with engine.connect() as own:  # the counter row is locked for this statement only
+        quick.begin_quick(own)
+        sequence = int(own.execute(_NEXT_SQL, {"day": day}).scalar_one())
+        own.commit()
     return sequence
 
 
