@@ -11,11 +11,10 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from hubdesk.config import Settings
 from hubdesk.intake import pipeline
 from hubdesk.runtime import Runtime
 from tests.support.api import make_user
-from tests.support.databases import Templates, postgres_unavailable_reason
+from tests.support.databases import Templates, postgres_unavailable_reason, settings_for
 from tests.support.mail import raw_mail
 
 pytestmark = pytest.mark.skipif(
@@ -52,20 +51,10 @@ def _contents(url: str) -> dict[str, bytes | tuple[object, ...]]:
     return found
 
 
-def _settings(url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=url,
-        data_dir=tmp_path / "data",
-        secret_key="test-secret-key-" + "x" * 32,
-        mail_domain="support.example.com",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
 def test_a_database_given_back_is_the_template_again(templates: Templates, tmp_path: Path) -> None:
     url = templates.lease_postgres()
     fresh = _contents(url)
-    runtime = Runtime.build(_settings(url, tmp_path))
+    runtime = Runtime.build(settings_for(url, tmp_path))
     try:
         make_user(runtime, ["agents"], password="a password")
         assert pipeline.ingest(runtime, raw_mail(), source="test").status == "created"

@@ -295,10 +295,10 @@ def _insert_contact_unless_taken(
     )
     if postgres and deferred.active(session):
         return _insert_on_its_own(session, actor, statement)
-    return _insert_in_batch(session, actor, statement)
+    return _insert_in_session(session, actor, statement)
 
 
-def _insert_in_batch(session: Session, actor: Principal, statement: Any) -> Contact | None:
+def _insert_in_session(session: Session, actor: Principal, statement: Any) -> Contact | None:
     contact: Contact | None = session.scalars(statement).first()
     if contact is None:
         return None
@@ -328,7 +328,7 @@ def _insert_on_its_own(session: Session, actor: Principal, statement: Any) -> Co
             raise
         # another transaction has held the address for long: it may be waiting for this
         # batch (a cycle PostgreSQL cannot see), so make the contact in the batch itself
-        return _insert_in_batch(session, actor, statement)
+        return _insert_in_session(session, actor, statement)
     return session.merge(made, load=False)  # the row as committed, without reading it again
 
 

@@ -95,6 +95,7 @@ def _advance(session: Session, held: Mapping[Hashable, tuple[int, int]]) -> None
 _TAKEN: Final = "ticket_numbers_taken"
 """deferred key (PostgreSQL batches): (day, sequence) -> True for every number taken"""
 _LISTENING: Final = "hubdesk_ticket_numbers_listening"
+_IN_BATCH: Final = "hubdesk_ticket_numbers_in_batch"
 
 
 class _Spares:
@@ -127,7 +128,7 @@ def _take(session: Session, day: str) -> int:
     sequence = _SPARES.take(engine, day)
     if sequence is None:
         if session.info.get(_IN_BATCH):  # the batch holds the counter row itself now
-            return int(session.execute(_NEXT_SQL, {"day": day}).scalar_one())
+            return _in_batch(session, day)
         try:
             sequence = _reserve_on_its_own(engine, day)
         except OperationalError as exc:
@@ -136,7 +137,7 @@ def _take(session: Session, day: str) -> int:
             # held for long by a transaction that may wait for this batch (`db.quick`):
             # from now on the batch takes its numbers in its own transaction
             session.info[_IN_BATCH] = True
-            return int(session.execute(_NEXT_SQL, {"day": day}).scalar_one())
+            return _in_batch(session, day)
     if not session.info.get(_LISTENING):
         session.info[_LISTENING] = True
         event.listen(session, "after_soft_rollback", _give_back_all)
@@ -144,7 +145,9 @@ def _take(session: Session, day: str) -> int:
     return sequence
 
 
-_IN_BATCH: Final = "hubdesk_ticket_numbers_in_batch"
+def _in_batch(session: Session, day: str) -> int:
+    """A number taken in the batch's transaction (rolled back with it, so not tracked)."""
+    return int(session.execute(_NEXT_SQL, {"day": day}).scalar_one())
 
 
 def _reserve_on_its_own(engine: Engine, day: str) -> int:
