@@ -18,6 +18,7 @@ from hubdesk.customers.models import Contact, Customer, CustomerDomain
 from hubdesk.db import deferred, quick
 from hubdesk.db.memo import memo
 from hubdesk.db.paging import Page, paginate
+from hubdesk.db.reads import touching
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.text import multi_line, single_line
 from hubdesk.users.permissions import CUSTOMERS_MANAGE, TICKETS_VIEW, Principal
@@ -299,7 +300,8 @@ def _insert_contact_unless_taken(
 
 
 def _insert_in_session(session: Session, actor: Principal, statement: Any) -> Contact | None:
-    contact: Contact | None = session.scalars(statement).first()
+    with touching(session, Contact):
+        contact: Contact | None = session.scalars(statement).first()
     if contact is None:
         return None
     _forget_if_rolled_back(session, contact.email)
@@ -329,7 +331,8 @@ def _insert_on_its_own(session: Session, actor: Principal, statement: Any) -> Co
         # another transaction has held the address for long: it may be waiting for this
         # batch (a cycle PostgreSQL cannot see), so make the contact in the batch itself
         return _insert_in_session(session, actor, statement)
-    return session.merge(made, load=False)  # the row as committed, without reading it again
+    with touching(session, Contact):
+        return session.merge(made, load=False)  # the row as committed, not read again
 
 
 def _audit_created(session: Session, actor: Principal, contact: Contact) -> None:

@@ -17,6 +17,7 @@ from hubdesk.budgets import mail_limits
 from hubdesk.classifier.rules import Verdict
 from hubdesk.config import Settings
 from hubdesk.db.memo import memo
+from hubdesk.db.reads import touching
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake.parse_ahead import ParseOptions, parse_raw
 from hubdesk.intake.planner import LinkTarget, RoutePlan, plan_route
@@ -180,11 +181,12 @@ def linked_family(session: Session, thread: ThreadDecision) -> tuple[FamilyTicke
     if thread.ticket_id is None or not _any_same_email_links(session):
         return ()
     ids = [thread.ticket_id]
-    ids += session.scalars(
-        select(TicketLink.linked_ticket_id).where(
-            TicketLink.ticket_id == thread.ticket_id, TicketLink.kind == "same_email"
+    with touching(session, TicketLink):
+        ids += session.scalars(
+            select(TicketLink.linked_ticket_id).where(
+                TicketLink.ticket_id == thread.ticket_id, TicketLink.kind == "same_email"
+            )
         )
-    )
     if len(ids) == 1:
         return ()
     rows = session.execute(
@@ -260,7 +262,8 @@ def throttled(
     if not sender:
         return None
     since = received_at - timedelta(hours=1)
-    opened = session.scalar(_OPENED, {"sender": sender, "since": since})
+    with touching(session, EmailLog):
+        opened = session.scalar(_OPENED, {"sender": sender, "since": since})
     limit = settings.new_tickets_per_sender_per_hour
     if opened is not None and opened >= limit:
         return (

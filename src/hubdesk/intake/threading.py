@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from hubdesk.customers.models import Contact, CustomerDomain
 from hubdesk.db import deferred
 from hubdesk.db.memo import memo
+from hubdesk.db.reads import touching
 from hubdesk.intake.signals import ThreadSignals
 from hubdesk.intake.types import UNVERIFIED, Decision, SenderTrust, ThreadDecision
 from hubdesk.mail.types import ParsedEmail
@@ -130,7 +131,8 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
     ids = signals.ids
     if not ids:
         return None
-    rows = session.execute(_STORED_IDS, {"ids": list(ids)}).all()
+    with touching(session, EmailLog):
+        rows = session.execute(_STORED_IDS, {"ids": list(ids)}).all()
     stored = dict(rows)
     tickets_of: dict[str, set[int]] = {}
     for stored_id, ticket_id in rows:
@@ -143,7 +145,9 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
             ticket, signed = find_ticket(session, number), True
             reason = f"{header} {message_id} is one of our signed Message-IDs for {number}"
         elif message_id in stored:
-            ticket = follow_merges(session, session.get(Ticket, stored[message_id]))
+            with touching(session, Ticket):
+                found = session.get(Ticket, stored[message_id])
+            ticket = follow_merges(session, found)
             reason = f"{header} {message_id} is a message stored on the ticket"
         if ticket is not None:
             # stored on one ticket only? (one email to several teams' mailboxes is stored
@@ -178,7 +182,10 @@ def _recipient_reason(
 
 def find_ticket(session: Session, number: str) -> Ticket | None:
     """The live ticket for `number`, following merges; None when unknown or deleted."""
-    ticket = session.scalars(select(Ticket).where(Ticket.ticket_number == number.upper())).first()
+    with touching(session, Ticket):
+        ticket = session.scalars(
+            select(Ticket).where(Ticket.ticket_number == number.upper())
+        ).first()
     return follow_merges(session, ticket)
 
 

@@ -378,9 +378,15 @@ def on_comment(
             clock.next_response_met_at = now
             _judge(clock, "next_response", clock.next_response_due_at, now)
             clock.awaiting_since = None
+        else:
+            return  # a second answer before the customer wrote again: nothing is owed or met
     elif clock.first_response_met_at is not None and clock.awaiting_since is None:
         clock.awaiting_since = now
         clock.next_response_met_at = None
+    else:
+        # The customer writes again while an answer is owed already: the due times stand
+        # (no recompute, so no write: most replies of a mail import are these).
+        return
     recompute(session, clock, now)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer
+from hubdesk.db.reads import touching
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
 from hubdesk.outbox.notify import notify_agent
@@ -480,7 +481,8 @@ def delete_ticket(
 def add_participant(session: Session, ticket: Ticket, email: str, role: str) -> bool:
     """Record `email` as taking part in `ticket`; returns False when it already did."""
     email = email.lower()
-    exists = session.get(TicketParticipant, (ticket.id, email))
+    with touching(session, TicketParticipant):
+        exists = session.get(TicketParticipant, (ticket.id, email))
     if exists is not None:
         return False
     session.add(TicketParticipant(ticket_id=ticket.id, email=email, role=role))
