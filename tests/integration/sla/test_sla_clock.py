@@ -98,6 +98,42 @@ def test_responses_meet_targets_and_a_customer_reply_owes_the_next(db: Database)
         assert sla.clock_state(clock, _at(301)) == "breached"  # resolved, but a target missed
 
 
+def test_a_comment_that_owes_or_meets_nothing_new_leaves_the_clock_unwritten(
+    db: Database,
+) -> None:
+    """The customer writing again before the first answer, or again while an answer is
+    owed, and a second agent answer before the customer wrote again: the due times stand and
+    the clock is not written (no UPDATE: most replies of a mail import are these)."""
+    with db.transaction() as session:
+        policy(session, hours=ALWAYS_OPEN)
+        agent = _agent(session)
+        customer = factories.customer(session)
+        contact = factories.contact(session, "kunde@acme.example.com", customer.id)
+        ticket = factories.ticket(session, now=T0, contact_id=contact.id, customer_id=customer.id)
+        clock = _clock(session, ticket)
+        session.flush()
+
+        def customer_writes(minute: int) -> None:
+            comments.add_comment(
+                session, SYSTEM, ticket, "Hello?", author_contact_id=contact.id, now=_at(minute)
+            )
+
+        customer_writes(5)  # before any answer: the first response is still owed
+        assert clock not in session.dirty
+        assert (clock.first_response_due_at, clock.updated_at) == (_at(60), T0)
+        comments.add_comment(session, agent, ticket, "Looking.", now=_at(10))
+        assert clock.first_response_met_at == _at(10)
+        session.flush()
+        comments.add_comment(session, agent, ticket, "Also this.", now=_at(12))
+        assert clock not in session.dirty  # nothing was owed
+        customer_writes(60)  # owes the next response
+        assert clock.next_response_due_at == _at(180)
+        session.flush()
+        customer_writes(90)  # still owed, from minute 60
+        assert clock not in session.dirty
+        assert (clock.next_response_due_at, clock.awaiting_since) == (_at(180), _at(60))
+
+
 def test_resolving_in_time_is_met_and_reopening_starts_a_new_resolution_clock(
     db: Database,
 ) -> None:
