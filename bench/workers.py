@@ -6,6 +6,9 @@ receivers leave them), then starts N `hubdesk worker` processes with no listener
 the backlog through `inbound.claim_received` (FOR UPDATE SKIP LOCKED) and process each claim
 as one batch. The rate is the rows settled divided by the time from the first to the last
 `processed_at`, so process start-up is not counted; medians of `--runs` fresh runs per N.
+Beside each rate: the CPU time an email of the workers and of the PostgreSQL server (every
+`postgres` process, read from /proc on Linux), from the first settled row to the last, which
+says how much of the two cores a worker leaves to a second one.
 
     .venv/bin/python -m bench.workers --count 600 --runs 3 --workers 1,2
 """
@@ -44,7 +47,37 @@ def _backlog(url: str, work: Path, raws: list[bytes]) -> None:
         runtime.close()
 
 
-def run(url: str, work: Path, raws: list[bytes], workers: int) -> float:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds of `pids` so far (Linux /proc; 0 for a pid gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _cpu(workers: list[int]) -> tuple[float, float]:
+    """(the workers' CPU seconds, the PostgreSQL server's) so far."""
+    return _cpu_seconds(workers), _cpu_seconds(_postgres_pids())
+
+
+def run(url: str, work: Path, raws: list[bytes], workers: int) -> tuple[float, float, float]:
+    """The rate (emails/s) and the CPU ms an email of the workers and of PostgreSQL."""
     _backlog(url, work, raws)
     environment = {
         **os.environ,
@@ -64,13 +97,19 @@ def run(url: str, work: Path, raws: list[bytes], workers: int) -> float:
         for _ in range(workers)
     ]
     runtime = runtime_for(url, work)
+    pids = [process.pid for process in started]
+    at_start: tuple[float, float] | None = None
+    measured = len(raws)  # the emails settled between the two CPU readings
     try:
         while True:
             with runtime.db.transaction(write=False) as session:
                 left = session.scalar(
                     select(func.count()).where(InboundMessage.status == "received")
                 )
+                if at_start is None and left is not None and left < len(raws):
+                    at_start, measured = _cpu(pids), left
                 if not left:
+                    at_end = _cpu(pids)
                     first, last = session.execute(
                         select(
                             func.min(InboundMessage.processed_at),
@@ -79,7 +118,12 @@ def run(url: str, work: Path, raws: list[bytes], workers: int) -> float:
                     ).one()
                     break
             time.sleep(0.2)
-        return len(raws) / (last - first).total_seconds()
+        begun = at_start or (0.0, 0.0)
+        worker_ms, server_ms = (
+            1000 * (end - start) / max(measured, 1)
+            for end, start in zip(at_end, begun, strict=True)
+        )
+        return len(raws) / (last - first).total_seconds(), worker_ms, server_ms
     finally:
         for process in started:
             process.terminate()
@@ -98,6 +142,7 @@ def main() -> None:
     raws = list(generate(args.count, seed=5))
     counts = [int(n) for n in args.workers.split(",")]
     found: dict[int, list[float]] = {n: [] for n in counts}
+    cpu: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
     for number in range(args.runs):
         for workers in counts:  # interleaved, so that the machine's load hits each alike
             with tempfile.TemporaryDirectory(dir=Path.cwd()) as scratch:
@@ -105,15 +150,25 @@ def main() -> None:
                 url = f"sqlite:///{scratch}/w.db" if args.sqlite else fresh_postgres(name)
                 if url is None:
                     return
-                rate = run(url, Path(scratch), raws, workers)
+                rate, worker_ms, server_ms = run(url, Path(scratch), raws, workers)
                 if not args.sqlite:
                     drop_postgres(name)
             found[workers].append(rate)
-            print(f"run {number + 1}, {workers} worker(s): {rate:.1f} emails/s", flush=True)
+            cpu[workers].append((worker_ms, server_ms))
+            print(
+                f"run {number + 1}, {workers} worker(s): {rate:.1f} emails/s; CPU an email: "
+                f"workers {worker_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms",
+                flush=True,
+            )
     base = statistics.median(found[counts[0]])
     for workers in counts:
         median = statistics.median(found[workers])
-        print(f"{workers} worker(s): median {median:.1f} emails/s, x{median / base:.2f}")
+        worker_ms = statistics.median(w for w, _s in cpu[workers])
+        server_ms = statistics.median(s for _w, s in cpu[workers])
+        print(
+            f"{workers} worker(s): median {median:.1f} emails/s, x{median / base:.2f}; "
+            f"CPU an email: workers {worker_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms"
+        )
 
 
 if __name__ == "__main__":
