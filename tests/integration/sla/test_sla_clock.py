@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hubdesk.customers.models import Contact
 from hubdesk.db.uow import Database
 from hubdesk.intake import pipeline
 from hubdesk.runtime import Runtime
@@ -42,6 +43,16 @@ def _clock(session: Session, ticket: Ticket) -> SlaClock:
     return clock
 
 
+def _customer_ticket(session: Session) -> tuple[Principal, Contact, Ticket, SlaClock]:
+    """An agent, and a customer's contact with a ticket opened at T0 under a 24x7 policy."""
+    policy(session, hours=ALWAYS_OPEN)
+    agent = _agent(session)
+    customer = factories.customer(session)
+    contact = factories.contact(session, "kunde@acme.example.com", customer.id)
+    ticket = factories.ticket(session, now=T0, contact_id=contact.id, customer_id=customer.id)
+    return agent, contact, ticket, _clock(session, ticket)
+
+
 def test_waiting_for_the_customer_pauses_the_clock(db: Database) -> None:
     with db.transaction() as session:
         policy(session, hours=ALWAYS_OPEN)
@@ -74,12 +85,7 @@ def test_warning_at_the_configured_percentage(db: Database) -> None:
 
 def test_responses_meet_targets_and_a_customer_reply_owes_the_next(db: Database) -> None:
     with db.transaction() as session:
-        policy(session, hours=ALWAYS_OPEN)
-        agent = _agent(session)
-        customer = factories.customer(session)
-        contact = factories.contact(session, "kunde@acme.example.com", customer.id)
-        ticket = factories.ticket(session, now=T0, contact_id=contact.id, customer_id=customer.id)
-        clock = _clock(session, ticket)
+        agent, contact, ticket, clock = _customer_ticket(session)
         comments.add_comment(session, agent, ticket, "Looking.", now=_at(10))
         assert clock.first_response_met_at == _at(10)
         assert clock.next_response_due_at is None
@@ -105,12 +111,7 @@ def test_a_comment_that_owes_or_meets_nothing_new_leaves_the_clock_unwritten(
     owed, and a second agent answer before the customer wrote again: the due times stand and
     the clock is not written (no UPDATE: most replies of a mail import are these)."""
     with db.transaction() as session:
-        policy(session, hours=ALWAYS_OPEN)
-        agent = _agent(session)
-        customer = factories.customer(session)
-        contact = factories.contact(session, "kunde@acme.example.com", customer.id)
-        ticket = factories.ticket(session, now=T0, contact_id=contact.id, customer_id=customer.id)
-        clock = _clock(session, ticket)
+        agent, contact, ticket, clock = _customer_ticket(session)
         session.flush()
 
         def customer_writes(minute: int) -> None:
