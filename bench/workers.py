@@ -8,7 +8,8 @@ as one batch. The rate is the rows settled divided by the time from the first to
 `processed_at`, so process start-up is not counted; medians of `--runs` fresh runs per N.
 Beside each rate: the CPU time an email of the workers and of the PostgreSQL server (every
 `postgres` process, read from /proc on Linux), from the first settled row to the last, which
-says how much of the two cores a worker leaves to a second one.
+says how much of the two cores a worker leaves to a second one. `--logs DIR` keeps each
+worker's log (its batches that ran again, its errors).
 
     .venv/bin/python -m bench.workers --count 600 --runs 3 --workers 1,2
 """
@@ -76,8 +77,11 @@ def _cpu(workers: list[int]) -> tuple[float, float]:
     return _cpu_seconds(workers), _cpu_seconds(_postgres_pids())
 
 
-def run(url: str, work: Path, raws: list[bytes], workers: int) -> tuple[float, float, float]:
-    """The rate (emails/s) and the CPU ms an email of the workers and of PostgreSQL."""
+def run(
+    url: str, work: Path, raws: list[bytes], workers: int, logs: Path | None = None
+) -> tuple[float, float, float]:
+    """The rate (emails/s) and the CPU ms an email of the workers and of PostgreSQL;
+    each worker's log goes to `logs` (a file a worker, named after the run) when given."""
     _backlog(url, work, raws)
     environment = {
         **os.environ,
@@ -86,15 +90,19 @@ def run(url: str, work: Path, raws: list[bytes], workers: int) -> tuple[float, f
         "HUBDESK_SECRET_KEY": "bench-" + "k" * 40,
         "MAIL_DOMAIN": "support.example.com",
     }
+    sinks = [
+        (logs / f"{work.name}-worker-{index + 1}.log").open("wb") if logs else None
+        for index in range(workers)
+    ]
     started = [
         subprocess.Popen(
             [HUBDESK, "worker", "--lmtp-port", "0", "--smtp-port", "0"],
             env=environment,
             cwd=work,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=sink or subprocess.DEVNULL,
         )
-        for _ in range(workers)
+        for sink in sinks
     ]
     runtime = runtime_for(url, work)
     pids = [process.pid for process in started]
@@ -129,6 +137,9 @@ def run(url: str, work: Path, raws: list[bytes], workers: int) -> tuple[float, f
             process.terminate()
         for process in started:
             process.wait(60)
+        for sink in sinks:
+            if sink is not None:
+                sink.close()
         runtime.close()
 
 
@@ -138,7 +149,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--logs", type=Path, help="keep each worker's log in this folder")
     args = parser.parse_args()
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
     raws = list(generate(args.count, seed=5))
     counts = [int(n) for n in args.workers.split(",")]
     found: dict[int, list[float]] = {n: [] for n in counts}
@@ -150,7 +164,7 @@ def main() -> None:
                 url = f"sqlite:///{scratch}/w.db" if args.sqlite else fresh_postgres(name)
                 if url is None:
                     return
-                rate, worker_ms, server_ms = run(url, Path(scratch), raws, workers)
+                rate, worker_ms, server_ms = run(url, Path(scratch), raws, workers, args.logs)
                 if not args.sqlite:
                     drop_postgres(name)
             found[workers].append(rate)

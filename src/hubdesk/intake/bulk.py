@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -54,6 +55,8 @@ from hubdesk.intake.types import Outcome
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import Principal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -273,9 +276,11 @@ def _attempts(run: Callable[[_Mode], T]) -> T:
     while True:
         try:
             return run(mode)
-        except _MessageFailed:  # raised by the optimistic attempt only
+        except _MessageFailed as exc:  # raised by the optimistic attempt only
+            log.info("a message of a batch failed (%s): the batch runs again in savepoints", exc)
             mode = _MODES[1]
-        except _DeferredWriteFailed:
+        except _DeferredWriteFailed as exc:
+            log.warning("a batch's set-wise writes failed (%s): it runs again row by row", exc)
             mode = _MODES[2]
 
 

@@ -119,10 +119,13 @@ def test_a_batch_without_failures_runs_once_without_savepoints(
     )
 
 
-def test_one_failure_in_a_batch_rolls_back_only_itself(runtime: Runtime) -> None:
+def test_one_failure_in_a_batch_rolls_back_only_itself(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
     """Three quarantined messages re-run in one batch; the middle one's raw bytes are gone
     from the store, so it fails (rolled back to its savepoint, marked failed, audited) while
-    the other two become tickets in the same commit."""
+    the other two become tickets in the same commit; the log says the batch ran again."""
+    caplog.set_level("INFO", logger="hubdesk.intake.bulk")
     ids = [
         o.inbound_id
         for o in (pipeline.ingest(runtime, deeply_nested(d), source="t") for d in (60, 61, 62))
@@ -136,6 +139,9 @@ def test_one_failure_in_a_batch_rolls_back_only_itself(runtime: Runtime) -> None
     outcomes = list(bulk.reprocess_bulk(roomier, ids, SYSTEM, ONE_BATCH))  # type: ignore[arg-type]
     assert [o.status for _i, o in outcomes] == ["created", "failed", "created"]
     assert "missing" in outcomes[1][1].reason
+    again = [r.getMessage() for r in caplog.records if "runs again" in r.getMessage()]
+    assert len(again) == 1, again
+    assert again[0].endswith("is missing from the store): the batch runs again in savepoints")
     assert _count(runtime, Ticket) == 2
     with runtime.db.transaction(write=False) as session:
         statuses = [session.get(InboundMessage, i).status for i in ids]  # type: ignore[union-attr]
@@ -297,7 +303,7 @@ def test_a_failed_message_leaves_none_of_the_rows_kept_for_the_batch_end(
 
 
 def test_when_the_set_wise_writes_fail_the_batch_runs_again_row_by_row(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """If the batch's kept rows cannot be written (not an outage), nothing of the batch is
     committed and it runs again with every row written by its own message: same outcomes,
@@ -318,6 +324,7 @@ def test_when_the_set_wise_writes_fail_the_batch_runs_again_row_by_row(
     outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
     assert [o.status for o in outcomes] == ["created", "created"]
     assert len(calls) == 2
+    assert any("runs again row by row" in r.getMessage() for r in caplog.records)
     assert _count(runtime, Ticket) == 2
     assert _count(runtime, InboundMessage) == 2
     assert _count(runtime, AuditEntry, AuditEntry.entity_type == "ticket") == 2
