@@ -166,6 +166,24 @@ def lock(session: Session, inbound_id: int) -> InboundMessage:
     return row
 
 
+def lock_many(session: Session, inbound_ids: Sequence[int]) -> list[InboundMessage]:
+    """The rows, in the order asked, locked for this transaction with one statement (in id
+    order, so that two transactions locking overlapping sets cannot deadlock)."""
+    found = {
+        row.id: row
+        for row in session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.id.in_(inbound_ids))
+            .order_by(InboundMessage.id)
+            .with_for_update()
+        )
+    }
+    missing = [i for i in inbound_ids if i not in found]
+    if missing:
+        raise NotFound(f"inbound message {missing[0]} not found")
+    return [found[i] for i in inbound_ids]
+
+
 def raw_bytes(blobs: Blobs, row: InboundMessage) -> bytes:
     if row.raw_purged_at is not None:
         raise ValidationFailed(

@@ -160,9 +160,10 @@ def _process_claimed_once(
     done: list[tuple[int, Outcome]] = []
     with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
         _start(session, defer=mode.defer)
-        for inbound_id in inbound_ids:
-            row = inbound.lock(session, inbound_id)
-            done.append((inbound_id, _run_one(session, runtime, row, mode, reprocess=False)))
+        rows = inbound.lock_many(session, inbound_ids)
+        lookahead.prepare(session, runtime, rows)
+        for row in rows:
+            done.append((row.id, _run_one(session, runtime, row, mode, reprocess=False)))
         _finish(session, runtime)
     return done
 

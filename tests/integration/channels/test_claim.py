@@ -5,9 +5,11 @@ open claim (FOR UPDATE SKIP LOCKED). `pending.drain` processes what it claims in
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, event, select, text, update
 from sqlalchemy.orm import Session
 
 from hubdesk.channels import pending
@@ -81,23 +83,23 @@ def test_a_drain_batch_leaves_other_threads_blobs_alone(
     """A worker's threads share `runtime.blobs`. While a drain batch is open, another
     thread's blob (an IMAP poller storing the next message, which it then acknowledges on the
     server) is on disk when `put` returns, and stays there when the drain's batch fails."""
-    ids = _receive(runtime, 2)
-    real_lock = inbound.lock
+    _receive(runtime, 2)
     stored_beside: list[tuple[str, bool]] = []
 
-    def lock_with_a_put_beside(session: Session, inbound_id: int) -> InboundMessage:
-        def beside() -> None:
+    def lock_many_with_puts_beside(
+        _session: Session, inbound_ids: Sequence[int]
+    ) -> list[InboundMessage]:
+        def beside(inbound_id: int) -> None:
             digest = runtime.blobs.put(f"another thread's mail {inbound_id}".encode())
             stored_beside.append((digest, runtime.blobs.detached().exists(digest)))
 
-        thread = threading.Thread(target=beside)
-        thread.start()
-        thread.join(60)
-        if inbound_id == ids[-1]:
-            raise RuntimeError("the drain's batch fails")
-        return real_lock(session, inbound_id)
+        for inbound_id in inbound_ids:
+            thread = threading.Thread(target=beside, args=(inbound_id,))
+            thread.start()
+            thread.join(60)
+        raise RuntimeError("the drain's batch fails")
 
-    monkeypatch.setattr(inbound, "lock", lock_with_a_put_beside)
+    monkeypatch.setattr(inbound, "lock_many", lock_many_with_puts_beside)
     with pytest.raises(RuntimeError, match="batch fails"):
         pending.drain(runtime)
     assert [durable for _digest, durable in stored_beside] == [True, True]
@@ -167,3 +169,117 @@ def test_an_idle_drain_takes_no_write_transaction(runtime: Runtime) -> None:
         assert any(writes)
     finally:
         event.remove(runtime.db.engine, "begin", began)
+
+
+def _wait_for_a_lock_wait(runtime: Runtime, db_kind: str) -> None:
+    """Until another session of this database waits for a lock (PostgreSQL); SQLite's
+    writer waits for the write lock, which nothing shows, so there a moment is given."""
+    if db_kind != "postgresql":
+        time.sleep(0.3)
+        return
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 60
+    with runtime.db.engine.connect() as connection:
+        while not connection.execute(waiting).scalar():
+            assert time.monotonic() < deadline, "the drain never waited for the ticket"
+            time.sleep(0.02)
+            connection.rollback()
+
+
+def _ticket_for(runtime: Runtime, name: str) -> int:
+    """A ticket opened by a request `<name@x>` from dee@example.com; its id."""
+    request = raw_mail(subject=f"{name} broke", message_id=f"<{name}@x>", sender="dee@example.com")
+    inbound.receive(runtime.db, runtime.blobs, request, source="test")
+    assert pending.drain(runtime) == 1
+    with runtime.db.transaction(write=False) as session:
+        return session.scalars(select(Ticket.id).order_by(Ticket.id.desc())).first() or 0
+
+
+def _receive_reply(runtime: Runtime, name: str) -> None:
+    reply = raw_mail(
+        subject=f"Re: {name} broke",
+        message_id=f"<{name}-reply@x>",
+        in_reply_to=f"<{name}@x>",
+        sender="dee@example.com",
+        body="still broken",
+    )
+    inbound.receive(runtime.db, runtime.blobs, reply, source="test")
+
+
+def _reruns(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "runs again" in r.getMessage()]
+
+
+def _answer(session: Session, ticket_id: int) -> None:
+    """What another worker's reply does to the ticket's row."""
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(version=Ticket.version + 1, status="in_progress")
+    )
+
+
+def test_a_reply_waits_for_another_workers_answer_to_its_ticket_instead_of_failing(
+    runtime: Runtime, db_kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another worker's batch has answered the ticket and not yet committed. A reply to that
+    ticket in this worker's batch waits for it and then writes on the version it committed:
+    it does not read the ticket first and then fail the version check (which rolled the whole
+    batch back to run again in savepoints)."""
+    caplog.set_level("INFO", logger="hubdesk.intake.bulk")
+    ticket_id = _ticket_for(runtime, "disk")
+    with runtime.db.transaction(write=False) as session:
+        version = session.get(Ticket, ticket_id).version  # type: ignore[union-attr]
+    _receive_reply(runtime, "disk")
+    drained: list[int] = []
+    beside = threading.Thread(target=lambda: drained.append(pending.drain(runtime)))
+    with runtime.db.transaction() as other:
+        _answer(other, ticket_id)
+        beside.start()
+        _wait_for_a_lock_wait(runtime, db_kind)
+    beside.join(60)
+    assert drained == [1]
+    assert not _reruns(caplog)
+    with runtime.db.transaction(write=False) as session:
+        row = session.scalars(
+            select(InboundMessage).where(InboundMessage.message_id == "<disk-reply@x>")
+        ).one()
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        assert (row.status, row.ticket_id) == ("processed", ticket_id)
+        assert ticket.version == version + 2
+        assert ticket.status == "in_progress"  # the other worker's change stands
+
+
+def test_two_batches_answering_two_tickets_in_opposite_orders_take_turns(
+    runtime: Runtime, db_kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """This worker's batch answers the second ticket, then the first; another worker's
+    batch holds the first and then answers the second. Taken as each reply threads, those
+    locks deadlock (PostgreSQL breaks one batch after `deadlock_timeout`); taken together in
+    id order before the batch reads a ticket, this batch waits for the other and then runs."""
+    caplog.set_level("INFO", logger="hubdesk.intake.bulk")
+    first, second = _ticket_for(runtime, "fan"), _ticket_for(runtime, "pump")
+    assert first < second
+    _receive_reply(runtime, "pump")
+    _receive_reply(runtime, "fan")
+    drained: list[int] = []
+    beside = threading.Thread(target=lambda: drained.append(pending.drain(runtime)))
+    with runtime.db.transaction() as other:
+        _answer(other, first)
+        beside.start()
+        _wait_for_a_lock_wait(runtime, db_kind)
+        _answer(other, second)
+    beside.join(60)
+    assert drained == [2]
+    assert not _reruns(caplog)
+    with runtime.db.transaction(write=False) as session:
+        linked = session.execute(
+            select(InboundMessage.message_id, InboundMessage.ticket_id).where(
+                InboundMessage.message_id.like("%-reply@x>")
+            )
+        ).all()
+    assert sorted(linked) == [("<fan-reply@x>", first), ("<pump-reply@x>", second)]
