@@ -148,24 +148,31 @@ def reprocess_bulk(
 def process_claimed(runtime: Runtime, inbound_ids: Sequence[int]) -> list[tuple[int, Outcome]]:
     """Run ledger rows a worker claimed (`inbound.claim_received`) as one batch: one
     transaction (a savepoint per message once one failed), one durability point; the
-    outcomes once committed.
+    outcomes once committed. On PostgreSQL the rows naming a ticket another worker's batch
+    holds run in a second transaction once the first committed (`intake.ticket_locks`).
     (The workers' processing of received mail, `hubdesk.channels.pending.drain`.)"""
     pipeline.check_enabled(runtime.settings)
-    return _attempts(lambda mode: _process_claimed_once(runtime, inbound_ids, mode))
+    done, later = _attempts(lambda mode: _process_claimed_once(runtime, inbound_ids, mode))
+    if later:  # their tickets were another transaction's: now waited for, holding nothing
+        done += _attempts(lambda mode: _process_claimed_once(runtime, later, mode, wait=True))[0]
+    return done
 
 
 def _process_claimed_once(
-    runtime: Runtime, inbound_ids: Sequence[int], mode: _Mode
-) -> list[tuple[int, Outcome]]:
+    runtime: Runtime, inbound_ids: Sequence[int], mode: _Mode, *, wait: bool = False
+) -> tuple[list[tuple[int, Outcome]], list[int]]:
+    """The rows run in one transaction, but (unless `wait`) not those naming a ticket
+    another transaction holds (`intake.ticket_locks`): their ids are returned, to run next."""
     done: list[tuple[int, Outcome]] = []
     with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
         _start(session, defer=mode.defer)
         rows = inbound.lock_many(session, inbound_ids)
-        lookahead.prepare(session, runtime, rows)
+        busy = lookahead.prepare(session, runtime, rows, wait_for_tickets=wait)
         for row in rows:
-            done.append((row.id, _run_one(session, runtime, row, mode, reprocess=False)))
+            if row.id not in busy:
+                done.append((row.id, _run_one(session, runtime, row, mode, reprocess=False)))
         _finish(session, runtime)
-    return done
+    return done, [row_id for row_id in inbound_ids if row_id in busy]
 
 
 def _read_batch(

@@ -9,9 +9,8 @@ chunk, what every message would otherwise ask the database for one at a time:
   transaction, absent ones are known to be absent, so `ensure_contact` inserts at once);
 - the other settled ledger rows that carry one of the chunk's Message-IDs (the
   `message_id_collision` flag, `dedupe.same_message_id_exists`);
-- on PostgreSQL, the tickets the chunk's replies may be added to (`lock_threads`): locked
-  in id order, so that two workers whose batches answer the same tickets take turns instead
-  of failing each other's version check or deadlocking.
+- on PostgreSQL, the tickets the chunk's replies may be added to, locked before any is read
+  (`hubdesk.intake.ticket_locks`).
 
 What the chunk itself changes is accounted for: a Message-ID that two messages of the chunk
 carry is asked of the database again when it is needed, after writing what is pending (an
@@ -33,18 +32,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import bindparam, select, union
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hubdesk.customers import service as customers
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import dedupe, prologue
-from hubdesk.intake.signals import thread_signals
-from hubdesk.intake.threading import MAX_MERGE_HOPS
+from hubdesk.intake import dedupe, prologue, ticket_locks
 from hubdesk.mail.types import ParsedEmail, ParseRejection
 from hubdesk.runtime import Runtime
-from hubdesk.tickets.models import EmailLog, Ticket
 
 _KEY: Final = "hubdesk_lookahead"
 
@@ -72,9 +68,14 @@ def prepare(
     runtime: Runtime,
     rows: Sequence[InboundMessage],
     ahead: Sequence[ParsedEmail | ParseRejection | None] = (),
-) -> None:
+    *,
+    wait_for_tickets: bool = True,
+) -> frozenset[int]:
     """Parse the chunk `rows` and read what their messages will ask for (see the module).
-    `ahead` holds what a parse helper already parsed for them, in order (None: not parsed)."""
+    `ahead` holds what a parse helper already parsed for them, in order (None: not parsed).
+    On PostgreSQL the tickets the chunk's mail names are locked (`ticket_locks`); without
+    `wait_for_tickets`, those another transaction holds are left alone, and the ids of the
+    rows naming them are returned: the caller runs those rows later."""
     chunk = _Chunk()
     for index, row in enumerate(rows):
         if row.status != "received" or row.raw_purged_at is not None:
@@ -97,73 +98,15 @@ def prepare(
                 chunk.settled_ids.setdefault(message_id, set()).add(inbound_id)
     senders = {p.from_.email for p in mails if p.from_ is not None}
     customers.prefetch_contacts(session, senders)
+    busy: frozenset[int] = frozenset()
     if session.get_bind().dialect.name == "postgresql":
-        lock_threads(session, mails)
+        named = ticket_locks.named_tickets(
+            session,
+            {row_id: p for (row_id, _sha), p in chunk.parsed.items() if isinstance(p, ParsedEmail)},
+        )
+        busy = ticket_locks.lock(session, named, wait=wait_for_tickets)
     session.info[_KEY] = chunk
-
-
-_NAMED_TICKETS: Final = (
-    select(Ticket.id)
-    .where(
-        Ticket.id.in_(
-            union(
-                select(EmailLog.ticket_id).where(
-                    EmailLog.email_message_id.in_(bindparam("ids", expanding=True))
-                ),
-                select(Ticket.id).where(
-                    Ticket.ticket_number.in_(bindparam("numbers", expanding=True))
-                ),
-            )
-        )
-    )
-    .order_by(Ticket.id)
-    .with_for_update(key_share=True)
-)
-"""Every ticket one of the ids or numbers names, locked in id order."""
-
-_MERGE_TARGETS: Final = (
-    select(Ticket.id)
-    .where(
-        Ticket.id.in_(
-            select(Ticket.merged_into_id).where(Ticket.id.in_(bindparam("ids", expanding=True)))
-        )
-    )
-    .order_by(Ticket.id)
-    .with_for_update(key_share=True)
-)
-
-
-def lock_threads(session: Session, mails: Sequence[ParsedEmail]) -> list[int]:
-    """Lock (FOR NO KEY UPDATE, in id order) every ticket the mails' In-Reply-To, References
-    or subject may thread them to, and the tickets those were merged into; returns their ids.
-
-    A reply updates its ticket's row (its version, `updated_at`, perhaps its status and SLA
-    facts) and holds that row lock until the batch commits. Taken one by one as each message
-    threads, two workers' batches answering the same two tickets in opposite orders
-    deadlock (PostgreSQL breaks one after `deadlock_timeout`), and a ticket read before the
-    other worker's commit fails the ORM's version check when written: either way a whole
-    batch runs again. Taken here, before any ticket is read, in one order for every worker,
-    the second batch waits for the first and then reads the tickets as committed. The set is
-    a superset (a number in a subject locks that ticket even when the sender may not add to
-    it): a lock too many only makes another batch wait. A ticket a message reaches otherwise
-    (one created by another worker since) is locked when written, as before."""
-    ids: set[str] = set()
-    numbers: set[str] = set()
-    for mail in mails:
-        signals = thread_signals(mail)
-        ids.update(signals.ids)
-        numbers.update(signals.numbers_in_ids)
-        numbers.update(signals.subject_numbers)
-    if not ids and not numbers:
-        return []
-    locked = list(session.scalars(_NAMED_TICKETS, {"ids": list(ids), "numbers": list(numbers)}))
-    batch = locked
-    for _ in range(MAX_MERGE_HOPS):
-        batch = [i for i in session.scalars(_MERGE_TARGETS, {"ids": batch}) if i not in locked]
-        if not batch:
-            break
-        locked += batch
-    return locked
+    return busy
 
 
 def parsed(session: Session, row: InboundMessage) -> ParsedEmail | ParseRejection | None:

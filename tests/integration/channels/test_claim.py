@@ -18,7 +18,7 @@ from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import pipeline
 from hubdesk.runtime import Runtime
-from hubdesk.tickets.models import Ticket
+from hubdesk.tickets.models import EmailLog, Ticket
 from tests.support.mail import raw_mail
 
 
@@ -213,6 +213,13 @@ def _reruns(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "runs again" in r.getMessage()]
 
 
+def _logged(runtime: Runtime, message_id: str) -> bool:
+    """Whether the message is on a ticket (committed)."""
+    with runtime.db.transaction(write=False) as session:
+        found = session.scalar(select(EmailLog.id).where(EmailLog.email_message_id == message_id))
+        return found is not None
+
+
 def _answer(session: Session, ticket_id: int) -> None:
     """What another worker's reply does to the ticket's row."""
     session.execute(
@@ -259,8 +266,10 @@ def test_two_batches_answering_two_tickets_in_opposite_orders_take_turns(
 ) -> None:
     """This worker's batch answers the second ticket, then the first; another worker's
     batch holds the first and then answers the second. Taken as each reply threads, those
-    locks deadlock (PostgreSQL breaks one batch after `deadlock_timeout`); taken together in
-    id order before the batch reads a ticket, this batch waits for the other and then runs."""
+    locks deadlock (PostgreSQL breaks one batch after `deadlock_timeout`). Now the batch
+    locks the tickets its mail names before reading any, without waiting: the reply to the
+    free ticket commits at once, and the other waits in a transaction of its own, holding
+    nothing the other worker wants."""
     caplog.set_level("INFO", logger="hubdesk.intake.bulk")
     first, second = _ticket_for(runtime, "fan"), _ticket_for(runtime, "pump")
     assert first < second
@@ -272,6 +281,9 @@ def test_two_batches_answering_two_tickets_in_opposite_orders_take_turns(
         _answer(other, first)
         beside.start()
         _wait_for_a_lock_wait(runtime, db_kind)
+        if db_kind == "postgresql":  # SQLite: the open writer holds the whole database
+            assert _logged(runtime, "<pump-reply@x>")
+            assert not _logged(runtime, "<fan-reply@x>")
         _answer(other, second)
     beside.join(60)
     assert drained == [2]

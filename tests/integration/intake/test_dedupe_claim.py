@@ -28,7 +28,7 @@ def _rows(runtime: Runtime, count: int) -> list[int]:
 def _holders(runtime: Runtime) -> dict[str, int]:
     with runtime.db.transaction(write=False) as session:
         rows = session.execute(select(DedupeKey.key, DedupeKey.inbound_id))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
 
 def _claim(runtime: Runtime, inbound_id: int, raw: str, content: str) -> tuple[str, int] | None:
