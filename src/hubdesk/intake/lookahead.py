@@ -9,6 +9,8 @@ chunk, what every message would otherwise ask the database for one at a time:
   transaction, absent ones are known to be absent, so `ensure_contact` inserts at once);
 - the other settled ledger rows that carry one of the chunk's Message-IDs (the
   `message_id_collision` flag, `dedupe.same_message_id_exists`);
+- the raw dedupe keys of the chunk's bytes: a message whose bytes another row already holds
+  (the re-run of an import that stopped) is a duplicate, and is not parsed at all;
 - on PostgreSQL, the tickets the chunk's replies may be added to, locked before any is read
   (`hubdesk.intake.ticket_locks`).
 
@@ -37,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from hubdesk.customers import service as customers
 from hubdesk.inbound import service as inbound
-from hubdesk.inbound.models import InboundMessage
+from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.intake import dedupe, prologue, ticket_locks
 from hubdesk.mail.types import ParsedEmail, ParseRejection
 from hubdesk.runtime import Runtime
@@ -55,6 +57,8 @@ class _Chunk:
     """The Message-IDs the chunk's read asked for."""
     repeated: frozenset[str] = frozenset()
     """Message-IDs two or more of the chunk's messages carry (asked again when needed)."""
+    known_bytes: frozenset[int] = frozenset()
+    """Rows whose raw bytes another ledger row already holds (not parsed: duplicates)."""
 
 
 _SETTLED_WITH_IDS: Final = select(InboundMessage.message_id, InboundMessage.id).where(
@@ -77,8 +81,11 @@ def prepare(
     `wait_for_tickets`, those another transaction holds are left alone, and the ids of the
     rows naming them are returned: the caller runs those rows later."""
     chunk = _Chunk()
+    chunk.known_bytes = _known_bytes(session, rows)
     for index, row in enumerate(rows):
         if row.status != "received" or row.raw_purged_at is not None:
+            continue
+        if row.id in chunk.known_bytes:
             continue
         parsed = ahead[index] if index < len(ahead) else None
         if parsed is None or parsed.raw_sha256 != row.raw_sha256:
@@ -107,6 +114,32 @@ def prepare(
         busy = ticket_locks.lock(session, named, wait=wait_for_tickets)
     session.info[_KEY] = chunk
     return busy
+
+
+_RAW_KEYS_HELD: Final = select(DedupeKey.key, DedupeKey.inbound_id).where(
+    DedupeKey.key.in_(bindparam("keys", expanding=True))
+)
+
+
+def _known_bytes(session: Session, rows: Sequence[InboundMessage]) -> frozenset[int]:
+    """The rows whose raw dedupe key another row holds: bytes we have (a re-run of an
+    import that stopped, the same file given twice), told apart without parsing them."""
+    keys = {
+        dedupe.raw_key(row.raw_sha256): row.id
+        for row in rows
+        if row.status == "received" and row.raw_purged_at is None
+    }
+    if not keys:
+        return frozenset()
+    held = session.execute(_RAW_KEYS_HELD, {"keys": list(keys)})
+    return frozenset(keys[key] for key, owner in held if owner != keys[key])
+
+
+def known_bytes(session: Session, row: InboundMessage) -> bool:
+    """Whether `prepare` found that another ledger row holds `row`'s raw bytes (`row` was
+    then not parsed: its run claims the raw key first, and parses only if it must)."""
+    chunk: _Chunk | None = session.info.get(_KEY)
+    return chunk is not None and row.id in chunk.known_bytes
 
 
 def parsed(session: Session, row: InboundMessage) -> ParsedEmail | ParseRejection | None:

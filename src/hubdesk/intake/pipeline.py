@@ -15,6 +15,7 @@ outage propagates as `DatabaseUnavailable` and leaves the message `received` for
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
@@ -131,22 +132,32 @@ def _steps(
 ) -> Outcome:
     if row.status not in (inbound.REPROCESSABLE if reprocess else {"received", "failed"}):
         return dispositions.outcome_of(session, row)
+    raw_key = dedupe.raw_key(row.raw_sha256)
+
+    def parse() -> ParsedEmail | ParseRejection:
+        return prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
+
+    # bytes a bulk chunk found we have: a duplicate, told without parsing
+    if (
+        lookahead.known_bytes(session, row)
+        and (first := dedupe.claim(session, row.id, raw_key)) is not None
+    ):
+        return _duplicate(session, runtime, row, first, "raw", parse)
     parsed = lookahead.parsed(session, row)  # a bulk chunk's, parsed ahead
     if parsed is None:
-        parsed = prologue.parse(runtime, inbound.raw_bytes(runtime.blobs, row))
-    raw_key = dedupe.raw_key(row.raw_sha256)
+        parsed = parse()
     if isinstance(parsed, ParseRejection):  # its bytes alone say whether we have it
         if (first := dedupe.claim(session, row.id, raw_key)) is not None:
-            return _duplicate(session, runtime, row, first, "raw", parsed)
+            return _duplicate(session, runtime, row, first, "raw", lambda: parsed)
         return dispositions.quarantine(session, row, parsed)
     # both keys with one statement; the content key is never taken by a raw duplicate
     found = dedupe.claim_both(session, row.id, raw_key, dedupe.content_key(parsed))
     if found is not None and found[0] == "raw":
-        return _duplicate(session, runtime, row, found[1], "raw", parsed)
+        return _duplicate(session, runtime, row, found[1], "raw", lambda: parsed)
     _describe(row, parsed)
     _hold(row, ("message_id", "subject", "from_address"), held)
     if found is not None:
-        return _duplicate(session, runtime, row, found[1], "content", parsed)
+        return _duplicate(session, runtime, row, found[1], "content", lambda: parsed)
     trust, thread = prologue.thread_of(session, runtime, parsed, row.envelope)
     flags = _flags(session, row, parsed, trust)
     verdict = classifier.decide(session, runtime, parsed, threads_to_ticket=thread.links)
@@ -178,12 +189,13 @@ def _duplicate(
     row: InboundMessage,
     first: int,
     key: str,
-    parsed: ParsedEmail | ParseRejection,
+    parse: Callable[[], ParsedEmail | ParseRejection],
 ) -> Outcome:
     """A delivery of a message we have: the tickets it makes for teams only it reached
-    (`hubdesk.intake.redelivery`), else a plain duplicate of `first`."""
+    (`hubdesk.intake.redelivery`, which parses it only if it must), else a plain
+    duplicate of `first`."""
     why = _WHY[key]
-    teams = redelivery.for_teams(session, runtime, row, first, why, lambda: parsed)
+    teams = redelivery.for_teams(session, runtime, row, first, why, parse)
     return teams or dispositions.duplicate(session, row, first, why)
 
 

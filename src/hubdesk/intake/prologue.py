@@ -145,18 +145,27 @@ def _rcpt(envelope: Mapping[str, Any] | None) -> list[str]:
     return [str(a) for a in (envelope or {}).get("rcpt_to") or () if isinstance(a, str)]
 
 
+def has_team_addresses(session: Session) -> bool:
+    """Whether any mailbox address belongs to a team (else no delivery reaches a team)."""
+    return bool(_address_teams(session))
+
+
+def _address_teams(session: Session) -> dict[str, tuple[int, str]]:
+    return memo(
+        session,
+        "mailbox_address_teams",
+        lambda: mailboxes.address_teams(session),
+        depends_on=(MailboxAddress, Mailbox, Group),
+    )
+
+
 def _teams_of(
     session: Session,
     mailbox_id: int | None,
     envelope: Mapping[str, Any] | None,
     addresses: tuple[str, ...],
 ) -> tuple[TeamAddress, ...]:
-    by_address = memo(
-        session,
-        "mailbox_address_teams",
-        lambda: mailboxes.address_teams(session),
-        depends_on=(MailboxAddress, Mailbox, Group),
-    )
+    by_address = _address_teams(session)
     if not by_address:
         return ()
     found: dict[int, TeamAddress] = {}

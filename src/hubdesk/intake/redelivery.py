@@ -60,7 +60,12 @@ def for_teams(
         return parsed_once[0]
 
     reached = prologue.delivery_teams(session, row.envelope, row.mailbox_id)
-    if not reached and row.mailbox_id is None and not (row.envelope or {}).get("rcpt_to"):
+    if (
+        not reached
+        and row.mailbox_id is None
+        and not (row.envelope or {}).get("rcpt_to")
+        and prologue.has_team_addresses(session)  # else the headers cannot name a team
+    ):
         found = parsed()
         if isinstance(found, ParsedEmail):
             reached = prologue.delivery_teams(session, row.envelope, None, found)

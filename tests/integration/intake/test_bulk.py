@@ -19,7 +19,7 @@ from sqlalchemy import event, func, select, text
 from hubdesk.audit.models import AuditEntry
 from hubdesk.db import deferred
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import bulk, pipeline
+from hubdesk.intake import bulk, pipeline, prologue
 from hubdesk.intake.executor import own_addresses
 from hubdesk.intake.sources import Source
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
@@ -864,3 +864,26 @@ def test_a_batch_parsed_by_a_helper_process_settles_as_one_parsed_here(
         "quarantined": 1,
     }
     assert all(helped[2 * n + 1][1] == helped[2 * n][1] for n in range(59))
+
+
+def test_a_rerun_over_mail_already_imported_parses_none_of_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-run of an import that stopped: every message whose bytes are in is a raw
+    duplicate, told by its dedupe key without parsing it (a 68 MB mail took 0.9 s to parse
+    just to be called a duplicate)."""
+    raws = [raw_mail(subject=f"Import {n}", message_id=f"<import-{n}@x>") for n in range(5)]
+    first = list(bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH))
+    assert [o.status for _s, o in first] == ["created"] * 5
+    parses: list[bytes] = []
+    real_parse = prologue.parse
+
+    def counted(runtime: Runtime, raw: bytes) -> object:
+        parses.append(raw)
+        return real_parse(runtime, raw)
+
+    monkeypatch.setattr(prologue, "parse", counted)
+    again = list(bulk.ingest_bulk(runtime, _sources(*raws, raw_mail(subject="new")), ONE_BATCH))
+    assert [o.status for _s, o in again] == ["duplicate"] * 5 + ["created"]
+    assert [o.ticket_id for _s, o in again][:5] == [o.ticket_id for _s, o in first]
+    assert len(parses) == 1  # the new one
