@@ -4,9 +4,10 @@ open claim (FOR UPDATE SKIP LOCKED). `pending.drain` processes what it claims in
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 from sqlalchemy import Connection, event, select, text, update
@@ -229,6 +230,24 @@ def _answer(session: Session, ticket_id: int) -> None:
     )
 
 
+@contextlib.contextmanager
+def _drain_beside_an_answer(
+    runtime: Runtime, db_kind: str, ticket_id: int
+) -> Iterator[tuple[Session, list[int]]]:
+    """Another worker's batch (the session yielded) has answered `ticket_id`, uncommitted,
+    while a drain runs in a thread; the block runs once the drain waits for a lock. At the
+    block's end the other batch commits and the drain is waited for; the list yielded then
+    holds what it drained."""
+    drained: list[int] = []
+    beside = threading.Thread(target=lambda: drained.append(pending.drain(runtime)))
+    with runtime.db.transaction() as other:
+        _answer(other, ticket_id)
+        beside.start()
+        _wait_for_a_lock_wait(runtime, db_kind)
+        yield other, drained
+    beside.join(60)
+
+
 def test_a_reply_waits_for_another_workers_answer_to_its_ticket_instead_of_failing(
     runtime: Runtime, db_kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -241,13 +260,8 @@ def test_a_reply_waits_for_another_workers_answer_to_its_ticket_instead_of_faili
     with runtime.db.transaction(write=False) as session:
         version = session.get(Ticket, ticket_id).version  # type: ignore[union-attr]
     _receive_reply(runtime, "disk")
-    drained: list[int] = []
-    beside = threading.Thread(target=lambda: drained.append(pending.drain(runtime)))
-    with runtime.db.transaction() as other:
-        _answer(other, ticket_id)
-        beside.start()
-        _wait_for_a_lock_wait(runtime, db_kind)
-    beside.join(60)
+    with _drain_beside_an_answer(runtime, db_kind, ticket_id) as (_other, drained):
+        pass
     assert drained == [1]
     assert not _reruns(caplog)
     with runtime.db.transaction(write=False) as session:
@@ -275,17 +289,11 @@ def test_two_batches_answering_two_tickets_in_opposite_orders_take_turns(
     assert first < second
     _receive_reply(runtime, "pump")
     _receive_reply(runtime, "fan")
-    drained: list[int] = []
-    beside = threading.Thread(target=lambda: drained.append(pending.drain(runtime)))
-    with runtime.db.transaction() as other:
-        _answer(other, first)
-        beside.start()
-        _wait_for_a_lock_wait(runtime, db_kind)
+    with _drain_beside_an_answer(runtime, db_kind, first) as (other, drained):
         if db_kind == "postgresql":  # SQLite: the open writer holds the whole database
             assert _logged(runtime, "<pump-reply@x>")
             assert not _logged(runtime, "<fan-reply@x>")
         _answer(other, second)
-    beside.join(60)
     assert drained == [2]
     assert not _reruns(caplog)
     with runtime.db.transaction(write=False) as session:
