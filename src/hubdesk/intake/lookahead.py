@@ -43,6 +43,7 @@ from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.intake import dedupe, prologue, ticket_locks
 from hubdesk.mail.types import ParsedEmail, ParseRejection
 from hubdesk.runtime import Runtime
+from hubdesk.tickets.models import Ticket
 
 _KEY: Final = "hubdesk_lookahead"
 
@@ -131,8 +132,21 @@ def _known_bytes(session: Session, rows: Sequence[InboundMessage]) -> frozenset[
     }
     if not keys:
         return frozenset()
-    held = session.execute(_RAW_KEYS_HELD, {"keys": list(keys)})
-    return frozenset(keys[key] for key, owner in held if owner != keys[key])
+    owners = {
+        keys[key]: owner
+        for key, owner in session.execute(_RAW_KEYS_HELD, {"keys": list(keys)})
+        if owner != keys[key]
+    }
+    if owners:
+        # what each duplicate's run reads next: the rows holding its bytes and their
+        # tickets, now in the session (held for the batch) instead of one read each
+        originals = session.scalars(
+            select(InboundMessage).where(InboundMessage.id.in_(set(owners.values())))
+        ).all()
+        tickets = {o.ticket_id for o in originals if o.ticket_id is not None}
+        if tickets:
+            session.scalars(select(Ticket).where(Ticket.id.in_(tickets))).all()
+    return frozenset(owners)
 
 
 def known_bytes(session: Session, row: InboundMessage) -> bool:

@@ -887,3 +887,20 @@ def test_a_rerun_over_mail_already_imported_parses_none_of_it(
     assert [o.status for _s, o in again] == ["duplicate"] * 5 + ["created"]
     assert [o.ticket_id for _s, o in again][:5] == [o.ticket_id for _s, o in first]
     assert len(parses) == 1  # the new one
+    # the rows holding the bytes and their tickets are read once for the chunk, not per
+    # duplicate (each read them, and its original's row once more, on its own)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", seen)
+    try:
+        more = [raw_mail(subject=f"More {n}", message_id=f"<more-{n}@x>") for n in range(20)]
+        list(bulk.ingest_bulk(runtime, _sources(*more), ONE_BATCH))
+        fresh = len(statements)
+        statements.clear()
+        list(bulk.ingest_bulk(runtime, _sources(*more), ONE_BATCH))
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", seen)
+    assert len(statements) < fresh / 3, (len(statements), fresh)
