@@ -158,12 +158,7 @@ def get(session: Session, inbound_id: int) -> InboundMessage:
 
 def lock(session: Session, inbound_id: int) -> InboundMessage:
     """The row, locked for this transaction (SELECT ... FOR UPDATE on PostgreSQL)."""
-    row = session.scalars(
-        select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update()
-    ).first()
-    if row is None:
-        raise NotFound(f"inbound message {inbound_id} not found")
-    return row
+    return lock_many(session, [inbound_id])[0]
 
 
 def lock_many(session: Session, inbound_ids: Sequence[int]) -> list[InboundMessage]:

@@ -119,12 +119,13 @@ def _outsider(sender: str | None, trust: SenderTrust) -> str:
     return f"the sender {sender or '(unknown)'} takes no part in that ticket"
 
 
-_STORED_IDS: Final = (
+STORED_IDS: Final = (
     select(EmailLog.email_message_id, EmailLog.ticket_id)
     .where(EmailLog.email_message_id.in_(bindparam("ids", expanding=True)))
     .order_by(EmailLog.id.desc())
 )
-"""Built once: each mail only binds its ids."""
+"""Built once: each mail only binds its ids (a bulk chunk binds all of its mails', to lock
+their tickets first: `intake.ticket_locks`)."""
 
 
 def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) -> _IdMatch | None:
@@ -132,7 +133,7 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
     if not ids:
         return None
     with touching(session, EmailLog):
-        rows = session.execute(_STORED_IDS, {"ids": list(ids)}).all()
+        rows = session.execute(STORED_IDS, {"ids": list(ids)}).all()
     stored = dict(rows)
     tickets_of: dict[str, set[int]] = {}
     for stored_id, ticket_id in rows:

@@ -28,13 +28,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hubdesk.intake.signals import thread_signals
-from hubdesk.intake.threading import MAX_MERGE_HOPS
+from hubdesk.intake.threading import MAX_MERGE_HOPS, STORED_IDS
 from hubdesk.mail.types import ParsedEmail
-from hubdesk.tickets.models import EmailLog, Ticket
+from hubdesk.tickets.models import Ticket
 
-_BY_MESSAGE_ID: Final = select(EmailLog.email_message_id, EmailLog.ticket_id).where(
-    EmailLog.email_message_id.in_(bindparam("ids", expanding=True))
-)
 _BY_NUMBER: Final = select(Ticket.ticket_number, Ticket.id).where(
     Ticket.ticket_number.in_(bindparam("numbers", expanding=True))
 )
@@ -55,7 +52,7 @@ def named_tickets(session: Session, mails: Mapping[int, ParsedEmail]) -> dict[in
     numbers = {n for s in signals.values() for n in (*s.numbers_in_ids, *s.subject_numbers)}
     by_id: dict[str, set[int]] = {}
     if ids:
-        for message_id, ticket_id in session.execute(_BY_MESSAGE_ID, {"ids": list(ids)}):
+        for message_id, ticket_id in session.execute(STORED_IDS, {"ids": list(ids)}):
             if ticket_id is not None:
                 by_id.setdefault(message_id, set()).add(ticket_id)
     by_number: dict[str, int] = {}
