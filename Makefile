@@ -17,21 +17,27 @@ PORT ?= 8001
 
 .PHONY: run test test-long lint typecheck install install-dev clean bench system-packages fuzz
 
+# Packages go in with uv (from PyPI into the venv: about 5 s for the dev set against pip's
+# 40 s); where uv cannot be had or fails, pip does the same install.
+PIP_INSTALL = $(BIN)/python -m pip install --quiet
+INSTALL = scripts/install-packages $(BIN)/python
+
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hubdesk needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP_INSTALL) --upgrade pip
+	-$(PIP_INSTALL) uv
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(INSTALL) -e .
 	@touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(INSTALL) -e '.[dev]'
 	@touch $@ $(STAMP_RUN)
 
 $(STAMP_FUZZ): $(STAMP_DEV)
-	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
+	$(INSTALL) -e '.[dev,fuzz]'
 	@touch $@
 
 install: $(STAMP_RUN)
