@@ -45,11 +45,11 @@ from hubdesk.web.ui import (
 )
 from hubdesk.web.ui.routing import PageAnswer, send_page_answer
 from hubdesk.web.ui.security import SecurityHeaders
-from hubdesk.web.ui.templating import build_environment
+from hubdesk.web.ui.templating import shared_environment
 
 
 def install(app: FastAPI) -> None:
-    app.state.ui_templates = build_environment()
+    app.state.ui_templates = shared_environment()
     app.state.ui_live = live.Live()
     app.add_exception_handler(PageAnswer, send_page_answer)
     app.add_middleware(SecurityHeaders)
