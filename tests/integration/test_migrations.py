@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from hubdesk.db import ddl
+from hubdesk.db import ddl, schema_version
 from hubdesk.db.engine import create_db_engine
 from hubdesk.db.migrate import current_revision, head_revision, upgrade
 from hubdesk.db.uow import Database
@@ -40,8 +40,15 @@ def test_upgrade_builds_every_table_trigger_and_view_from_empty(
         engine = create_db_engine(url)
         try:
             assert current_revision(engine) is None
+            assert schema_version.current(engine) is None
+            assert schema_version.behind(engine) == (
+                f"the database is at revision none, not the latest ({schema_version.HEAD}); "
+                "run 'hubdesk db upgrade' first"
+            )
             upgrade(engine)
             assert current_revision(engine) == head_revision()
+            assert schema_version.current(engine) == head_revision()
+            assert schema_version.behind(engine) is None
             inspector = sa.inspect(engine)
             tables = set(inspector.get_table_names())
             missing_columns = {}

@@ -89,17 +89,12 @@ def _fail_if_disk_full(exc: OSError) -> None:
 
 
 def _check_schema(built: Runtime) -> None:
-    from hubdesk.db import migrate
+    from hubdesk.db import schema_version
 
     built.db.ping()  # an unreachable database is DatabaseUnavailable (exit 75), not a crash
-    current = migrate.current_revision(built.db.engine)
-    head = migrate.head_revision()
-    if current != head:
-        fail(
-            f"the database is at revision {current or 'none'}, not the latest ({head}); "
-            "run 'hubdesk db upgrade' first",
-            EXIT_USAGE,
-        )
+    behind = schema_version.behind(built.db.engine)
+    if behind is not None:
+        fail(behind, EXIT_USAGE)
 
 
 def is_terminal() -> bool:

@@ -25,14 +25,11 @@ app = typer.Typer()
 
 
 def require_latest_schema(runtime: Runtime) -> None:
-    from hubdesk.db import migrate
+    from hubdesk.db import schema_version
 
-    current = migrate.current_revision(runtime.db.engine)
-    if current != migrate.head_revision():
-        context.fail(
-            f"the database is at revision {current or 'none'}, not the latest "
-            f"({migrate.head_revision()}); run 'hubdesk db upgrade' first"
-        )
+    behind = schema_version.behind(runtime.db.engine)
+    if behind is not None:
+        context.fail(behind)
 
 
 def _logging() -> None:

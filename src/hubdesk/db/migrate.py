@@ -1,9 +1,8 @@
-"""Applying and inspecting migrations from code (`hubdesk db upgrade|current`)."""
+"""Applying and inspecting migrations from code (`hubdesk db upgrade|current`). The check
+every command makes before it starts is `hubdesk.db.schema_version`, which needs no Alembic."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -13,8 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from hubdesk.db.uow import describe_unavailable, is_transient
-from hubdesk.errors import DatabaseUnavailable, HubdeskError
+from hubdesk.db.schema_version import unavailable_is_temporary
+from hubdesk.errors import HubdeskError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -35,7 +34,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     `PRAGMA foreign_key_check` before the transaction commits.
     """
     config = alembic_config()
-    with _unavailable_is_temporary(), engine.connect() as connection:
+    with unavailable_is_temporary(), engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             _set_sqlite_foreign_keys(connection, enabled=False)
@@ -68,21 +67,8 @@ def _check_sqlite_foreign_keys(connection: Connection) -> None:
         )
 
 
-@contextmanager
-def _unavailable_is_temporary() -> Iterator[None]:
-    """A database that cannot be reached is `DatabaseUnavailable` (exit 75), not a crash."""
-    try:
-        yield
-    except HubdeskError:
-        raise
-    except Exception as exc:
-        if is_transient(exc):
-            raise DatabaseUnavailable(describe_unavailable(exc)) from exc
-        raise
-
-
 def current_revision(engine: Engine) -> str | None:
-    with _unavailable_is_temporary(), engine.connect() as connection:
+    with unavailable_is_temporary(), engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
