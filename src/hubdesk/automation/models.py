@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from hubdesk.db import ids
 from hubdesk.db.base import Base
 from hubdesk.db.types import utcnow
 from hubdesk.tickets.models import Ticket
@@ -39,6 +40,7 @@ class AutomationEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_key: Mapped[str] = mapped_column(String(200), unique=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tticket_tickets.id", ondelete="CASCADE"))
+    ticket = ids.parent(Ticket)
     kind: Mapped[str] = mapped_column(String(32))
     fired_at: Mapped[datetime] = mapped_column(default=utcnow)
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -8,23 +8,90 @@ their own: 1.6 of the 2.3 ORM flushes an email cost in `bench/statements.py` wer
 `touching` flushes only when a pending write is to one of the tables a statement reads (or
 inserts into), and otherwise leaves the writes for the session's next flush, which then
 writes them together.
+
+Where a bulk batch's new rows stay pending across messages (their ids come from
+`hubdesk.db.ids`, so nothing flushes to learn them), a read narrows further with `where`: a
+test on the pending object (new, changed or deleted) that says whether the statement could
+see it. The test must only look at columns a pending change cannot move (an email log's
+Message-ID, a ticket's number or id), since the database still holds the old values of a
+changed row. `get` is `Session.get` that answers a pending new object with that primary
+key itself, and flushes only for one whose key is not known yet. `track_pending` keeps a
+session's new objects by class, so that these tests do not walk every pending object.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
+from typing import Any, Final, TypeVar, cast
 
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+
+_PENDING: Final = "hubdesk_pending"
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
-def touching(session: Session, *models: type) -> Iterator[Session]:
+def touching(
+    session: Session, *models: type, where: Callable[[Any], bool] | None = None
+) -> Iterator[Session]:
     """For statements on the tables of `models` alone: flush first if a pending new, changed
-    or deleted object is one of `models`, then run them without an autoflush."""
-    pending = chain(session.new, session.dirty, session.deleted)
-    if any(isinstance(obj, models) for obj in pending):
+    or deleted object is one of `models` (and `where` says the statements could see it),
+    then run them without an autoflush."""
+    pending = chain(
+        _new_of(session, models),
+        (obj for obj in chain(session.dirty, session.deleted) if isinstance(obj, models)),
+    )
+    if any(where is None or where(obj) for obj in pending):
         session.flush()
     with session.no_autoflush:
         yield session
+
+
+def get(session: Session, model: type[T], key: Any) -> T | None:
+    """`session.get(model, key)` without flushing the batch: a new object of `model` with
+    that primary key, still pending, is the answer (it is what a flush and then `get` would
+    give); a pending one whose key is not known yet is flushed first."""
+    wanted = tuple(key) if isinstance(key, tuple | list) else (key,)
+    unknown = False
+    for obj in _new_of(session, (model,)):
+        found = tuple(inspect(obj).mapper.primary_key_from_instance(obj))
+        if found == wanted:
+            return cast(T, obj)
+        unknown = unknown or None in found
+    if unknown:
+        session.flush()
+    with session.no_autoflush:
+        return session.get(model, key)
+
+
+def track_pending(session: Session) -> None:
+    """Keep `session`'s new objects by class until they are flushed or dropped (the bulk
+    path's batch sessions, whose new rows stay pending across messages)."""
+    index: dict[type, dict[int, object]] = {}
+    session.info[_PENDING] = index
+
+    def added(_session: Session, obj: object) -> None:
+        index.setdefault(type(obj), {})[id(obj)] = obj
+
+    def gone(_session: Session, obj: object) -> None:
+        index.get(type(obj), {}).pop(id(obj), None)
+
+    event.listen(session, "transient_to_pending", added)
+    event.listen(session, "pending_to_persistent", gone)
+    event.listen(session, "pending_to_transient", gone)
+
+
+def pending_of(session: Session, model: type[T]) -> Iterable[T]:
+    """The new objects of `model` the session has not flushed yet."""
+    return cast(Iterable[T], _new_of(session, (model,)))
+
+
+def _new_of(session: Session, models: Sequence[type]) -> Iterable[object]:
+    index: dict[type, dict[int, object]] | None = session.info.get(_PENDING)
+    if index is None:
+        return (obj for obj in session.new if isinstance(obj, tuple(models)))
+    return chain.from_iterable(list(index.get(model, {}).values()) for model in models)

@@ -22,6 +22,7 @@ from hubdesk.automation import assignment
 from hubdesk.config import Settings
 from hubdesk.customers import service as customers
 from hubdesk.customers.models import Contact
+from hubdesk.db import reads
 from hubdesk.errors import ValidationFailed
 from hubdesk.intake import record
 from hubdesk.intake.extract import extract
@@ -78,7 +79,7 @@ def create_ticket(
     if progress.ticket_id is not None and progress.ticket_number is not None:
         return TicketMade(progress.ticket_id, progress.ticket_number, created=False, linked=True)
     if mail.decision.ticket_id is not None:
-        ticket = env.session.get(Ticket, mail.decision.ticket_id)
+        ticket = reads.get(env.session, Ticket, mail.decision.ticket_id)
         if ticket is not None:
             return _add_reply(env, mail, ticket)
     return _open_ticket(env, mail, params)
@@ -219,7 +220,7 @@ def team_copy(env: ActionEnv, mail: Mail, copy: TeamCopy) -> TicketMade:
     )
     if copy.ticket_id is None:
         return _open_ticket(env, routed, CreateTicket())
-    ticket = env.session.get(Ticket, copy.ticket_id)
+    ticket = reads.get(env.session, Ticket, copy.ticket_id)
     if ticket is None:  # pragma: no cover - read in this transaction by the prologue
         raise ValidationFailed(f"ticket {copy.ticket_number} no longer exists")
     return _add_reply(env, routed, ticket)

@@ -38,7 +38,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, lazyload
 
 from hubdesk.config import Settings
-from hubdesk.db import deferred
+from hubdesk.db import deferred, ids, reads
 from hubdesk.db.uow import is_transient
 from hubdesk.errors import (
     Conflict,
@@ -52,11 +52,18 @@ from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dedupe, lookahead, parse_ahead, pipeline, prologue
 from hubdesk.intake.sources import Source
 from hubdesk.intake.types import Outcome
+from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
-from hubdesk.tickets.models import Ticket
+from hubdesk.tickets.models import EmailLog, Ticket
 from hubdesk.users.permissions import Principal
 
 log = logging.getLogger(__name__)
+
+# rows a batch numbers ahead (`db.ids`) are written in one flush with the ledger rows and
+# acknowledgements that name them: the flush writes the tickets and email-log rows first
+ids.order_after(InboundMessage, Ticket, InboundMessage.ticket_id)
+ids.order_after(OutboxMessage, Ticket, OutboxMessage.ticket_id)
+ids.order_after(OutboxMessage, EmailLog, OutboxMessage.email_log_id)
 
 
 @dataclass(frozen=True)
@@ -297,6 +304,10 @@ def _start(session: Session, *, defer: bool) -> None:
     event.listen(session, "do_orm_execute", _tickets_without_extras)
     if defer:
         deferred.enable(session)
+        # new tickets, comments and email-log rows numbered at once and written with the
+        # batch's next flush (a chunk's worth together), not one flush a message
+        ids.enable(session)
+        reads.track_pending(session)
 
 
 def _finish(session: Session, runtime: Runtime) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
+from hubdesk.db import reads
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake.types import Outcome, OutcomeStatus, TicketMade
@@ -36,7 +37,7 @@ def outcome_of(session: Session, row: InboundMessage) -> Outcome:
         status = "quarantined"
     else:
         status = "failed"
-    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+    ticket = reads.get(session, Ticket, row.ticket_id) if row.ticket_id is not None else None
     return Outcome(
         status,
         row.id,

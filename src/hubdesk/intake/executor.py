@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.config import Settings
-from hubdesk.db import deferred
+from hubdesk.db import deferred, reads
 from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import is_transient
@@ -272,7 +272,7 @@ def _team_copies(env: ActionEnv, mail: Mail, plan: RoutePlan, progress: Progress
         return []
     done = [Progress().after(team_copy(env, mail, copy)) for copy in plan.copies]
     if opens:
-        made = [env.session.get(Ticket, p.ticket_id) for p in (progress, *done)]
+        made = [reads.get(env.session, Ticket, p.ticket_id) for p in (progress, *done)]
         links_.link_all(
             env.session,
             [t for t in made if t is not None],
@@ -300,7 +300,7 @@ def follow_up(
     from_address: str | None = None,
 ) -> dict[str, str]:
     found = progress.ticket_id
-    ticket = session.get(Ticket, found) if found is not None else None
+    ticket = reads.get(session, Ticket, found) if found is not None else None
     if ticket is None:
         return {}
     facts: dict[str, str] = {}

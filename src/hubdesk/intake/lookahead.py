@@ -40,10 +40,11 @@ from sqlalchemy.orm import Session
 from hubdesk.customers import service as customers
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import DedupeKey, InboundMessage
-from hubdesk.intake import dedupe, prologue, ticket_locks
+from hubdesk.intake import dedupe, prologue, threading, ticket_locks
 from hubdesk.mail.types import ParsedEmail, ParseRejection
 from hubdesk.runtime import Runtime
-from hubdesk.tickets.models import Ticket
+from hubdesk.sla.models import SlaClock
+from hubdesk.tickets.models import Ticket, TicketLink, TicketParticipant
 
 _KEY: Final = "hubdesk_lookahead"
 
@@ -106,15 +107,43 @@ def prepare(
                 chunk.settled_ids.setdefault(message_id, set()).add(inbound_id)
     senders = {p.from_.email for p in mails if p.from_ is not None}
     customers.prefetch_contacts(session, senders)
+    stored = threading.StoredIds(own=frozenset(p.message_id for p in mails))
+    named = ticket_locks.named_tickets(
+        session,
+        {row_id: p for (row_id, _sha), p in chunk.parsed.items() if isinstance(p, ParsedEmail)},
+        stored=stored,
+    )
     busy: frozenset[int] = frozenset()
     if session.get_bind().dialect.name == "postgresql":
-        named = ticket_locks.named_tickets(
-            session,
-            {row_id: p for (row_id, _sha), p in chunk.parsed.items() if isinstance(p, ParsedEmail)},
-        )
         busy = ticket_locks.lock(session, named, wait=wait_for_tickets)
+    _load_replied_tickets(session, {t for tickets in named.values() for t in tickets})
     session.info[_KEY] = chunk
+    session.info[threading.STORED_READ] = stored
     return busy
+
+
+def _load_replied_tickets(session: Session, ticket_ids: set[int]) -> None:
+    """The tickets the chunk's mail names, with their SLA clocks, participants and
+    `same_email` families: what each reply reads next (its ticket, the clock its comment
+    moves, whether its sender takes part already, the other teams' tickets), now in the
+    session (held for the batch) instead of a read each."""
+    session.info[prologue.FAMILIES_READ] = {}
+    if not ticket_ids:
+        return
+    wanted = list(ticket_ids)
+    session.scalars(select(Ticket).where(Ticket.id.in_(wanted))).all()
+    session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(wanted))).all()
+    session.scalars(select(TicketParticipant).where(TicketParticipant.ticket_id.in_(wanted))).all()
+    if prologue.any_same_email_links(session):
+        families: dict[int, list[int]] = {ticket_id: [] for ticket_id in wanted}
+        for ticket_id, linked in session.execute(_FAMILIES, {"ids": wanted}):
+            families[ticket_id].append(linked)
+        session.info[prologue.FAMILIES_READ] = families
+
+
+_FAMILIES: Final = select(TicketLink.ticket_id, TicketLink.linked_ticket_id).where(
+    TicketLink.ticket_id.in_(bindparam("ids", expanding=True)), TicketLink.kind == "same_email"
+)
 
 
 _RAW_KEYS_HELD: Final = select(DedupeKey.key, DedupeKey.inbound_id).where(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hubdesk.budgets import mail_limits
 from hubdesk.classifier.rules import Verdict
 from hubdesk.config import Settings
+from hubdesk.db import reads
 from hubdesk.db.memo import memo
 from hubdesk.db.reads import touching
 from hubdesk.inbound.models import InboundMessage
@@ -187,15 +188,19 @@ def _teams_of(
 def linked_family(session: Session, thread: ThreadDecision) -> tuple[FamilyTicket, ...]:
     """For a reply: its ticket and the tickets one earlier email opened with it for other
     teams (`same_email` links), live ones only, in ticket order."""
-    if thread.ticket_id is None or not _any_same_email_links(session):
+    if thread.ticket_id is None or not any_same_email_links(session):
         return ()
     ids = [thread.ticket_id]
-    with touching(session, TicketLink):
-        ids += session.scalars(
-            select(TicketLink.linked_ticket_id).where(
-                TicketLink.ticket_id == thread.ticket_id, TicketLink.kind == "same_email"
+    known: dict[int, list[int]] = session.info.get(FAMILIES_READ, {})
+    if thread.ticket_id in known and not any(reads.pending_of(session, TicketLink)):
+        ids += known[thread.ticket_id]
+    else:
+        with touching(session, TicketLink):
+            ids += session.scalars(
+                select(TicketLink.linked_ticket_id).where(
+                    TicketLink.ticket_id == thread.ticket_id, TicketLink.kind == "same_email"
+                )
             )
-        )
     if len(ids) == 1:
         return ()
     rows = session.execute(
@@ -207,7 +212,14 @@ def linked_family(session: Session, thread: ThreadDecision) -> tuple[FamilyTicke
     return tuple(FamilyTicket(i, number, team_id, name) for i, number, team_id, name in rows)
 
 
-def _any_same_email_links(session: Session) -> bool:
+FAMILIES_READ: Final = "hubdesk_families"
+"""A bulk chunk's read of the `same_email` links of the tickets its mail names (ticket id ->
+linked ticket ids; `intake.lookahead`). Such links are made when one email opens its
+tickets, in that email's transaction: a ticket that existed when the chunk was read has all
+of its links in the read."""
+
+
+def any_same_email_links(session: Session) -> bool:
     """Whether any `same_email` link may exist: without teams there is none, and a reply
     need not ask for its ticket's family. On SQLite it is read once per transaction (so
     once per bulk batch) and again after the session writes a link; links this session has
@@ -217,7 +229,7 @@ def _any_same_email_links(session: Session) -> bool:
     must find the others: there the answer is always "ask"."""
     if session.get_bind().dialect.name != "sqlite":
         return True
-    if any(isinstance(obj, TicketLink) for obj in session.new):
+    if any(reads.pending_of(session, TicketLink)):
         return True
     return memo(
         session,
@@ -245,7 +257,7 @@ def enabled_workflows(session: Session) -> list[Workflow]:
 def link_target(session: Session, thread: ThreadDecision) -> LinkTarget | None:
     if thread.ticket_id is None:
         return None
-    ticket = session.get(Ticket, thread.ticket_id)
+    ticket = reads.get(session, Ticket, thread.ticket_id)
     if ticket is None:
         return None
     return LinkTarget(ticket.status in OPEN_STATES, ticket.closed_at or ticket.resolved_at)
@@ -271,7 +283,7 @@ def throttled(
     if not sender:
         return None
     since = received_at - timedelta(hours=1)
-    with touching(session, EmailLog):
+    with touching(session, EmailLog, where=lambda log: log.email_from == sender):
         opened = session.scalar(_OPENED, {"sender": sender, "since": since})
     limit = settings.new_tickets_per_sender_per_hour
     if opened is not None and opened >= limit:

@@ -15,7 +15,7 @@ from typing import Any, Final
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from hubdesk.db import deferred
+from hubdesk.db import deferred, ids
 from hubdesk.db.types import utcnow
 from hubdesk.intake.types import Mail
 from hubdesk.mail.types import Address, ParsedEmail
@@ -42,8 +42,10 @@ class LoggedEmail:
 
 
 def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -> LoggedEmail:
-    """The mail's email-log row, written at once with one Core statement (threading reads
-    it back within the same bulk batch; nothing keeps the row as an ORM object)."""
+    """The mail's email-log row. A bulk batch (`hubdesk.db.ids` enabled) numbers it now and
+    writes it with the batch's next flush, after its ticket: the reads that could see it
+    (threading by Message-ID, the new-ticket throttle) flush first when it matters
+    (`hubdesk.db.reads.touching`). Elsewhere it is written at once with one Core statement."""
     parsed = mail.parsed
     flags = mail.flags.as_json()
     if mail.text_shortened:
@@ -68,6 +70,11 @@ def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -
         "flags": flags,
         "created_at": utcnow(),
     }
+    if ids.active(session):
+        row = EmailLog(**values)
+        ids.assign(session, row)
+        session.add(row)
+        return LoggedEmail(row.id, mail.body_text)
     log_id = session.connection().execute(_INSERT_LOG, values).scalar_one()
     return LoggedEmail(log_id, mail.body_text)
 

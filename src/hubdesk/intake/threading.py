@@ -15,6 +15,7 @@ by a stored id or a hint; an agent's address is a credential only when it is aut
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -22,7 +23,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hubdesk.customers.models import Contact, CustomerDomain
-from hubdesk.db import deferred
+from hubdesk.db import deferred, reads
 from hubdesk.db.memo import memo
 from hubdesk.db.reads import touching
 from hubdesk.intake.signals import ThreadSignals
@@ -96,7 +97,7 @@ def _judge_id_match(
     session: Session, match: _IdMatch, sender: str | None, policy: str, trust: SenderTrust
 ) -> ThreadDecision:
     linked = match.decision
-    ticket = session.get(Ticket, linked.ticket_id)
+    ticket = reads.get(session, Ticket, linked.ticket_id)
     assert ticket is not None
     why = None if trust.failed else participant_reason(session, ticket, sender, trust)
     if match.signed or policy == "any":
@@ -128,12 +129,43 @@ STORED_IDS: Final = (
 their tickets first: `intake.ticket_locks`)."""
 
 
+@dataclass
+class StoredIds:
+    """What a bulk chunk read of `STORED_IDS` for all of its mails' ids at once
+    (`hubdesk.intake.lookahead`), kept in the session for the chunk: a mail's look-up is
+    answered from it unless it asks for an id the read did not, or for one of the chunk's own
+    Message-IDs (an earlier mail of the chunk may have been logged since: asked again)."""
+
+    own: frozenset[str] = frozenset()
+    covered: frozenset[str] = frozenset()
+    rows: Sequence[tuple[str, int]] = ()
+    """(Message-ID, ticket id), newest row first, as `STORED_IDS` orders them."""
+
+    def read(self, ids: Iterable[str], rows: Sequence[tuple[str, int]]) -> None:
+        self.covered, self.rows = frozenset(ids), rows
+
+    def answer(self, wanted: set[str]) -> Sequence[tuple[str, int]] | None:
+        if not wanted <= self.covered or not wanted.isdisjoint(self.own):
+            return None
+        return [row for row in self.rows if row[0] in wanted]
+
+
+STORED_READ: Final = "hubdesk_stored_ids"
+"""The session's `StoredIds` (a bulk chunk's)."""
+
+
 def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) -> _IdMatch | None:
     ids = signals.ids
     if not ids:
         return None
-    with touching(session, EmailLog):
-        rows = session.execute(STORED_IDS, {"ids": list(ids)}).all()
+    wanted = set(ids)
+    chunk: StoredIds | None = session.info.get(STORED_READ)
+    answered = chunk.answer(wanted) if chunk is not None else None
+    if answered is not None:
+        rows = answered
+    else:
+        with touching(session, EmailLog, where=lambda log: log.email_message_id in wanted):
+            rows = [(row[0], row[1]) for row in session.execute(STORED_IDS, {"ids": list(ids)})]
     stored = dict(rows)
     tickets_of: dict[str, set[int]] = {}
     for stored_id, ticket_id in rows:
@@ -146,8 +178,7 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
             ticket, signed = find_ticket(session, number), True
             reason = f"{header} {message_id} is one of our signed Message-IDs for {number}"
         elif message_id in stored:
-            with touching(session, Ticket):
-                found = session.get(Ticket, stored[message_id])
+            found = reads.get(session, Ticket, stored[message_id])
             ticket = follow_merges(session, found)
             reason = f"{header} {message_id} is a message stored on the ticket"
         if ticket is not None:
@@ -183,10 +214,9 @@ def _recipient_reason(
 
 def find_ticket(session: Session, number: str) -> Ticket | None:
     """The live ticket for `number`, following merges; None when unknown or deleted."""
-    with touching(session, Ticket):
-        ticket = session.scalars(
-            select(Ticket).where(Ticket.ticket_number == number.upper())
-        ).first()
+    number = number.upper()
+    with touching(session, Ticket, where=lambda ticket: ticket.ticket_number == number):
+        ticket = session.scalars(select(Ticket).where(Ticket.ticket_number == number)).first()
     return follow_merges(session, ticket)
 
 
@@ -196,7 +226,7 @@ def follow_merges(session: Session, ticket: Ticket | None) -> Ticket | None:
             return None
         if ticket.merged_into_id is None:
             return ticket
-        ticket = session.get(Ticket, ticket.merged_into_id)
+        ticket = reads.get(session, Ticket, ticket.merged_into_id)
     return ticket
 
 

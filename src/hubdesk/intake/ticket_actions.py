@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from hubdesk.db import reads
 from hubdesk.errors import ValidationFailed
 from hubdesk.intake.actions import ActionEnv
 from hubdesk.intake.types import (
@@ -42,7 +43,7 @@ def _actor(env: ActionEnv) -> Principal:
 
 def _ticket(env: ActionEnv, progress: Progress, action: str) -> Ticket:
     found = progress.ticket_id
-    ticket = env.session.get(Ticket, found) if found is not None else None
+    ticket = reads.get(env.session, Ticket, found) if found is not None else None
     if ticket is None:
         raise ValidationFailed(
             f"{action} acts on a ticket, but no earlier step made or found one; put "

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hubdesk.intake.signals import thread_signals
-from hubdesk.intake.threading import MAX_MERGE_HOPS, STORED_IDS
+from hubdesk.intake.threading import MAX_MERGE_HOPS, STORED_IDS, StoredIds
 from hubdesk.mail.types import ParsedEmail
 from hubdesk.tickets.models import Ticket
 
@@ -45,14 +45,20 @@ _LOCK: Final = (
 _LOCK_FREE: Final = _LOCK.with_for_update(key_share=True, skip_locked=True)
 
 
-def named_tickets(session: Session, mails: Mapping[int, ParsedEmail]) -> dict[int, set[int]]:
-    """For each row id, the tickets its mail's threading signals name (two statements)."""
+def named_tickets(
+    session: Session, mails: Mapping[int, ParsedEmail], *, stored: StoredIds | None = None
+) -> dict[int, set[int]]:
+    """For each row id, the tickets its mail's threading signals name (two statements).
+    `stored` is told what the Message-ID statement read (`threading.StoredIds`)."""
     signals = {row_id: thread_signals(mail) for row_id, mail in mails.items()}
     ids = {i for s in signals.values() for i in s.ids}
     numbers = {n for s in signals.values() for n in (*s.numbers_in_ids, *s.subject_numbers)}
     by_id: dict[str, set[int]] = {}
     if ids:
-        for message_id, ticket_id in session.execute(STORED_IDS, {"ids": list(ids)}):
+        rows = [(row[0], row[1]) for row in session.execute(STORED_IDS, {"ids": list(ids)})]
+        if stored is not None:
+            stored.read(ids, rows)
+        for message_id, ticket_id in rows:
             if ticket_id is not None:
                 by_id.setdefault(message_id, set()).add(ticket_id)
     by_number: dict[str, int] = {}

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Customer
+from hubdesk.db import reads
 from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
@@ -396,7 +397,7 @@ def _judge(clock: SlaClock, target: str, due: datetime | None, met: datetime) ->
 
 
 def clock_of(session: Session, ticket: Ticket) -> SlaClock | None:
-    return session.get(SlaClock, ticket.id)
+    return reads.get(session, SlaClock, ticket.id)
 
 
 def _policy_id(session: Session, customer_id: int | None) -> int | None:
@@ -509,7 +510,7 @@ def refresh_report_facts(session: Session, clock: SlaClock) -> None:
     and its policy (nothing is computed or written when the inputs have not changed, nor
     for a ticket with nothing to measure yet). A Core UPDATE of the fact columns alone: the
     ticket's `version` is not bumped, and the loaded ticket is told the new values."""
-    ticket = session.get(Ticket, clock.ticket_id)
+    ticket = reads.get(session, Ticket, clock.ticket_id)
     if ticket is None:
         return
     if ticket.first_response_at is None and ticket.resolved_at is None:

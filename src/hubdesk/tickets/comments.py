@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
+from hubdesk.db import ids
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
@@ -57,7 +58,8 @@ def add_comment(
     ticket.updated_at = now
     if not internal and author_contact_id is None and actor.user_id is not None:
         ticket.first_response_at = ticket.first_response_at or now
-    session.flush()
+    if not ids.assign(session, comment):  # a bulk batch numbers it now, flushes it later
+        session.flush()
     # SLA hook: an agent's public comment meets a response, a customer's reply owes one.
     sla.on_comment(
         session,

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hubdesk.db import ids
 from hubdesk.db.base import Base
 from hubdesk.db.types import utcnow
 from hubdesk.tickets.states import PRIORITIES, PRIORITY_RANK_SQL, SOURCES, STATUSES
@@ -184,6 +185,7 @@ class TicketLink(Base):
     linked_ticket_id: Mapped[int] = mapped_column(
         ForeignKey("tticket_tickets.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    linked_ticket: Mapped[Ticket] = ids.parent("Ticket", foreign_keys="TicketLink.linked_ticket_id")
     linked_ticket_number: Mapped[str] = mapped_column(String(32))
     """Ticket numbers never change; kept here so that showing a link reads no other ticket."""
     kind: Mapped[str] = mapped_column(String(16))
@@ -212,6 +214,7 @@ class TicketParticipant(Base):
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("tticket_tickets.id", ondelete="CASCADE"), primary_key=True
     )
+    ticket: Mapped[Ticket] = ids.parent("Ticket")
     email: Mapped[str] = mapped_column(String(320), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(16), default="cc")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -245,6 +248,8 @@ class Comment(Base):
     email_log_id: Mapped[int | None] = mapped_column(
         ForeignKey("tticket_email_log.id", ondelete="SET NULL")
     )
+    ticket: Mapped[Ticket] = ids.parent("Ticket")
+    email_log: Mapped[EmailLog | None] = ids.parent("EmailLog")
 
 
 class Attachment(Base):
@@ -289,6 +294,7 @@ class EmailLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tticket_tickets.id"))
+    ticket: Mapped[Ticket] = ids.parent("Ticket")
     email_message_id: Mapped[str] = mapped_column(Text, index=True)
     email_subject: Mapped[str | None] = mapped_column(Text)
     email_from: Mapped[str] = mapped_column(Text, index=True)
@@ -310,3 +316,6 @@ class EmailLog(Base):
     body_visible: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
     flags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+ids.register(Ticket, Comment, EmailLog)

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer
-from hubdesk.db.reads import touching
+from hubdesk.db import ids, reads
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
 from hubdesk.outbox.notify import notify_agent
@@ -165,7 +165,8 @@ def create_ticket(
         TicketTag(tag=tag, position=i) for i, tag in enumerate(normalize_tags(new.tags))
     ]
     session.add(ticket)
-    session.flush()
+    if not ids.assign(session, ticket):  # a bulk batch numbers it now, flushes it later
+        session.flush()
     record_event(
         session,
         actor,
@@ -481,8 +482,7 @@ def delete_ticket(
 def add_participant(session: Session, ticket: Ticket, email: str, role: str) -> bool:
     """Record `email` as taking part in `ticket`; returns False when it already did."""
     email = email.lower()
-    with touching(session, TicketParticipant):
-        exists = session.get(TicketParticipant, (ticket.id, email))
+    exists = reads.get(session, TicketParticipant, (ticket.id, email))
     if exists is not None:
         return False
     session.add(TicketParticipant(ticket_id=ticket.id, email=email, role=role))

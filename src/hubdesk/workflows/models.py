@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hubdesk.db import ids
 from hubdesk.db.base import Base
 from hubdesk.db.types import utcnow
+from hubdesk.tickets.models import Ticket
 
 EXECUTION_STATUSES = ("pending", "running", "completed", "failed", "skipped")
 
@@ -66,6 +68,7 @@ class WorkflowExecution(Base):
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tticket_tickets.id", ondelete="SET NULL")
     )
+    ticket = ids.parent(Ticket)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     retry_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("email_workflow_executions.id", ondelete="SET NULL")

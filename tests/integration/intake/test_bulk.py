@@ -390,39 +390,109 @@ def test_the_ledger_row_is_updated_once_per_message_with_its_description_and_fat
         assert [r.ticket_id for r in rows] == [outcomes[0].ticket_id] * 2
 
 
-def test_reads_between_messages_leave_the_pending_writes_to_the_next_flush(
-    runtime: Runtime,
-) -> None:
-    """A message's reads (the new-ticket throttle, the threading look-ups, a new contact,
-    a participant) do not flush the previous message's pending rows in a flush of their
-    own: a batch flushes once for each ticket and comment it makes (their ids are needed)
-    and a few times more (the chunk's ledger rows, first reads, the batch end), however
-    many messages it holds. Before, each of those reads flushed: 2.3 flushes a message."""
+def _batch_flushes() -> tuple[list[int], Callable[[], None]]:
+    """Count the flushes of bulk batches' sessions (not a short one's on PostgreSQL)."""
     from sqlalchemy.orm import Session
 
     flushes: list[int] = []
 
     def count(session: Session, _context: object, _instances: object) -> None:
-        if deferred.active(session):  # the batch's own (not a short one's on PostgreSQL)
+        if deferred.active(session):
             flushes.append(1)
 
+    event.listen(Session, "before_flush", count)
+    return flushes, lambda: event.remove(Session, "before_flush", count)
+
+
+def test_reads_between_messages_leave_the_pending_writes_to_the_next_flush(
+    runtime: Runtime,
+) -> None:
+    """A message's reads (the new-ticket throttle, the threading look-ups, a new contact,
+    a participant) do not flush the previous message's pending rows in a flush of their
+    own. Here each reply answers the request just before it, whose email-log row is still
+    pending: the reply's look-up by Message-ID flushes it (once a reply), and nothing else
+    does but the chunk's ledger rows and the batch end. Before, each of those reads
+    flushed (2.3 flushes a message), and later each new ticket and comment (to learn its
+    id)."""
     raws = []
     for n in range(8):
         raws.append(raw_mail(subject=f"Printer {n}", message_id=f"<p{n}@x>", sender=f"c{n}@ex.org"))
         raws.append(
             raw_mail(subject=f"Re: Printer {n}", in_reply_to=f"<p{n}@x>", sender=f"c{n}@ex.org")
         )
-    event.listen(Session, "before_flush", count)
+    flushes, stop = _batch_flushes()
     try:
         outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
     finally:
-        event.remove(Session, "before_flush", count)
+        stop()
     assert [o.status for o in outcomes] == ["created", "linked"] * 8
-    assert len(flushes) <= 16 + 8, len(flushes)  # 8 tickets, 8 comments, a few more
+    # 8 replies; the first reads of the batch's lookups (kept for it) and the chunk's
+    # ledger rows a few more. Before: 19
+    assert len(flushes) <= 8 + 6, len(flushes)
     with runtime.db.transaction(write=False) as session:
         settled = session.scalars(select(InboundMessage.status)).all()
         assert settled == ["processed"] * 16
         assert _count(runtime, EmailLog) == 16
+
+
+def test_a_batch_flushes_a_few_times_however_many_tickets_and_replies_it_makes(
+    runtime: Runtime,
+) -> None:
+    """New tickets, comments and email-log rows are numbered at once (`hubdesk.db.ids`) and
+    written with the batch's next flush: 30 new requests and 30 replies to tickets of an
+    earlier batch take a handful of flushes, not one or more a message; and every row is
+    where it belongs."""
+    from hubdesk.tickets.models import Comment, TicketParticipant
+
+    earlier = [
+        raw_mail(subject=f"Old {n}", message_id=f"<old{n}@x>", sender=f"o{n}@ex.org")
+        for n in range(30)
+    ]
+    first = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*earlier), ONE_BATCH)]
+    raws = []
+    for n in range(30):
+        raws.append(raw_mail(subject=f"New {n}", message_id=f"<new{n}@x>", sender=f"n{n}@ex.org"))
+        raws.append(
+            raw_mail(
+                subject=f"Re: Old {n}",
+                message_id=f"<re{n}@x>",
+                in_reply_to=f"<old{n}@x>",
+                sender=f"o{n}@ex.org",
+                body=f"answer number {n}",
+            )
+        )
+    flushes, stop = _batch_flushes()
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    finally:
+        stop()
+    assert [o.status for o in outcomes] == ["created", "linked"] * 30
+    # the chunks' ledger rows, the batch's first lookups, its end; before: 66
+    assert len(flushes) <= 8, len(flushes)
+    assert [o.ticket_id for o in outcomes[1::2]] == [o.ticket_id for o in first]
+    with runtime.db.transaction(write=False) as session:
+        replies = session.execute(
+            select(Comment.ticket_id, Comment.body, EmailLog.email_message_id)
+            .join(EmailLog, EmailLog.id == Comment.email_log_id)
+            .order_by(Comment.id)
+        ).all()
+        assert replies == [
+            (first[n].ticket_id, f"answer number {n}", f"<re{n}@x>") for n in range(30)
+        ]
+        opened = session.execute(
+            select(EmailLog.ticket_id, EmailLog.email_message_id)
+            .where(EmailLog.is_reply.is_(False))
+            .order_by(EmailLog.id)
+        ).all()
+        assert opened[30:] == [(o.ticket_id, f"<new{n}@x>") for n, o in enumerate(outcomes[::2])]
+        people = session.execute(
+            select(TicketParticipant.ticket_id, TicketParticipant.email).where(
+                TicketParticipant.email.like("n%")
+            )
+        ).all()
+        assert sorted(people) == sorted(
+            (o.ticket_id, f"n{n}@ex.org") for n, o in enumerate(outcomes[::2])
+        )
 
 
 def test_a_participant_pending_in_the_session_is_seen_before_it_is_added_again(
@@ -904,3 +974,36 @@ def test_a_rerun_over_mail_already_imported_parses_none_of_it(
     finally:
         event.remove(runtime.db.engine, "before_cursor_execute", seen)
     assert len(statements) < fresh / 3, (len(statements), fresh)
+
+
+def test_the_new_ticket_throttle_counts_tickets_the_batch_has_not_flushed_yet(
+    runtime: Runtime,
+) -> None:
+    """The throttle's count reads the email log; the batch's own new rows are still pending
+    there, and a sender's row is flushed before the count that could see it."""
+    strict = replace(
+        runtime, settings=runtime.settings.model_copy(update={"new_tickets_per_sender_per_hour": 2})
+    )
+    raws = [raw_mail(subject=f"Request {n}", message_id=f"<t{n}@x>") for n in range(4)]
+    outcomes = [o for _s, o in bulk.ingest_bulk(strict, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["created", "created", "ignored", "ignored"]
+    assert all("TICKET_NEW_PER_SENDER_PER_HOUR=2" in (o.reason or "") for o in outcomes[2:])
+    assert _count(runtime, Ticket) == 2
+
+
+def test_a_ticket_number_named_in_a_subject_finds_a_ticket_opened_earlier_in_the_batch(
+    runtime: Runtime,
+) -> None:
+    """The first ticket of a fresh database is TKT-<today>-001; a mail naming it in the same
+    batch (no In-Reply-To) finds the ticket still pending in the session."""
+    request = raw_mail(subject="Printer on fire", message_id="<fire@x>")
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(request), ONE_BATCH)]
+    number = outcomes[0].ticket_number
+    assert number is not None
+    follow = raw_mail(subject=f"[{number}] still burning", message_id="<burn@x>")
+    again = raw_mail(subject="Printer on fire again", message_id="<fire2@x>")
+    named = raw_mail(subject=f"Re: [{number[:-3]}002] second", message_id="<second@x>")
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(follow, again, named), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["linked", "created", "linked"]
+    assert outcomes[2].ticket_id == outcomes[1].ticket_id
+    assert outcomes[1].ticket_number == number[:-3] + "002"

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import actions, pipeline
+from hubdesk.intake import actions, bulk, pipeline
 from hubdesk.intake.preview import preview
+from hubdesk.intake.sources import Source
 from hubdesk.tickets.models import Attachment, EmailLog, Ticket
 from hubdesk.users import service as users
 from hubdesk.users.models import User
@@ -186,6 +187,47 @@ def test_an_ambiguous_reply_goes_to_every_teams_ticket(api: Api) -> None:
         last = _emails(api, ticket)[-1]
         assert "so it is ambiguous and goes to all of them" in last["reason"]
         assert last["reason"].endswith(ticket["ticket_number"])
+
+
+def test_ambiguous_replies_in_a_batch_go_to_every_teams_ticket_with_one_family_read(
+    api: Api,
+) -> None:
+    """On the bulk path the tickets a chunk's replies name are read with their `same_email`
+    families at once (`intake.lookahead`): each ambiguous reply still goes to both teams'
+    tickets, and the links are asked for once for the chunk, not once a reply."""
+    _teams(api)
+    support, sales = _both(api)
+    replies = [
+        raw_mail(
+            subject="Re: Invoice wrong and printer broken",
+            to="info@example.com",
+            in_reply_to=FIRST_ID,
+            message_id=f"<any-news-{n}@example.org>",
+            body=f"Any news? ({n})",
+        )
+        for n in range(3)
+    ]
+    links_read: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "FROM tticket_ticket_links" in statement:
+            links_read.append(statement)
+
+    engine = api.runtime.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        sources = [Source(f"r{n}", (lambda raw=raw: raw)) for n, raw in enumerate(replies)]
+        outcomes = [o for _s, o in bulk.ingest_bulk(api.runtime, sources)]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [(o.status, o.ticket_id, o.team_tickets) for o in outcomes] == [
+        ("linked", support["id"], (sales["ticket_number"],))
+    ] * 3
+    for ticket in (support, sales):
+        assert [e["email_message_id"] for e in _emails(api, ticket)[1:]] == [
+            f"<any-news-{n}@example.org>" for n in range(3)
+        ]
+    assert len(links_read) <= 2, links_read  # the chunk's family read (and a first probe)
 
 
 def test_a_reply_naming_one_ticket_stays_on_it(api: Api) -> None:

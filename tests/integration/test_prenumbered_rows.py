@@ -1,0 +1,170 @@
+"""Rows numbered before their INSERT (`hubdesk.db.ids`) and the reads that leave them pending
+(`hubdesk.db.reads`), on both databases.
+
+A bulk batch gives each new ticket, comment and email-log row its id at once and writes them
+with the batch's next flush: no id is handed out twice (not within a transaction, not to a
+row inserted without one, not to two transactions at once), the rows that refer to them are
+written after them in the same flush, and a read that could see a pending row flushes it
+first while one that could not leaves it pending."""
+
+from __future__ import annotations
+
+import threading
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from hubdesk.db import deferred, ids, reads
+from hubdesk.runtime import Runtime
+from hubdesk.tickets import comments
+from hubdesk.tickets import service as tickets
+from hubdesk.tickets.models import Comment, Ticket, TicketTag
+from hubdesk.users.permissions import SYSTEM
+
+UTC = ZoneInfo("UTC")
+
+
+def _new_ticket(session: Session, subject: str) -> Ticket:
+    return tickets.create_ticket(session, SYSTEM, tickets.NewTicket(subject=subject), tz=UTC)
+
+
+def _enabled(session: Session) -> None:
+    deferred.enable(session)
+    ids.enable(session)
+    reads.track_pending(session)
+
+
+def _flushes(session: Session) -> list[int]:
+    """The session's flushes from now on. The tests made a ticket in the session before and
+    flushed it: the lookups a ticket's first creation makes (its SLA policy) are kept for
+    the transaction, and the first one's query flushed what was pending."""
+    seen: list[int] = []
+    event.listen(session, "before_flush", lambda *_args: seen.append(1))
+    return seen
+
+
+def test_a_batch_numbers_its_rows_without_flushing_and_writes_them_in_one_flush(
+    runtime: Runtime,
+) -> None:
+    with runtime.db.transaction() as session:
+        _enabled(session)
+        first = _new_ticket(session, "before the batch")
+        session.flush()
+        flushes = _flushes(session)
+        made = [_new_ticket(session, f"in the batch {n}") for n in range(3)]
+        note = comments.add_comment(session, SYSTEM, made[0], "a note", internal=True)
+        assert [t.id for t in made] == [first.id + 1, first.id + 2, first.id + 3]
+        assert note.id is not None
+        assert flushes == []  # numbered without a flush
+        deferred.flush(session)
+        assert len(flushes) == 1
+    with runtime.db.transaction(write=False) as session:
+        subjects = session.scalars(select(Ticket.subject).order_by(Ticket.id)).all()
+        assert subjects == ["before the batch"] + [f"in the batch {n}" for n in range(3)]
+        assert session.get(Comment, note.id) is not None
+
+
+def test_a_row_inserted_without_an_id_in_a_batch_takes_the_next_one_not_a_handed_out_one(
+    runtime: Runtime,
+) -> None:
+    """A ticket added without an id before a numbered one is INSERTed first: on SQLite the
+    database would give it the largest id plus one, the id the counter gave the numbered
+    ticket. It takes its id from the same counter at its INSERT instead."""
+    with runtime.db.transaction() as session:
+        _enabled(session)
+        _new_ticket(session, "first")
+        session.flush()
+        flushes = _flushes(session)
+        unnumbered = Ticket(ticket_number="TKT-19990101-001", subject="unnumbered")
+        session.add(unnumbered)
+        numbered = _new_ticket(session, "numbered")
+        assert flushes == []
+        session.flush()
+        assert unnumbered.id == numbered.id + 1
+    with runtime.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 3
+
+
+def test_a_session_that_is_not_enabled_leaves_the_numbering_to_the_database(
+    runtime: Runtime,
+) -> None:
+    with runtime.db.transaction() as session:
+        ticket = Ticket(ticket_number="TKT-19990101-001", subject="plain")
+        session.add(ticket)
+        assert not ids.assign(session, ticket)
+        assert ticket.id is None
+        flushes = _flushes(session)
+        made = _new_ticket(session, "made")  # flushes to learn its id, as before
+        assert made.id is not None
+        assert flushes
+
+
+def test_two_batches_at_once_never_hand_out_the_same_id(runtime: Runtime) -> None:
+    """PostgreSQL: both draw from the table's sequence. SQLite: the second batch starts
+    once the first committed (BEGIN IMMEDIATE), and counts on from its rows."""
+    got: dict[str, list[int]] = {}
+    started = threading.Barrier(2) if runtime.db.dialect == "postgresql" else None
+
+    def batch(name: str) -> None:
+        with runtime.db.transaction() as session:
+            _enabled(session)
+            if started is not None:
+                started.wait(timeout=10)
+            got[name] = [_new_ticket(session, f"{name} {n}").id for n in range(30)]
+            deferred.flush(session)
+
+    workers = [threading.Thread(target=batch, args=(name,)) for name in ("a", "b")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(got["a"]) == len(got["b"]) == 30
+    assert not set(got["a"]) & set(got["b"])
+    with runtime.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 60
+
+
+def test_get_answers_a_pending_row_itself_and_touching_flushes_only_what_it_could_see(
+    runtime: Runtime,
+) -> None:
+    with runtime.db.transaction() as session:
+        _enabled(session)
+        old = _new_ticket(session, "flushed")
+        session.flush()
+        session.expunge(old)  # not in the identity map: `get` reads it from the database
+        flushes = _flushes(session)
+        pending = _new_ticket(session, "pending")
+        assert reads.get(session, Ticket, pending.id) is pending
+        assert reads.get(session, Ticket, old.id) is not None
+        assert reads.get(session, Ticket, pending.id + 100) is None
+        with reads.touching(session, Ticket, where=lambda t: t.ticket_number == "TKT-X"):
+            pass
+        assert flushes == []  # nothing read could see the pending ticket
+        with reads.touching(
+            session, Ticket, where=lambda t: t.ticket_number == pending.ticket_number
+        ):
+            found = session.scalars(
+                select(Ticket).where(Ticket.ticket_number == pending.ticket_number)
+            ).one()
+        assert found is pending
+        assert len(flushes) == 1
+
+
+def test_a_pending_row_whose_key_is_not_known_yet_is_flushed_before_a_get(
+    runtime: Runtime,
+) -> None:
+    """A tag added through its ticket learns its ticket id at the flush: a `get` cannot tell
+    it apart before, so it flushes, then finds it."""
+    with runtime.db.transaction() as session:
+        made = _new_ticket(session, "tagged")
+    with runtime.db.transaction() as session:
+        _enabled(session)
+        ticket = session.get(Ticket, made.id)
+        assert ticket is not None
+        ticket.tag_rows.append(TicketTag(tag="printer", position=0))
+        flushes = _flushes(session)
+        tag = reads.get(session, TicketTag, (ticket.id, "printer"))
+        assert tag is not None
+        assert tag.ticket_id == ticket.id
+        assert len(flushes) == 1
