@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hubdesk.api.limits import DOMAIN_PATTERN
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
-from hubdesk.db import deferred, quick
+from hubdesk.db import deferred, quick, reads
 from hubdesk.db.memo import memo
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.reads import touching
@@ -185,10 +185,10 @@ def _clean_name(value: str) -> str:
 
 
 def customer_for_domain(session: Session, domain: str) -> Customer | None:
-    row = session.get(CustomerDomain, domain.lower())
+    row = reads.get(session, CustomerDomain, domain.lower())
     if row is None:
         return None
-    customer = session.get(Customer, row.customer_id)
+    customer = reads.get(session, Customer, row.customer_id)
     return customer if customer is not None and customer.active else None
 
 
@@ -283,7 +283,7 @@ def _insert_contact_unless_taken(
     statement waits for it to commit). No savepoint and no flush of its own, so a new
     sender costs one statement on both databases; in a PostgreSQL bulk batch the statement
     runs in a transaction of its own (`_insert_on_its_own`)."""
-    if customer_id is not None and session.get(Customer, customer_id) is None:
+    if customer_id is not None and reads.get(session, Customer, customer_id) is None:
         raise ValidationFailed(f"customer {customer_id} does not exist")
     postgres = session.get_bind().dialect.name == "postgresql"
     insert = pg_insert if postgres else sqlite_insert
