@@ -107,6 +107,15 @@ def prepare(
                 chunk.settled_ids.setdefault(message_id, set()).add(inbound_id)
     senders = {p.from_.email for p in mails if p.from_ is not None}
     customers.prefetch_contacts(session, senders)
+    received = {row.id: row.received_at for row in rows}
+    prologue.read_opened(
+        session,
+        [
+            (p.from_.email, received[row_id])
+            for (row_id, _sha), p in chunk.parsed.items()
+            if isinstance(p, ParsedEmail) and p.from_ is not None
+        ],
+    )
     stored = threading.StoredIds(own=frozenset(p.message_id for p in mails))
     named = ticket_locks.named_tickets(
         session,

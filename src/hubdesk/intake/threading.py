@@ -16,7 +16,7 @@ by a stored id or a hint; an agent's address is a credential only when it is aut
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from sqlalchemy import bindparam, select
@@ -140,6 +140,10 @@ class StoredIds:
     covered: frozenset[str] = frozenset()
     rows: Sequence[tuple[str, int]] = ()
     """(Message-ID, ticket id), newest row first, as `STORED_IDS` orders them."""
+    numbers: dict[str, int] = field(default_factory=dict)
+    """Ticket number -> id of the tickets the chunk's mail names by number (a ticket's
+    number never changes, so a number found stays found; one not found may have been
+    made by the chunk since, and is asked again)."""
 
     def read(self, ids: Iterable[str], rows: Sequence[tuple[str, int]]) -> None:
         self.covered, self.rows = frozenset(ids), rows
@@ -215,6 +219,9 @@ def _recipient_reason(
 def find_ticket(session: Session, number: str) -> Ticket | None:
     """The live ticket for `number`, following merges; None when unknown or deleted."""
     number = number.upper()
+    chunk: StoredIds | None = session.info.get(STORED_READ)
+    if chunk is not None and number in chunk.numbers:
+        return follow_merges(session, reads.get(session, Ticket, chunk.numbers[number]))
     with touching(session, Ticket, where=lambda ticket: ticket.ticket_number == number):
         ticket = session.scalars(select(Ticket).where(Ticket.ticket_number == number)).first()
     return follow_merges(session, ticket)

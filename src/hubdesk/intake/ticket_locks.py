@@ -65,6 +65,8 @@ def named_tickets(
     if numbers:
         for number, ticket_id in session.execute(_BY_NUMBER, {"numbers": list(numbers)}):
             by_number[number] = ticket_id
+        if stored is not None:
+            stored.numbers = {number.upper(): ticket for number, ticket in by_number.items()}
     named: dict[int, set[int]] = {}
     for row_id, found in signals.items():
         tickets = {t for i in found.ids for t in by_id.get(i, ())}

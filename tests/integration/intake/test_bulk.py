@@ -1007,3 +1007,63 @@ def test_a_ticket_number_named_in_a_subject_finds_a_ticket_opened_earlier_in_the
     assert [o.status for o in outcomes] == ["linked", "created", "linked"]
     assert outcomes[2].ticket_id == outcomes[1].ticket_id
     assert outcomes[1].ticket_number == number[:-3] + "002"
+
+
+def _statements_like(runtime: Runtime, needle: str) -> tuple[list[str], Callable[[], None]]:
+    seen: list[str] = []
+
+    def spy(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if needle in statement:
+            seen.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", spy)
+    return seen, lambda: event.remove(runtime.db.engine, "before_cursor_execute", spy)
+
+
+def test_a_chunk_reads_its_senders_recent_tickets_once_for_the_throttle(
+    runtime: Runtime,
+) -> None:
+    """The new-ticket throttle's count comes from one read for the chunk's senders: a
+    sender who opened two tickets in an earlier batch is throttled, another is not, and no
+    mail asks for its own count."""
+    strict = replace(
+        runtime, settings=runtime.settings.model_copy(update={"new_tickets_per_sender_per_hour": 2})
+    )
+    earlier = [
+        raw_mail(subject=f"Earlier {n}", message_id=f"<e{n}@x>", sender="alice@example.org")
+        for n in range(2)
+    ]
+    assert [o.status for _s, o in bulk.ingest_bulk(strict, _sources(*earlier), ONE_BATCH)] == [
+        "created",
+        "created",
+    ]
+    later = [
+        raw_mail(subject="Alice again", message_id="<a3@x>", sender="alice@example.org"),
+        raw_mail(subject="Bob", message_id="<b1@x>", sender="bob@example.org"),
+    ]
+    counts, stop = _statements_like(runtime, "count(*)")
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(strict, _sources(*later), ONE_BATCH)]
+    finally:
+        stop()
+    assert [o.status for o in outcomes] == ["ignored", "created"]
+    assert "alice@example.org opened 2 tickets" in (outcomes[0].reason or "")
+    assert counts == []
+
+
+def test_a_ticket_number_in_a_subject_is_answered_from_the_chunks_read(runtime: Runtime) -> None:
+    """A ticket named by number in a subject was read with the chunk (`named_tickets`):
+    the mail does not ask for it again."""
+    first = [o for _s, o in bulk.ingest_bulk(runtime, _sources(raw_mail()), ONE_BATCH)]
+    number = first[0].ticket_number
+    assert number is not None
+    follow = [
+        raw_mail(subject=f"Re: [{number}] more {n}", message_id=f"<more{n}@x>") for n in range(3)
+    ]
+    asked, stop = _statements_like(runtime, "tticket_tickets.ticket_number = ")
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*follow), ONE_BATCH)]
+    finally:
+        stop()
+    assert [(o.status, o.ticket_id) for o in outcomes] == [("linked", first[0].ticket_id)] * 3
+    assert asked == []
