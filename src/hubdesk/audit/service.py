@@ -53,7 +53,7 @@ def record(
     action: str,
     changes: Mapping[str, Any] | None = None,
     ticket_id: int | None = None,
-) -> AuditEntry:
+) -> None:
     """Add an audit row to the session's transaction (in a bulk batch it is kept and
     written with the batch's other audit rows in one statement before the commit)."""
     fields: dict[str, Any] = {
@@ -65,10 +65,8 @@ def record(
         "action": action,
         "changes": jsonable(dict(changes or {})),
     }
-    entry = AuditEntry(**fields)
     if not deferred.insert_row(session, AuditEntry, {**fields, "created_at": utcnow()}):
-        session.add(entry)
-    return entry
+        session.add(AuditEntry(**fields))
 
 
 def list_for_ticket(session: Session, ticket_id: int, *, limit: int, offset: int) -> Page[Any]:

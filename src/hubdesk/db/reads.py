@@ -56,6 +56,10 @@ def get(session: Session, model: type[T], key: Any) -> T | None:
     that primary key, still pending, is the answer (it is what a flush and then `get` would
     give); a pending one whose key is not known yet is flushed first."""
     wanted = tuple(key) if isinstance(key, tuple | list) else (key,)
+    mapper = inspect(model)
+    if mapper.identity_key_from_primary_key(wanted) in session.identity_map:
+        with session.no_autoflush:  # the loaded object (no statement unless expired)
+            return session.get(model, key)
     unknown = False
     for obj in _new_of(session, (model,)):
         found = tuple(inspect(obj).mapper.primary_key_from_instance(obj))
