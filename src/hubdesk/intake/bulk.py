@@ -227,6 +227,7 @@ def _ingest_batch_once(
         _start(session, defer=mode.defer)
         while len(done) < len(batch) and (not done or time.monotonic() <= deadline):
             chunk = batch[len(done) : len(done) + _LEDGER_CHUNK]
+            _flush_messages(session)
             received = [
                 (runtime.blobs.put(raw), len(raw), ledger_source(source.label))
                 for source, raw in chunk
@@ -310,9 +311,23 @@ def _start(session: Session, *, defer: bool) -> None:
         reads.track_pending(session)
 
 
+def _flush_messages(session: Session) -> None:
+    """Write the rows the batch's messages left pending (numbered ahead, `db.ids`) at a
+    chunk's start or the batch's end. Without savepoints a message's rows stay pending past
+    its run, so a row that fails here is not told apart from the others: the batch runs
+    again with a savepoint per message, where each message writes its own at its end."""
+    try:
+        session.flush()
+    except Exception as exc:
+        if is_transient(exc):
+            raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
+        raise _MessageFailed(f"writing a chunk's rows: {exc}") from exc
+
+
 def _finish(session: Session, runtime: Runtime) -> None:
     """The batch's durability point: its kept rows written, its blobs on disk (the caller
     commits right after)."""
+    _flush_messages(session)
     try:
         deferred.flush(session)
     except Exception as exc:
@@ -338,6 +353,7 @@ def _reprocess_batch_once(
         for index, inbound_id in enumerate(chunk):
             if index and time.monotonic() > deadline:
                 break
+            _flush_messages(session)  # the last message's rows, before its savepoint
             position = deferred.mark(session)
             try:
                 with session.begin_nested():

@@ -1067,3 +1067,37 @@ def test_a_ticket_number_in_a_subject_is_answered_from_the_chunks_read(runtime: 
         stop()
     assert [(o.status, o.ticket_id) for o in outcomes] == [("linked", first[0].ticket_id)] * 3
     assert asked == []
+
+
+def test_a_row_that_fails_when_its_chunk_is_written_fails_only_its_message(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A message's rows stay pending past its run (numbered ahead) and are written when the
+    next chunk starts: one refused there (a CHECK constraint) makes the batch run again with
+    a savepoint per message, where only that message fails and the other 29 commit."""
+    from hubdesk.intake import record
+
+    real = record.EmailLog
+
+    def poisoned(**values: object) -> object:
+        if values["email_subject"] == "poison":
+            values["direction"] = "sideways"  # refused by the table's CHECK constraint
+        return real(**values)
+
+    monkeypatch.setattr(record, "EmailLog", poisoned)
+    raws = [
+        raw_mail(
+            subject="poison" if n == 2 else f"Request {n}",
+            message_id=f"<r{n}@x>",
+            sender=f"s{n}@ex.org",
+        )
+        for n in range(30)
+    ]
+    with caplog.at_level("INFO", logger="hubdesk.intake.bulk"):
+        outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["created"] * 2 + ["failed"] + ["created"] * 27
+    assert "direction" in (outcomes[2].reason or "")
+    assert "runs again in savepoints" in caplog.text
+    assert _count(runtime, Ticket) == 29
+    assert _count(runtime, EmailLog) == 29
+    assert _count(runtime, InboundMessage, InboundMessage.status == "failed") == 1
