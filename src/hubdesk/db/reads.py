@@ -36,13 +36,17 @@ T = TypeVar("T")
 
 @contextlib.contextmanager
 def touching(
-    session: Session, *models: type, where: Callable[[Any], bool] | None = None
+    session: Session,
+    *models: type,
+    where: Callable[[Any], bool] | None = None,
+    new_in_memory: bool = False,
 ) -> Iterator[Session]:
     """For statements on the tables of `models` alone: flush first if a pending new, changed
     or deleted object is one of `models` (and `where` says the statements could see it),
-    then run them without an autoflush."""
+    then run them without an autoflush. With `new_in_memory` the caller answers for the
+    new objects itself (`pending_of`), and only changed or deleted ones are flushed."""
     pending = chain(
-        _new_of(session, models),
+        () if new_in_memory else _new_of(session, models),
         (obj for obj in chain(session.dirty, session.deleted) if isinstance(obj, models)),
     )
     if any(where is None or where(obj) for obj in pending):
@@ -90,7 +94,7 @@ def track_pending(session: Session) -> None:
 
 
 def pending_of(session: Session, model: type[T]) -> Iterable[T]:
-    """The new objects of `model` the session has not flushed yet."""
+    """The new objects of `model` the session has not flushed yet, in the order added."""
     return cast(Iterable[T], _new_of(session, (model,)))
 
 

@@ -333,8 +333,19 @@ def throttled(
     chunk: OpenedRead | None = session.info.get(OPENED_READ)
     opened = chunk.count(sender, since) if chunk is not None else None
     if opened is None:
-        with touching(session, EmailLog, where=lambda log: log.email_from == sender):
-            opened = session.scalar(_OPENED, {"sender": sender, "since": since})
+        with touching(
+            session, EmailLog, where=lambda log: log.email_from == sender, new_in_memory=True
+        ):
+            opened = session.scalar(_OPENED, {"sender": sender, "since": since}) or 0
+        # the batch's own rows not written yet, counted as the statement counts
+        opened += sum(
+            1
+            for log in reads.pending_of(session, EmailLog)
+            if log.email_from == sender
+            and log.direction == "inbound"
+            and not log.is_reply
+            and log.created_at >= since
+        )
     limit = settings.new_tickets_per_sender_per_hour
     if opened is not None and opened >= limit:
         return (

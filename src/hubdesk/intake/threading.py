@@ -168,8 +168,22 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
     if answered is not None:
         rows = answered
     else:
-        with touching(session, EmailLog, where=lambda log: log.email_message_id in wanted):
-            rows = [(row[0], row[1]) for row in session.execute(STORED_IDS, {"ids": list(ids)})]
+        # rows the batch has not written yet come first (newest first, as the statement
+        # orders the written ones), answered from memory instead of flushing the batch
+        pending = [
+            (log.email_message_id, log.ticket_id)
+            for log in reads.pending_of(session, EmailLog)
+            if log.email_message_id in wanted
+        ]
+        with touching(
+            session,
+            EmailLog,
+            where=lambda log: log.email_message_id in wanted,
+            new_in_memory=True,
+        ):
+            rows = pending[::-1] + [
+                (row[0], row[1]) for row in session.execute(STORED_IDS, {"ids": list(ids)})
+            ]
     stored = dict(rows)
     tickets_of: dict[str, set[int]] = {}
     for stored_id, ticket_id in rows:
@@ -222,7 +236,12 @@ def find_ticket(session: Session, number: str) -> Ticket | None:
     chunk: StoredIds | None = session.info.get(STORED_READ)
     if chunk is not None and number in chunk.numbers:
         return follow_merges(session, reads.get(session, Ticket, chunk.numbers[number]))
-    with touching(session, Ticket, where=lambda ticket: ticket.ticket_number == number):
+    for pending in reads.pending_of(session, Ticket):  # opened by the batch, not written yet
+        if pending.ticket_number == number:
+            return follow_merges(session, pending)
+    with touching(
+        session, Ticket, where=lambda ticket: ticket.ticket_number == number, new_in_memory=True
+    ):
         ticket = session.scalars(select(Ticket).where(Ticket.ticket_number == number)).first()
     return follow_merges(session, ticket)
 

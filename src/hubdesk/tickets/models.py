@@ -151,7 +151,7 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     """Bumped by every UPDATE of the row (optimistic concurrency: `version_id_col`)."""
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": False}  # noqa: RUF012
 
     tag_rows: Mapped[list[TicketTag]] = relationship(
         lazy="selectin",

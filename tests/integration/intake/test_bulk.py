@@ -365,9 +365,11 @@ def test_the_ledger_row_is_updated_once_per_message_with_its_description_and_fat
 
     updates: list[str] = []
 
-    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if statement.startswith("UPDATE inbound_messages"):
-            updates.append(statement)
+    def count(
+        _conn: object, _cursor: object, statement: str, params: object, _ctx: object, many: bool
+    ) -> None:
+        if statement.startswith("UPDATE inbound_messages"):  # one per row, batched or not
+            updates.extend([statement] * (len(params) if many else 1))  # type: ignore[arg-type]
 
     raws = [
         raw_mail(subject="Broken mouse", message_id="<mouse@x>", sender="ann@example.org"),
@@ -968,12 +970,14 @@ def test_a_rerun_over_mail_already_imported_parses_none_of_it(
     try:
         more = [raw_mail(subject=f"More {n}", message_id=f"<more-{n}@x>") for n in range(20)]
         list(bulk.ingest_bulk(runtime, _sources(*more), ONE_BATCH))
-        fresh = len(statements)
         statements.clear()
         list(bulk.ingest_bulk(runtime, _sources(*more), ONE_BATCH))
     finally:
         event.remove(runtime.db.engine, "before_cursor_execute", seen)
-    assert len(statements) < fresh / 3, (len(statements), fresh)
+    # each duplicate claims its raw key and reads the key's owner (2 statements); the rest
+    # is the batch's and the chunk's (47 for these 20 here; 124 when each duplicate read
+    # its original's row and ticket on its own)
+    assert len(statements) <= 2 * len(more) + 10, len(statements)
 
 
 def test_the_new_ticket_throttle_counts_tickets_the_batch_has_not_flushed_yet(
