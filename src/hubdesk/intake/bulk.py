@@ -36,6 +36,7 @@ from typing import Final, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, lazyload
+from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.config import Settings
 from hubdesk.db import deferred, ids, reads
@@ -319,8 +320,10 @@ def _flush_messages(session: Session) -> None:
     try:
         session.flush()
     except Exception as exc:
-        if is_transient(exc):
+        if is_transient(exc) and not isinstance(exc, StaleDataError):
             raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
+        # a ticket another worker wrote since this batch read it (its version moved on):
+        # the messages run again, each writing its own rows right after reading them
         raise _MessageFailed(f"writing a chunk's rows: {exc}") from exc
 
 
@@ -409,7 +412,7 @@ def _run_one(
         except (DatabaseUnavailable, StorageUnavailable):
             raise
         except Exception as exc:
-            if is_transient(exc):
+            if is_transient(exc) and not isinstance(exc, StaleDataError):
                 raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
             raise _MessageFailed(str(exc)) from exc
     position = deferred.mark(session)

@@ -1105,3 +1105,39 @@ def test_a_row_that_fails_when_its_chunk_is_written_fails_only_its_message(
     assert _count(runtime, Ticket) == 29
     assert _count(runtime, EmailLog) == 29
     assert _count(runtime, InboundMessage, InboundMessage.status == "failed") == 1
+
+
+def test_a_ticket_another_worker_wrote_first_runs_the_batch_again_not_later(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A chunk's rows are written after its messages ran, so a reply's versioned ticket
+    UPDATE can find that another worker's batch moved the version on meanwhile
+    (`StaleDataError`, seen with two `bench.workers` on PostgreSQL). The batch runs again at
+    once with a savepoint per message; before, it was "left for later" as if the database
+    were down, and a worker's stuck-row job took it up a minute after."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    real = bulk._flush_messages
+    raised: list[str] = []
+
+    def clashing(session: object) -> None:
+        if not raised:
+            raised.append("once")
+            message = "UPDATE statement on table 'tticket_tickets' expected to update 2 row(s)"
+
+            def stale(*_args: object, **_kwargs: object) -> None:
+                raise StaleDataError(message)
+
+            with monkeypatch.context() as patch:
+                patch.setattr(session, "flush", stale)
+                real(session)  # type: ignore[arg-type]
+        real(session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk, "_flush_messages", clashing)
+    raws = [raw_mail(subject=f"Request {n}", message_id=f"<c{n}@x>") for n in range(3)]
+    with caplog.at_level("INFO", logger="hubdesk.intake.bulk"):
+        outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    assert raised == ["once"]
+    assert [o.status for o in outcomes] == ["created"] * 3
+    assert "runs again in savepoints" in caplog.text
+    assert _count(runtime, Ticket) == 3
