@@ -40,6 +40,14 @@ def _tickets(runtime: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(Ticket)) or 0
 
 
+def _first_ticket(session: Session, subject: str) -> Ticket:
+    """A batch session's first ticket, written: see `_flushes`."""
+    _enabled(session)
+    made = _new_ticket(session, subject)
+    session.flush()
+    return made
+
+
 def _flushes(session: Session) -> list[int]:
     """The session's flushes from now on. The tests made a ticket in the session before and
     flushed it: the lookups a ticket's first creation makes (its SLA policy) are kept for
@@ -53,9 +61,7 @@ def test_a_batch_numbers_its_rows_without_flushing_and_writes_them_in_one_flush(
     runtime: Runtime,
 ) -> None:
     with runtime.db.transaction() as session:
-        _enabled(session)
-        first = _new_ticket(session, "before the batch")
-        session.flush()
+        first = _first_ticket(session, "before the batch")
         flushes = _flushes(session)
         made = [_new_ticket(session, f"in the batch {n}") for n in range(3)]
         note = comments.add_comment(session, SYSTEM, made[0], "a note", internal=True)
@@ -77,9 +83,7 @@ def test_a_row_inserted_without_an_id_in_a_batch_takes_the_next_one_not_a_handed
     database would give it the largest id plus one, the id the counter gave the numbered
     ticket. It takes its id from the same counter at its INSERT instead."""
     with runtime.db.transaction() as session:
-        _enabled(session)
-        _new_ticket(session, "first")
-        session.flush()
+        _first_ticket(session, "first")
         flushes = _flushes(session)
         unnumbered = Ticket(ticket_number="TKT-19990101-001", subject="unnumbered")
         session.add(unnumbered)
@@ -132,9 +136,7 @@ def test_get_answers_a_pending_row_itself_and_touching_flushes_only_what_it_coul
     runtime: Runtime,
 ) -> None:
     with runtime.db.transaction() as session:
-        _enabled(session)
-        old = _new_ticket(session, "flushed")
-        session.flush()
+        old = _first_ticket(session, "flushed")
         session.expunge(old)  # not in the identity map: `get` reads it from the database
         flushes = _flushes(session)
         pending = _new_ticket(session, "pending")

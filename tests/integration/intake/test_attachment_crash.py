@@ -206,6 +206,17 @@ def _logged(runtime: Runtime, message_id: str) -> int:
         )
 
 
+def _ingest_to_end(settings: Settings, path: Path) -> subprocess.CompletedProcess[bytes]:
+    """`hubdesk ingest --json path`, run to its end."""
+    return subprocess.run(
+        [HUBDESK, "ingest", "--json", str(path)],
+        capture_output=True,
+        env={**environment(settings), **LIMITS},
+        cwd=path.parent,
+        check=False,
+    )
+
+
 def _clean_run(
     settings: Settings, runtime: Runtime, tmp_path: Path, shared: bytes, tally: Tally
 ) -> float:
@@ -215,13 +226,7 @@ def _clean_run(
     path = tmp_path / "t29-clean.eml"
     path.write_bytes(raw)
     started = time.monotonic()
-    done = subprocess.run(
-        [HUBDESK, "ingest", "--json", str(path)],
-        capture_output=True,
-        env={**environment(settings), **LIMITS},
-        cwd=tmp_path,
-        check=False,
-    )
+    done = _ingest_to_end(settings, path)
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr.decode()
     digests = {hashlib.sha256(raw).hexdigest(), hashlib.sha256(attachment).hexdigest()}
@@ -279,13 +284,7 @@ def _crash_runs(settings: Settings, runtime: Runtime, tmp_path: Path, runs: int)
             assert _logged(runtime, line["message_id"]) == 1, line
 
         started = time.monotonic()
-        again = subprocess.run(
-            [HUBDESK, "ingest", "--json", str(path)],
-            capture_output=True,
-            env={**environment(settings), **LIMITS},
-            cwd=tmp_path,
-            check=False,
-        )
+        again = _ingest_to_end(settings, path)
         durations.append(time.monotonic() - started)
         assert again.returncode == 0, again.stderr.decode()
         message_id = f"<t29-{number}@example.com>"
