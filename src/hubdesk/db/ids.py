@@ -3,7 +3,7 @@
 A new ticket, comment or email-log row is referred to at once by the rows that follow it
 (the audit row, the email log's `ticket_id`, a comment's `email_log_id`). Without a key of its
 own, each had to be flushed on its own to learn its id: one ORM flush a message, a third of
-the bulk path's time (`bench/README.md`, "Bulk ingest, sixth round"). In a session where
+the bulk path's time (`bench/README.md`, "Issue 9, 2026-12-05 afternoon"). In a session where
 `enable` was called (the bulk path's batches, `hubdesk.intake.bulk`), `assign` gives a new
 object its id from a block reserved for the transaction, and the rows are written with the
 batch's next flush, one statement a table.
