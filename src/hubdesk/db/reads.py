@@ -66,7 +66,7 @@ def get(session: Session, model: type[T], key: Any) -> T | None:
             return session.get(model, key)
     unknown = False
     for obj in _new_of(session, (model,)):
-        found = tuple(inspect(obj).mapper.primary_key_from_instance(obj))
+        found = tuple(mapper.primary_key_from_instance(obj))
         if found == wanted:
             return cast(T, obj)
         unknown = unknown or None in found

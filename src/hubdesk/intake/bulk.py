@@ -312,6 +312,13 @@ def _start(session: Session, *, defer: bool) -> None:
         reads.track_pending(session)
 
 
+def _unavailable(exc: BaseException) -> bool:
+    """Whether a batch without savepoints stops for the database (else it runs again with
+    a savepoint per message). A row another worker wrote first (`StaleDataError`, transient
+    elsewhere) is run again at once here, not left for later."""
+    return is_transient(exc) and not isinstance(exc, StaleDataError)
+
+
 def _flush_messages(session: Session) -> None:
     """Write the rows the batch's messages left pending (numbered ahead, `db.ids`) at a
     chunk's start or the batch's end. Without savepoints a message's rows stay pending past
@@ -320,7 +327,7 @@ def _flush_messages(session: Session) -> None:
     try:
         session.flush()
     except Exception as exc:
-        if is_transient(exc) and not isinstance(exc, StaleDataError):
+        if _unavailable(exc):
             raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
         # a ticket another worker wrote since this batch read it (its version moved on):
         # the messages run again, each writing its own rows right after reading them
@@ -412,7 +419,7 @@ def _run_one(
         except (DatabaseUnavailable, StorageUnavailable):
             raise
         except Exception as exc:
-            if is_transient(exc) and not isinstance(exc, StaleDataError):
+            if _unavailable(exc):
                 raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
             raise _MessageFailed(str(exc)) from exc
     position = deferred.mark(session)

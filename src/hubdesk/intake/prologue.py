@@ -265,15 +265,18 @@ def link_target(session: Session, thread: ThreadDecision) -> LinkTarget | None:
     return LinkTarget(ticket.status in OPEN_STATES, ticket.closed_at or ticket.resolved_at)
 
 
+_OPENED_SINCE: Final = (
+    EmailLog.direction == "inbound",
+    EmailLog.is_reply.is_(False),
+    EmailLog.created_at >= bindparam("since"),
+)
+"""A ticket a sender opened since a moment (`throttled` counts the batch's unwritten rows
+with the same test)."""
+
 _OPENED: Final = (
     select(func.count())
     .select_from(EmailLog)
-    .where(
-        EmailLog.email_from == bindparam("sender"),
-        EmailLog.direction == "inbound",
-        EmailLog.is_reply.is_(False),
-        EmailLog.created_at >= bindparam("since"),
-    )
+    .where(EmailLog.email_from == bindparam("sender"), *_OPENED_SINCE)
 )
 """How many tickets a sender opened since a moment (built once)."""
 
@@ -297,10 +300,7 @@ class OpenedRead:
 OPENED_READ: Final = "hubdesk_opened"
 
 _OPENED_BY: Final = select(EmailLog.email_from, EmailLog.created_at).where(
-    EmailLog.email_from.in_(bindparam("senders", expanding=True)),
-    EmailLog.direction == "inbound",
-    EmailLog.is_reply.is_(False),
-    EmailLog.created_at >= bindparam("since"),
+    EmailLog.email_from.in_(bindparam("senders", expanding=True)), *_OPENED_SINCE
 )
 
 
@@ -347,7 +347,7 @@ def throttled(
             and log.created_at >= since
         )
     limit = settings.new_tickets_per_sender_per_hour
-    if opened is not None and opened >= limit:
+    if opened >= limit:
         return (
             f"throttled: {sender} opened {opened} tickets in the last hour "
             f"(TICKET_NEW_PER_SENDER_PER_HOUR={limit})"
