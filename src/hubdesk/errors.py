@@ -79,9 +79,24 @@ class StorageUnavailable(HubdeskError):
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """True for an OS error that says the disk (or the user's quota) is full: a condition
-    that clears when space is freed, so callers answer "try later" (452, 503, exit 75)."""
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    """True for an error that says the disk (or the user's quota) is full: a condition that
+    clears when space is freed, so callers answer "try later" (452, 503, exit 75). Besides
+    an OS error, that is a database that cannot grow (SQLite's "database or disk is full",
+    PostgreSQL's `disk_full`, SQLSTATE 53100), also behind the `DatabaseUnavailable` that
+    carries it: a small message is kept in its ledger row, so the database is often the
+    first to find the disk full."""
+    seen = 0
+    error: BaseException | None = exc
+    while error is not None and seen < 8:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        for candidate in (error, getattr(error, "orig", None)):  # a driver error, wrapped
+            if getattr(candidate, "sqlstate", None) == "53100":
+                return True
+            if type(candidate).__module__ == "sqlite3" and "disk is full" in str(candidate):
+                return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def is_read_only(exc: BaseException) -> bool:

@@ -172,3 +172,28 @@ def agent(
     if fields:
         users.update_user(session, SYSTEM, user, **fields)
     return user
+
+
+def stored_raw(runtime: Runtime, inbound_id: int) -> bytes:
+    """A ledger row's raw bytes, read as hubdesk reads them: from the row itself (a small
+    message a batch path kept there) or from the blob store, checked against its sha256."""
+    from hubdesk.inbound import service as inbound
+    from hubdesk.inbound.models import InboundMessage
+
+    with runtime.db.transaction(write=False) as session:
+        row = session.get(InboundMessage, inbound_id)
+        assert row is not None, f"no ledger row {inbound_id}"
+        return inbound.raw_bytes(runtime.blobs, row)
+
+
+def stored_raws(runtime: Runtime) -> dict[str, bytes]:
+    """Every ledger row's raw bytes by their sha256 (purged rows left out), read as
+    `stored_raw` reads them."""
+    from sqlalchemy import select
+
+    from hubdesk.inbound import service as inbound
+    from hubdesk.inbound.models import InboundMessage
+
+    with runtime.db.transaction(write=False) as session:
+        rows = session.scalars(select(InboundMessage).where(InboundMessage.raw_purged_at.is_(None)))
+        return {row.raw_sha256: inbound.raw_bytes(runtime.blobs, row) for row in rows}

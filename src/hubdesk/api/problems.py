@@ -90,6 +90,11 @@ def describe_request_errors(errors: Any) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(HubdeskError)
     async def _hubdesk_error(_request: Request, exc: HubdeskError) -> JSONResponse:
+        if isinstance(exc, DatabaseUnavailable) and is_disk_full(exc):
+            log.error("request failed, the disk is full: %s", exc)
+            return JSONResponse(
+                {"detail": DISK_FULL}, status_code=503, headers={"Retry-After": "60"}
+            )
         status = status_for(exc)
         if status >= 500:
             log.error("request failed: %s", exc)

@@ -12,6 +12,7 @@ from hubdesk.audit import service as audit
 from hubdesk.classifier import service as classifier
 from hubdesk.classifier.models import ClassifierModel
 from hubdesk.errors import NotFound
+from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.storage.blobs import Blobs
 from hubdesk.users.permissions import Principal
@@ -87,11 +88,13 @@ def agent_samples(session: Session, blobs: Blobs) -> list[Any]:
     samples = []
     for inbound_id, label in classifier.agent_labels(session):
         row = session.get(InboundMessage, inbound_id)
-        if row is None or row.raw_purged_at is not None or not blobs.exists(row.raw_sha256):
+        if row is None or not inbound.raw_kept(blobs, row):
             continue
         samples.append(
             LabelledMessage(
-                raw=blobs.read(row.raw_sha256), label=label, source=f"agent:inbound/{inbound_id}"
+                raw=inbound.raw_bytes(blobs, row),
+                label=label,
+                source=f"agent:inbound/{inbound_id}",
             )
         )
     return samples

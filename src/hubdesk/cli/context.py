@@ -66,6 +66,7 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
             _check_schema(built)
         yield built
     except (DatabaseUnavailable, StorageUnavailable) as exc:
+        _fail_if_disk_full(exc)
         fail(str(exc), EXIT_TEMPFAIL)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
@@ -78,7 +79,7 @@ def runtime(*, check_schema: bool = True) -> Iterator[Runtime]:
         built.close()
 
 
-def _fail_if_disk_full(exc: OSError) -> None:
+def _fail_if_disk_full(exc: BaseException) -> None:
     if is_disk_full(exc):
         fail(f"the disk is full; nothing more was stored, try again later ({exc})", EXIT_TEMPFAIL)
     if is_read_only(exc):

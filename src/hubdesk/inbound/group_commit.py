@@ -8,7 +8,9 @@ becomes the leader and waits a short window for the others; it then takes every 
 queued, writes their blobs without waiting for the disk and makes them durable together
 (`sync_batch`: one `syncfs` or an fsync per file; an object store uploads them), inserts
 their ledger rows with the bulk path's one statement
-(`inbound.add_received_many`), and commits once. Every request of that commit is then
+(`inbound.add_received_many`), and commits once. A message of at most
+HUBDESK_RAW_INLINE_MAX_BYTES is kept in its ledger row instead of a blob (`inbound.keep_raw`):
+durable with that same commit, with no file of its own. Every request of that commit is then
 released; one of the requests that arrived meanwhile leads the next commit.
 
 The window, measured (`bench/lmtp_live.py`, `bench/README.md`): a commit costs a few fsyncs
@@ -39,7 +41,7 @@ from typing import Any, Final
 from hubdesk.audit import service as audit
 from hubdesk.db.uow import Database, is_transient
 from hubdesk.errors import is_disk_full
-from hubdesk.inbound.service import Received, add_received_many
+from hubdesk.inbound.service import Received, add_received_many, keep_raw
 from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import Blobs, BlobStore
 from hubdesk.users.permissions import Principal
@@ -73,8 +75,12 @@ class GroupCommitter:
         *,
         window: float = DEFAULT_WINDOW_SECONDS,
         active_for: float = ACTIVE_SECONDS,
+        inline_max: int = 0,
     ) -> None:
         self._db = db
+        self._inline_max = inline_max
+        """A message of at most this many bytes is kept in its ledger row, not in the blob
+        store (`inbound.keep_raw`, HUBDESK_RAW_INLINE_MAX_BYTES)."""
         self._blobs = BlobStore(blobs) if isinstance(blobs, Path) else blobs.detached()
         """Its own store object (the local store at a path, or a detached copy of the
         runtime's): batch mode is per object, and other threads of the process write blobs
@@ -178,7 +184,10 @@ class GroupCommitter:
         blobs = self._blobs
         blobs.begin_batch()
         try:
-            received = [request.received.with_digest(blobs.put(request.raw)) for request in batch]
+            received = [
+                request.received.with_raw(keep_raw(blobs, request.raw, self._inline_max))
+                for request in batch
+            ]
             # Durable before the transaction opens: fsyncs or uploads do not hold the database
             # (on SQLite its one write lock). A commit that then fails leaves blobs without a
             # row, which the orphan collection removes.
@@ -211,6 +220,7 @@ def for_runtime(runtime: Runtime) -> GroupCommitter:
                 runtime.db,
                 runtime.blobs,
                 window=runtime.settings.receiver_group_commit_ms / 1000,
+                inline_max=runtime.settings.raw_inline_max_bytes,
             )
             runtime.per_process[_KEY] = committer
         return committer

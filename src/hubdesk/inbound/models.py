@@ -12,7 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hubdesk.db.base import Base
@@ -58,6 +67,10 @@ class InboundMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
     raw_purged_at: Mapped[datetime | None]
+    raw_inline: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    """The raw bytes themselves, for a small message a batch path kept here instead of in the
+    blob store (`HUBDESK_RAW_INLINE_MAX_BYTES`); NULL: they are in the blob store under
+    `raw_sha256`. Loaded only when read (`inbound.service.raw_bytes`)."""
     # The classifier's current verdict (history in inbound_classifications), and the human
     # queue a message waits in when no workflow took it (`triage`), or None.
     classification: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -7,6 +7,7 @@ be re-run from the exact bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hubdesk.audit import service as audit
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
-from hubdesk.errors import Conflict, NotFound, ValidationFailed
+from hubdesk.errors import Conflict, NotFound, StorageError, ValidationFailed
 from hubdesk.inbound.models import STATUSES, DedupeKey, InboundMessage
 from hubdesk.storage.blobs import Blobs
 from hubdesk.tickets.models import Attachment
@@ -97,17 +99,31 @@ class Received:
     """The path that receives it processes it at once (HTTP, IMAP): the row starts with its
     one attempt counted, so the workers' drain (`claim_received`) leaves it alone; a process
     that dies before the end leaves it to the pending job (`pending_ids`)."""
+    raw_inline: bytes | None = None
+    """The raw bytes, kept in the row itself (`keep_raw`); None: they are in the blob store."""
 
-    def with_digest(self, raw_sha256: str) -> Received:
-        return replace(self, raw_sha256=raw_sha256)
+    def with_raw(self, kept: tuple[str, bytes | None]) -> Received:
+        """This row with where `keep_raw` kept its bytes."""
+        return replace(self, raw_sha256=kept[0], raw_inline=kept[1])
+
+
+def keep_raw(blobs: Blobs, raw: bytes, inline_max: int) -> tuple[str, bytes | None]:
+    """Keep a message's raw bytes for its ledger row: a message of at most `inline_max`
+    bytes (`HUBDESK_RAW_INLINE_MAX_BYTES`) is returned to be stored in the row itself
+    (durable with the row's commit, no blob file), a larger one is put in the blob store.
+    Returns (sha256, the bytes the row holds or None)."""
+    if len(raw) <= inline_max:
+        return hashlib.sha256(raw).hexdigest(), raw
+    return blobs.put(raw), None
 
 
 def add_received_many(
     session: Session, received: Sequence[tuple[str, int, str] | Received]
 ) -> list[InboundMessage]:
     """`received` ledger rows for (raw_sha256, size, source) of bytes already in the blob
-    store, in one INSERT ... RETURNING (the bulk path's batches and the live receivers'
-    group commit, which pass `Received` with their envelopes), in the given order."""
+    store, or `Received` rows that may hold their bytes themselves (`keep_raw`), in one
+    INSERT ... RETURNING (the bulk path's batches and the live receivers' group commit), in
+    the given order."""
     if not received:
         return []
     now = utcnow()
@@ -122,6 +138,7 @@ def add_received_many(
             "received_at": item.received_at or now,
             "mailbox_id": item.mailbox_id,
             "attempts": 1 if item.claimed else 0,
+            "raw_inline": item.raw_inline,
         }
         for item in given
     ]
@@ -136,10 +153,14 @@ def add_received_many(
     for row in returned:
         key = _match_key(row.raw_sha256, row.size, row.source, row.envelope, row.mailbox_id)
         by_input.setdefault(key, []).append(row)
-    return [
+    matched = [
         by_input[_match_key(i.raw_sha256, i.size, i.source[:500], i.envelope, i.mailbox_id)].pop(0)
         for i in given
     ]
+    for item, row in zip(given, matched, strict=True):
+        # the bytes are in hand: reading them back (a deferred column) would be a query a row
+        set_committed_value(row, "raw_inline", item.raw_inline)
+    return matched
 
 
 def _match_key(
@@ -185,7 +206,21 @@ def raw_bytes(blobs: Blobs, row: InboundMessage) -> bytes:
             f"the raw bytes of inbound message {row.id} were purged on "
             f"{row.raw_purged_at:%Y-%m-%d} (HUBDESK_RAW_RETENTION_DAYS)"
         )
-    return blobs.read(row.raw_sha256)
+    inline = row.raw_inline
+    if inline is None:
+        return blobs.read(row.raw_sha256)
+    if hashlib.sha256(inline).hexdigest() != row.raw_sha256:  # checked as the store checks
+        raise StorageError(
+            f"the raw bytes of inbound message {row.id} do not match their sha256 (corrupt)"
+        )
+    return inline
+
+
+def raw_kept(blobs: Blobs, row: InboundMessage) -> bool:
+    """Whether `row`'s raw bytes are still there to read (not purged, not lost)."""
+    if row.raw_purged_at is not None:
+        return False
+    return row.raw_inline is not None or blobs.exists(row.raw_sha256)
 
 
 def settle(
@@ -396,6 +431,7 @@ def purge_raw(session: Session, blobs: Blobs, *, older_than_days: int) -> int:
     now = utcnow()
     for row in rows:
         row.raw_purged_at = now
+        row.raw_inline = None
     session.flush()
     for digest in {row.raw_sha256 for row in rows}:
         still_needed = session.scalar(

@@ -230,8 +230,7 @@ def _ingest_batch_once(
             chunk = batch[len(done) : len(done) + _LEDGER_CHUNK]
             _flush_messages(session)
             received = [
-                (runtime.blobs.put(raw), len(raw), ledger_source(source.label))
-                for source, raw in chunk
+                _received(runtime, raw, ledger_source(source.label)) for source, raw in chunk
             ]
             rows = inbound.add_received_many(session, received)
             lookahead.prepare(session, runtime, rows, ahead.results(len(done), len(chunk)))
@@ -239,6 +238,13 @@ def _ingest_batch_once(
                 done.append((source, _run_one(session, runtime, row, mode, reprocess=False)))
         _finish(session, runtime)
     return done, batch[len(done) :]
+
+
+def _received(runtime: Runtime, raw: bytes, source: str) -> inbound.Received:
+    """A chunk's ledger row for `raw`: a small message's bytes kept in the row itself, a
+    larger one's in the batch's blob store (`inbound.keep_raw`)."""
+    kept = inbound.keep_raw(runtime.blobs, raw, runtime.settings.raw_inline_max_bytes)
+    return inbound.Received(kept[0], len(raw), source, raw_inline=kept[1])
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from tests.e2e.channels.world import (
     ticket_subjects,
 )
 from tests.support.dovecot import Dovecot, ImapAccount
+from tests.support.factories import stored_raw
 from tests.support.mail import raw_mail
 
 pytestmark = pytest.mark.e2e
@@ -112,7 +113,7 @@ def test_oversized_mail_is_recorded_without_downloading_its_body(
         assert rows[0].envelope["size"] == len(big)
         assert rows[0].envelope["truncated"] == "header_only"
         header_block = big.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-        assert runtime.blobs.read(rows[0].raw_sha256) == header_block
+        assert stored_raw(runtime, rows[0].id) == header_block
         assert rows[0].subject == "Huge"
         assert ticket_subjects(runtime) == ["Small after huge"]
         assert fetched_body_bytes(dovecot, account) == len(small)

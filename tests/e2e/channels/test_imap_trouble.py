@@ -34,6 +34,7 @@ from tests.e2e.channels.world import (
 from tests.integration.channels.relay import TcpRelay
 from tests.support.api import make_user
 from tests.support.dovecot import Dovecot, ImapAccount
+from tests.support.factories import stored_raw
 from tests.support.mail import deeply_nested, raw_mail
 from tests.support.tls import Certificates
 
@@ -75,7 +76,7 @@ def test_poison_messages_do_not_block_the_ones_after_them(
     rows = ledger(imap_runtime)
     quarantined = [row for row in rows if row.status == "quarantined"]
     assert sorted(row.reason.split(":")[0] for row in quarantined) == ["header_size", "mime_depth"]
-    assert {imap_runtime.blobs.read(row.raw_sha256) for row in quarantined} == {deep, HEADER_BOMB}
+    assert {stored_raw(imap_runtime, row.id) for row in quarantined} == {deep, HEADER_BOMB}
     assert all(flag == {"\\Seen"} for flag in flags(dovecot, account).values())
     again = poll(imap_runtime, mailbox_id)
     assert (again.fetched, again.recognised) == (0, 0)

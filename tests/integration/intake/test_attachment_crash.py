@@ -184,7 +184,8 @@ def _check_store(runtime: Runtime, tally: Tally) -> None:
         assert hashlib.sha256(blobs.read(digest)).hexdigest() == digest
         tally.verified.add(digest)
     with runtime.db.transaction(write=False) as session:
-        referenced = set(session.scalars(select(InboundMessage.raw_sha256))) | set(
+        in_store = select(InboundMessage.raw_sha256).where(InboundMessage.raw_inline.is_(None))
+        referenced = set(session.scalars(in_store)) | set(
             session.scalars(select(Attachment.sha256))
         )
     for digest in referenced - tally.retired:

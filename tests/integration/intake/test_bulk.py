@@ -122,26 +122,28 @@ def test_a_batch_without_failures_runs_once_without_savepoints(
 def test_one_failure_in_a_batch_rolls_back_only_itself(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Three quarantined messages re-run in one batch; the middle one's raw bytes are gone
-    from the store, so it fails (rolled back to its savepoint, marked failed, audited) while
-    the other two become tickets in the same commit; the log says the batch ran again."""
+    """Three quarantined messages re-run in one batch; the middle one's raw bytes (kept in
+    its ledger row, a small message) no longer match their sha256, so it fails (rolled back
+    to its savepoint, marked failed, audited) while the other two become tickets in the same
+    commit; the log says the batch ran again."""
     caplog.set_level("INFO", logger="hubdesk.intake.bulk")
     ids = [
         o.inbound_id
         for o in (pipeline.ingest(runtime, deeply_nested(d), source="t") for d in (60, 61, 62))
     ]
     assert all(isinstance(i, int) for i in ids)
-    with runtime.db.transaction(write=False) as session:
+    with runtime.db.transaction() as session:
         middle = session.get(InboundMessage, ids[1])
         assert middle is not None
-        runtime.blobs.delete(middle.raw_sha256)
+        assert middle.raw_inline is not None
+        middle.raw_inline = b"flipped on disk" + middle.raw_inline[15:]
     roomier = replace(runtime, settings=runtime.settings.model_copy(update={"mail_max_depth": 80}))
     outcomes = list(bulk.reprocess_bulk(roomier, ids, SYSTEM, ONE_BATCH))  # type: ignore[arg-type]
     assert [o.status for _i, o in outcomes] == ["created", "failed", "created"]
-    assert "missing" in outcomes[1][1].reason
+    assert "do not match their sha256 (corrupt)" in outcomes[1][1].reason
     again = [r.getMessage() for r in caplog.records if "runs again" in r.getMessage()]
     assert len(again) == 1, again
-    assert again[0].endswith("is missing from the store): the batch runs again in savepoints")
+    assert again[0].endswith("(corrupt)): the batch runs again in savepoints")
     assert _count(runtime, Ticket) == 2
     with runtime.db.transaction(write=False) as session:
         statuses = [session.get(InboundMessage, i).status for i in ids]  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from hubdesk.runtime import Runtime
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Ticket
 from hubdesk.users.permissions import SYSTEM
+from tests.support.factories import stored_raw
 from tests.support.mail import deeply_nested, raw_mail
 
 
@@ -109,7 +110,7 @@ def test_over_budget_mail_is_quarantined_with_its_bytes_and_audited(runtime: Run
     assert outcome.status == "quarantined"
     assert outcome.reason.startswith("mime_depth")
     row = _row(runtime, outcome.inbound_id)
-    assert runtime.blobs.read(row.raw_sha256) == raw
+    assert stored_raw(runtime, row.id) == raw
     with runtime.db.transaction(write=False) as session:
         actions = session.scalars(
             select(AuditEntry.action).where(

@@ -107,28 +107,38 @@ def test_email_attachments_are_downloadable_with_safe_headers(api: Api) -> None:
 
 
 def test_purge_forgets_old_raw_bytes_but_keeps_quarantined_mail(runtime: Runtime) -> None:
-    """Raw bytes of mail processed before the retention window go; quarantined mail stays."""
+    """Raw bytes of mail processed before the retention window go, whether its ledger row
+    held them (a small message) or the blob store did (one above
+    HUBDESK_RAW_INLINE_MAX_BYTES); quarantined mail stays."""
+    big_body = "large " * (runtime.settings.raw_inline_max_bytes // 5)
     old = pipeline.ingest(runtime, raw_mail(subject="old"), source="t")
+    old_large = pipeline.ingest(runtime, raw_mail(subject="old, large", body=big_body), source="t")
     poison = pipeline.ingest(runtime, deeply_nested(60), source="t")
     fresh = pipeline.ingest(runtime, raw_mail(subject="fresh"), source="t")
     long_ago = utcnow() - timedelta(days=runtime.settings.raw_retention_days + 1)
     with runtime.db.transaction() as session:
         session.execute(
             update(InboundMessage)
-            .where(InboundMessage.id.in_([old.inbound_id, poison.inbound_id]))
+            .where(InboundMessage.id.in_([old.inbound_id, old_large.inbound_id, poison.inbound_id]))
             .values(processed_at=long_ago)
         )
+        large_digest = session.get(InboundMessage, old_large.inbound_id).raw_sha256
+    assert runtime.blobs.exists(large_digest), "a large message's bytes are in the blob store"
     with runtime.db.transaction() as session:
         purged = inbound.purge_raw(
             session, runtime.blobs, older_than_days=runtime.settings.raw_retention_days
         )
-    assert purged == 1
+    assert purged == 2
     with runtime.db.transaction(write=False) as session:
         rows = {r.id: r for r in session.scalars(select(InboundMessage))}
-        assert rows[old.inbound_id].raw_purged_at is not None
-        assert not runtime.blobs.exists(rows[old.inbound_id].raw_sha256)
-        assert runtime.blobs.exists(rows[poison.inbound_id].raw_sha256)
-        assert runtime.blobs.exists(rows[fresh.inbound_id].raw_sha256)
+        for gone in (old.inbound_id, old_large.inbound_id):
+            assert rows[gone].raw_purged_at is not None
+            assert rows[gone].raw_inline is None
+            assert not inbound.raw_kept(runtime.blobs, rows[gone])
+        assert not runtime.blobs.exists(large_digest)
+        assert inbound.raw_kept(runtime.blobs, rows[poison.inbound_id])
+        assert inbound.raw_kept(runtime.blobs, rows[fresh.inbound_id])
+        assert rows[fresh.inbound_id].raw_inline is not None, "a small message is in its row"
 
 
 def test_concurrent_raw_submissions_share_one_ledger_commit(

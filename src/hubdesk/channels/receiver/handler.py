@@ -38,6 +38,7 @@ TEMPFAIL: Final = "451 4.3.0 The helpdesk database is unavailable; try again lat
 DISABLED: Final = "451 4.3.2 Email-to-ticket is switched off here; try again later"
 UNEXPECTED: Final = "451 4.3.0 Temporary failure; try again later"
 STORE_DOWN: Final = "451 4.3.0 The message store is unavailable; try again later"
+NO_SPACE: Final = "452 4.3.1 Insufficient system storage"
 
 
 class LedgerHandler:
@@ -120,14 +121,14 @@ class LedgerHandler:
             )
         except DatabaseUnavailable as exc:
             log.warning("DATA from %r: %s", envelope.mail_from, exc)
-            return self._reply(envelope, TEMPFAIL)
+            return self._reply(envelope, NO_SPACE if is_disk_full(exc) else TEMPFAIL)
         except StorageUnavailable as exc:
             log.warning("DATA from %r: %s", envelope.mail_from, exc)
             return self._reply(envelope, STORE_DOWN)
         except (OSError, StorageError) as exc:
             log.error("DATA from %r: cannot store the message: %s", envelope.mail_from, exc)
             if is_disk_full(exc):
-                return self._reply(envelope, "452 4.3.1 Insufficient system storage")
+                return self._reply(envelope, NO_SPACE)
             return self._reply(envelope, "451 4.3.0 Cannot store the message; try again")
         except Exception:
             log.exception("DATA from %r failed", envelope.mail_from)
