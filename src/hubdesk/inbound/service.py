@@ -145,8 +145,11 @@ def add_received_many(
     # One multi-row INSERT; RETURNING's order is not promised, so each row is matched back
     # to its input by everything it holds (equal inputs make equal rows: the lower id goes
     # first), so that two users' identical bytes in one commit each get their own row.
+    # render_nulls: a row without inline bytes (None) would otherwise leave the column out
+    # and split the rows into one INSERT per run of the same columns
+    statement = insert(InboundMessage).returning(InboundMessage)
     returned = sorted(
-        session.scalars(insert(InboundMessage).returning(InboundMessage), rows),
+        session.scalars(statement.execution_options(render_nulls=True), rows),
         key=lambda row: row.id,
     )
     by_input: dict[tuple[Any, ...], list[InboundMessage]] = {}

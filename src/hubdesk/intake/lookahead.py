@@ -11,6 +11,8 @@ chunk, what every message would otherwise ask the database for one at a time:
   `message_id_collision` flag, `dedupe.same_message_id_exists`);
 - the raw dedupe keys of the chunk's bytes: a message whose bytes another row already holds
   (the re-run of an import that stopped) is a duplicate, and is not parsed at all;
+- on SQLite, which of the chunk's raw and content keys are held, so that each message's
+  claim is made in memory (`dedupe.read_ahead`);
 - on PostgreSQL, the tickets the chunk's replies may be added to, locked before any is read
   (`hubdesk.intake.ticket_locks`).
 
@@ -97,6 +99,10 @@ def prepare(
                 continue
         chunk.parsed[(row.id, row.raw_sha256)] = parsed
     mails = [p for p in chunk.parsed.values() if isinstance(p, ParsedEmail)]
+    dedupe.read_ahead(  # a SQLite batch's claims, answered from memory (`dedupe`)
+        session,
+        [dedupe.raw_key(row.raw_sha256) for row in rows] + [dedupe.content_key(p) for p in mails],
+    )
     ids = Counter(p.message_id for p in mails if not p.message_id_synthetic)
     chunk.covered = frozenset(ids)
     chunk.repeated = frozenset(i for i, n in ids.items() if n > 1)

@@ -18,7 +18,7 @@ from sqlalchemy import event, func, select, text
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.db import deferred
-from hubdesk.inbound.models import InboundMessage
+from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.intake import bulk, pipeline, prologue
 from hubdesk.intake.executor import own_addresses
 from hubdesk.intake.sources import Source
@@ -1143,3 +1143,56 @@ def test_a_ticket_another_worker_wrote_first_runs_the_batch_again_not_later(
     assert [o.status for o in outcomes] == ["created"] * 3
     assert "runs again in savepoints" in caplog.text
     assert _count(runtime, Ticket) == 3
+
+
+def _writes_to(runtime: Runtime, table: str) -> tuple[list[int], Callable[[], None]]:
+    """The rows each INSERT into `table` carried, in order (an executemany counts its rows)."""
+    seen: list[int] = []
+
+    def count(
+        _conn: object, _cursor: object, statement: str, params: object, *_rest: object
+    ) -> None:
+        if " ".join(statement.split()).upper().startswith(f"INSERT INTO {table.upper()}"):
+            seen.append(len(params) if isinstance(params, list) else 1)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    return seen, lambda: event.remove(runtime.db.engine, "before_cursor_execute", count)
+
+
+def test_a_sqlite_batch_claims_its_dedupe_keys_in_memory_and_writes_them_once(
+    runtime: Runtime, db_kind: str
+) -> None:
+    """Issue 9: on SQLite a batch's dedupe claims are answered from its chunks' reads and
+    written with one executemany before the commit; the same bytes twice, the same message
+    with other bytes, and mail imported by an earlier run are still duplicates. On
+    PostgreSQL, where another worker may claim a key meanwhile, each claim is an INSERT."""
+    earlier = raw_mail(subject="Imported before", message_id="<before@x>")
+    assert pipeline.ingest(runtime, earlier, source="t").status == "created"
+    new = [raw_mail(subject=f"New {i}", message_id=f"<new{i}@x>") for i in range(6)]
+    resent = new[2].replace(b"Subject:", b"X-Relay: second\r\nSubject:", 1)
+    raws = [*new[:3], new[1], resent, earlier, *new[3:]]
+    seen, stop = _writes_to(runtime, "inbound_dedupe_keys")
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    finally:
+        stop()
+    statuses = [o.status for o in outcomes]
+    assert statuses == ["created"] * 3 + ["duplicate"] * 3 + ["created"] * 3
+    with runtime.db.transaction(write=False) as session:
+        first = {
+            row.id: row.duplicate_of_id
+            for row in session.scalars(select(InboundMessage).order_by(InboundMessage.id))
+        }
+    assert first[outcomes[3].inbound_id] == outcomes[1].inbound_id  # the same bytes
+    assert first[outcomes[4].inbound_id] == outcomes[2].inbound_id  # the same message
+    assert first[outcomes[5].inbound_id] is not None  # imported by the earlier run
+    # two keys for each new message, the raw key for the resent one
+    if db_kind == "sqlite":
+        assert seen == [13]
+    else:
+        assert seen == [1] * 9  # a claim of both keys is one statement, one a message
+    with runtime.db.transaction(write=False) as session:
+        keys = session.execute(select(DedupeKey.key, DedupeKey.inbound_id)).all()
+    assert len(keys) == 2 + 13
+    owners = {outcome.inbound_id for outcome in outcomes if outcome.status == "created"}
+    assert {owner for _key, owner in keys} >= owners
