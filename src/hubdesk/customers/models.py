@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hubdesk.db import ids
 from hubdesk.db.base import Base
 from hubdesk.db.types import utcnow
 
@@ -55,3 +56,7 @@ class Contact(Base):
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# a SQLite bulk batch numbers the contacts it makes (`customers.service._add_numbered`)
+ids.register(Contact)

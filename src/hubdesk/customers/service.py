@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hubdesk.api.limits import DOMAIN_PATTERN
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer, CustomerDomain
-from hubdesk.db import deferred, quick, reads
+from hubdesk.db import deferred, ids, quick, reads
 from hubdesk.db.memo import memo
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.reads import touching
@@ -249,7 +249,7 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
     address = email.lower()
     known: dict[str, Contact] = session.info.setdefault(_CONTACTS_SEEN, {})
     contact = known.get(address)
-    if contact is not None and inspect(contact).persistent and contact.email == address:
+    if contact is not None and _in_session(contact) and contact.email == address:
         return contact  # found or made earlier in this transaction (a bulk batch)
     absent: set[str] = session.info.get(_CONTACTS_ABSENT, set())
     contact = None if address in absent else find_contact(session, address)
@@ -264,6 +264,10 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
         lambda: getattr(customer_for_domain(session, domain), "id", None),
         depends_on=(CustomerDomain, Customer),
     )
+    if _numbered_here(session):
+        contact = _add_numbered(session, actor, address, name, customer_id)
+        known[address] = contact
+        return contact
     contact = _insert_contact_unless_taken(session, actor, address, name, customer_id)
     if contact is None:
         # Another worker's transaction made this sender's contact first (two first mails
@@ -272,6 +276,35 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
         if contact is None:  # pragma: no cover - the conflicting row is committed
             raise Conflict(f"the contact {address} was made and removed at once; try again")
     known[address] = contact
+    return contact
+
+
+def _in_session(contact: Contact) -> bool:
+    """Whether a kept contact is still the session's: written, or added and not yet written
+    (a savepoint that rolled back takes an added one out, and its row never existed)."""
+    state = inspect(contact)
+    return state.persistent or state.pending
+
+
+def _numbered_here(session: Session) -> bool:
+    """A SQLite bulk batch numbers its new rows itself (`hubdesk.db.ids`): it holds the
+    database's write lock, so an address it did not find stays free until it commits."""
+    return ids.active(session) and session.get_bind().dialect.name == "sqlite"
+
+
+def _add_numbered(
+    session: Session, actor: Principal, email: str, name: str, customer_id: int | None
+) -> Contact:
+    """A SQLite bulk batch's new contact: numbered now and written with the batch's next
+    flush (a chunk's new senders with one statement), not one INSERT a sender. Every contact
+    such a batch makes is made here: one made by an INSERT of its own would take an id the
+    batch's counter hands out later."""
+    if customer_id is not None and reads.get(session, Customer, customer_id) is None:
+        raise ValidationFailed(f"customer {customer_id} does not exist")
+    contact = Contact(email=email, name=single_line(name, 300), customer_id=customer_id)
+    ids.assign(session, contact)
+    session.add(contact)
+    _audit_created(session, actor, contact)
     return contact
 
 
@@ -390,7 +423,7 @@ def prefetch_contacts(session: Session, emails: Iterable[str]) -> None:
     known: dict[str, Contact] = session.info.setdefault(_CONTACTS_SEEN, {})
     absent: set[str] = session.info.setdefault(_CONTACTS_ABSENT, set())
     wanted = {email.lower() for email in emails} - {
-        address for address, c in known.items() if inspect(c).persistent
+        address for address, c in known.items() if _in_session(c)
     }
     if not wanted:
         return

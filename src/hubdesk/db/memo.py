@@ -31,9 +31,18 @@ def memo(
         kept = session.info[_KEY] = {}
         event.listen(session, "before_flush", _drop_changed)
     if key not in kept:
-        kept[key] = (compute(), depends_on)
+        if _changes_pending(session, depends_on):
+            kept[key] = (compute(), depends_on)
+        else:  # nothing unwritten it could read: the batch's other rows wait for their flush
+            with session.no_autoflush:
+                kept[key] = (compute(), depends_on)
     value: T = kept[key][0]
     return value
+
+
+def _changes_pending(session: Session, models: tuple[type, ...]) -> bool:
+    groups = (session.new, session.dirty, session.deleted)
+    return any(isinstance(obj, models) for group in groups for obj in group)
 
 
 def _drop_changed(session: Session, _context: object, _instances: object) -> None:

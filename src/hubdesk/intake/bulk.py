@@ -39,6 +39,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.config import Settings
+from hubdesk.customers.models import Contact
 from hubdesk.db import deferred, ids, reads
 from hubdesk.db.uow import is_transient
 from hubdesk.errors import (
@@ -55,7 +56,7 @@ from hubdesk.intake.sources import Source
 from hubdesk.intake.types import Outcome
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
-from hubdesk.tickets.models import EmailLog, Ticket
+from hubdesk.tickets.models import Comment, EmailLog, Ticket
 from hubdesk.users.permissions import Principal
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ log = logging.getLogger(__name__)
 ids.order_after(InboundMessage, Ticket, InboundMessage.ticket_id)
 ids.order_after(OutboxMessage, Ticket, OutboxMessage.ticket_id)
 ids.order_after(OutboxMessage, EmailLog, OutboxMessage.email_log_id)
+ids.order_after(Ticket, Contact, Ticket.contact_id)
+ids.order_after(Comment, Contact, Comment.author_contact_id)
 
 
 @dataclass(frozen=True)

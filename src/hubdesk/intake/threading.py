@@ -285,7 +285,7 @@ def participant_reason(
         authentic = trust.authentic_reason
         return f"is an agent ({authentic})" if authentic is not None else None
     if ticket.contact_id is not None:
-        contact = session.get(Contact, ticket.contact_id)
+        contact = reads.get(session, Contact, ticket.contact_id)  # maybe the batch's, pending
         if contact is not None and contact.email == sender:
             return "is the ticket's contact"
     role = session.scalar(

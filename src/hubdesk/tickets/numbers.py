@@ -77,7 +77,8 @@ def next_ticket_number(session: Session, now: datetime, tz: ZoneInfo) -> str:
         base, taken = held
         deferred.put(session, _HELD, day, (base, taken + 1), _advance)
         return format_number(day, base + taken + 1)
-    sequence = int(session.execute(_NEXT_SQL, {"day": day}).scalar_one())
+    with session.no_autoflush:  # the counter row alone: the batch's rows wait for their flush
+        sequence = int(session.execute(_NEXT_SQL, {"day": day}).scalar_one())
     deferred.put(session, _HELD, day, (sequence, 0), _advance)
     return format_number(day, sequence)
 

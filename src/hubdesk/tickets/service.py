@@ -534,7 +534,7 @@ def _check_contact_customer(
     """A contact that belongs to a customer is the contact only of that customer's tickets:
     replies go to the contact, so another customer's contact would receive this ticket's mail
     (as a prepaid card of another customer is refused)."""
-    contact = session.get(Contact, contact_id) if contact_id is not None else None
+    contact = reads.get(session, Contact, contact_id) if contact_id is not None else None
     if contact is None or contact.customer_id is None or contact.customer_id == customer_id:
         return
     ticket_customer = f"customer {customer_id}" if customer_id is not None else "no customer"
@@ -553,7 +553,8 @@ def _check_references(
 ) -> None:
     if customer_id is not None and session.get(Customer, customer_id) is None:
         raise ValidationFailed(f"customer {customer_id} does not exist")
-    if contact_id is not None and session.get(Contact, contact_id) is None:
+    # a contact a bulk batch made is pending until the chunk's flush: read without one
+    if contact_id is not None and reads.get(session, Contact, contact_id) is None:
         raise ValidationFailed(f"contact {contact_id} does not exist")
     if assignee_id is not None:
         user = session.get(User, assignee_id)
