@@ -172,8 +172,8 @@ class Settings(BaseSettings):
     trusted_authserv_id: str | None = Field(None, validation_alias=_env("TRUSTED_AUTHSERV_ID"))
     raw_retention_days: int = Field(90, ge=1, validation_alias=_env("HUBDESK_RAW_RETENTION_DAYS"))
     ingest_max_attempts: int = Field(3, ge=1, validation_alias=_env("HUBDESK_INGEST_MAX_ATTEMPTS"))
-    raw_inline_max_bytes: int = Field(
-        64 * 1024, ge=0, le=1024 * 1024, validation_alias=_env("HUBDESK_RAW_INLINE_MAX_BYTES")
+    inline_max_bytes: int = Field(
+        64 * 1024, ge=0, le=1024 * 1024, validation_alias=_env("HUBDESK_INLINE_MAX_BYTES")
     )
     ingest_batch_messages: int = Field(
         200, ge=1, le=100_000, validation_alias=_env("HUBDESK_INGEST_BATCH_MESSAGES")

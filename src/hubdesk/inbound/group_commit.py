@@ -9,7 +9,7 @@ queued, writes their blobs without waiting for the disk and makes them durable t
 (`sync_batch`: one `syncfs` or an fsync per file; an object store uploads them), inserts
 their ledger rows with the bulk path's one statement
 (`inbound.add_received_many`), and commits once. A message of at most
-HUBDESK_RAW_INLINE_MAX_BYTES is kept in its ledger row instead of a blob (`inbound.keep_raw`):
+HUBDESK_INLINE_MAX_BYTES is kept in its ledger row instead of a blob (`inbound.keep_raw`):
 durable with that same commit, with no file of its own. Every request of that commit is then
 released; one of the requests that arrived meanwhile leads the next commit.
 
@@ -80,7 +80,7 @@ class GroupCommitter:
         self._db = db
         self._inline_max = inline_max
         """A message of at most this many bytes is kept in its ledger row, not in the blob
-        store (`inbound.keep_raw`, HUBDESK_RAW_INLINE_MAX_BYTES)."""
+        store (`inbound.keep_raw`, HUBDESK_INLINE_MAX_BYTES)."""
         self._blobs = BlobStore(blobs) if isinstance(blobs, Path) else blobs.detached()
         """Its own store object (the local store at a path, or a detached copy of the
         runtime's): batch mode is per object, and other threads of the process write blobs
@@ -220,7 +220,7 @@ def for_runtime(runtime: Runtime) -> GroupCommitter:
                 runtime.db,
                 runtime.blobs,
                 window=runtime.settings.receiver_group_commit_ms / 1000,
-                inline_max=runtime.settings.raw_inline_max_bytes,
+                inline_max=runtime.settings.inline_max_bytes,
             )
             runtime.per_process[_KEY] = committer
         return committer

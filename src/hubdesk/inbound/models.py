@@ -69,7 +69,7 @@ class InboundMessage(Base):
     raw_purged_at: Mapped[datetime | None]
     raw_inline: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     """The raw bytes themselves, for a small message a batch path kept here instead of in the
-    blob store (`HUBDESK_RAW_INLINE_MAX_BYTES`); NULL: they are in the blob store under
+    blob store (`HUBDESK_INLINE_MAX_BYTES`); NULL: they are in the blob store under
     `raw_sha256`. Loaded only when read (`inbound.service.raw_bytes`)."""
     # The classifier's current verdict (history in inbound_classifications), and the human
     # queue a message waits in when no workflow took it (`triage`), or None.

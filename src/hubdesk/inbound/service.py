@@ -109,7 +109,7 @@ class Received:
 
 def keep_raw(blobs: Blobs, raw: bytes, inline_max: int) -> tuple[str, bytes | None]:
     """Keep a message's raw bytes for its ledger row: a message of at most `inline_max`
-    bytes (`HUBDESK_RAW_INLINE_MAX_BYTES`) is returned to be stored in the row itself
+    bytes (`HUBDESK_INLINE_MAX_BYTES`) is returned to be stored in the row itself
     (durable with the row's commit, no blob file), a larger one is put in the blob store.
     Returns (sha256, the bytes the row holds or None)."""
     if len(raw) <= inline_max:

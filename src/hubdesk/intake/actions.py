@@ -162,7 +162,7 @@ def _open_ticket(
     if auto is not None:
         assignment.record(session, ticket, auto)
     log = record.log_email(session, ticket, mail, is_reply=False)
-    record.store_attachments(session, env.blobs, ticket, mail, log)
+    record.store_attachments(session, env.blobs, ticket, mail, log, settings.inline_max_bytes)
     people = [(contact.email, "contact")] if contact is not None else []
     people += [(cc, "cc") for cc in record.cc_participants(mail.parsed.cc, env.own_addresses)]
     tickets.add_first_participants(session, ticket, people)
@@ -199,7 +199,9 @@ def _add_reply(env: ActionEnv, mail: Mail, ticket: Ticket) -> TicketMade:
         reindex=False,
         email_log_id=log.id,
     )
-    record.store_attachments(session, env.blobs, ticket, mail, log, comment_id=comment.id)
+    record.store_attachments(
+        session, env.blobs, ticket, mail, log, settings.inline_max_bytes, comment_id=comment.id
+    )
     if mail.sender:
         tickets.add_participant(session, ticket, mail.sender, "sender")
     if mail.decision.sender_trusted:

@@ -246,7 +246,7 @@ def _ingest_batch_once(
 def _received(runtime: Runtime, raw: bytes, source: str) -> inbound.Received:
     """A chunk's ledger row for `raw`: a small message's bytes kept in the row itself, a
     larger one's in the batch's blob store (`inbound.keep_raw`)."""
-    kept = inbound.keep_raw(runtime.blobs, raw, runtime.settings.raw_inline_max_bytes)
+    kept = inbound.keep_raw(runtime.blobs, raw, runtime.settings.inline_max_bytes)
     return inbound.Received(kept[0], len(raw), source, raw_inline=kept[1])
 
 

@@ -8,6 +8,7 @@ and the email log); a longer text is cut with a note, and the email log's flag
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -89,15 +90,21 @@ def store_attachments(
     ticket: Ticket,
     mail: Mail,
     email_log: LoggedEmail,
+    inline_max: int,
     *,
     comment_id: int | None = None,
 ) -> None:
-    """Every attachment of the mail, bytes into the blob store, metadata onto the ticket
-    (in a bulk batch the rows are written with the batch's others at its end: nothing in
-    the pipeline reads them back)."""
+    """Every attachment of the mail, metadata onto the ticket and the bytes into the blob
+    store, or into the row itself for a file of at most `inline_max` bytes
+    (`HUBDESK_INLINE_MAX_BYTES`: no file of its own to create). In a bulk batch the rows are
+    written with the batch's others at its end: nothing in the pipeline reads them back."""
     added = False
     for attachment in mail.parsed.attachments:
-        digest = blobs.put(attachment.payload)
+        payload = attachment.payload
+        if len(payload) <= inline_max:
+            digest, inline = hashlib.sha256(payload).hexdigest(), payload
+        else:
+            digest, inline = blobs.put(payload), None
         row = {
             "ticket_id": ticket.id,
             "comment_id": comment_id,
@@ -110,6 +117,7 @@ def store_attachments(
             "uploaded_by_user_id": None,
             "email_log_id": email_log.id,
             "created_at": utcnow(),
+            "data_inline": inline,
         }
         if not deferred.insert_row(session, Attachment, row):
             session.add(Attachment(**row))

@@ -25,7 +25,7 @@ from hubdesk.outbox import service as outbox
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
 from hubdesk.storage.blobs import Blobs
-from hubdesk.tickets import comments
+from hubdesk.tickets import attachments, comments
 from hubdesk.tickets import service as tickets
 from hubdesk.tickets.models import Attachment, Comment, EmailLog, Ticket
 from hubdesk.users.models import User
@@ -138,4 +138,7 @@ def _attachments(
         raise ValidationFailed(f"attachments {missing} are not files of this ticket")
     if sum(rows[i].size for i in ids) > MAX_ATTACHMENT_BYTES:
         raise ValidationFailed(f"attachments may total at most {MAX_ATTACHMENT_BYTES} bytes")
-    return [(rows[i].filename, rows[i].content_type, blobs.read(rows[i].sha256)) for i in ids]
+    return [
+        (rows[i].filename, rows[i].content_type, attachments.stored_bytes(blobs, rows[i]))
+        for i in ids
+    ]

@@ -89,5 +89,5 @@ def download(
     """The bytes, verified against their sha256, always as a download."""
     row = attachments.get_attachment(session, attachment_id)
     get_visible_ticket(session, principal, row.ticket_id)
-    data = runtime.blobs.read(row.sha256)
+    data = attachments.stored_bytes(runtime.blobs, row)
     return attachment_response(data, filename=row.filename, content_type=row.content_type)

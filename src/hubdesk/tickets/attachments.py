@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any, BinaryIO, Final
@@ -85,6 +86,17 @@ def attach_to_comment(session: Session, rows: Sequence[Attachment], comment: Com
         row.comment_id = comment.id
     if rows:
         session.flush()
+
+
+def stored_bytes(blobs: Blobs, row: Attachment) -> bytes:
+    """The file's bytes, from its row (a small attachment of received mail) or the blob
+    store, checked against its sha256 either way (`StorageError` when they do not match)."""
+    inline = row.data_inline
+    if inline is None:
+        return blobs.read(row.sha256)
+    if hashlib.sha256(inline).hexdigest() != row.sha256:
+        raise StorageError(f"attachment {row.id} does not match its sha256 (corrupt)")
+    return inline
 
 
 def get_attachment(session: Session, attachment_id: int) -> Attachment:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     text,
@@ -253,7 +254,8 @@ class Comment(Base):
 
 
 class Attachment(Base):
-    """Metadata of a stored file; the bytes live in the content-addressed blob store."""
+    """Metadata of a stored file; the bytes live in the content-addressed blob store, or for a
+    small attachment of received mail in the row itself (`data_inline`)."""
 
     __tablename__ = "tticket_attachments"
 
@@ -277,6 +279,10 @@ class Attachment(Base):
     email_log_id: Mapped[int | None] = mapped_column(
         ForeignKey("tticket_email_log.id", ondelete="SET NULL"), index=True
     )
+    data_inline: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    """The file itself, for a small attachment of received mail (`HUBDESK_INLINE_MAX_BYTES`);
+    NULL: it is in the blob store under `sha256`. Loaded only when read
+    (`tickets.attachments.stored_bytes`)."""
 
 
 class EmailLog(Base):

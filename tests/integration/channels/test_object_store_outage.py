@@ -38,8 +38,8 @@ def test_an_object_store_outage_is_try_later_everywhere_and_nothing_is_lost(
     start_receiver: StartReceiver, s3: S3Server, tmp_path: Path
 ) -> None:
     # every raw message in the bucket: none small enough to be kept in its ledger row,
-    # which would not need the object store (HUBDESK_RAW_INLINE_MAX_BYTES)
-    receiver = start_receiver(**s3.changes(), raw_inline_max_bytes=0)
+    # which would not need the object store (HUBDESK_INLINE_MAX_BYTES)
+    receiver = start_receiver(**s3.changes(), inline_max_bytes=0)
     runtime = receiver.runtime
     assert isinstance(runtime.blobs, S3BlobStore)
     add_mailbox(runtime, "support", [SUPPORT])
@@ -54,7 +54,7 @@ def test_an_object_store_outage_is_try_later_everywhere_and_nothing_is_lost(
         "DATABASE_URL": runtime.settings.database_url,
         "HUBDESK_DATA_DIR": str(runtime.settings.data_dir),
         **blob_environment(runtime.settings),
-        "HUBDESK_RAW_INLINE_MAX_BYTES": "0",
+        "HUBDESK_INLINE_MAX_BYTES": "0",
     }
 
     s3.stop()

@@ -46,7 +46,7 @@ def test_lmtp_answers_250_after_the_raw_message_is_committed(
     rows = ledger(receiver.runtime)
     assert [row.id for row in rows] == [inbound_id]
     assert stored_raw(receiver.runtime, rows[0].id) == raw
-    # a small message is kept in its ledger row (HUBDESK_RAW_INLINE_MAX_BYTES), no blob file
+    # a small message is kept in its ledger row (HUBDESK_INLINE_MAX_BYTES), no blob file
     assert not receiver.runtime.blobs.exists(rows[0].raw_sha256)
     assert (rows[0].source, rows[0].mailbox_id) == ("lmtp", mailbox_id)
     assert rows[0].envelope["mail_from"] == "customer@example.com"

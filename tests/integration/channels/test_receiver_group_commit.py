@@ -39,7 +39,7 @@ def test_a_delivery_that_cannot_be_stored_does_not_fail_its_neighbours(
     start_receiver: StartReceiver,
 ) -> None:
     # every message in the blob store (none kept in its ledger row): the store is what fails
-    receiver = start_receiver(raw_inline_max_bytes=0)
+    receiver = start_receiver(inline_max_bytes=0)
     runtime = receiver.runtime
     committer = group_commit.for_runtime(runtime)
     mails = [_wire(raw_mail(subject=f"mail {n}", message_id=f"<n{n}@x>")) for n in range(8)]

@@ -185,9 +185,8 @@ def _check_store(runtime: Runtime, tally: Tally) -> None:
         tally.verified.add(digest)
     with runtime.db.transaction(write=False) as session:
         in_store = select(InboundMessage.raw_sha256).where(InboundMessage.raw_inline.is_(None))
-        referenced = set(session.scalars(in_store)) | set(
-            session.scalars(select(Attachment.sha256))
-        )
+        files = select(Attachment.sha256).where(Attachment.data_inline.is_(None))
+        referenced = set(session.scalars(in_store)) | set(session.scalars(files))
     for digest in referenced - tally.retired:
         assert blobs.exists(digest), f"a row names blob {digest}, which is missing"
         if digest not in tally.verified:

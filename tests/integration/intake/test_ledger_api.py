@@ -109,8 +109,8 @@ def test_email_attachments_are_downloadable_with_safe_headers(api: Api) -> None:
 def test_purge_forgets_old_raw_bytes_but_keeps_quarantined_mail(runtime: Runtime) -> None:
     """Raw bytes of mail processed before the retention window go, whether its ledger row
     held them (a small message) or the blob store did (one above
-    HUBDESK_RAW_INLINE_MAX_BYTES); quarantined mail stays."""
-    big_body = "large " * (runtime.settings.raw_inline_max_bytes // 5)
+    HUBDESK_INLINE_MAX_BYTES); quarantined mail stays."""
+    big_body = "large " * (runtime.settings.inline_max_bytes // 5)
     old = pipeline.ingest(runtime, raw_mail(subject="old"), source="t")
     old_large = pipeline.ingest(runtime, raw_mail(subject="old, large", body=big_body), source="t")
     poison = pipeline.ingest(runtime, deeply_nested(60), source="t")

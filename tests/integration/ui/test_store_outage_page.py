@@ -15,8 +15,8 @@ from tests.support.mail import raw_mail
 def test_the_raw_mail_page_during_an_outage_is_try_later(
     ui: UiClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # larger than a ledger row keeps itself (HUBDESK_RAW_INLINE_MAX_BYTES): in the store
-    large = "x" * (runtime.settings.raw_inline_max_bytes + 1)
+    # larger than a ledger row keeps itself (HUBDESK_INLINE_MAX_BYTES): in the store
+    large = "x" * (runtime.settings.inline_max_bytes + 1)
     made = ingest(runtime, raw_mail(subject="Kept in the bucket", body=large), source="test")
     ui.log_in_as(["admins"])
 

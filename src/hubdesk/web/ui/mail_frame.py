@@ -116,7 +116,7 @@ def inline_image(
     row = attachments.get_attachment(session, attachment_id)
     if row.content_type not in INLINE_IMAGE_TYPES:
         raise NotFound("not an inline image")
-    data = runtime.blobs.read(row.sha256)
+    data = attachments.stored_bytes(runtime.blobs, row)
     return attachment_response(data, filename=row.filename, content_type=row.content_type)
 
 
@@ -143,5 +143,5 @@ def download(
     """A file of a ticket the viewer may see, always as a download."""
     row = attachments.get_attachment(session, attachment_id)
     get_visible_ticket(session, viewer.principal, row.ticket_id)
-    data = runtime.blobs.read(row.sha256)
+    data = attachments.stored_bytes(runtime.blobs, row)
     return attachment_response(data, filename=row.filename, content_type=row.content_type)

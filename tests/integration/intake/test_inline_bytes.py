@@ -1,6 +1,7 @@
 """Issue 9: a small message's raw bytes kept in its ledger row (`inbound_messages.raw_inline`)
-instead of a blob file, by the batch paths; larger ones in the blob store as before; both
-read back the same way, checked against their sha256."""
+and a small attachment in its row (`tticket_attachments.data_inline`) instead of blob files;
+larger ones in the blob store as before; both read back the same way, checked against their
+sha256 (HUBDESK_INLINE_MAX_BYTES)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import bulk
 from hubdesk.intake.sources import Source
 from hubdesk.runtime import Runtime
+from hubdesk.tickets import attachments
+from hubdesk.tickets.models import Attachment
 from tests.support.api import Api
 from tests.support.empty_databases import empty_database
 from tests.support.factories import stored_raw
@@ -48,7 +51,7 @@ def test_a_batch_keeps_small_mail_in_its_row_and_large_mail_in_the_store(api: Ap
     store (no bytes in the row). Both are processed and served unchanged by the ledger's
     raw download."""
     runtime = api.runtime
-    limit = runtime.settings.raw_inline_max_bytes
+    limit = runtime.settings.inline_max_bytes
     small = raw_mail(subject="Small")
     padding = limit - len(raw_mail(subject="At the limit", body=""))
     at_limit = raw_mail(subject="At the limit", body="")
@@ -77,8 +80,8 @@ def test_a_batch_keeps_small_mail_in_its_row_and_large_mail_in_the_store(api: Ap
 
 
 def test_a_limit_of_zero_keeps_every_raw_message_in_the_store(runtime: Runtime) -> None:
-    """HUBDESK_RAW_INLINE_MAX_BYTES=0: the batch paths keep every message in the blob store."""
-    settings = runtime.settings.model_copy(update={"raw_inline_max_bytes": 0})
+    """HUBDESK_INLINE_MAX_BYTES=0: the batch paths keep every message in the blob store."""
+    settings = runtime.settings.model_copy(update={"inline_max_bytes": 0})
     store_only = replace(runtime, settings=settings)
     raw = raw_mail(subject="Into the store")
     [inbound_id] = _ingest(store_only, raw)
@@ -152,7 +155,9 @@ def test_downgrading_past_the_column_refuses_while_rows_hold_bytes(
                 )
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
-                with pytest.raises(RuntimeError, match="1 ledger rows keep their raw bytes"):
+                with pytest.raises(
+                    RuntimeError, match="1 rows of inbound_messages keep their bytes"
+                ):
                     command.downgrade(config, "0018_worklog_report_index")
             with engine.begin() as connection:
                 connection.execute(sa.update(InboundMessage.__table__).values(raw_inline=None))
@@ -163,3 +168,39 @@ def test_downgrading_past_the_column_refuses_while_rows_hold_bytes(
             assert "raw_inline" not in columns
         finally:
             engine.dispose()
+
+
+def test_a_small_attachment_is_kept_in_its_row_and_a_large_one_in_the_store(api: Api) -> None:
+    """Both files of one mail are downloaded unchanged; only the large one has a blob, and
+    the small one's bytes are checked against its sha256 when read."""
+    runtime = api.runtime
+    limit = runtime.settings.inline_max_bytes
+    small, large = b"%PDF-1.4 small", b"%PDF-1.4 " + b"L" * limit
+    raw = raw_mail(
+        subject="Two files",
+        attachments=[
+            ("small.pdf", "application/pdf", small),
+            ("large.pdf", "application/pdf", large),
+        ],
+    )
+    _ingest(runtime, raw)
+    with runtime.db.transaction(write=False) as session:
+        rows = {a.filename: a for a in session.scalars(select(Attachment))}
+        kept = {name: (row.id, row.sha256, row.data_inline) for name, row in rows.items()}
+    assert kept["small.pdf"][2] == small
+    assert not runtime.blobs.exists(kept["small.pdf"][1])
+    assert kept["large.pdf"][2] is None
+    assert runtime.blobs.read(kept["large.pdf"][1]) == large
+    for name, data in (("small.pdf", small), ("large.pdf", large)):
+        download = api.get(f"/api/v1/attachments/{kept[name][0]}/download")
+        assert download.status_code == 200
+        assert download.content == data
+    with runtime.db.transaction() as session:
+        row = session.get(Attachment, kept["small.pdf"][0])
+        assert row is not None
+        row.data_inline = b"%PDF-1.4 other"
+    with runtime.db.transaction(write=False) as session:
+        row = session.get(Attachment, kept["small.pdf"][0])
+        assert row is not None
+        with pytest.raises(StorageError, match="does not match its sha256"):
+            attachments.stored_bytes(runtime.blobs, row)
