@@ -264,7 +264,7 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
         lambda: getattr(customer_for_domain(session, domain), "id", None),
         depends_on=(CustomerDomain, Customer),
     )
-    if _numbered_here(session):
+    if ids.sole_writer(session):
         contact = _add_numbered(session, actor, address, name, customer_id)
         known[address] = contact
         return contact
@@ -284,12 +284,6 @@ def _in_session(contact: Contact) -> bool:
     (a savepoint that rolled back takes an added one out, and its row never existed)."""
     state = inspect(contact)
     return state.persistent or state.pending
-
-
-def _numbered_here(session: Session) -> bool:
-    """A SQLite bulk batch numbers its new rows itself (`hubdesk.db.ids`): it holds the
-    database's write lock, so an address it did not find stays free until it commits."""
-    return ids.active(session) and session.get_bind().dialect.name == "sqlite"
 
 
 def _add_numbered(

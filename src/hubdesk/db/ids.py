@@ -53,6 +53,13 @@ def active(session: Session) -> bool:
     return _KEY in session.info
 
 
+def sole_writer(session: Session) -> bool:
+    """Whether `session` is an enabled (bulk batch) session on SQLite: its transaction holds
+    the database's write lock from its start (BEGIN IMMEDIATE), so a row it read as absent
+    stays absent, and a key it read as free stays free, until it commits."""
+    return _KEY in session.info and session.get_bind().dialect.name == "sqlite"
+
+
 def assign(session: Session, obj: Any) -> bool:
     """Give the new `obj` its primary key now; False (nothing done) when `session` is not
     enabled, where the caller flushes to learn it as before."""

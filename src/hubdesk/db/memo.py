@@ -41,16 +41,19 @@ def memo(
 
 
 def _changes_pending(session: Session, models: tuple[type, ...]) -> bool:
+    return any(issubclass(kind, models) for kind in _changed_types(session))
+
+
+def _changed_types(session: Session) -> set[type]:
     groups = (session.new, session.dirty, session.deleted)
-    return any(isinstance(obj, models) for group in groups for obj in group)
+    return {type(obj) for group in groups for obj in group}
 
 
 def _drop_changed(session: Session, _context: object, _instances: object) -> None:
     kept: dict[Hashable, tuple[Any, tuple[type, ...]]] | None = session.info.get(_KEY)
     if not kept:
         return
-    groups = (session.new, session.dirty, session.deleted)
-    changed = {type(obj) for group in groups for obj in group}
+    changed = _changed_types(session)
     for key, (_value, depends_on) in list(kept.items()):
         if any(issubclass(kind, depends_on) for kind in changed):
             del kept[key]

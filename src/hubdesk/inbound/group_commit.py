@@ -9,7 +9,7 @@ queued, writes their blobs without waiting for the disk and makes them durable t
 (`sync_batch`: one `syncfs` or an fsync per file; an object store uploads them), inserts
 their ledger rows with the bulk path's one statement
 (`inbound.add_received_many`), and commits once. A message of at most
-HUBDESK_INLINE_MAX_BYTES is kept in its ledger row instead of a blob (`inbound.keep_raw`):
+HUBDESK_INLINE_MAX_BYTES is kept in its ledger row instead of a blob (`storage.blobs.keep`):
 durable with that same commit, with no file of its own. Every request of that commit is then
 released; one of the requests that arrived meanwhile leads the next commit.
 
@@ -41,9 +41,9 @@ from typing import Any, Final
 from hubdesk.audit import service as audit
 from hubdesk.db.uow import Database, is_transient
 from hubdesk.errors import is_disk_full
-from hubdesk.inbound.service import Received, add_received_many, keep_raw
+from hubdesk.inbound.service import Received, add_received_many
 from hubdesk.runtime import Runtime
-from hubdesk.storage.blobs import Blobs, BlobStore
+from hubdesk.storage.blobs import Blobs, BlobStore, keep
 from hubdesk.users.permissions import Principal
 
 DEFAULT_WINDOW_SECONDS: Final = 0.002
@@ -80,7 +80,7 @@ class GroupCommitter:
         self._db = db
         self._inline_max = inline_max
         """A message of at most this many bytes is kept in its ledger row, not in the blob
-        store (`inbound.keep_raw`, HUBDESK_INLINE_MAX_BYTES)."""
+        store (`storage.blobs.keep`, HUBDESK_INLINE_MAX_BYTES)."""
         self._blobs = BlobStore(blobs) if isinstance(blobs, Path) else blobs.detached()
         """Its own store object (the local store at a path, or a detached copy of the
         runtime's): batch mode is per object, and other threads of the process write blobs
@@ -185,7 +185,7 @@ class GroupCommitter:
         blobs.begin_batch()
         try:
             received = [
-                request.received.with_raw(keep_raw(blobs, request.raw, self._inline_max))
+                request.received.with_raw(keep(blobs, request.raw, self._inline_max))
                 for request in batch
             ]
             # Durable before the transaction opens: fsyncs or uploads do not hold the database

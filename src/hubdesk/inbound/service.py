@@ -7,7 +7,6 @@ be re-run from the exact bytes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,9 +21,9 @@ from hubdesk.audit import service as audit
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
-from hubdesk.errors import Conflict, NotFound, StorageError, ValidationFailed
+from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.inbound.models import STATUSES, DedupeKey, InboundMessage
-from hubdesk.storage.blobs import Blobs
+from hubdesk.storage.blobs import Blobs, read_kept
 from hubdesk.tickets.models import Attachment
 from hubdesk.users.permissions import INBOUND_REPROCESS, INBOUND_VIEW, SYSTEM, Principal
 
@@ -100,28 +99,18 @@ class Received:
     one attempt counted, so the workers' drain (`claim_received`) leaves it alone; a process
     that dies before the end leaves it to the pending job (`pending_ids`)."""
     raw_inline: bytes | None = None
-    """The raw bytes, kept in the row itself (`keep_raw`); None: they are in the blob store."""
+    """The raw bytes, kept in the row itself (`storage.blobs.keep`); None: in the blob store."""
 
     def with_raw(self, kept: tuple[str, bytes | None]) -> Received:
-        """This row with where `keep_raw` kept its bytes."""
+        """This row with where `storage.blobs.keep` kept its bytes."""
         return replace(self, raw_sha256=kept[0], raw_inline=kept[1])
-
-
-def keep_raw(blobs: Blobs, raw: bytes, inline_max: int) -> tuple[str, bytes | None]:
-    """Keep a message's raw bytes for its ledger row: a message of at most `inline_max`
-    bytes (`HUBDESK_INLINE_MAX_BYTES`) is returned to be stored in the row itself
-    (durable with the row's commit, no blob file), a larger one is put in the blob store.
-    Returns (sha256, the bytes the row holds or None)."""
-    if len(raw) <= inline_max:
-        return hashlib.sha256(raw).hexdigest(), raw
-    return blobs.put(raw), None
 
 
 def add_received_many(
     session: Session, received: Sequence[tuple[str, int, str] | Received]
 ) -> list[InboundMessage]:
     """`received` ledger rows for (raw_sha256, size, source) of bytes already in the blob
-    store, or `Received` rows that may hold their bytes themselves (`keep_raw`), in one
+    store, or `Received` rows that may hold their bytes themselves (`storage.blobs.keep`), in one
     INSERT ... RETURNING (the bulk path's batches and the live receivers' group commit), in
     the given order."""
     if not received:
@@ -209,14 +198,8 @@ def raw_bytes(blobs: Blobs, row: InboundMessage) -> bytes:
             f"the raw bytes of inbound message {row.id} were purged on "
             f"{row.raw_purged_at:%Y-%m-%d} (HUBDESK_RAW_RETENTION_DAYS)"
         )
-    inline = row.raw_inline
-    if inline is None:
-        return blobs.read(row.raw_sha256)
-    if hashlib.sha256(inline).hexdigest() != row.raw_sha256:  # checked as the store checks
-        raise StorageError(
-            f"the raw bytes of inbound message {row.id} do not match their sha256 (corrupt)"
-        )
-    return inline
+    corrupt = f"the raw bytes of inbound message {row.id} do not match their sha256 (corrupt)"
+    return read_kept(blobs, row.raw_sha256, row.raw_inline, corrupt)
 
 
 def raw_kept(blobs: Blobs, row: InboundMessage) -> bool:

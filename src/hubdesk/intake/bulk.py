@@ -56,6 +56,7 @@ from hubdesk.intake.sources import Source
 from hubdesk.intake.types import Outcome
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
+from hubdesk.storage.blobs import keep
 from hubdesk.tickets.models import Comment, EmailLog, Ticket
 from hubdesk.users.permissions import Principal
 
@@ -245,8 +246,8 @@ def _ingest_batch_once(
 
 def _received(runtime: Runtime, raw: bytes, source: str) -> inbound.Received:
     """A chunk's ledger row for `raw`: a small message's bytes kept in the row itself, a
-    larger one's in the batch's blob store (`inbound.keep_raw`)."""
-    kept = inbound.keep_raw(runtime.blobs, raw, runtime.settings.inline_max_bytes)
+    larger one's in the batch's blob store (`storage.blobs.keep`)."""
+    kept = keep(runtime.blobs, raw, runtime.settings.inline_max_bytes)
     return inbound.Received(kept[0], len(raw), source, raw_inline=kept[1])
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hubdesk.db import deferred
+from hubdesk.db import deferred, ids
 from hubdesk.db.types import utcnow
 from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.mail.types import ParsedEmail
@@ -64,10 +64,10 @@ class _KeysRead:
 
 
 def read_ahead(session: Session, keys: Collection[str]) -> None:
-    """In a SQLite bulk batch (its deferred writes enabled), read which of `keys` are held,
+    """In a SQLite bulk batch (`db.ids.sole_writer`), read which of `keys` are held,
     with one statement, so that claiming them is answered from memory (see the module);
     elsewhere nothing (claims insert at once)."""
-    if not deferred.active(session) or session.get_bind().dialect.name != "sqlite":
+    if not ids.sole_writer(session):
         return
     read: _KeysRead = session.info.setdefault(_READ, _KeysRead())
     new = [key for key in keys if key not in read.asked]

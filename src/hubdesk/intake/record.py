@@ -8,7 +8,6 @@ and the email log); a longer text is cut with a note, and the email log's flag
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -20,7 +19,7 @@ from hubdesk.db import deferred, ids
 from hubdesk.db.types import utcnow
 from hubdesk.intake.types import Mail
 from hubdesk.mail.types import Address, ParsedEmail
-from hubdesk.storage.blobs import Blobs
+from hubdesk.storage.blobs import Blobs, keep
 from hubdesk.tickets.models import Attachment, EmailLog, Ticket
 from hubdesk.tickets.service import add_participant
 
@@ -100,11 +99,7 @@ def store_attachments(
     written with the batch's others at its end: nothing in the pipeline reads them back."""
     added = False
     for attachment in mail.parsed.attachments:
-        payload = attachment.payload
-        if len(payload) <= inline_max:
-            digest, inline = hashlib.sha256(payload).hexdigest(), payload
-        else:
-            digest, inline = blobs.put(payload), None
+        digest, inline = keep(blobs, attachment.payload, inline_max)
         row = {
             "ticket_id": ticket.id,
             "comment_id": comment_id,

@@ -273,6 +273,25 @@ class BlobStore:
             os.close(fd)
 
 
+def keep(blobs: Blobs, data: bytes, inline_max: int) -> tuple[str, bytes | None]:
+    """Where a row's bytes go (HUBDESK_INLINE_MAX_BYTES): at most `inline_max` bytes are
+    returned for the row to hold itself (durable with its commit, no file of its own), more
+    are put in the store. Returns (sha256, the bytes the row holds or None)."""
+    if len(data) <= inline_max:
+        return hashlib.sha256(data).hexdigest(), data
+    return blobs.put(data), None
+
+
+def read_kept(blobs: Blobs, sha256: str, inline: bytes | None, corrupt: str) -> bytes:
+    """The bytes `keep` kept: the row's own (`inline`) or the store's, checked against
+    `sha256` either way; a mismatch raises `StorageError(corrupt)`, never returns them."""
+    if inline is None:
+        return blobs.read(sha256)
+    if hashlib.sha256(inline).hexdigest() != sha256:
+        raise StorageError(corrupt)
+    return inline
+
+
 def _fsync_path(path: str | Path, flags: int) -> None:
     fd = os.open(path, flags)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any, BinaryIO, Final
@@ -14,7 +13,7 @@ from hubdesk.audit import service as audit
 from hubdesk.db.paging import Page, paginate
 from hubdesk.errors import NotFound, StorageError, ValidationFailed
 from hubdesk.mail.filenames import safe_filename
-from hubdesk.storage.blobs import Blobs
+from hubdesk.storage.blobs import Blobs, read_kept
 from hubdesk.tickets.models import Attachment, Comment, Ticket
 from hubdesk.users.permissions import TICKETS_EDIT, Principal
 
@@ -91,12 +90,8 @@ def attach_to_comment(session: Session, rows: Sequence[Attachment], comment: Com
 def stored_bytes(blobs: Blobs, row: Attachment) -> bytes:
     """The file's bytes, from its row (a small attachment of received mail) or the blob
     store, checked against its sha256 either way (`StorageError` when they do not match)."""
-    inline = row.data_inline
-    if inline is None:
-        return blobs.read(row.sha256)
-    if hashlib.sha256(inline).hexdigest() != row.sha256:
-        raise StorageError(f"attachment {row.id} does not match its sha256 (corrupt)")
-    return inline
+    corrupt = f"attachment {row.id} does not match its sha256 (corrupt)"
+    return read_kept(blobs, row.sha256, row.data_inline, corrupt)
 
 
 def get_attachment(session: Session, attachment_id: int) -> Attachment:
