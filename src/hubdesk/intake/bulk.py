@@ -441,6 +441,7 @@ def _run_one(
     except ValidationFailed as exc:  # e.g. raw bytes purged: the row is left as it was
         deferred.rollback_to(session, position)
         session.expire(row)  # values held for the settling UPDATE were rolled back
+        dedupe.give_back(session, row.id)
         return Outcome("failed", row.id, reason=str(exc))
     except Exception as exc:
         deferred.rollback_to(session, position)
@@ -448,6 +449,8 @@ def _run_one(
         if is_transient(exc):
             raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc
         error = "".join(traceback.format_exception(exc)).strip()
+        raw_key = dedupe.raw_key(row.raw_sha256)
         with session.begin_nested():
-            inbound.mark_failed(session, row.id, error, dedupe.raw_key(row.raw_sha256))
+            dedupe.give_back(session, row.id, keep=raw_key)
+            inbound.mark_failed(session, row.id, error, raw_key)
         return Outcome("failed", row.id, reason=f"failed: {type(exc).__name__}: {exc}")

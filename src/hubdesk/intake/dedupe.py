@@ -16,14 +16,21 @@ A claim is then kept with the batch's deferred writes (`hubdesk.db.deferred`: dr
 a message's savepoint, written with one executemany before the commit) and later claims of
 the batch look there first. That saves the bulk path's one statement a message that was
 left after everything else it writes had become set-wise (`bench/README.md`, "Issue 9,
-2026-12-05 evening"). On PostgreSQL another worker can claim a key between the read and the
-commit, so a claim is always an INSERT there.
+2026-12-05 evening").
+
+On PostgreSQL another worker can claim a key between a read and the commit, so a claim is
+always an INSERT there; a bulk batch makes its chunk's claims with one INSERT ... ON CONFLICT
+DO NOTHING RETURNING for all of them (`claim_ahead`), each key for the first message of the
+chunk that will claim it, and reads the owners of the keys it did not get with one more.
+Each message's claim is then answered from that. The claims are made before the messages
+run, so they are not inside a message's savepoint: a message that then fails gives back the
+keys it was given (`give_back`; a failed message keeps its raw key, as `mark_failed` does).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -54,36 +61,126 @@ _CLAIMS: Final = "dedupe_claims"
 """The deferred writes' name for the claims a SQLite batch made in memory."""
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The keys one message of a bulk chunk will claim when it runs."""
+
+    inbound_id: int
+    raw: str
+    content: str | None
+    """None: its run claims the raw key alone (bytes another row holds, not an email)."""
+
+
 @dataclass
 class _KeysRead:
-    """What a SQLite batch's chunks read of the dedupe keys (one transaction's worth)."""
+    """What a bulk batch's chunks know of the dedupe keys (one transaction's worth)."""
 
+    free_in_memory: bool
+    """SQLite: a key asked and not held is free, and is claimed in memory. PostgreSQL:
+    every key asked is held (by the batch's claim or another row)."""
     asked: set[str] = field(default_factory=set)
     held: dict[str, int] = field(default_factory=dict)
     """key -> the ledger row that holds it, of the keys asked that were held."""
+    given: dict[int, list[str]] = field(default_factory=dict)
+    """PostgreSQL: ledger row -> the keys the batch's claims inserted for it."""
 
 
-def read_ahead(session: Session, keys: Collection[str]) -> None:
-    """In a SQLite bulk batch (`db.ids.sole_writer`), read which of `keys` are held,
-    with one statement, so that claiming them is answered from memory (see the module);
-    elsewhere nothing (claims insert at once)."""
-    if not ids.sole_writer(session):
+def claim_ahead(session: Session, wanted: Sequence[Wanted]) -> None:
+    """Make what a bulk chunk's messages will claim answerable from memory (see the
+    module): in a SQLite batch (`db.ids.sole_writer`) read which of the keys are held; in a
+    PostgreSQL batch (`db.deferred` on) claim them, each for the first message wanting it;
+    elsewhere nothing (each claim inserts when its message runs)."""
+    if ids.sole_writer(session):
+        read = _read_of(session, free_in_memory=True)
+        keys = {key: 0 for w in wanted for key in (w.raw, w.content) if key is not None}
+        new = [key for key in keys if key not in read.asked]
+        if new:
+            read.held.update(_owners(session.connection().execute(_HELD, {"keys": new})))
+            read.asked.update(new)
+    elif deferred.active(session) and session.get_bind().dialect.name == "postgresql":
+        _claim_chunk(session, _read_of(session, free_in_memory=False), wanted)
+
+
+def _owners(rows: Iterable[Any]) -> dict[str, int]:
+    return {row[0]: row[1] for row in rows}
+
+
+def _read_of(session: Session, *, free_in_memory: bool) -> _KeysRead:
+    read: _KeysRead = session.info.setdefault(_READ, _KeysRead(free_in_memory))
+    return read
+
+
+def _claim_chunk(session: Session, read: _KeysRead, wanted: Sequence[Wanted]) -> None:
+    """PostgreSQL: the chunk's keys claimed with one statement, in key order (two workers'
+    statements then lock shared keys in the same order), the owners of the rest read with
+    one more. As with `claim_both`, a content key is not taken for bytes another row holds."""
+    owners: dict[str, int] = {}
+    for w in wanted:
+        if w.raw not in read.asked:
+            owners.setdefault(w.raw, w.inbound_id)
+        raw_owner = read.held.get(w.raw, owners.get(w.raw))
+        if w.content is not None and w.content not in read.asked and raw_owner == w.inbound_id:
+            owners.setdefault(w.content, w.inbound_id)
+    if not owners:
         return
-    read: _KeysRead = session.info.setdefault(_READ, _KeysRead())
-    new = [key for key in keys if key not in read.asked]
-    if not new:
+    connection = session.connection()
+    now = utcnow()
+    rows = [{"key": k, "inbound_id": owners[k], "created_at": now} for k in sorted(owners)]
+    statement = (
+        pg_insert(DedupeKey)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(DedupeKey.key)
+    )
+    inserted = set(connection.scalars(statement))
+    for key in inserted:
+        read.held[key] = owners[key]
+        read.given.setdefault(owners[key], []).append(key)
+    others = [key for key in owners if key not in inserted]
+    if others:  # committed rows hold them (the INSERT waited for any that was not)
+        read.held.update(_owners(connection.execute(_HELD, {"keys": others})))
+    read.asked.update(key for key in owners if key in read.held)
+    # another worker's bytes committed after the chunk's first read of the raw keys: a
+    # content key taken for them is not ours after all (as `claim_both` gives it back)
+    for w in wanted:
+        content = w.content
+        mine = content is not None and content in inserted and owners[content] == w.inbound_id
+        if mine and content and read.held.get(w.raw, w.inbound_id) != w.inbound_id:
+            _release(session, read, w.inbound_id, [content])
+
+
+def give_back(session: Session, inbound_id: int, *, keep: str | None = None) -> None:
+    """A message of a bulk batch failed (rolled back to its savepoint): the keys the
+    batch's chunk claimed for it are free again (but `keep`), as if its own claims had
+    rolled back with it; `keep` is the raw key the failed row holds (`mark_failed`)."""
+    read: _KeysRead | None = session.info.get(_READ)
+    if read is None:
         return
-    for key, owner in session.connection().execute(_HELD, {"keys": new}):
-        read.held[key] = owner
-    read.asked.update(new)
+    if not read.free_in_memory:
+        given = read.given.get(inbound_id, [])
+        _release(session, read, inbound_id, [key for key in given if key != keep])
+    if keep is not None and keep in read.asked:
+        read.held.setdefault(keep, inbound_id)
+
+
+def _release(session: Session, read: _KeysRead, inbound_id: int, keys: list[str]) -> None:
+    if not keys:
+        return
+    session.connection().execute(_RELEASE, {"keys": keys, "inbound_id": inbound_id})
+    for key in keys:
+        read.held.pop(key, None)
+        read.asked.discard(key)
+        read.given[inbound_id].remove(key)
 
 
 def _owners_in_memory(session: Session, keys: tuple[str, ...]) -> list[int | None] | None:
-    """Who holds each of `keys` (None: free), answered from the batch's read and its own
-    claims; None when the batch did not read them all."""
+    """Who holds each of `keys` (None: free), answered from the batch's chunks and its own
+    claims; None when the batch did not ask for them all."""
     read: _KeysRead | None = session.info.get(_READ)
     if read is None or not all(key in read.asked for key in keys):
         return None
+    if not read.free_in_memory:
+        return [read.held[key] for key in keys]
     return [deferred.get(session, _CLAIMS, key) or read.held.get(key) for key in keys]
 
 
@@ -213,6 +310,10 @@ _CLAIM_BOTH: Final = {
 }
 _GIVE_BACK: Final = delete(DedupeKey).where(
     DedupeKey.key == bindparam("key"), DedupeKey.inbound_id == bindparam("inbound_id")
+)
+_RELEASE: Final = delete(DedupeKey).where(
+    DedupeKey.key.in_(bindparam("keys", expanding=True)),
+    DedupeKey.inbound_id == bindparam("inbound_id"),
 )
 _OWNER: Final = select(DedupeKey.inbound_id).where(DedupeKey.key == bindparam("key"))
 _HELD: Final = select(DedupeKey.key, DedupeKey.inbound_id).where(

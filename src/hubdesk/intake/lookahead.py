@@ -11,10 +11,12 @@ chunk, what every message would otherwise ask the database for one at a time:
   `message_id_collision` flag, `dedupe.same_message_id_exists`);
 - the raw dedupe keys of the chunk's bytes: a message whose bytes another row already holds
   (the re-run of an import that stopped) is a duplicate, and is not parsed at all;
-- on SQLite, which of the chunk's raw and content keys are held, so that each message's
-  claim is made in memory (`dedupe.read_ahead`);
+- the chunk's dedupe claims (`dedupe.claim_ahead`): on SQLite which of its raw and content
+  keys are held, so that each message's claim is made in memory; on PostgreSQL the claims
+  themselves, one statement for the chunk;
 - on PostgreSQL, the tickets the chunk's replies may be added to, locked before any is read
-  (`hubdesk.intake.ticket_locks`).
+  (`hubdesk.intake.ticket_locks`), and how many of its messages may open a ticket (the size
+  of the next block of ticket numbers, `tickets.numbers.expect`).
 
 What the chunk itself changes is accounted for: a Message-ID that two messages of the chunk
 carry is asked of the database again when it is needed, after writing what is pending (an
@@ -46,6 +48,7 @@ from hubdesk.intake import dedupe, prologue, threading, ticket_locks
 from hubdesk.mail.types import ParsedEmail, ParseRejection
 from hubdesk.runtime import Runtime
 from hubdesk.sla.models import SlaClock
+from hubdesk.tickets import numbers
 from hubdesk.tickets.models import Ticket, TicketLink, TicketParticipant
 
 _KEY: Final = "hubdesk_lookahead"
@@ -99,10 +102,6 @@ def prepare(
                 continue
         chunk.parsed[(row.id, row.raw_sha256)] = parsed
     mails = [p for p in chunk.parsed.values() if isinstance(p, ParsedEmail)]
-    dedupe.read_ahead(  # a SQLite batch's claims, answered from memory (`dedupe`)
-        session,
-        [dedupe.raw_key(row.raw_sha256) for row in rows] + [dedupe.content_key(p) for p in mails],
-    )
     ids = Counter(p.message_id for p in mails if not p.message_id_synthetic)
     chunk.covered = frozenset(ids)
     chunk.repeated = frozenset(i for i, n in ids.items() if n > 1)
@@ -131,10 +130,34 @@ def prepare(
     busy: frozenset[int] = frozenset()
     if session.get_bind().dialect.name == "postgresql":
         busy = ticket_locks.lock(session, named, wait=wait_for_tickets)
+    # the claims the rows run here will make, answered from memory (`dedupe.claim_ahead`)
+    dedupe.claim_ahead(session, _wanted(rows, chunk, busy))
+    # how many may open a ticket: the size of a PostgreSQL batch's next block of numbers
+    opening = {row_id for (row_id, _sha), p in chunk.parsed.items() if isinstance(p, ParsedEmail)}
+    numbers.expect(session, len(opening - busy - named.keys()))
     _load_replied_tickets(session, {t for tickets in named.values() for t in tickets})
     session.info[_KEY] = chunk
     session.info[threading.STORED_READ] = stored
     return busy
+
+
+def _wanted(
+    rows: Sequence[InboundMessage], chunk: _Chunk, busy: frozenset[int]
+) -> list[dedupe.Wanted]:
+    """What each row's run will claim (`pipeline._steps`): bytes another row holds and
+    mail that is not an email claim the raw key alone, an email both keys; a row whose
+    parse raised, or that runs later, claims nothing here."""
+    wanted = []
+    for row in rows:
+        if row.id in busy:
+            continue
+        raw = dedupe.raw_key(row.raw_sha256)
+        if row.id in chunk.known_bytes:
+            wanted.append(dedupe.Wanted(row.id, raw, None))
+        elif (parsed := chunk.parsed.get((row.id, row.raw_sha256))) is not None:
+            content = dedupe.content_key(parsed) if isinstance(parsed, ParsedEmail) else None
+            wanted.append(dedupe.Wanted(row.id, raw, content))
+    return wanted
 
 
 def _load_replied_tickets(session: Session, ticket_ids: set[int]) -> None:

@@ -15,20 +15,27 @@ upsert rolls back, the next ticket reserves by the upsert again.
 
 On PostgreSQL, where several workers run batches at once, holding the counter row for a
 whole batch made their batches of new-ticket mail take turns (`bench/README.md`: two
-workers did 0.80x one, most of their waiting on that row). There a batch reserves each
-number in a short transaction of its own (a second connection; `synchronous_commit` off,
-which is safe: the batch's own commit flushes the log past it), so the row is locked for
-one statement. Numbers stay unique and increasing; a number whose message (savepoint) or
-whole batch attempt rolls back is kept by this process (`_Spares`, per engine and day) and
-given to its next new ticket, so a gap is left only by a process that ends holding spares
-(a crash, a stop). Numbers of concurrent batches interleave. Should the short transaction
-wait too long for the row (`hubdesk.db.quick`), the batch takes its numbers in its own
-transaction from then on, as on SQLite.
+workers did 0.80x one, most of their waiting on that row). There a batch reserves numbers
+in a short transaction of its own (a second connection; `synchronous_commit` off, which is
+safe: the batch's own commit flushes the log past it), so the row is locked for one
+statement. It reserves a block at a time: as many numbers as the chunk it runs has
+messages that may open a ticket (`expect`, from `hubdesk.intake.lookahead`), at least one.
+The numbers of the block it has not used yet, and a number whose message (savepoint) or
+whole batch attempt rolled back, are kept by this process (`_Spares`, per engine and day)
+and given to its next new tickets, lowest first. After each batch commits, the unused end
+of the process's last block goes back to the counter, unless another process reserved
+after it (one conditional UPDATE), so a lone importer leaves no gap; a gap is left only by
+a process that ends holding spares it could not give back (a crash, or a stop while
+another worker reserved after it). Numbers stay unique and increasing within a process;
+those of concurrent workers interleave. Should the short transaction wait too long for the
+row (`hubdesk.db.quick`), the batch takes its numbers in its own transaction from then on,
+as on SQLite.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import re
 import threading
 import weakref
@@ -43,6 +50,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from hubdesk.db import deferred, quick
 
+log = logging.getLogger(__name__)
+
 PATTERN: Final = re.compile(r"TKT-(\d{8})-(\d{3,})")
 FULL_PATTERN: Final = re.compile(r"\ATKT-\d{8}-\d{3,}\Z")
 
@@ -50,6 +59,15 @@ _NEXT_SQL = text(
     "INSERT INTO tticket_number_counters (day, last_value) VALUES (:day, 1) "
     "ON CONFLICT (day) DO UPDATE SET last_value = tticket_number_counters.last_value + 1 "
     "RETURNING last_value"
+)
+_RESERVE_SQL = text(
+    "INSERT INTO tticket_number_counters (day, last_value) VALUES (:day, :count) "
+    "ON CONFLICT (day) DO UPDATE SET last_value = tticket_number_counters.last_value + :count "
+    "RETURNING last_value"
+)
+_RETURN_SQL = text(
+    "UPDATE tticket_number_counters SET last_value = :first - 1 "
+    "WHERE day = :day AND last_value = :last"
 )
 _ADVANCE_SQL = text(
     "UPDATE tticket_number_counters SET last_value = last_value + :taken WHERE day = :day "
@@ -97,6 +115,13 @@ _TAKEN: Final = "ticket_numbers_taken"
 """deferred key (PostgreSQL batches): (day, sequence) -> True for every number taken"""
 _LISTENING: Final = "hubdesk_ticket_numbers_listening"
 _IN_BATCH: Final = "hubdesk_ticket_numbers_in_batch"
+_EXPECTED: Final = "hubdesk_ticket_numbers_expected"
+
+
+def expect(session: Session, count: int) -> None:
+    """A bulk batch is about to run `count` messages that may open a ticket: on PostgreSQL,
+    where it reserves numbers in blocks, its next block is that large (see the module)."""
+    session.info[_EXPECTED] = count
 
 
 class _Spares:
@@ -109,6 +134,8 @@ class _Spares:
         self._by_engine: weakref.WeakKeyDictionary[Engine, dict[str, list[int]]] = (
             weakref.WeakKeyDictionary()
         )
+        self._last: weakref.WeakKeyDictionary[Engine, dict[str, int]] = weakref.WeakKeyDictionary()
+        """The counter's value right after this process's last block, per engine and day."""
 
     def take(self, engine: Engine, day: str) -> int | None:
         with self._lock:
@@ -119,6 +146,47 @@ class _Spares:
         with self._lock:
             heapq.heappush(self._by_engine.setdefault(engine, {}).setdefault(day, []), sequence)
 
+    def reserved(self, engine: Engine, day: str, first: int, last: int) -> None:
+        """A block `first`..`last` was reserved and its first number taken."""
+        with self._lock:
+            numbers = self._by_engine.setdefault(engine, {}).setdefault(day, [])
+            for sequence in range(first + 1, last + 1):
+                heapq.heappush(numbers, sequence)
+            self._last.setdefault(engine, {})[day] = last
+
+    def take_tails(self, engine: Engine) -> list[tuple[str, int, int]]:
+        """Per day, the spare numbers that end this process's last block (first, last),
+        taken out (given back to the counter, or to `give` again should that fail)."""
+        tails = []
+        with self._lock:
+            for day, last in self._last.get(engine, {}).items():
+                numbers = self._by_engine.get(engine, {}).get(day, [])
+                spare = set(numbers)
+                first = last
+                while first in spare:
+                    first -= 1
+                if first == last:
+                    continue
+                kept = [n for n in numbers if n <= first]
+                heapq.heapify(kept)
+                self._by_engine[engine][day] = kept
+                tails.append((day, first + 1, last))
+        return tails
+
+    def returned(self, engine: Engine, day: str, first: int, last: int, *, done: bool) -> None:
+        """How giving back a tail (`take_tails`) went: the counter now ends at `first` - 1,
+        still this process's last number; or another process reserved after it, and the
+        numbers are spare here again."""
+        with self._lock:
+            lasts = self._last.get(engine, {})
+            if done:
+                lasts[day] = first - 1
+                return
+            lasts.pop(day, None)
+            numbers = self._by_engine.setdefault(engine, {}).setdefault(day, [])
+            for sequence in range(first, last + 1):
+                heapq.heappush(numbers, sequence)
+
 
 _SPARES: Final = _Spares()
 
@@ -126,12 +194,14 @@ _SPARES: Final = _Spares()
 def _take(session: Session, day: str) -> int:
     session.connection()  # the batch's transaction has begun, so its rollback is seen
     engine = session.get_bind().engine
+    wanted = max(1, session.info.get(_EXPECTED, 1))
+    session.info[_EXPECTED] = wanted - 1
     sequence = _SPARES.take(engine, day)
     if sequence is None:
         if session.info.get(_IN_BATCH):  # the batch holds the counter row itself now
             return _in_batch(session, day)
         try:
-            sequence = _reserve_on_its_own(engine, day)
+            last = _reserve_on_its_own(engine, day, wanted)
         except OperationalError as exc:
             if not quick.lock_wait_timed_out(exc):
                 raise
@@ -139,9 +209,12 @@ def _take(session: Session, day: str) -> int:
             # from now on the batch takes its numbers in its own transaction
             session.info[_IN_BATCH] = True
             return _in_batch(session, day)
+        sequence = last - wanted + 1
+        _SPARES.reserved(engine, day, sequence, last)
     if not session.info.get(_LISTENING):
         session.info[_LISTENING] = True
         event.listen(session, "after_soft_rollback", _give_back_all)
+        event.listen(session, "after_transaction_end", _return_unused)
     deferred.put(session, _TAKEN, (day, sequence), True, _nothing, undo=_giver(engine))
     return sequence
 
@@ -151,12 +224,39 @@ def _in_batch(session: Session, day: str) -> int:
     return int(session.execute(_NEXT_SQL, {"day": day}).scalar_one())
 
 
-def _reserve_on_its_own(engine: Engine, day: str) -> int:
-    with engine.connect() as own:  # the counter row is locked for this statement only
+def _reserve_on_its_own(engine: Engine, day: str, count: int) -> int:
+    """Reserve `count` numbers; returns the last (the counter row is locked for this
+    statement only)."""
+    with engine.connect() as own:
         quick.begin_quick(own)
-        sequence = int(own.execute(_NEXT_SQL, {"day": day}).scalar_one())
+        last = int(own.execute(_RESERVE_SQL, {"day": day, "count": count}).scalar_one())
         own.commit()
-    return sequence
+    return last
+
+
+def _return_unused(session: Session, ended: SessionTransaction) -> None:
+    """After a PostgreSQL batch's transaction (not a savepoint) ended: the unused end of
+    this process's last block goes back to the counter, unless another process reserved
+    after it (then the numbers stay spare here, for this process's next tickets)."""
+    if ended.parent is not None:
+        return
+    engine = session.get_bind().engine
+    tails = _SPARES.take_tails(engine)
+    if not tails:
+        return
+    try:
+        with engine.connect() as own:
+            quick.begin_quick(own)
+            returned = [
+                own.execute(_RETURN_SQL, {"day": day, "first": first, "last": last}).rowcount
+                for day, first, last in tails
+            ]
+            own.commit()
+    except Exception as exc:  # the batch is committed: the numbers just stay spare
+        log.warning("could not give unused ticket numbers back to the counter: %s", exc)
+        returned = [0] * len(tails)
+    for (day, first, last), done in zip(tails, returned, strict=True):
+        _SPARES.returned(engine, day, first, last, done=bool(done))
 
 
 def _giver(engine: Engine) -> deferred.Undo:
