@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CTE, insert, literal, select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit.models import AuditEntry
@@ -56,7 +56,20 @@ def record(
 ) -> None:
     """Add an audit row to the session's transaction (in a bulk batch it is kept and
     written with the batch's other audit rows in one statement before the commit)."""
-    fields: dict[str, Any] = {
+    fields = _fields(actor, entity_type, entity_id, action, changes, ticket_id)
+    if not deferred.insert_row(session, AuditEntry, {**fields, "created_at": utcnow()}):
+        session.add(AuditEntry(**fields))
+
+
+def _fields(
+    actor: Principal,
+    entity_type: str,
+    entity_id: int | None,
+    action: str,
+    changes: Mapping[str, Any] | None,
+    ticket_id: int | None,
+) -> dict[str, Any]:
+    return {
         "actor_user_id": actor.user_id,
         "actor": actor.actor,
         "entity_type": entity_type,
@@ -65,8 +78,24 @@ def record(
         "action": action,
         "changes": jsonable(dict(changes or {})),
     }
-    if not deferred.insert_row(session, AuditEntry, {**fields, "created_at": utcnow()}):
-        session.add(AuditEntry(**fields))
+
+
+def recorded_with(
+    made: CTE, actor: Principal, *, entity_type: str, action: str, changes: Mapping[str, Any]
+) -> CTE:
+    """The audit row of each row a data-modifying CTE `made` returns (its `id` the entity's
+    id), as a CTE of the same statement: one statement writes the rows and their audit
+    (PostgreSQL; `customers.service` makes a bulk batch's new contact so)."""
+    table = AuditEntry.__table__
+    fields = {
+        **_fields(actor, entity_type, None, action, changes, None),
+        "created_at": utcnow(),
+    }
+    columns = [
+        made.c.id if name == "entity_id" else literal(value, type_=table.c[name].type)
+        for name, value in fields.items()
+    ]
+    return insert(AuditEntry).from_select(list(fields), select(*columns)).cte(f"audit_{made.name}")
 
 
 def list_for_ticket(session: Session, ticket_id: int, *, limit: int, offset: int) -> Page[Any]:

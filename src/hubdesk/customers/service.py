@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from hubdesk.api.limits import DOMAIN_PATTERN
 from hubdesk.audit import service as audit
@@ -322,7 +322,7 @@ def _insert_contact_unless_taken(
         .returning(Contact)
     )
     if postgres and deferred.active(session):
-        return _insert_on_its_own(session, actor, statement)
+        return _insert_on_its_own(session, actor, statement, values)
     return _insert_in_session(session, actor, statement)
 
 
@@ -336,30 +336,33 @@ def _insert_in_session(session: Session, actor: Principal, statement: Any) -> Co
     return contact
 
 
-def _insert_on_its_own(session: Session, actor: Principal, statement: Any) -> Contact | None:
-    """A PostgreSQL bulk batch's new contact, made with its audit row in a short
-    transaction of its own, then read into the batch: another worker's batch that meets the
-    same new sender waits for that transaction only, not for this whole batch (it waited
-    for the batch's commit: `bench/README.md`, two workers). The contact stays should the
-    batch roll back (a re-run finds it). A short transaction (`hubdesk.db.quick`): when it
-    waits too long for the address, the batch makes the contact itself."""
+def _insert_on_its_own(
+    session: Session, actor: Principal, statement: Any, values: dict[str, Any]
+) -> Contact | None:
+    """A PostgreSQL bulk batch's new contact, made with its audit row by one statement of
+    its own, committed at once, then taken into the batch: another worker's batch that
+    meets the same new sender waits for that statement only, not for this whole batch (it
+    waited for the batch's commit: `bench/README.md`, two workers). The contact stays should
+    the batch roll back (a re-run finds it). When the statement waits too long for the
+    address (`hubdesk.db.quick`), the batch makes the contact itself."""
+    made = statement.cte("contact")
+    logged = audit.recorded_with(
+        made, actor, entity_type="contact", action="created", changes=audit.created(values)
+    )
     try:
-        with Session(session.get_bind().engine, expire_on_commit=False) as own:
-            with own.begin():
-                quick.begin_quick(own.connection())
-                made: Contact | None = own.scalars(statement).first()
-                if made is None:
-                    return None
-                _audit_created(own, actor, made)
-            own.expunge(made)
+        found = quick.rows(session.get_bind().engine, select(made).add_cte(logged), {})
     except OperationalError as exc:
         if not quick.lock_wait_timed_out(exc):
             raise
         # another transaction has held the address for long: it may be waiting for this
         # batch (a cycle PostgreSQL cannot see), so make the contact in the batch itself
         return _insert_in_session(session, actor, statement)
+    if not found:
+        return None
+    contact = Contact(**found[0]._asdict())
+    make_transient_to_detached(contact)  # the committed row, as if read from the database
     with touching(session, Contact):
-        return session.merge(made, load=False)  # the row as committed, not read again
+        return session.merge(contact, load=False)  # the row as committed, not read again
 
 
 def _audit_created(session: Session, actor: Principal, contact: Contact) -> None:

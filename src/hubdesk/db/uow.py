@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from hubdesk.db import quick
 from hubdesk.db.engine import WRITE_OPTION, create_db_engine
 from hubdesk.errors import DatabaseUnavailable, StorageUnavailable
 
@@ -113,6 +114,7 @@ class Database:
             raise DatabaseUnavailable(describe_unavailable(exc)) from exc
 
     def dispose(self) -> None:
+        quick.dispose(self.engine)
         self.engine.dispose()
 
 

@@ -16,20 +16,20 @@ upsert rolls back, the next ticket reserves by the upsert again.
 On PostgreSQL, where several workers run batches at once, holding the counter row for a
 whole batch made their batches of new-ticket mail take turns (`bench/README.md`: two
 workers did 0.80x one, most of their waiting on that row). There a batch reserves numbers
-in a short transaction of its own (a second connection; `synchronous_commit` off, which is
-safe: the batch's own commit flushes the log past it), so the row is locked for one
-statement. It reserves a block at a time: as many numbers as the chunk it runs has
-messages that may open a ticket (`expect`, from `hubdesk.intake.lookahead`), at least one.
-The numbers of the block it has not used yet, and a number whose message (savepoint) or
-whole batch attempt rolled back, are kept by this process (`_Spares`, per engine and day)
-and given to its next new tickets, lowest first. After each batch commits, the unused end
-of the process's last block goes back to the counter, unless another process reserved
-after it (one conditional UPDATE), so a lone importer leaves no gap; a gap is left only by
-a process that ends holding spares it could not give back (a crash, or a stop while
-another worker reserved after it). Numbers stay unique and increasing within a process;
-those of concurrent workers interleave. Should the short transaction wait too long for the
-row (`hubdesk.db.quick`), the batch takes its numbers in its own transaction from then on,
-as on SQLite.
+with a statement of its own, committed at once on a second connection (`hubdesk.db.quick`;
+`synchronous_commit` off, which is safe: the batch's own commit flushes the log past it),
+so the row is locked for one statement. It reserves a block at a time: as many numbers as
+the chunk it runs has messages that may open a ticket (`expect`, from
+`hubdesk.intake.lookahead`), at least one. The numbers of the block it has not used yet,
+and a number whose message (savepoint) or whole batch attempt rolled back, are kept by this
+process (`_Spares`, per engine and day) and given to its next new tickets, lowest first.
+When a batch's transaction ends, the unused end of the process's last block goes back to
+the counter unless another process reserved after it (one conditional UPDATE), so a lone
+importer leaves no gap; a gap is left only by a process that ends holding spares it could
+not give back (a crash, or a stop after another worker reserved). Numbers stay unique and
+increasing within a process; those of concurrent workers interleave. Should that statement
+wait too long for the row (`hubdesk.db.quick`), the batch takes its numbers in its own
+transaction from then on, as on SQLite.
 """
 
 from __future__ import annotations
@@ -226,12 +226,9 @@ def _in_batch(session: Session, day: str) -> int:
 
 def _reserve_on_its_own(engine: Engine, day: str, count: int) -> int:
     """Reserve `count` numbers; returns the last (the counter row is locked for this
-    statement only)."""
-    with engine.connect() as own:
-        quick.begin_quick(own)
-        last = int(own.execute(_RESERVE_SQL, {"day": day, "count": count}).scalar_one())
-        own.commit()
-    return last
+    statement only, `db.quick`)."""
+    ((last,),) = quick.rows(engine, _RESERVE_SQL, {"day": day, "count": count})
+    return int(last)
 
 
 def _return_unused(session: Session, ended: SessionTransaction) -> None:
@@ -245,13 +242,10 @@ def _return_unused(session: Session, ended: SessionTransaction) -> None:
     if not tails:
         return
     try:
-        with engine.connect() as own:
-            quick.begin_quick(own)
-            returned = [
-                own.execute(_RETURN_SQL, {"day": day, "first": first, "last": last}).rowcount
-                for day, first, last in tails
-            ]
-            own.commit()
+        returned = [
+            quick.count(engine, _RETURN_SQL, {"day": day, "first": first, "last": last})
+            for day, first, last in tails
+        ]
     except Exception as exc:  # the batch is committed: the numbers just stay spare
         log.warning("could not give unused ticket numbers back to the counter: %s", exc)
         returned = [0] * len(tails)
