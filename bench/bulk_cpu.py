@@ -19,11 +19,10 @@ CPU is the ingesting process's alone, so read its rate beside it.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
-
-import os
 
 from bench.ingest import drop_postgres, fresh_postgres, runtime_for
 from bench.mailgen import generate
