@@ -60,13 +60,16 @@ def get(session: Session, model: type[T], key: Any) -> T | None:
     that primary key, still pending, is the answer (it is what a flush and then `get` would
     give); a pending one whose key is not known yet is flushed first."""
     wanted = tuple(key) if isinstance(key, tuple | list) else (key,)
-    mapper = inspect(model)
+    mapper, names = _keys_of(model)
     if mapper.identity_key_from_primary_key(wanted) in session.identity_map:
         with session.no_autoflush:  # the loaded object (no statement unless expired)
             return session.get(model, key)
     unknown = False
     for obj in _new_of(session, (model,)):
-        found = tuple(mapper.primary_key_from_instance(obj))
+        # the attributes themselves: a pending object's key as the mapper would read it
+        # (`primary_key_from_instance`), at a tenth of the cost (a batch asks often)
+        values = obj.__dict__
+        found = tuple(values.get(name) for name in names)
         if found == wanted:
             return cast(T, obj)
         unknown = unknown or None in found
@@ -74,6 +77,19 @@ def get(session: Session, model: type[T], key: Any) -> T | None:
         session.flush()
     with session.no_autoflush:
         return session.get(model, key)
+
+
+_KEYS: Final[dict[type, tuple[Any, tuple[str, ...]]]] = {}
+
+
+def _keys_of(model: type) -> tuple[Any, tuple[str, ...]]:
+    """`model`'s mapper and the names of its primary key's attributes."""
+    known = _KEYS.get(model)
+    if known is None:
+        mapper: Any = inspect(model)
+        names = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+        known = _KEYS[model] = (mapper, names)
+    return known
 
 
 def track_pending(session: Session) -> None:
