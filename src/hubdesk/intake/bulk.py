@@ -30,6 +30,7 @@ import dataclasses
 import logging
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
@@ -115,28 +116,40 @@ def ingest_bulk(
     pipeline.check_enabled(runtime.settings)
     limits = limits or BatchLimits.from_settings(runtime.settings)
     remaining = iter(sources)
-    carried: list[tuple[Source, bytes]] = []
     helpers = parse_ahead.ParseAhead(
         prologue.parse_options(runtime.settings),
         runtime.settings.ingest_parse_workers,
         chunk=_LEDGER_CHUNK,
     )
+    queued: deque[tuple[list[tuple[Source, bytes]], parse_ahead.Ahead]] = deque()
+    unreadable: SourceUnreadable | None = None
+
+    def read_next(*, first_here: bool) -> None:
+        nonlocal unreadable
+        batch, unreadable = _read_batch(remaining, limits)
+        if batch:
+            queued.append((batch, helpers.start(_raws(batch), first_here=first_here)))
+
     try:
-        while True:
-            batch, unreadable = _read_batch(remaining, carried, limits)
-            if not batch:
-                if unreadable is not None:
-                    raise unreadable
-                return
-            ahead = helpers.start([raw for _source, raw in batch])
+        read_next(first_here=True)
+        while queued:
+            batch, ahead = queued.popleft()
+            if not queued and unreadable is None:
+                # the next batch is read now, so that the helpers parse all of it (its
+                # first chunk too) while this one runs
+                read_next(first_here=False)
             done, carried = _ingest_batch(runtime, batch, limits, ledger_source, ahead)
             yield from done
-            if unreadable is not None:
-                if carried:  # finish what was read before the unreadable source
-                    continue
-                raise unreadable
+            if carried:  # what the time bound left over: a batch of its own, next
+                queued.appendleft((carried, helpers.start(_raws(carried))))
+        if unreadable is not None:  # everything read before it is committed and reported
+            raise unreadable
     finally:
         helpers.close()
+
+
+def _raws(batch: list[tuple[Source, bytes]]) -> list[bytes]:
+    return [raw for _source, raw in batch]
 
 
 def reprocess_bulk(
@@ -188,10 +201,10 @@ def _process_claimed_once(
 
 
 def _read_batch(
-    remaining: Iterator[Source], carried: list[tuple[Source, bytes]], limits: BatchLimits
+    remaining: Iterator[Source], limits: BatchLimits
 ) -> tuple[list[tuple[Source, bytes]], SourceUnreadable | None]:
-    batch = list(carried)
-    size = sum(len(raw) for _source, raw in batch)
+    batch: list[tuple[Source, bytes]] = []
+    size = 0
     while len(batch) < limits.messages and (not batch or size < limits.bytes):
         source = next(remaining, None)
         if source is None:

@@ -22,6 +22,7 @@ from hubdesk.db import deferred, quick
 from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.intake import bulk, pipeline, prologue
 from hubdesk.intake.executor import own_addresses
+from hubdesk.intake.parse_ahead import WORTH_A_PROCESS
 from hubdesk.intake.sources import Source
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.runtime import Runtime
@@ -939,8 +940,9 @@ def test_a_batch_parsed_by_a_helper_process_settles_as_one_parsed_here(
     alone = replace(
         runtime, settings=runtime.settings.model_copy(update={"ingest_parse_workers": 0})
     )
+    parsed_here.clear()
     here = settle(alone, "b")
-    assert len(parsed_here) == 25 + 120
+    assert len(parsed_here) == 120
     assert helped == here
     assert Counter(status for status, _t in helped) == {
         "created": 60,
@@ -948,6 +950,18 @@ def test_a_batch_parsed_by_a_helper_process_settles_as_one_parsed_here(
         "quarantined": 1,
     }
     assert all(helped[2 * n + 1][1] == helped[2 * n][1] for n in range(59))
+    # in batches of 120 (helped: at least WORTH_A_PROCESS), the second is read and handed
+    # to the helper while the first runs: only the run's first chunk is parsed here
+    parsed_here.clear()
+    two = [*batch("c"), *batch("d")]
+    statuses = [
+        o.status
+        for _s, o in bulk.ingest_bulk(runtime, _sources(*two), replace(ONE_BATCH, messages=120))
+    ]
+    assert WORTH_A_PROCESS <= 120
+    assert len(statuses) == 240
+    assert statuses.count("failed") == 0
+    assert len(parsed_here) == 25
 
 
 def test_a_rerun_over_mail_already_imported_parses_none_of_it(

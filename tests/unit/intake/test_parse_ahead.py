@@ -53,6 +53,21 @@ def test_a_helper_parses_a_batch_exactly_as_this_process_does() -> None:
     assert reasons == {"parsed", "mime_depth", "message_size", "not_email"}
 
 
+def test_a_batch_handed_over_while_another_runs_is_parsed_whole_by_the_helpers() -> None:
+    """Without `first_here` (a bulk run's later batches, read while the one before runs)
+    the helpers parse the first chunk too."""
+    raws = _batch(WORTH_A_PROCESS + 26)
+    helpers = ParseAhead(OPTIONS, 1, chunk=25)
+    try:
+        first = helpers.start(raws[:WORTH_A_PROCESS])
+        second = helpers.start(raws, first_here=False)
+        found = second.results(0, len(raws))
+        assert first.results(0, 25) == [None] * 25
+    finally:
+        helpers.close()
+    assert found == [parse_raw(raw, OPTIONS) for raw in raws]
+
+
 def test_results_are_taken_in_pieces_across_chunks() -> None:
     raws = _batch(WORTH_A_PROCESS)
     helpers = ParseAhead(OPTIONS, 2, chunk=25)
