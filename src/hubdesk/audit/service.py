@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import CTE, insert, literal, select
 from sqlalchemy.orm import Session
@@ -16,9 +16,13 @@ from hubdesk.db import deferred
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
 
+_PLAIN: Final = frozenset({str, int, float, bool})
+
 
 def jsonable(value: Any) -> Any:
     """A value as it should appear in the audit's JSON `changes`."""
+    if value is None or type(value) in _PLAIN:  # most values: no conversion to look for
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
