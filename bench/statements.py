@@ -1,7 +1,9 @@
 """Statements and CPU per email of the bulk path (`hubdesk ingest`'s batches), in process.
 
-Counts every statement the engine sends (savepoints included), grouped by its first words
-and table, and the ingesting process's CPU time, over the generated corpus on a fresh
+Counts every statement the engine sends (savepoints included; on PostgreSQL also those the
+batch sends on its connections for statements of their own, `hubdesk.db.quick`), grouped by
+its first words and table (a statement in a WITH clause by the table it inserts into), and
+the ingesting process's CPU time, over the generated corpus on a fresh
 SQLite and (when reachable) a fresh PostgreSQL database:
 
     .venv/bin/python -m bench.statements --count 400 [--skip-postgres] [--top 25]
@@ -28,12 +30,14 @@ from sqlalchemy import event
 
 from bench.ingest import drop_postgres, fresh_postgres, runtime_for
 from bench.mailgen import generate
+from hubdesk.db import quick
 from hubdesk.intake import bulk
 from hubdesk.intake.sources import Source
 
 _WORDS = re.compile(
     r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|"
-    r"INSERT INTO (\S+)|UPDATE (\S+)|DELETE FROM (\S+)|SELECT .*?\sFROM\s+(\S+)|WITH|\S+)",
+    r"INSERT INTO (\S+)|UPDATE (\S+)|DELETE FROM (\S+)|SELECT .*?\sFROM\s+(\S+)|"
+    r"WITH\s+\S+\s+AS\s+\(\s*INSERT INTO (\S+)|WITH|\S+)",
     re.S | re.I,
 )
 
@@ -54,7 +58,11 @@ def one_run(url: str, raws: list[bytes], workdir: Path) -> dict[str, Any]:
         counts[kind(statement)] += 1
 
     sources = [Source(f"bench#{i}", (lambda raw=raw: raw)) for i, raw in enumerate(raws)]
-    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    engines = [runtime.db.engine]
+    if runtime.db.dialect == "postgresql":
+        engines.append(quick.engine_for(runtime.db.engine))
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     statuses: Counter[str] = Counter()
     cpu, wall = time.process_time(), time.perf_counter()
     helpers = _children_cpu()
@@ -64,7 +72,8 @@ def one_run(url: str, raws: list[bytes], workdir: Path) -> dict[str, Any]:
     finally:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         helpers = _children_cpu() - helpers
-        event.remove(runtime.db.engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
         runtime.close()
     return {
         "statements_per_email": sum(counts.values()) / len(raws),
