@@ -122,11 +122,16 @@ def ingest_bulk(
         chunk=_LEDGER_CHUNK,
     )
     queued: deque[tuple[list[tuple[Source, bytes]], parse_ahead.Ahead]] = deque()
-    unreadable: SourceUnreadable | None = None
+    stopped: Exception | None = None
+    """Why reading stopped early (a source that cannot be read, or the sources' own
+    error): raised once everything read before it is committed and reported."""
 
     def read_next(*, first_here: bool) -> None:
-        nonlocal unreadable
-        batch, unreadable = _read_batch(remaining, limits)
+        nonlocal stopped
+        try:
+            batch, stopped = _read_batch(remaining, limits)
+        except Exception as exc:  # e.g. a later path that does not exist
+            batch, stopped = [], exc
         if batch:
             queued.append((batch, helpers.start(_raws(batch), first_here=first_here)))
 
@@ -134,7 +139,7 @@ def ingest_bulk(
         read_next(first_here=True)
         while queued:
             batch, ahead = queued.popleft()
-            if not queued and unreadable is None:
+            if not queued and stopped is None:
                 # the next batch is read now, so that the helpers parse all of it (its
                 # first chunk too) while this one runs
                 read_next(first_here=False)
@@ -142,8 +147,8 @@ def ingest_bulk(
             yield from done
             if carried:  # what the time bound left over: a batch of its own, next
                 queued.appendleft((carried, helpers.start(_raws(carried))))
-        if unreadable is not None:  # everything read before it is committed and reported
-            raise unreadable
+        if stopped is not None:
+            raise stopped
     finally:
         helpers.close()
 

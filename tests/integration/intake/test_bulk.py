@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
@@ -119,6 +119,32 @@ def test_a_batch_without_failures_runs_once_without_savepoints(
         )
         == 5
     )
+
+
+def test_an_error_of_the_sources_themselves_comes_after_the_batches_read_before_it(
+    runtime: Runtime,
+) -> None:
+    """The next batch is read while one runs (so that the parse helpers get all of it): an
+    error of the sources' own (a later path that does not exist) raised while reading ahead
+    still ends the run only after every batch read before it was committed and reported."""
+    from hubdesk.errors import ValidationFailed
+
+    def sources() -> Iterator[Source]:
+        yield from _sources(*(raw_mail(subject=s, message_id=f"<{s}@x>") for s in "abc"))
+        raise ValidationFailed("missing.eml: no such file or folder")
+
+    seen: list[str] = []
+    limits = bulk.BatchLimits(messages=2, bytes=1 << 30, seconds=600)
+
+    def consume() -> None:
+        for source, outcome in bulk.ingest_bulk(runtime, sources(), limits):
+            assert outcome.status == "created"
+            seen.append(source.label)
+
+    with pytest.raises(ValidationFailed, match="no such file"):
+        consume()
+    assert seen == ["m0", "m1"]
+    assert _count(runtime, Ticket) == 2
 
 
 def test_one_failure_in_a_batch_rolls_back_only_itself(
