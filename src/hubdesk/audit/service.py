@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import CTE, insert, literal, select
+from sqlalchemy import CTE, bindparam, insert, literal, null, select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit.models import AuditEntry
@@ -84,22 +84,34 @@ def _fields(
     }
 
 
-def recorded_with(
-    made: CTE, actor: Principal, *, entity_type: str, action: str, changes: Mapping[str, Any]
-) -> CTE:
+def recorded_with(made: CTE, *, entity_type: str, action: str) -> CTE:
     """The audit row of each row a data-modifying CTE `made` returns (its `id` the entity's
     id), as a CTE of the same statement: one statement writes the rows and their audit
-    (PostgreSQL; `customers.service` makes a bulk batch's new contact so)."""
+    (PostgreSQL; `customers.service` makes a bulk batch's new contact so). The statement is
+    built once; each execution binds `recorded_params`."""
     table = AuditEntry.__table__
-    fields = {
-        **_fields(actor, entity_type, None, action, changes, None),
-        "created_at": utcnow(),
+    columns = {
+        "actor_user_id": bindparam("audit_actor_user_id", type_=table.c.actor_user_id.type),
+        "actor": bindparam("audit_actor", type_=table.c.actor.type),
+        "entity_type": literal(entity_type, type_=table.c.entity_type.type),
+        "entity_id": made.c.id,
+        "ticket_id": null(),
+        "action": literal(action, type_=table.c.action.type),
+        "changes": bindparam("audit_changes", type_=table.c.changes.type),
+        "created_at": bindparam("audit_created_at", type_=table.c.created_at.type),
     }
-    columns = [
-        made.c.id if name == "entity_id" else literal(value, type_=table.c[name].type)
-        for name, value in fields.items()
-    ]
-    return insert(AuditEntry).from_select(list(fields), select(*columns)).cte(f"audit_{made.name}")
+    rows = select(*columns.values())
+    return insert(AuditEntry).from_select(list(columns), rows).cte(f"audit_{made.name}")
+
+
+def recorded_params(actor: Principal, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a `recorded_with` statement binds for one audit row."""
+    return {
+        "audit_actor_user_id": actor.user_id,
+        "audit_actor": actor.actor,
+        "audit_changes": jsonable(dict(changes)),
+        "audit_created_at": utcnow(),
+    }
 
 
 def list_for_ticket(session: Session, ticket_id: int, *, limit: int, offset: int) -> Page[Any]:

@@ -19,6 +19,7 @@ from hubdesk.db import deferred, ids, quick, reads
 from hubdesk.db.memo import memo
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.reads import touching
+from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.text import multi_line, single_line
 from hubdesk.users.permissions import CUSTOMERS_MANAGE, TICKETS_VIEW, Principal
@@ -345,12 +346,13 @@ def _insert_on_its_own(
     waited for the batch's commit: `bench/README.md`, two workers). The contact stays should
     the batch roll back (a re-run finds it). When the statement waits too long for the
     address (`hubdesk.db.quick`), the batch makes the contact itself."""
-    made = statement.cte("contact")
-    logged = audit.recorded_with(
-        made, actor, entity_type="contact", action="created", changes=audit.created(values)
-    )
+    params = {
+        **values,
+        "created_at": utcnow(),
+        **audit.recorded_params(actor, audit.created(values)),
+    }
     try:
-        found = quick.rows(session.get_bind().engine, select(made).add_cte(logged), {})
+        found = quick.rows(session.get_bind().engine, _MADE_WITH_AUDIT, params)
     except OperationalError as exc:
         if not quick.lock_wait_timed_out(exc):
             raise
@@ -363,6 +365,28 @@ def _insert_on_its_own(
     make_transient_to_detached(contact)  # the committed row, as if read from the database
     with touching(session, Contact):
         return session.merge(contact, load=False)  # the row as committed, not read again
+
+
+def _made_with_audit() -> Any:
+    made = (
+        pg_insert(Contact)
+        .values(
+            email=bindparam("email"),
+            name=bindparam("name"),
+            customer_id=bindparam("customer_id"),
+            created_at=bindparam("created_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["email"])
+        .returning(Contact)
+        .cte("contact")
+    )
+    logged = audit.recorded_with(made, entity_type="contact", action="created")
+    return select(made).add_cte(logged)
+
+
+_MADE_WITH_AUDIT: Final = _made_with_audit()
+"""A new contact and its audit row, one statement (built once: each contact binds its
+values)."""
 
 
 def _audit_created(session: Session, actor: Principal, contact: Contact) -> None:

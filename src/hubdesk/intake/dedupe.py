@@ -126,13 +126,9 @@ def _claim_chunk(session: Session, read: _KeysRead, wanted: Sequence[Wanted]) ->
     connection = session.connection()
     now = utcnow()
     rows = [{"key": k, "inbound_id": owners[k], "created_at": now} for k in sorted(owners)]
-    statement = (
-        pg_insert(DedupeKey)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(DedupeKey.key)
-    )
-    inserted = set(connection.scalars(statement))
+    # one statement built once: SQLAlchemy sends a list of rows with RETURNING as one
+    # multi-row INSERT ("insertmanyvalues"), in the order given
+    inserted = set(connection.execute(_CLAIM[True], rows).scalars())
     for key in inserted:
         read.held[key] = owners[key]
         read.given.setdefault(owners[key], []).append(key)
