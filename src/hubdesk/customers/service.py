@@ -314,17 +314,20 @@ def _insert_contact_unless_taken(
     if customer_id is not None and reads.get(session, Customer, customer_id) is None:
         raise ValidationFailed(f"customer {customer_id} does not exist")
     postgres = session.get_bind().dialect.name == "postgresql"
-    insert = pg_insert if postgres else sqlite_insert
     values = {"email": email, "name": single_line(name, 300), "customer_id": customer_id}
-    statement = (
+    if postgres and deferred.active(session):
+        return _insert_on_its_own(session, actor, values)
+    return _insert_in_session(session, actor, _insert_statement(postgres, values))
+
+
+def _insert_statement(postgres: bool, values: dict[str, Any]) -> Any:
+    insert = pg_insert if postgres else sqlite_insert
+    return (
         insert(Contact)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["email"])
         .returning(Contact)
     )
-    if postgres and deferred.active(session):
-        return _insert_on_its_own(session, actor, statement, values)
-    return _insert_in_session(session, actor, statement)
 
 
 def _insert_in_session(session: Session, actor: Principal, statement: Any) -> Contact | None:
@@ -338,7 +341,7 @@ def _insert_in_session(session: Session, actor: Principal, statement: Any) -> Co
 
 
 def _insert_on_its_own(
-    session: Session, actor: Principal, statement: Any, values: dict[str, Any]
+    session: Session, actor: Principal, values: dict[str, Any]
 ) -> Contact | None:
     """A PostgreSQL bulk batch's new contact, made with its audit row by one statement of
     its own, committed at once, then taken into the batch: another worker's batch that
@@ -358,7 +361,7 @@ def _insert_on_its_own(
             raise
         # another transaction has held the address for long: it may be waiting for this
         # batch (a cycle PostgreSQL cannot see), so make the contact in the batch itself
-        return _insert_in_session(session, actor, statement)
+        return _insert_in_session(session, actor, _insert_statement(True, values))
     if not found:
         return None
     contact = Contact(**found[0]._asdict())
