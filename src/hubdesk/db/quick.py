@@ -48,14 +48,19 @@ def engine_for(engine: Engine) -> Engine:
                 isolation_level="AUTOCOMMIT",
                 pool_size=2,
                 max_overflow=10,
-                connect_args={
-                    "connect_timeout": 5,
-                    "options": f"-c synchronous_commit=off -c lock_timeout={OWN_LOCK_WAIT}",
-                },
+                connect_args={"connect_timeout": 5, "options": _options(engine)},
             )
             _ENGINES[engine.pool] = own
             weakref.finalize(engine.pool, own.dispose)
         return own
+
+
+def _options(engine: Engine) -> str:
+    """The server settings the connections are opened with: the URL's own `options` (a
+    `search_path`, say), which a connect argument of the same name would replace, and ours."""
+    given = engine.url.query.get("options", ())
+    ours = f"-c synchronous_commit=off -c lock_timeout={OWN_LOCK_WAIT}"
+    return " ".join([*([given] if isinstance(given, str) else given), ours])
 
 
 def dispose(engine: Engine) -> None:
