@@ -1,7 +1,7 @@
 """How a bulk batch reserves ticket numbers (`hubdesk.tickets.numbers`), on both databases.
 
-On PostgreSQL a batch reserves each number in a short transaction of its own, so another
-writer numbering a ticket meanwhile does not wait for the batch; on either database a number
+On PostgreSQL a batch reserves its numbers a block at a time with a statement of its own, so
+another writer numbering a ticket meanwhile does not wait for the batch; on either database a number
 whose batch rolled back is the next batch's, so rolled-back work leaves no gap."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from hubdesk.db import deferred
 from hubdesk.runtime import Runtime
+from hubdesk.tickets import numbers
 from hubdesk.tickets.numbers import next_ticket_number
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
@@ -127,3 +128,46 @@ def test_a_batch_takes_its_numbers_itself_when_the_counter_is_held_long(
         counter = session.scalar(text("SELECT last_value FROM tticket_number_counters"))
     assert counter == 1
     assert _batch_number(runtime, then_fail=False) == "TKT-20261205-002"
+
+
+def _numbers_in_batch(
+    runtime: Runtime, expected: int, taken: int, meanwhile: list[str] | None = None
+) -> list[str]:
+    """A bulk batch told to expect `expected` new tickets numbers `taken`; on PostgreSQL
+    another writer numbers a ticket while it is open (appended to `meanwhile`)."""
+    with runtime.db.transaction() as session:
+        deferred.enable(session)
+        numbers.expect(session, expected)
+        got = [next_ticket_number(session, NOW, UTC_ZONE) for _ in range(taken)]
+        if runtime.db.engine.dialect.name == "postgresql" and meanwhile is not None:
+            with runtime.db.transaction() as other:
+                meanwhile.append(next_ticket_number(other, NOW, UTC_ZONE))
+        deferred.flush(session)
+    return got
+
+
+def _other_writer(runtime: Runtime) -> str:
+    with runtime.db.transaction() as session:
+        return next_ticket_number(session, NOW, UTC_ZONE)
+
+
+def test_a_blocks_unused_end_goes_back_unless_another_writer_numbered_after_it(
+    runtime: Runtime,
+) -> None:
+    """On PostgreSQL a batch reserves a block (here three) and, when it ends, gives the
+    numbers it did not use back to the counter: the next writer goes on from its last. When
+    another writer numbered a ticket after the block, the counter cannot go back; the unused
+    numbers stay this process's and its next batch takes them. Numbers are never given
+    twice. (On SQLite a batch holds the counter itself: the numbers simply follow on.)"""
+    postgres = runtime.db.engine.dialect.name == "postgresql"
+    first = _numbers_in_batch(runtime, expected=3, taken=1)
+    assert first == ["TKT-20261205-001"]
+    assert _other_writer(runtime) == "TKT-20261205-002"  # 2 and 3 went back
+    meanwhile: list[str] = []
+    second = _numbers_in_batch(runtime, expected=3, taken=1, meanwhile=meanwhile)
+    assert second == ["TKT-20261205-003"]
+    # on PostgreSQL after the block 3..5; 4 and 5 could not go back, and this process's
+    # next batch takes them
+    assert meanwhile == (["TKT-20261205-006"] if postgres else [])
+    assert _numbers_in_batch(runtime, 1, 2) == ["TKT-20261205-004", "TKT-20261205-005"]
+    assert _other_writer(runtime) == ("TKT-20261205-007" if postgres else "TKT-20261205-006")

@@ -241,15 +241,12 @@ def _return_unused(session: Session, ended: SessionTransaction) -> None:
     tails = _SPARES.take_tails(engine)
     if not tails:
         return
-    try:
-        returned = [
-            quick.count(engine, _RETURN_SQL, {"day": day, "first": first, "last": last})
-            for day, first, last in tails
-        ]
-    except Exception as exc:  # the batch is committed: the numbers just stay spare
-        log.warning("could not give unused ticket numbers back to the counter: %s", exc)
-        returned = [0] * len(tails)
-    for (day, first, last), done in zip(tails, returned, strict=True):
+    for day, first, last in tails:
+        try:
+            done = quick.count(engine, _RETURN_SQL, {"day": day, "first": first, "last": last})
+        except Exception as exc:  # the batch has ended: the numbers just stay spare
+            log.warning("could not give unused ticket numbers back to the counter: %s", exc)
+            done = 0
         _SPARES.returned(engine, day, first, last, done=bool(done))
 
 
