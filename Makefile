@@ -60,18 +60,11 @@ typecheck: $(STAMP_DEV)
 system-packages:
 	scripts/ensure-system-packages
 
-# mypy checks beside the suite (11 s on a fresh clone, in moments the suite's workers wait
-# for a browser or a server); its report is printed after the tests, and either failing
-# fails `make test`.
 test: $(STAMP_DEV) system-packages
 	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/lint-imports
-	@$(BIN)/mypy > .mypy-report 2>&1 & typing=$$!; \
-	echo "$(BIN)/mypy (beside the tests)"; \
-	HUBDESK_ARTIFACTS_DIR=$(CURDIR)/test-artifacts $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); \
-	tests=$$?; wait $$typing; typed=$$?; \
-	echo "$(BIN)/mypy:"; cat .mypy-report; rm -f .mypy-report; \
-	test $$tests -eq 0 && test $$typed -eq 0
+	$(BIN)/mypy
+	HUBDESK_ARTIFACTS_DIR=$(CURDIR)/test-artifacts $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	@echo "screenshots and other test artifacts: $(CURDIR)/test-artifacts"
 
 test-long: $(STAMP_DEV)
