@@ -86,8 +86,8 @@ def test_two_transactions_making_one_new_sender_end_with_one_contact(
 def test_a_bulk_batch_on_postgresql_makes_a_new_contact_without_holding_it(
     runtime: Runtime,
 ) -> None:
-    """A bulk batch (deferred writes on) makes a new sender's contact: on PostgreSQL in a
-    short transaction of its own, so another transaction finds it at once while the batch is
+    """A bulk batch (deferred writes on) makes a new sender's contact: on PostgreSQL with a
+    statement of its own committed at once, so another transaction finds it while the batch is
     still open, audited once, and it stays when the batch rolls back; on SQLite in the
     batch itself, so it goes with the batch's rollback."""
     from hubdesk.db import deferred

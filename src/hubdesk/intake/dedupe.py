@@ -9,7 +9,7 @@ A key is claimed by inserting it; its primary key settles the race between two w
 on PostgreSQL the loser's insert waits for the winner's commit and then finds the row, on
 SQLite writers are serialised by BEGIN IMMEDIATE.
 
-A bulk batch on SQLite claims from memory instead (`read_ahead`): its chunk reads which of
+A bulk batch on SQLite claims from memory instead (`claim_ahead`): its chunk reads which of
 its keys are held, with one statement, and as no other writer can commit while the batch
 holds SQLite's write lock, what that read did not find stays free until the batch commits.
 A claim is then kept with the batch's deferred writes (`hubdesk.db.deferred`: dropped with
