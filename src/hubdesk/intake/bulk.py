@@ -41,7 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.config import Settings
 from hubdesk.customers.models import Contact
-from hubdesk.db import deferred, ids, reads
+from hubdesk.db import deferred, ids, reads, versioned
 from hubdesk.db.uow import is_transient
 from hubdesk.errors import (
     Conflict,
@@ -338,6 +338,14 @@ def _start(session: Session, *, defer: bool) -> None:
         # batch's next flush (a chunk's worth together), not one flush a message
         ids.enable(session)
         reads.track_pending(session)
+        # the tickets the chunk's replies moved, written with one UPDATE (each row's
+        # version still checked), not one a ticket
+        versioned.enable(session, Ticket, _REPLY_COLUMNS)
+
+
+_REPLY_COLUMNS: Final = ("updated_at", "first_response_at", "status", "resolved_at", "closed_at")
+"""What a reply changes on its ticket (a comment's time, an agent's first response, the
+ticket woken by the customer): plain columns that no computed column depends on."""
 
 
 def _unavailable(exc: BaseException) -> bool:

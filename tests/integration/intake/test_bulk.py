@@ -1360,3 +1360,58 @@ def test_a_message_that_fails_gives_back_the_keys_its_chunk_claimed_for_it(
     # the failed message's bytes again: a duplicate of the failed row, nothing new
     again = [o for _s, o in bulk.ingest_bulk(runtime, _sources(failing), ONE_BATCH)]
     assert [o.status for o in again] == ["duplicate"]
+
+
+def test_a_chunks_replies_move_their_tickets_with_one_update(runtime: Runtime) -> None:
+    """Issue 9: a reply moves its ticket's `updated_at`, and the ORM writes a versioned row
+    with an UPDATE of its own (0.43 statements a mail). A batch writes the tickets its
+    chunk's replies moved with one UPDATE (`db.versioned`), each row's version still
+    checked: 20 replies to 20 tickets are one statement of 20 rows, and every ticket has its
+    reply's time and its version moved on once; a second reply to the same ticket in the
+    next chunk moves it on again."""
+    earlier = [
+        raw_mail(subject=f"Old {n}", message_id=f"<old{n}@x>", sender=f"o{n}@ex.org")
+        for n in range(20)
+    ]
+    first = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*earlier), ONE_BATCH)]
+    replies = [
+        raw_mail(
+            subject=f"Re: Old {n}",
+            message_id=f"<re{n}@x>",
+            in_reply_to=f"<old{n}@x>",
+            sender=f"o{n}@ex.org",
+        )
+        for n in range(20)
+    ]
+    again = raw_mail(
+        subject="Re: Old 0",
+        message_id="<again@x>",
+        in_reply_to="<re0@x>",
+        sender="o0@ex.org",
+    )
+    filler = [raw_mail(subject=f"New {n}", message_id=f"<new{n}@x>") for n in range(5)]
+    updates: list[int] = []
+
+    def count(
+        _conn: object, _cursor: object, statement: str, params: object, _ctx: object, many: bool
+    ) -> None:
+        if statement.lstrip().upper().startswith("UPDATE TTICKET_TICKETS"):
+            updates.append(len(params) if many else 1)  # type: ignore[arg-type]
+
+    stop = _listening(runtime, count)
+    try:
+        outcomes = [
+            o for _s, o in bulk.ingest_bulk(runtime, _sources(*replies, *filler, again), ONE_BATCH)
+        ]
+    finally:
+        stop()
+    assert [o.status for o in outcomes] == ["linked"] * 20 + ["created"] * 5 + ["linked"]
+    assert updates == [20, 1]  # the first chunk's replies, then the second chunk's
+    with runtime.db.transaction(write=False) as session:
+        rows = session.execute(
+            select(Ticket.version, Ticket.created_at, Ticket.updated_at)
+            .where(Ticket.id.in_([o.ticket_id for o in first]))
+            .order_by(Ticket.id)
+        ).all()
+    assert [version for version, _created, _updated in rows] == [3] + [2] * 19
+    assert all(updated > created for _version, created, updated in rows)
