@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from hubdesk import collector
 from hubdesk.config import Settings, resolve_secret_key
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
@@ -29,7 +30,9 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
-        """Connect to the database and create the data directory (0700) if it is missing."""
+        """Connect to the database and create the data directory (0700) if it is missing;
+        the process's garbage collector is paced for the pipeline (`hubdesk.collector`)."""
+        collector.pace()
         try:
             ensure_private_dir(settings.data_dir)
         except OSError as exc:
