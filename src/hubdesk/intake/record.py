@@ -15,7 +15,7 @@ from typing import Any, Final
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from hubdesk.db import deferred, ids
+from hubdesk.db import deferred, ids, rows
 from hubdesk.db.types import utcnow
 from hubdesk.intake.types import Mail
 from hubdesk.mail.types import Address, ParsedEmail
@@ -71,7 +71,7 @@ def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -
         "created_at": utcnow(),
     }
     if ids.active(session):
-        row = EmailLog(**values)
+        row = rows.new(EmailLog, **values)
         ids.assign(session, row)
         session.add(row)
         return LoggedEmail(row.id, mail.body_text)

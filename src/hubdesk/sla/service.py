@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Customer
-from hubdesk.db import reads
+from hubdesk.db import reads, rows
 from hubdesk.db.memo import memo
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
@@ -431,7 +431,8 @@ def _started(ticket: Ticket) -> datetime:
 
 def _start_clock(session: Session, ticket: Ticket) -> SlaClock:
     start = _started(ticket)
-    clock = SlaClock(
+    clock = rows.new(
+        SlaClock,
         ticket_id=ticket.id,
         policy_id=_policy_id(session, ticket.customer_id),
         started_at=start,

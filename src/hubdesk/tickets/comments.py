@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubdesk.audit import service as audit
-from hubdesk.db import ids
+from hubdesk.db import ids, rows
 from hubdesk.db.paging import Page, paginate
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
@@ -44,7 +44,8 @@ def add_comment(
     if len(text) > MAX_COMMENT_CHARS:
         raise ValidationFailed(f"body is longer than {MAX_COMMENT_CHARS} characters")
     now = now or utcnow()
-    comment = Comment(
+    comment = rows.new(
+        Comment,
         ticket_id=ticket.id,
         body=text,
         is_internal=internal,

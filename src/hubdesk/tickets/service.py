@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.audit import service as audit
 from hubdesk.customers.models import Contact, Customer
-from hubdesk.db import ids, reads
+from hubdesk.db import ids, reads, rows
 from hubdesk.db.types import utcnow
 from hubdesk.errors import ValidationFailed
 from hubdesk.outbox.notify import notify_agent
@@ -145,7 +145,8 @@ def create_ticket(
     _check_references(session, new.customer_id, new.contact_id, new.assigned_to_user_id)
     _check_contact_customer(session, new.contact_id, new.customer_id)
     teams.check_team(session, new.team_id)
-    ticket = Ticket(
+    ticket = rows.new(
+        Ticket,
         ticket_number=next_ticket_number(session, now, tz),
         subject=subject,
         description=multi_line(new.description),
@@ -321,12 +322,12 @@ def close_ticket(
 
 def set_tags(ticket: Ticket, tags: list[str]) -> None:
     existing = {row.tag: row for row in ticket.tag_rows}
-    rows = []
+    kept = []
     for position, tag in enumerate(tags):
         row = existing.get(tag) or TicketTag(tag=tag)
         row.position = position
-        rows.append(row)
-    ticket.tag_rows = rows
+        kept.append(row)
+    ticket.tag_rows = kept
 
 
 def add_tags(ticket: Ticket, tags: list[str]) -> list[str]:
@@ -485,7 +486,7 @@ def add_participant(session: Session, ticket: Ticket, email: str, role: str) -> 
     exists = reads.get(session, TicketParticipant, (ticket.id, email))
     if exists is not None:
         return False
-    session.add(TicketParticipant(ticket_id=ticket.id, email=email, role=role))
+    session.add(rows.new(TicketParticipant, ticket_id=ticket.id, email=email, role=role))
     return True
 
 
@@ -499,7 +500,7 @@ def add_first_participants(
         address = email.lower()
         if address not in seen:
             seen.add(address)
-            session.add(TicketParticipant(ticket_id=ticket.id, email=address, role=role))
+            session.add(rows.new(TicketParticipant, ticket_id=ticket.id, email=address, role=role))
 
 
 def _clean_subject(value: str) -> str:

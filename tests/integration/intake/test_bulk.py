@@ -1131,16 +1131,16 @@ def test_a_row_that_fails_when_its_chunk_is_written_fails_only_its_message(
     """A message's rows stay pending past its run (numbered ahead) and are written when the
     next chunk starts: one refused there (a CHECK constraint) makes the batch run again with
     a savepoint per message, where only that message fails and the other 29 commit."""
-    from hubdesk.intake import record
+    from hubdesk.db import rows
 
-    real = record.EmailLog
+    real = rows.new
 
-    def poisoned(**values: object) -> object:
-        if values["email_subject"] == "poison":
+    def poisoned(model: type, **values: object) -> object:
+        if model is EmailLog and values["email_subject"] == "poison":
             values["direction"] = "sideways"  # refused by the table's CHECK constraint
-        return real(**values)
+        return real(model, **values)
 
-    monkeypatch.setattr(record, "EmailLog", poisoned)
+    monkeypatch.setattr(rows, "new", poisoned)
     raws = [
         raw_mail(
             subject="poison" if n == 2 else f"Request {n}",

@@ -1,0 +1,39 @@
+"""New ORM objects built without an event per attribute.
+
+A mapped class's constructor sets each keyword through its instrumented attribute: an
+event, a history entry and the `modified` flag, one column at a time (20 µs for an email-log
+row's 18 columns; 1.1 µs this way, `timeit`, 2026-12-05). A new object needs none of it:
+the INSERT takes its columns from the object's dictionary, and there is no loaded state to
+compare them with. `new` builds the object through its class manager, as the ORM does for
+a row it loads, and puts the values in its dictionary. Only column attributes are taken;
+a relationship is still set through its attribute afterwards (its events keep both sides
+in step). Used where the pipeline makes rows by the mail: the email log, a comment, a new
+ticket, its SLA clock and participants (`tests/integration/test_new_rows.py` writes each
+both ways and compares the rows).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import inspect
+
+T = TypeVar("T")
+
+_MODELS: Final[dict[type, tuple[frozenset[str], Any]]] = {}
+
+
+def new(model: type[T], **values: Any) -> T:
+    """A transient `model` holding `values` (column attribute names), ready to be added."""
+    known = _MODELS.get(model)
+    if known is None:
+        mapper = inspect(model)
+        columns = frozenset(prop.key for prop in mapper.column_attrs)
+        known = _MODELS[model] = (columns, mapper.class_manager)
+    columns, manager = known
+    if not columns.issuperset(values):
+        unknown = sorted(set(values) - columns)
+        raise TypeError(f"{model.__name__} has no column attribute {', '.join(unknown)}")
+    obj: T = manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
