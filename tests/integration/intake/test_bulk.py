@@ -1415,3 +1415,44 @@ def test_a_chunks_replies_move_their_tickets_with_one_update(runtime: Runtime) -
         ).all()
     assert [version for version, _created, _updated in rows] == [3] + [2] * 19
     assert all(updated > created for _version, created, updated in rows)
+
+
+def test_the_blobs_are_made_durable_beside_the_last_writes_and_a_failure_commits_nothing(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's blobs are made durable by a thread of their own while its last rows are
+    written (`bulk._finish`), and before the commit: a mail too large for its row is a blob
+    that was synced by then. When that sync fails (the disk refuses), the error comes out
+    of the batch and none of its rows is committed."""
+    import errno
+    import threading
+
+    from hubdesk.errors import DatabaseUnavailable, is_disk_full
+
+    real = type(runtime.blobs).sync_batch
+    seen: list[str] = []
+
+    def watched(store: object) -> int:
+        seen.append(threading.current_thread().name)
+        return real(store)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(runtime.blobs), "sync_batch", watched)
+    big = raw_mail(subject="Large", message_id="<big@x>", body="x" * 200_000)
+    outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(big), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["created"]
+    assert seen
+    assert all(name.startswith("hubdesk-blob-sync") for name in seen)
+    with runtime.db.transaction(write=False) as session:
+        stored = session.scalars(select(InboundMessage.raw_sha256)).one()
+    assert runtime.blobs.exists(stored)
+
+    def refused(_store: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(type(runtime.blobs), "sync_batch", refused)
+    again = raw_mail(subject="Larger", message_id="<bigger@x>", body="y" * 200_000)
+    with pytest.raises(DatabaseUnavailable, match="No space left") as raised:
+        list(bulk.ingest_bulk(runtime, _sources(again), ONE_BATCH))
+    assert is_disk_full(raised.value)  # `hubdesk ingest` says so and exits 75
+    assert _count(runtime, InboundMessage) == 1
+    assert _count(runtime, Ticket) == 1
