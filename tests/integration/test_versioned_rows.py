@@ -161,3 +161,27 @@ def test_only_plain_columns_can_be_named() -> None:
         versioned.enable(Session(), Ticket, ["version"])
     with pytest.raises(ValueError, match="'tag_rows' is not a plain column"):
         versioned.enable(Session(), Ticket, ["tag_rows"])
+
+
+def test_a_column_set_to_the_value_it_had_is_no_change(runtime: Runtime) -> None:
+    """As for the ORM: a ticket whose columns were set to what they held is not written and
+    keeps its version; one with a real change beside a same-value one is written once."""
+    made = _tickets(runtime, 2)
+    with runtime.db.transaction() as session:
+        versioned.enable(session, Ticket, _COLUMNS)
+        same, moved = (session.get(Ticket, ticket_id) for ticket_id in made)
+        assert same is not None
+        assert moved is not None
+        seen, stop = _updates(session)
+        try:
+            same.updated_at = same.updated_at
+            same.status = "open"
+            moved.status = "open"
+            moved.updated_at = _LATER
+            session.flush()
+        finally:
+            stop()
+        assert seen == [1]
+        assert (same.version, moved.version) == (1, 2)
+        assert not session.dirty
+    assert [version for version, _at, _status in _stored(runtime, made)] == [1, 2]

@@ -11,9 +11,10 @@ changes are all among the named plain columns with one executemany a set of chan
 columns, each row still checked against its version: `UPDATE ... SET <columns>, version =
 :next WHERE id = :id AND version = :version`. The rows the statement changed must add up
 to the rows it was given, or it raises `StaleDataError`, as the ORM's own UPDATE does (the
-batch then runs again, each message in a savepoint). The values written are then the
-object's committed values, its version the next one, and the ORM's flush finds nothing
-left to write for it.
+batch then runs again, each message in a savepoint). A column set to the value it had is
+no change, as for the ORM: a row whose columns all are is not written and its version not
+moved. The values written are then the object's committed values, its version the next
+one, and the ORM's flush finds nothing left to write for it.
 
 Only outside savepoints: a savepoint rolled back expires what the ORM wrote inside it, and
 nothing here would be expired with it, so a flush inside one is left to the ORM. Objects
@@ -76,12 +77,15 @@ class _Writer:
             if type(obj) is not self.model:
                 continue
             state = inspect(obj)
-            changed = frozenset(state.committed_state)
+            before = state.committed_state
             values = state.dict
             version = values.get(self.version)
-            if not changed or not changed <= self.columns or state.deleted or version is None:
+            if not before.keys() <= self.columns or state.deleted or version is None:
                 continue
-            groups.setdefault(changed, []).append((obj, values, version))
+            # a column set to the value it had is no change (the ORM writes nothing for it)
+            changed = frozenset(key for key, old in before.items() if values.get(key) != old)
+            if changed:
+                groups.setdefault(changed, []).append((obj, values, version))
         connection = session.connection()
         for keys, members in groups.items():
             params = [
@@ -100,7 +104,7 @@ class _Writer:
                     f"{len(params)} row(s); {result.rowcount} were matched."
                 )
             for obj, values, version in members:
-                for key in keys:
+                for key in list(inspect(obj).committed_state):
                     set_committed_value(obj, key, values[key])
                 set_committed_value(obj, self.version, version + 1)
 
