@@ -1,6 +1,7 @@
 """`hubdesk.collector.pace`: a process that builds a runtime runs young collections at most
 every `YOUNG_THRESHOLD` allocations, keeps a larger threshold (or a disabled collector) it
-set itself, and still collects cyclic garbage."""
+set itself, freezes what it holds the first time (once a process), and still collects
+cyclic garbage."""
 
 from __future__ import annotations
 
@@ -34,6 +35,19 @@ def test_a_disabled_or_larger_threshold_is_left_alone(young: int) -> None:
     gc.set_threshold(young, 10, 10)
     collector.pace()
     assert gc.get_threshold() == (young, 10, 10)
+
+
+def test_the_first_pace_freezes_the_heap_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collector, "_frozen", False)
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    collector.pace()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    kept = [[n] for n in range(1000)]
+    collector.pace()
+    assert gc.get_freeze_count() == frozen
+    assert len(kept) == 1000
 
 
 def test_cyclic_garbage_is_still_collected_on_its_own() -> None:
