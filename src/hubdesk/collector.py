@@ -10,7 +10,7 @@ thousand more objects wait for it.
 
 A full collection walks every object the process holds, and most of them are what it
 loaded at start (modules, mappers, settings: 117,000 objects once a runtime is built): one
-took 74 ms, and a run of 1,000 mails through `hubdesk ingest` made one (4 % of its CPU).
+took 74 ms, and a run of 1,000 mails (`bench.bulk_cpu`) made one (4 % of its CPU).
 So the first `pace` of a process also freezes what it holds by then (`gc.freeze`): full
 collections walk only what came after. Those objects are still freed when nothing refers
 to them; only a reference cycle among them would stay (the start-up heap has none to speak
