@@ -44,6 +44,14 @@ def _updates(session: Session) -> tuple[list[int], Callable[[], None]]:
     return seen, lambda: event.remove(engine, "before_cursor_execute", count)
 
 
+def _loaded(session: Session, made: list[int]) -> list[Ticket]:
+    """`made`'s tickets read in a session whose changed tickets are written set-wise."""
+    versioned.enable(session, Ticket, _COLUMNS)
+    loaded = [session.get(Ticket, ticket_id) for ticket_id in made]
+    assert all(ticket is not None for ticket in loaded)
+    return [ticket for ticket in loaded if ticket is not None]
+
+
 def _stored(runtime: Runtime, ticket_ids: list[int]) -> list[tuple[int, datetime, str]]:
     with runtime.db.transaction(write=False) as session:
         rows = session.execute(
@@ -62,18 +70,16 @@ def test_changed_tickets_are_written_with_one_statement_and_their_versions_move_
     on in the database and in memory; a second flush finds nothing left to write."""
     made = _tickets(runtime, 3)
     with runtime.db.transaction() as session:
-        versioned.enable(session, Ticket, _COLUMNS)
-        loaded = [session.get(Ticket, ticket_id) for ticket_id in made]
+        loaded = _loaded(session, made)
         seen, stop = _updates(session)
         try:
             for n, ticket in enumerate(loaded):
-                assert ticket is not None
                 ticket.updated_at = _LATER + timedelta(minutes=n)
                 if n:
                     ticket.first_response_at = _LATER
             session.flush()
             assert sorted(seen) == [1, 2]
-            assert [t.version for t in loaded if t is not None] == [2, 2, 2]
+            assert [t.version for t in loaded] == [2, 2, 2]
             assert not session.dirty
             session.flush()
             assert sorted(seen) == [1, 2]
@@ -92,14 +98,12 @@ def test_a_ticket_another_transaction_moved_on_is_refused(runtime: Runtime) -> N
     runs again, `test_bulk.py`), and the rolled-back transaction writes nothing."""
     made = _tickets(runtime, 2)
     with runtime.db.transaction() as session:
-        versioned.enable(session, Ticket, _COLUMNS)
-        loaded = [session.get(Ticket, ticket_id) for ticket_id in made]
+        loaded = _loaded(session, made)
         session.execute(
             text("UPDATE tticket_tickets SET version = version + 1 WHERE id = :id"),
             {"id": made[1]},
         )
         for ticket in loaded:
-            assert ticket is not None
             ticket.updated_at = _LATER
         with pytest.raises(StaleDataError, match="expected to update 2 row"):
             session.flush()
@@ -112,14 +116,11 @@ def test_other_changes_are_left_to_the_orm(runtime: Runtime) -> None:
     with every change; the one with only listed changes still goes set-wise."""
     made = _tickets(runtime, 3)
     with runtime.db.transaction() as session:
-        versioned.enable(session, Ticket, _COLUMNS)
-        loaded = [session.get(Ticket, ticket_id) for ticket_id in made]
+        loaded = _loaded(session, made)
         seen, stop = _updates(session)
         try:
             for ticket in loaded:
-                assert ticket is not None
                 ticket.updated_at = _LATER
-            assert loaded[0] is not None
             loaded[0].subject = "Renamed"
             session.flush()
         finally:
@@ -141,9 +142,7 @@ def test_a_flush_inside_a_savepoint_is_left_to_the_orm(runtime: Runtime) -> None
     old values again, and a later write of it is not refused."""
     (made,) = _tickets(runtime, 1)
     with runtime.db.transaction() as session:
-        versioned.enable(session, Ticket, _COLUMNS)
-        ticket = session.get(Ticket, made)
-        assert ticket is not None
+        (ticket,) = _loaded(session, [made])
         before = ticket.updated_at
         savepoint = session.begin_nested()
         ticket.updated_at = _LATER
@@ -168,10 +167,7 @@ def test_a_column_set_to_the_value_it_had_is_no_change(runtime: Runtime) -> None
     keeps its version; one with a real change beside a same-value one is written once."""
     made = _tickets(runtime, 2)
     with runtime.db.transaction() as session:
-        versioned.enable(session, Ticket, _COLUMNS)
-        same, moved = (session.get(Ticket, ticket_id) for ticket_id in made)
-        assert same is not None
-        assert moved is not None
+        same, moved = _loaded(session, made)
         seen, stop = _updates(session)
         try:
             same.updated_at = same.updated_at
