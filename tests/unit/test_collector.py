@@ -46,7 +46,8 @@ def test_the_first_pace_freezes_the_heap_once(monkeypatch: pytest.MonkeyPatch) -
     assert frozen > 0
     kept = [[n] for n in range(1000)]
     collector.pace()
-    assert gc.get_freeze_count() == frozen
+    # frozen objects may be freed meanwhile; a second freeze would add the lists
+    assert gc.get_freeze_count() <= frozen
     assert len(kept) == 1000
 
 
