@@ -133,3 +133,31 @@ def test_a_relationship_set_afterwards_still_cascades(runtime: Runtime) -> None:
 def test_a_name_that_is_no_column_is_refused() -> None:
     with pytest.raises(TypeError, match="Ticket has no column attribute tag_rows, typo"):
         rows.new(Ticket, subject="x", typo=1, tag_rows=[])
+
+
+def test_a_new_ticket_without_tags_knows_it_and_takes_tags_later(runtime: Runtime) -> None:
+    """`create_ticket` marks a ticket without tags as having none (no collection events):
+    its tags read as empty without a statement, and tags set later are written."""
+    from sqlalchemy import event
+
+    from hubdesk.tickets import service as tickets
+    from hubdesk.users.permissions import SYSTEM
+
+    with runtime.db.transaction() as session:
+        ticket = tickets.create_ticket(
+            session, SYSTEM, tickets.NewTicket(subject="Untagged"), tz=UTC
+        )
+        session.flush()
+        statements: list[str] = []
+        engine = session.get_bind()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert ticket.tags == []
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert statements == []
+        tickets.update_ticket(session, SYSTEM, ticket, {"tags": ["vip"]})
+    with runtime.db.transaction(write=False) as session:
+        stored = session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id))
+        assert list(stored) == ["vip"]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.audit import service as audit
@@ -162,9 +163,11 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    ticket.tag_rows = [
-        TicketTag(tag=tag, position=i) for i, tag in enumerate(normalize_tags(new.tags))
-    ]
+    tags = normalize_tags(new.tags)
+    if tags:
+        ticket.tag_rows = [TicketTag(tag=tag, position=i) for i, tag in enumerate(tags)]
+    else:  # known empty, without the collection's events (no row to write, none to read)
+        set_committed_value(ticket, "tag_rows", [])
     session.add(ticket)
     if not ids.assign(session, ticket):  # a bulk batch numbers it now, flushes it later
         session.flush()
