@@ -39,6 +39,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            if value.tzinfo is UTC:  # what the code makes (`utcnow`): the text, less "+00:00"
+                return value.isoformat(" ", "microseconds")[:-6]
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column; attach a time zone first")
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
