@@ -72,7 +72,7 @@ class _Writer:
     def write(self, session: Session) -> None:
         if session.in_nested_transaction():
             return
-        groups: dict[frozenset[str], list[tuple[Any, dict[str, Any], int]]] = {}
+        groups: dict[frozenset[str], list[tuple[Any, dict[str, Any], int, tuple[str, ...]]]] = {}
         for obj in session.dirty:
             if type(obj) is not self.model:
                 continue
@@ -85,7 +85,9 @@ class _Writer:
             # a column set to the value it had is no change (the ORM writes nothing for it)
             changed = frozenset(key for key, old in before.items() if values.get(key) != old)
             if changed:
-                groups.setdefault(changed, []).append((obj, values, version))
+                groups.setdefault(changed, []).append((obj, values, version, tuple(before)))
+        if not groups:
+            return
         connection = session.connection()
         for keys, members in groups.items():
             params = [
@@ -95,7 +97,7 @@ class _Writer:
                     "_next": version + 1,
                     **{key: values[key] for key in keys},
                 }
-                for _obj, values, version in members
+                for _obj, values, version, _touched in members
             ]
             result = connection.execute(self.statement(keys), params)
             if result.rowcount != len(params):
@@ -103,8 +105,8 @@ class _Writer:
                     f"UPDATE statement on table '{self.table.name}' expected to update "
                     f"{len(params)} row(s); {result.rowcount} were matched."
                 )
-            for obj, values, version in members:
-                for key in list(inspect(obj).committed_state):
+            for obj, values, version, touched in members:
+                for key in touched:  # the same-value ones too: nothing is left to flush
                     set_committed_value(obj, key, values[key])
                 set_committed_value(obj, self.version, version + 1)
 
