@@ -71,6 +71,15 @@ def assign(session: Session, obj: Any) -> bool:
     return True
 
 
+def take(session: Session, table: Table, count: int) -> list[int] | None:
+    """`count` ids for new rows of `table` that the caller INSERTs itself (a statement of
+    its own, no RETURNING); None when `session` is not enabled."""
+    ids: _Ids | None = session.info.get(_KEY)
+    if ids is None:
+        return None
+    return [_next(session, ids, table) for _ in range(count)]
+
+
 def _next(session: Session, ids: _Ids, table: Table) -> int:
     counter = ids.counters.get(table.name)
     if counter is None or (counter.end is not None and counter.next >= counter.end):

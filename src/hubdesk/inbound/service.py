@@ -11,14 +11,16 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final, cast
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hubdesk.audit import service as audit
+from hubdesk.db import ids
 from hubdesk.db.paging import Page, paginate
+from hubdesk.db.rows import new
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
@@ -111,8 +113,9 @@ def add_received_many(
 ) -> list[InboundMessage]:
     """`received` ledger rows for (raw_sha256, size, source) of bytes already in the blob
     store, or `Received` rows that may hold their bytes themselves (`storage.blobs.keep`), in one
-    INSERT ... RETURNING (the bulk path's batches and the live receivers' group commit), in
-    the given order."""
+    INSERT ... RETURNING (the live receivers' group commit), in the given order. A session
+    that numbers its rows ahead (`db.ids`: the bulk path's batches) numbers these too and
+    writes them without RETURNING (`_insert_numbered`)."""
     if not received:
         return []
     now = utcnow()
@@ -131,6 +134,9 @@ def add_received_many(
         }
         for item in given
     ]
+    numbered = ids.take(session, _LEDGER, len(rows))
+    if numbered is not None:
+        return _insert_numbered(session, rows, numbered)
     # One multi-row INSERT; RETURNING's order is not promised, so each row is matched back
     # to its input by everything it holds (equal inputs make equal rows: the lower id goes
     # first), so that two users' identical bytes in one commit each get their own row.
@@ -153,6 +159,49 @@ def add_received_many(
         # the bytes are in hand: reading them back (a deferred column) would be a query a row
         set_committed_value(row, "raw_inline", item.raw_inline)
     return matched
+
+
+_LEDGER: Final = cast(Table, InboundMessage.__table__)
+
+_UNSET: Final = {
+    "reason": "",
+    "message_id": None,
+    "subject": None,
+    "from_address": None,
+    "ticket_id": None,
+    "duplicate_of_id": None,
+    "last_error": None,
+    "processed_at": None,
+    "raw_purged_at": None,
+    "classification": None,
+    "classification_confidence": None,
+    "queue": None,
+}
+"""What a new `received` row holds in the columns `add_received_many` is not given (and
+`flags`, a new empty dict a row): its mapped defaults."""
+
+
+def _insert_numbered(
+    session: Session, rows: list[dict[str, Any]], numbered: list[int]
+) -> list[InboundMessage]:
+    """The rows of a session that numbers its rows ahead (`db.ids`, the bulk path's
+    batches), with one executemany INSERT and no RETURNING: each object is made from the
+    values it was written with, every column among them, as if read back (no statement
+    when read). The ORM's INSERT ... RETURNING compiled anew each call and built each
+    object from the returned row: 7 % of a batch's time, 2026-12-05."""
+    for values, row_id in zip(rows, numbered, strict=True):
+        values.update(_UNSET, id=row_id, flags={})
+    if len(rows[0]) != len(_LEDGER.columns):  # a column added to the model and not here
+        unset = sorted(set(_LEDGER.columns.keys()) - set(rows[0]))
+        raise TypeError(f"add_received_many gives no value for {', '.join(unset)}")
+    session.execute(insert(_LEDGER), rows)
+    made = []
+    for values in rows:
+        row = new(InboundMessage, **values)
+        make_transient_to_detached(row)  # the written row, as if read from the database
+        session.add(row)
+        made.append(row)
+    return made
 
 
 def _match_key(

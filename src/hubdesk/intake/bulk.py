@@ -436,6 +436,7 @@ def _hold_loaded_objects(session: Session) -> None:
 
     event.listen(session, "loaded_as_persistent", hold)
     event.listen(session, "pending_to_persistent", hold)
+    event.listen(session, "detached_to_persistent", hold)  # e.g. the ledger's rows
 
 
 def _tickets_without_extras(state: ORMExecuteState) -> None:
