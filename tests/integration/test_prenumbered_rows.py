@@ -173,3 +173,26 @@ def test_a_pending_row_whose_key_is_not_known_yet_is_flushed_before_a_get(
         assert tag is not None
         assert tag.ticket_id == ticket.id
         assert len(flushes) == 1
+
+
+def test_made_of_lists_the_new_rows_pending_or_written_until_rolled_back(
+    runtime: Runtime,
+) -> None:
+    """`reads.made_of`: every new object of a tracking session, before and after its
+    flush, in the order made; one rolled back with its savepoint is dropped; a session
+    that does not track answers None."""
+    with runtime.db.transaction() as session:
+        assert reads.made_of(session, Ticket) is None
+        _enabled(session)
+        first = _new_ticket(session, "First")
+        assert list(reads.made_of(session, Ticket) or ()) == [first]
+        session.flush()
+        assert list(reads.pending_of(session, Ticket)) == []
+        assert list(reads.made_of(session, Ticket) or ()) == [first]
+        savepoint = session.begin_nested()
+        second = _new_ticket(session, "Second")
+        session.flush()
+        assert list(reads.made_of(session, Ticket) or ()) == [first, second]
+        savepoint.rollback()
+        assert list(reads.made_of(session, Ticket) or ()) == [first]
+        assert list(reads.made_of(session, Comment) or ()) == []

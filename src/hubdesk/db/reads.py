@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
 _PENDING: Final = "hubdesk_pending"
+_MADE: Final = "hubdesk_made"
 
 T = TypeVar("T")
 
@@ -100,19 +101,38 @@ def _keys_of(model: type) -> tuple[Any, tuple[str, ...]]:
 
 def track_pending(session: Session) -> None:
     """Keep `session`'s new objects by class until they are flushed or dropped (the bulk
-    path's batch sessions, whose new rows stay pending across messages)."""
+    path's batch sessions, whose new rows stay pending across messages), and apart, every
+    new object of the session until it is dropped (`made_of`)."""
     index: dict[type, dict[int, object]] = {}
+    made: dict[type, dict[int, object]] = {}
     session.info[_PENDING] = index
+    session.info[_MADE] = made
 
     def added(_session: Session, obj: object) -> None:
         index.setdefault(type(obj), {})[id(obj)] = obj
+        made.setdefault(type(obj), {})[id(obj)] = obj
 
-    def gone(_session: Session, obj: object) -> None:
+    def flushed(_session: Session, obj: object) -> None:
         index.get(type(obj), {}).pop(id(obj), None)
 
+    def dropped(_session: Session, obj: object) -> None:  # rolled back, expunged
+        index.get(type(obj), {}).pop(id(obj), None)
+        made.get(type(obj), {}).pop(id(obj), None)
+
     event.listen(session, "transient_to_pending", added)
-    event.listen(session, "pending_to_persistent", gone)
-    event.listen(session, "pending_to_transient", gone)
+    event.listen(session, "pending_to_persistent", flushed)
+    event.listen(session, "pending_to_transient", dropped)
+    event.listen(session, "persistent_to_transient", dropped)
+    event.listen(session, "persistent_to_detached", dropped)
+
+
+def made_of(session: Session, model: type[T]) -> Iterable[T] | None:
+    """The objects of `model` that `session` made (pending or written) and still holds,
+    in the order added; None when the session does not track them (`track_pending`)."""
+    made: dict[type, dict[int, object]] | None = session.info.get(_MADE)
+    if made is None:
+        return None
+    return cast(Iterable[T], list(made.get(model, {}).values()))
 
 
 def pending_of(session: Session, model: type[T]) -> Iterable[T]:

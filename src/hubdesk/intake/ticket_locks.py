@@ -67,6 +67,7 @@ def named_tickets(
             by_number[number] = ticket_id
         if stored is not None:
             stored.numbers = {number.upper(): ticket for number, ticket in by_number.items()}
+            stored.absent = frozenset(n.upper() for n in numbers) - stored.numbers.keys()
     named: dict[int, set[int]] = {}
     for row_id, found in signals.items():
         tickets = {t for i in found.ids for t in by_id.get(i, ())}
