@@ -284,17 +284,34 @@ _OPENED: Final = (
 @dataclass
 class OpenedRead:
     """When each sender of a bulk chunk opened tickets in the hour before its mail, read
-    once for the chunk (`read_opened`). A sender with two or more mails in the chunk is
-    asked again (its earlier mail may have opened one since)."""
+    once for the chunk (`read_opened`). A sender with two or more mails in the chunk adds
+    the tickets the batch opened since the read (its earlier mail may have opened one):
+    the email-log rows the session made since (`db.reads.made_of`), told apart from the
+    ones made before by their ids (numbered at once in a bulk batch, `db.ids`). Where the
+    session does not track what it made, such a sender is asked again."""
 
     since: datetime
     senders: frozenset[str]
+    repeated: frozenset[str] = frozenset()
     opened: dict[str, list[datetime]] = field(default_factory=dict)
+    made_before: frozenset[int] | None = None
+    """The ids of the email-log rows the session had made at the read (None: not tracked)."""
 
-    def count(self, sender: str, since: datetime) -> int | None:
+    def count(self, session: Session, sender: str, since: datetime) -> int | None:
         if sender not in self.senders or since < self.since:
             return None
-        return sum(1 for at in self.opened.get(sender, ()) if at >= since)
+        opened = sum(1 for at in self.opened.get(sender, ()) if at >= since)
+        if sender not in self.repeated:
+            return opened
+        made = reads.made_of(session, EmailLog)
+        if made is None or self.made_before is None:
+            return None
+        for log in made:
+            if log.id is None:  # not numbered: cannot be told apart
+                return None
+            if log.id not in self.made_before and _opened_by(log, sender, since):
+                opened += 1
+        return opened
 
 
 OPENED_READ: Final = "hubdesk_opened"
@@ -302,6 +319,17 @@ OPENED_READ: Final = "hubdesk_opened"
 _OPENED_BY: Final = select(EmailLog.email_from, EmailLog.created_at).where(
     EmailLog.email_from.in_(bindparam("senders", expanding=True)), *_OPENED_SINCE
 )
+
+
+def _opened_by(log: EmailLog, sender: str, since: datetime) -> bool:
+    """Whether `log` (not written yet) is a ticket `sender` opened since `since`, as the
+    statement `_OPENED` counts."""
+    return (
+        log.email_from == sender
+        and log.direction == "inbound"
+        and not log.is_reply
+        and log.created_at >= since
+    )
 
 
 def read_opened(session: Session, mails: Iterable[tuple[str, datetime]]) -> None:
@@ -313,13 +341,18 @@ def read_opened(session: Session, mails: Iterable[tuple[str, datetime]]) -> None
         session.info.pop(OPENED_READ, None)
         return
     since = min(at for _sender, at in pairs) - timedelta(hours=1)
-    read = OpenedRead(since, frozenset(s for s, n in times.items() if n == 1))
-    if read.senders:
-        with touching(session, EmailLog, where=lambda log: log.email_from in read.senders):
-            for sender, at in session.execute(
-                _OPENED_BY, {"senders": list(read.senders), "since": since}
-            ):
-                read.opened.setdefault(sender, []).append(at)
+    made = reads.made_of(session, EmailLog)
+    read = OpenedRead(
+        since,
+        frozenset(times),
+        repeated=frozenset(s for s, n in times.items() if n > 1),
+        made_before=None if made is None else frozenset(log.id for log in made),
+    )
+    with touching(session, EmailLog, where=lambda log: log.email_from in read.senders):
+        for sender, at in session.execute(
+            _OPENED_BY, {"senders": list(read.senders), "since": since}
+        ):
+            read.opened.setdefault(sender, []).append(at)
     session.info[OPENED_READ] = read
 
 
@@ -331,7 +364,7 @@ def throttled(
         return None
     since = received_at - timedelta(hours=1)
     chunk: OpenedRead | None = session.info.get(OPENED_READ)
-    opened = chunk.count(sender, since) if chunk is not None else None
+    opened = chunk.count(session, sender, since) if chunk is not None else None
     if opened is None:
         with touching(
             session, EmailLog, where=lambda log: log.email_from == sender, new_in_memory=True
@@ -339,12 +372,7 @@ def throttled(
             opened = session.scalar(_OPENED, {"sender": sender, "since": since}) or 0
         # the batch's own rows not written yet, counted as the statement counts
         opened += sum(
-            1
-            for log in reads.pending_of(session, EmailLog)
-            if log.email_from == sender
-            and log.direction == "inbound"
-            and not log.is_reply
-            and log.created_at >= since
+            1 for log in reads.pending_of(session, EmailLog) if _opened_by(log, sender, since)
         )
     limit = settings.new_tickets_per_sender_per_hour
     if opened >= limit:

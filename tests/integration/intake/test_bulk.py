@@ -1047,6 +1047,48 @@ def test_the_new_ticket_throttle_counts_tickets_the_batch_has_not_flushed_yet(
     assert _count(runtime, Ticket) == 2
 
 
+def test_a_senders_second_mail_in_a_chunk_is_counted_from_the_chunks_read_and_the_batch(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sender with several mails in one chunk: the throttle counts what the chunk's read
+    found and the tickets the batch opened since, without a statement a mail. A message
+    that failed (rolled back to its savepoint) opened nothing."""
+    from hubdesk.intake import record
+
+    strict = replace(
+        runtime, settings=runtime.settings.model_copy(update={"new_tickets_per_sender_per_hour": 3})
+    )
+    alice = "alice@example.org"
+    first = raw_mail(subject="Earlier", message_id="<e0@x>", sender=alice)
+    assert [o.status for _s, o in bulk.ingest_bulk(strict, _sources(first), ONE_BATCH)] == [
+        "created"
+    ]
+    log_email = record.log_email
+
+    def failing(session: object, ticket: object, mail: object, **kwargs: object) -> object:
+        logged = log_email(session, ticket, mail, **kwargs)  # type: ignore[arg-type]
+        if mail.parsed.subject == "boom":  # type: ignore[attr-defined]
+            raise RuntimeError("boom after its email-log row")
+        return logged
+
+    monkeypatch.setattr(record, "log_email", failing)
+    chunk = [
+        raw_mail(subject="A1", message_id="<a1@x>", sender=alice),
+        raw_mail(subject="boom", message_id="<a2@x>", sender=alice),
+        raw_mail(subject="A3", message_id="<a3@x>", sender=alice),
+        raw_mail(subject="A4", message_id="<a4@x>", sender=alice),
+        raw_mail(subject="Bob", message_id="<b1@x>", sender="bob@example.org"),
+    ]
+    counts, stop = _statements_like(runtime, "count(*)")
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(strict, _sources(*chunk), ONE_BATCH)]
+    finally:
+        stop()
+    assert [o.status for o in outcomes] == ["created", "failed", "created", "ignored", "created"]
+    assert f"{alice} opened 3 tickets" in (outcomes[3].reason or "")
+    assert counts == []
+
+
 def test_a_ticket_number_named_in_a_subject_finds_a_ticket_opened_earlier_in_the_batch(
     runtime: Runtime, db_kind: str
 ) -> None:
