@@ -23,7 +23,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hubdesk.customers.models import Contact, CustomerDomain
-from hubdesk.db import deferred, ids, reads
+from hubdesk.db import deferred, reads
+from hubdesk.db import ids as ids_
 from hubdesk.db.memo import memo
 from hubdesk.db.reads import touching
 from hubdesk.intake.signals import ThreadSignals
@@ -149,13 +150,33 @@ class StoredIds:
     only writer (SQLite, `db.ids.sole_writer`) such a ticket can since have been made by the
     batch alone, which holds it (`db.reads.made_of`): not asked again."""
 
-    def read(self, ids: Iterable[str], rows: Sequence[tuple[str, int]]) -> None:
-        self.covered, self.rows = frozenset(ids), rows
+    made_before: frozenset[int] | None = None
+    """The ids of the email-log rows the session had made when it read `rows` (SQLite
+    only, see `answer`; None: not known)."""
 
-    def answer(self, wanted: set[str]) -> Sequence[tuple[str, int]] | None:
-        if not wanted <= self.covered or not wanted.isdisjoint(self.own):
+    def read(self, session: Session, ids: Iterable[str], rows: Sequence[tuple[str, int]]) -> None:
+        made = reads.made_of(session, EmailLog) if ids_.sole_writer(session) else None
+        self.covered, self.rows = frozenset(ids), rows
+        self.made_before = None if made is None else frozenset(log.id for log in made)
+
+    def answer(self, session: Session, wanted: set[str]) -> Sequence[tuple[str, int]] | None:
+        """The rows for `wanted` as `STORED_IDS` would read them now, newest first; None
+        when they must be read. One of the chunk's own Message-IDs may have been logged
+        since the read, by the batch alone where it is the database's only writer (SQLite,
+        `db.ids.sole_writer`): those rows are the email-log rows it made since."""
+        if not wanted <= self.covered:
             return None
-        return [row for row in self.rows if row[0] in wanted]
+        since: list[tuple[str, int]] = []
+        if not wanted.isdisjoint(self.own):
+            made = reads.made_of(session, EmailLog) if self.made_before is not None else None
+            if made is None or self.made_before is None:
+                return None
+            for log in made:
+                if log.id is None:  # not numbered: cannot be told apart
+                    return None
+                if log.id not in self.made_before and log.email_message_id in wanted:
+                    since.append((log.email_message_id, log.ticket_id))
+        return since[::-1] + [row for row in self.rows if row[0] in wanted]
 
 
 STORED_READ: Final = "hubdesk_stored_ids"
@@ -168,7 +189,7 @@ def _by_message_id(session: Session, signals: ThreadSignals, secret_key: str) ->
         return None
     wanted = set(ids)
     chunk: StoredIds | None = session.info.get(STORED_READ)
-    answered = chunk.answer(wanted) if chunk is not None else None
+    answered = chunk.answer(session, wanted) if chunk is not None else None
     if answered is not None:
         rows = answered
     else:
@@ -240,7 +261,7 @@ def find_ticket(session: Session, number: str) -> Ticket | None:
     chunk: StoredIds | None = session.info.get(STORED_READ)
     if chunk is not None and number in chunk.numbers:
         return follow_merges(session, reads.get(session, Ticket, chunk.numbers[number]))
-    if chunk is not None and number in chunk.absent and ids.sole_writer(session):
+    if chunk is not None and number in chunk.absent and ids_.sole_writer(session):
         made = reads.made_of(session, Ticket)
         if made is not None:  # 19 % of generated mail asked for a number nobody has
             found = next((t for t in made if t.ticket_number == number), None)

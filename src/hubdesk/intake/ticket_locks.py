@@ -57,7 +57,7 @@ def named_tickets(
     if ids:
         rows = [(row[0], row[1]) for row in session.execute(STORED_IDS, {"ids": list(ids)})]
         if stored is not None:
-            stored.read(ids, rows)
+            stored.read(session, ids, rows)
         for message_id, ticket_id in rows:
             if ticket_id is not None:
                 by_id.setdefault(message_id, set()).add(ticket_id)

@@ -816,6 +816,50 @@ def test_a_chunk_asks_for_its_senders_and_message_ids_once(runtime: Runtime) -> 
         assert flags == {**{f"<c{i}@x>": False for i in range(11)}, "<k@x>": True}
 
 
+def test_a_reply_to_a_mail_of_its_own_chunk_threads_from_the_chunks_read_on_sqlite(
+    runtime: Runtime, db_kind: str
+) -> None:
+    """Replies that refer to mails of their own chunk (one logged by the batch since the
+    chunk's read, one failed and rolled back) and to a mail of an earlier batch thread as a
+    read of the email log would say. On SQLite, the batch being the only writer, the email
+    log is read once for the chunk and not again by a reply; on PostgreSQL each reply that
+    names one of the chunk's own Message-IDs asks again."""
+    from hubdesk.intake import record
+
+    earlier = raw_mail(subject="Earlier", message_id="<old@x>")
+    assert [o.status for _s, o in bulk.ingest_bulk(runtime, _sources(earlier), ONE_BATCH)] == [
+        "created"
+    ]
+    log_email = record.log_email
+
+    def failing(session: object, ticket: object, mail: object, **kwargs: object) -> object:
+        logged = log_email(session, ticket, mail, **kwargs)  # type: ignore[arg-type]
+        if mail.parsed.subject == "boom":  # type: ignore[attr-defined]
+            raise RuntimeError("boom after its email-log row")
+        return logged
+
+    chunk = [
+        raw_mail(subject="Printer", message_id="<p@x>"),
+        raw_mail(subject="boom", message_id="<boom@x>"),
+        raw_mail(subject="Re: Printer", message_id="<p2@x>", in_reply_to="<p@x>"),
+        raw_mail(subject="Re: boom", message_id="<b2@x>", in_reply_to="<boom@x>"),
+        raw_mail(subject="Re: Earlier", message_id="<o2@x>", in_reply_to="<old@x>"),
+    ]
+    asked, stop = _statements_like(runtime, "tticket_email_log.email_message_id IN")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(record, "log_email", failing)
+            outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*chunk), ONE_BATCH)]
+    finally:
+        stop()
+    assert [o.status for o in outcomes] == ["created", "failed", "linked", "created", "linked"]
+    assert outcomes[2].ticket_id == outcomes[0].ticket_id
+    assert outcomes[3].ticket_id not in {o.ticket_id for o in outcomes[:3]}
+    # the chunk's read, once for the optimistic attempt and once for its rerun in savepoints
+    # (the failed message), and on PostgreSQL a read for each reply naming the chunk's own
+    assert len(asked) == (2 if db_kind == "sqlite" else 4)
+
+
 def test_message_id_collisions_are_flagged_within_a_chunk_and_across_chunks(
     runtime: Runtime,
 ) -> None:
