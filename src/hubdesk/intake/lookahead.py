@@ -120,6 +120,7 @@ def prepare(
             for (row_id, _sha), p in chunk.parsed.items()
             if isinstance(p, ParsedEmail) and p.from_ is not None
         ],
+        runtime.settings.new_tickets_per_sender_per_hour,
     )
     stored = threading.StoredIds(own=frozenset(p.message_id for p in mails))
     named = ticket_locks.named_tickets(

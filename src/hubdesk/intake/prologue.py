@@ -296,6 +296,14 @@ class OpenedRead:
     opened: dict[str, list[datetime]] = field(default_factory=dict)
     made_before: frozenset[int] | None = None
     """The ids of the email-log rows the session had made at the read (None: not tracked)."""
+    limit: int | None = None
+    """The limit: at most one row more was read a sender (the newest), so a count up to the
+    limit is exact, and a sender with more rows may have opened more still (`capped`)."""
+
+    def capped(self, sender: str, since: datetime) -> bool:
+        """Whether `count` for `since` counted every row read of a sender that has more."""
+        rows = self.opened.get(sender, ())
+        return self.limit is not None and len(rows) > self.limit and min(rows) >= since
 
     def count(self, session: Session, sender: str, since: datetime) -> int | None:
         if sender not in self.senders or since < self.since:
@@ -316,9 +324,24 @@ class OpenedRead:
 
 OPENED_READ: Final = "hubdesk_opened"
 
-_OPENED_BY: Final = select(EmailLog.email_from, EmailLog.created_at).where(
-    EmailLog.email_from.in_(bindparam("senders", expanding=True)), *_OPENED_SINCE
+_NEWEST_OPENED: Final = (
+    select(
+        EmailLog.email_from,
+        EmailLog.created_at,
+        func.row_number()
+        .over(partition_by=EmailLog.email_from, order_by=EmailLog.created_at.desc())
+        .label("newest"),
+    )
+    .where(EmailLog.email_from.in_(bindparam("senders", expanding=True)), *_OPENED_SINCE)
+    .subquery()
 )
+_OPENED_BY: Final = select(_NEWEST_OPENED.c.email_from, _NEWEST_OPENED.c.created_at).where(
+    _NEWEST_OPENED.c.newest <= bindparam("limit")
+)
+"""When each sender opened its newest tickets since a moment, at most `limit` a sender (the
+throttle's limit and one: enough to count exactly up to the limit and to know a sender passed
+it), and on a long import every row
+of the last hour is in that window (a sender's whole import, read again by every chunk)."""
 
 
 def _opened_by(log: EmailLog, sender: str, since: datetime) -> bool:
@@ -332,9 +355,9 @@ def _opened_by(log: EmailLog, sender: str, since: datetime) -> bool:
     )
 
 
-def read_opened(session: Session, mails: Iterable[tuple[str, datetime]]) -> None:
-    """Read, for a bulk chunk's (sender, received at) pairs, what `throttled` counts, with
-    one statement (kept in the session for the chunk)."""
+def read_opened(session: Session, mails: Iterable[tuple[str, datetime]], limit: int) -> None:
+    """Read, for a bulk chunk's (sender, received at) pairs, what `throttled` counts with
+    the limit `limit`, with one statement (kept in the session for the chunk)."""
     pairs = [(sender, at) for sender, at in mails if sender]
     times = Counter(sender for sender, _at in pairs)
     if not times:
@@ -347,10 +370,11 @@ def read_opened(session: Session, mails: Iterable[tuple[str, datetime]]) -> None
         frozenset(times),
         repeated=frozenset(s for s, n in times.items() if n > 1),
         made_before=None if made is None else frozenset(log.id for log in made),
+        limit=limit,
     )
     with touching(session, EmailLog, where=lambda log: log.email_from in read.senders):
         for sender, at in session.execute(
-            _OPENED_BY, {"senders": list(read.senders), "since": since}
+            _OPENED_BY, {"senders": list(read.senders), "since": since, "limit": limit + 1}
         ):
             read.opened.setdefault(sender, []).append(at)
     session.info[OPENED_READ] = read
@@ -365,6 +389,7 @@ def throttled(
     since = received_at - timedelta(hours=1)
     chunk: OpenedRead | None = session.info.get(OPENED_READ)
     opened = chunk.count(session, sender, since) if chunk is not None else None
+    at_least = opened is not None and chunk is not None and chunk.capped(sender, since)
     if opened is None:
         with touching(
             session, EmailLog, where=lambda log: log.email_from == sender, new_in_memory=True
@@ -376,8 +401,9 @@ def throttled(
         )
     limit = settings.new_tickets_per_sender_per_hour
     if opened >= limit:
+        many = f"at least {opened}" if at_least else str(opened)
         return (
-            f"throttled: {sender} opened {opened} tickets in the last hour "
+            f"throttled: {sender} opened {many} tickets in the last hour "
             f"(TICKET_NEW_PER_SENDER_PER_HOUR={limit})"
         )
     return None

@@ -1091,6 +1091,36 @@ def test_the_new_ticket_throttle_counts_tickets_the_batch_has_not_flushed_yet(
     assert _count(runtime, Ticket) == 2
 
 
+def test_the_chunks_throttle_read_takes_at_most_the_limit_of_a_senders_newest_tickets(
+    runtime: Runtime,
+) -> None:
+    """A sender who opened four tickets in the last hour, under a limit of two: the chunk's
+    read takes the newest three (the limit and one, all the throttle needs), and the reason
+    says "at least 3"; a sender under the limit is counted exactly and let through."""
+
+    def limited(limit: int) -> Runtime:
+        update = {"new_tickets_per_sender_per_hour": limit}
+        return replace(runtime, settings=runtime.settings.model_copy(update=update))
+
+    earlier = [
+        raw_mail(subject=f"Earlier {n}", message_id=f"<e{n}@x>", sender="alice@example.org")
+        for n in range(4)
+    ]
+    earlier.append(raw_mail(subject="Bob", message_id="<b0@x>", sender="bob@example.org"))
+    assert {o.status for _s, o in bulk.ingest_bulk(limited(10), _sources(*earlier), ONE_BATCH)} == {
+        "created"
+    }
+    later = [
+        raw_mail(subject="Alice again", message_id="<a4@x>", sender="alice@example.org"),
+        raw_mail(subject="Bob again", message_id="<b1@x>", sender="bob@example.org"),
+    ]
+    outcomes = [o for _s, o in bulk.ingest_bulk(limited(2), _sources(*later), ONE_BATCH)]
+    assert [o.status for o in outcomes] == ["ignored", "created"]
+    assert "alice@example.org opened at least 3 tickets in the last hour" in (
+        outcomes[0].reason or ""
+    )
+
+
 def test_a_senders_second_mail_in_a_chunk_is_counted_from_the_chunks_read_and_the_batch(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
