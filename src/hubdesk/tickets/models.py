@@ -296,6 +296,8 @@ class EmailLog(Base):
         Index("uq_tticket_email_log_inbound_ticket", "inbound_id", "ticket_id", unique=True),
         # The newest mail first (dashboard): walked backwards, stops after a page (0015_scale).
         Index("ix_tticket_email_log_direction_created", "direction", "created_at", "id"),
+        # A sender's inbound mail since a moment (the new-ticket throttle; 0021).
+        Index("ix_tticket_email_log_sender_opened", "email_from", "direction", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -303,7 +305,7 @@ class EmailLog(Base):
     ticket: Mapped[Ticket] = ids.parent("Ticket")
     email_message_id: Mapped[str] = mapped_column(Text, index=True)
     email_subject: Mapped[str | None] = mapped_column(Text)
-    email_from: Mapped[str] = mapped_column(Text, index=True)
+    email_from: Mapped[str] = mapped_column(Text)
     email_received_at: Mapped[datetime | None]
     is_reply: Mapped[bool] = mapped_column(Boolean, default=False)
     thread_data: Mapped[dict[str, Any] | None] = mapped_column()

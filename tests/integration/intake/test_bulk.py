@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, event, func, inspect, select, text
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.db import deferred, quick
@@ -1119,6 +1119,44 @@ def test_the_chunks_throttle_read_takes_at_most_the_limit_of_a_senders_newest_ti
     assert "alice@example.org opened at least 3 tickets in the last hour" in (
         outcomes[0].reason or ""
     )
+
+
+def test_the_throttles_reads_search_the_senders_rows_by_the_sender_index(
+    runtime: Runtime, db_kind: str
+) -> None:
+    """Both throttle statements (a chunk's read for its senders, one sender's count) are
+    planned on SQLite on the index of (sender, direction, time), not on the (direction,
+    time) index that holds every inbound row of the window (migration 0021). PostgreSQL
+    plans by its statistics (on an empty table, any index is as cheap): there the index is
+    checked to be in place."""
+    values = {"senders": ["a@example.org", "b@example.org"], "sender": "a@example.org"}
+    values |= {"since": "2026-12-06 00:00:00+00:00", "limit": 51}
+    with runtime.db.transaction(write=False) as session:
+        connection = session.connection()
+        if db_kind == "postgresql":
+            indexes = inspect(connection).get_indexes("tticket_email_log")
+            found = {i["name"]: i["column_names"] for i in indexes}
+            assert found["ix_tticket_email_log_sender_opened"] == [
+                "email_from",
+                "direction",
+                "created_at",
+            ]
+            assert "ix_tticket_email_log_email_from" not in found
+            return
+        for statement in (prologue._OPENED_BY, prologue._OPENED):
+            compiled = statement.compile(dialect=connection.dialect)
+            state = compiled.construct_expanded_state(values)
+            parameters: object = state.parameters
+            if state.positiontup is not None:
+                parameters = tuple(state.parameters[name] for name in state.positiontup)
+            plan = " ".join(
+                str(row[-1])
+                for row in connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + state.statement,
+                    parameters,  # type: ignore[arg-type]
+                )  # type: ignore[arg-type]
+            )
+            assert "ix_tticket_email_log_sender_opened" in plan, plan
 
 
 def test_a_senders_second_mail_in_a_chunk_is_counted_from_the_chunks_read_and_the_batch(
