@@ -24,6 +24,7 @@ from hubdesk.intake import bulk, pipeline, prologue
 from hubdesk.intake.executor import own_addresses
 from hubdesk.intake.parse_ahead import WORTH_A_PROCESS
 from hubdesk.intake.sources import Source
+from hubdesk.intake.types import Outcome
 from hubdesk.mailboxes.models import Mailbox, MailboxAddress
 from hubdesk.runtime import Runtime
 from hubdesk.tickets import search
@@ -816,6 +817,22 @@ def test_a_chunk_asks_for_its_senders_and_message_ids_once(runtime: Runtime) -> 
         assert flags == {**{f"<c{i}@x>": False for i in range(11)}, "<k@x>": True}
 
 
+def _fails_after_logging(subject: str) -> Callable[..., object]:
+    """`record.log_email` that raises for mail with `subject` once its email-log row is made
+    (the row is then rolled back with the message's savepoint)."""
+    from hubdesk.intake import record
+
+    log_email = record.log_email
+
+    def failing(session: object, ticket: object, mail: object, **kwargs: object) -> object:
+        logged = log_email(session, ticket, mail, **kwargs)  # type: ignore[arg-type]
+        if mail.parsed.subject == subject:  # type: ignore[attr-defined]
+            raise RuntimeError(f"{subject} after its email-log row")
+        return logged
+
+    return failing
+
+
 def test_a_reply_to_a_mail_of_its_own_chunk_threads_from_the_chunks_read_on_sqlite(
     runtime: Runtime, db_kind: str
 ) -> None:
@@ -830,13 +847,7 @@ def test_a_reply_to_a_mail_of_its_own_chunk_threads_from_the_chunks_read_on_sqli
     assert [o.status for _s, o in bulk.ingest_bulk(runtime, _sources(earlier), ONE_BATCH)] == [
         "created"
     ]
-    log_email = record.log_email
-
-    def failing(session: object, ticket: object, mail: object, **kwargs: object) -> object:
-        logged = log_email(session, ticket, mail, **kwargs)  # type: ignore[arg-type]
-        if mail.parsed.subject == "boom":  # type: ignore[attr-defined]
-            raise RuntimeError("boom after its email-log row")
-        return logged
+    failing = _fails_after_logging("boom")
 
     chunk = [
         raw_mail(subject="Printer", message_id="<p@x>"),
@@ -1175,13 +1186,7 @@ def test_a_senders_second_mail_in_a_chunk_is_counted_from_the_chunks_read_and_th
     assert [o.status for _s, o in bulk.ingest_bulk(strict, _sources(first), ONE_BATCH)] == [
         "created"
     ]
-    log_email = record.log_email
-
-    def failing(session: object, ticket: object, mail: object, **kwargs: object) -> object:
-        logged = log_email(session, ticket, mail, **kwargs)  # type: ignore[arg-type]
-        if mail.parsed.subject == "boom":  # type: ignore[attr-defined]
-            raise RuntimeError("boom after its email-log row")
-        return logged
+    failing = _fails_after_logging("boom")
 
     monkeypatch.setattr(record, "log_email", failing)
     chunk = [
@@ -1191,11 +1196,7 @@ def test_a_senders_second_mail_in_a_chunk_is_counted_from_the_chunks_read_and_th
         raw_mail(subject="A4", message_id="<a4@x>", sender=alice),
         raw_mail(subject="Bob", message_id="<b1@x>", sender="bob@example.org"),
     ]
-    counts, stop = _statements_like(runtime, "count(*)")
-    try:
-        outcomes = [o for _s, o in bulk.ingest_bulk(strict, _sources(*chunk), ONE_BATCH)]
-    finally:
-        stop()
+    outcomes, counts = _ingest_counting(strict, chunk, "count(*)")
     assert [o.status for o in outcomes] == ["created", "failed", "created", "ignored", "created"]
     assert f"{alice} opened 3 tickets" in (outcomes[3].reason or "")
     assert counts == []
@@ -1233,6 +1234,17 @@ def test_a_ticket_number_named_in_a_subject_finds_a_ticket_opened_earlier_in_the
     assert len(asked) == (0 if db_kind == "sqlite" else 1)
 
 
+def _ingest_counting(
+    runtime: Runtime, raws: list[bytes], needle: str
+) -> tuple[list[Outcome], list[str]]:
+    """`raws` ingested in one batch: their outcomes and the statements containing `needle`."""
+    seen, stop = _statements_like(runtime, needle)
+    try:
+        return [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)], seen
+    finally:
+        stop()
+
+
 def _statements_like(runtime: Runtime, needle: str) -> tuple[list[str], Callable[[], None]]:
     seen: list[str] = []
 
@@ -1265,11 +1277,7 @@ def test_a_chunk_reads_its_senders_recent_tickets_once_for_the_throttle(
         raw_mail(subject="Alice again", message_id="<a3@x>", sender="alice@example.org"),
         raw_mail(subject="Bob", message_id="<b1@x>", sender="bob@example.org"),
     ]
-    counts, stop = _statements_like(runtime, "count(*)")
-    try:
-        outcomes = [o for _s, o in bulk.ingest_bulk(strict, _sources(*later), ONE_BATCH)]
-    finally:
-        stop()
+    outcomes, counts = _ingest_counting(strict, later, "count(*)")
     assert [o.status for o in outcomes] == ["ignored", "created"]
     assert "alice@example.org opened 2 tickets" in (outcomes[0].reason or "")
     assert counts == []
