@@ -340,8 +340,8 @@ _OPENED_BY: Final = select(_NEWEST_OPENED.c.email_from, _NEWEST_OPENED.c.created
 )
 """When each sender opened its newest tickets since a moment, at most `limit` a sender (the
 throttle's limit and one: enough to count exactly up to the limit and to know a sender passed
-it), and on a long import every row
-of the last hour is in that window (a sender's whole import, read again by every chunk)."""
+it). On a long import a sender's rows of the last hour are its whole import, which every
+chunk read whole before."""
 
 
 def _opened_by(log: EmailLog, sender: str, since: datetime) -> bool:

@@ -135,7 +135,8 @@ class StoredIds:
     """What a bulk chunk read of `STORED_IDS` for all of its mails' ids at once
     (`hubdesk.intake.lookahead`), kept in the session for the chunk: a mail's look-up is
     answered from it unless it asks for an id the read did not, or for one of the chunk's own
-    Message-IDs (an earlier mail of the chunk may have been logged since: asked again)."""
+    Message-IDs (an earlier mail of the chunk may have been logged since: asked again on
+    PostgreSQL; on SQLite answered with the rows the batch made since, `answer`)."""
 
     own: frozenset[str] = frozenset()
     covered: frozenset[str] = frozenset()
@@ -144,7 +145,7 @@ class StoredIds:
     numbers: dict[str, int] = field(default_factory=dict)
     """Ticket number -> id of the tickets the chunk's mail names by number (a ticket's
     number never changes, so a number found stays found; one not found may have been
-    made by the chunk since, and is asked again)."""
+    made by the chunk since: see `absent`)."""
     absent: frozenset[str] = frozenset()
     """The numbers the read asked for and did not find. In a batch that is the database's
     only writer (SQLite, `db.ids.sole_writer`) such a ticket can since have been made by the
