@@ -135,6 +135,30 @@ def made_of(session: Session, model: type[T]) -> Iterable[T] | None:
     return cast(Iterable[T], list(made.get(model, {}).values()))
 
 
+def made_mark(session: Session, model: type) -> frozenset[int] | None:
+    """The ids of the `model` objects `session` has made so far, to tell later ones apart
+    (`made_since`); None when the session does not track them."""
+    made: Iterable[Any] | None = made_of(session, model)
+    return None if made is None else frozenset(obj.id for obj in made)
+
+
+def made_since(session: Session, model: type[T], mark: frozenset[int] | None) -> list[T] | None:
+    """The `model` objects `session` made after `mark` (`made_mark`) and still holds, in the
+    order made; None when that cannot be told: not tracked, no mark, or an object without
+    its id yet (a session that numbers rows ahead, `db.ids`, gives each one at once)."""
+    made = made_of(session, model)
+    if made is None or mark is None:
+        return None
+    since = []
+    for obj in made:
+        key = obj.id  # type: ignore[attr-defined]
+        if key is None:
+            return None
+        if key not in mark:
+            since.append(obj)
+    return since
+
+
 def pending_of(session: Session, model: type[T]) -> Iterable[T]:
     """The new objects of `model` the session has not flushed yet, in the order added."""
     return cast(Iterable[T], _new_of(session, (model,)))

@@ -311,15 +311,10 @@ class OpenedRead:
         opened = sum(1 for at in self.opened.get(sender, ()) if at >= since)
         if sender not in self.repeated:
             return opened
-        made = reads.made_of(session, EmailLog)
-        if made is None or self.made_before is None:
+        made = reads.made_since(session, EmailLog, self.made_before)
+        if made is None:
             return None
-        for log in made:
-            if log.id is None:  # not numbered: cannot be told apart
-                return None
-            if log.id not in self.made_before and _opened_by(log, sender, since):
-                opened += 1
-        return opened
+        return opened + sum(1 for log in made if _opened_by(log, sender, since))
 
 
 OPENED_READ: Final = "hubdesk_opened"
@@ -364,12 +359,11 @@ def read_opened(session: Session, mails: Iterable[tuple[str, datetime]], limit: 
         session.info.pop(OPENED_READ, None)
         return
     since = min(at for _sender, at in pairs) - timedelta(hours=1)
-    made = reads.made_of(session, EmailLog)
     read = OpenedRead(
         since,
         frozenset(times),
         repeated=frozenset(s for s, n in times.items() if n > 1),
-        made_before=None if made is None else frozenset(log.id for log in made),
+        made_before=reads.made_mark(session, EmailLog),
         limit=limit,
     )
     with touching(session, EmailLog, where=lambda log: log.email_from in read.senders):

@@ -156,9 +156,9 @@ class StoredIds:
     only, see `answer`; None: not known)."""
 
     def read(self, session: Session, ids: Iterable[str], rows: Sequence[tuple[str, int]]) -> None:
-        made = reads.made_of(session, EmailLog) if ids_.sole_writer(session) else None
         self.covered, self.rows = frozenset(ids), rows
-        self.made_before = None if made is None else frozenset(log.id for log in made)
+        if ids_.sole_writer(session):
+            self.made_before = reads.made_mark(session, EmailLog)
 
     def answer(self, session: Session, wanted: set[str]) -> Sequence[tuple[str, int]] | None:
         """The rows for `wanted` as `STORED_IDS` would read them now, newest first; None
@@ -169,15 +169,15 @@ class StoredIds:
             return None
         since: list[tuple[str, int]] = []
         if not wanted.isdisjoint(self.own):
-            made = reads.made_of(session, EmailLog) if self.made_before is not None else None
-            if made is None or self.made_before is None:
+            made = reads.made_since(session, EmailLog, self.made_before)
+            if made is None:
                 return None
-            for log in made:
-                if log.id is None:  # not numbered: cannot be told apart
-                    return None
-                if log.id not in self.made_before and log.email_message_id in wanted:
-                    since.append((log.email_message_id, log.ticket_id))
-        return since[::-1] + [row for row in self.rows if row[0] in wanted]
+            since = [
+                (log.email_message_id, log.ticket_id)
+                for log in reversed(made)
+                if log.email_message_id in wanted
+            ]
+        return since + [row for row in self.rows if row[0] in wanted]
 
 
 STORED_READ: Final = "hubdesk_stored_ids"
