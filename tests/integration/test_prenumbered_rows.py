@@ -196,3 +196,20 @@ def test_made_of_lists_the_new_rows_pending_or_written_until_rolled_back(
         savepoint.rollback()
         assert list(reads.made_of(session, Ticket) or ()) == [first]
         assert list(reads.made_of(session, Comment) or ()) == []
+
+
+def test_made_since_tells_the_rows_made_after_a_mark_apart(runtime: Runtime) -> None:
+    """`reads.made_mark` and `reads.made_since`: the rows made after the mark, in order,
+    written or not; None where that cannot be told (no tracking, no mark)."""
+    with runtime.db.transaction() as session:
+        assert reads.made_mark(session, Ticket) is None
+        assert reads.made_since(session, Ticket, frozenset()) is None
+        _enabled(session)
+        first = _new_ticket(session, "First")
+        mark = reads.made_mark(session, Ticket)
+        assert mark == frozenset({first.id})
+        second = _new_ticket(session, "Second")
+        session.flush()
+        third = _new_ticket(session, "Third")
+        assert reads.made_since(session, Ticket, mark) == [second, third]
+        assert reads.made_since(session, Ticket, None) is None
