@@ -119,10 +119,19 @@ def _number_at_insert(_mapper: Mapper[Any], _connection: Any, target: Any) -> No
         target.id = _next(session, session.info[_KEY], type(target).__table__)
 
 
+_REGISTERED: Final[set[type]] = set()
+
+
 def register(*models: type) -> None:
     """Number these models' new rows here in enabled sessions (called once, at import)."""
     for model in models:
         event.listen(model, "before_insert", _number_at_insert)
+        _REGISTERED.add(model)
+
+
+def registered(model: type) -> bool:
+    """Whether `register` numbers `model`'s new rows (its one insert event)."""
+    return model in _REGISTERED
 
 
 def parent(target: type | str, *, foreign_keys: Any = None) -> Any:

@@ -43,7 +43,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.config import Settings
 from hubdesk.customers.models import Contact
-from hubdesk.db import deferred, ids, reads, versioned
+from hubdesk.db import deferred, ids, inserts, reads, versioned
 from hubdesk.db.uow import is_transient
 from hubdesk.errors import (
     Conflict,
@@ -59,8 +59,9 @@ from hubdesk.intake.sources import Source
 from hubdesk.intake.types import Outcome
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
+from hubdesk.sla.models import SlaClock
 from hubdesk.storage.blobs import keep
-from hubdesk.tickets.models import Comment, EmailLog, Ticket
+from hubdesk.tickets.models import Comment, EmailLog, Ticket, TicketParticipant
 from hubdesk.users.permissions import Principal
 
 log = logging.getLogger(__name__)
@@ -343,6 +344,13 @@ def _start(session: Session, *, defer: bool) -> None:
         # the tickets the chunk's replies moved, written with one UPDATE (each row's
         # version still checked), not one a ticket
         versioned.enable(session, Ticket, _REPLY_COLUMNS)
+        # the plain new rows with one executemany a table, beside the unit of work
+        inserts.enable(session, *_PLAIN_ROWS)
+
+
+_PLAIN_ROWS: Final = (Contact, EmailLog, Comment, SlaClock, TicketParticipant)
+"""The new rows a mail makes that `db.inserts` writes: every column plain, each key known
+before the INSERT."""
 
 
 _REPLY_COLUMNS: Final = ("updated_at", "first_response_at", "status", "resolved_at", "closed_at")
@@ -363,7 +371,7 @@ def _flush_messages(session: Session) -> None:
     its run, so a row that fails here is not told apart from the others: the batch runs
     again with a savepoint per message, where each message writes its own at its end."""
     try:
-        session.flush()
+        inserts.flush(session)
     except Exception as exc:
         if _unavailable(exc):
             raise DatabaseUnavailable(f"the database is unavailable: {exc}") from exc

@@ -1,0 +1,246 @@
+"""New rows of plain models written with one executemany a table, beside the unit of work.
+
+A bulk batch (`hubdesk.intake.bulk`) makes a chunk's worth of new email-log rows, comments,
+SLA clocks, participants and contacts, each with its key already (`db.ids`), and writes them
+with its next flush. The ORM's unit of work sorts, checks and books each of them one by one
+before and after its executemany: a quarter of the ingesting process went to the flush of a
+chunk's rows, and a fifth of that was SQLite's own work (`bench/README.md`, "Issue 9").
+
+In a session where `enable` was called, `flush` writes the new objects of the given models
+with one Core executemany a table and hands the rest to the ORM's flush:
+
+- a table that the ORM's rows refer to (a new contact, before its ticket) is written
+  before the ORM's flush, and one that refers to them (a comment, after its new ticket)
+  after it; a table that both refers to the ORM's rows and is referred to by them is left
+  to the ORM, as is every table that refers to a table left to it;
+- each object's row is taken from its attributes, and a column it was not given takes
+  the column's Python default (put into the object too, as the ORM's INSERT does);
+- the objects are then registered as the ORM's flush registers what it inserted
+  (`Session._register_persistent`: the identity map, the transaction's list of new objects
+  that a rollback expunges, the `pending_to_persistent` event), so nothing reads them
+  again and a rollback forgets them as it forgets the ORM's.
+
+A model qualifies when every column it has is a plain one: no server default, no computed
+column, no version counter, and no insert events but `db.ids`'s (checked by `enable`, which
+refuses one that does not by name). Its primary key must be known before the INSERT (`db.ids`
+numbers a new row at once; a natural key is given). Inside a savepoint, and where the
+SQLAlchemy in use lacks what this relies on, `flush` is the ORM's flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import Table, insert, inspect
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
+
+from hubdesk.db import ids, reads
+
+_KEY: Final = "hubdesk_inserts"
+_SUPPORTED: Final = hasattr(Session, "_register_persistent")
+"""What `flush` relies on from SQLAlchemy's session (2.0 and 2.1 have it)."""
+
+_NO_DEFAULT: Final = object()
+
+
+@dataclass(frozen=True)
+class _Column:
+    attribute: str
+    key: str
+    default: Callable[[], Any] | None
+    """The column's Python default (None: NULL)."""
+
+
+@dataclass(frozen=True)
+class _Model:
+    model: type
+    table: Table
+    columns: tuple[_Column, ...]
+    keys: tuple[str, ...]
+    """The primary key's attributes, each given before the INSERT."""
+    numbered: bool
+    """Whether `db.ids` numbers its new rows (one without its id yet takes it here)."""
+
+
+_MODELS: Final[dict[type, _Model]] = {}
+
+
+def enable(session: Session, *models: type) -> None:
+    """Write the new objects of `models` in `session` this way from now on (the caller's
+    transaction); the session must track its new objects (`reads.track_pending`)."""
+    session.info[_KEY] = tuple(_model(model) for model in models)
+
+
+def flush(session: Session) -> None:
+    """`session.flush()`, with the new objects of the enabled models written set-wise."""
+    models: tuple[_Model, ...] | None = session.info.get(_KEY)
+    if models is None or not _SUPPORTED or session.in_nested_transaction():
+        session.flush()
+        return
+    waiting: dict[_Model, list[Any]] = {}
+    for m in models:
+        objs: list[Any] = list(reads.pending_of(session, m.model))
+        if objs:
+            waiting[m] = objs
+    if not waiting:
+        session.flush()
+        return
+    before, after = _order(session, waiting)
+    ours = [obj for m in before + after for obj in waiting[m]]
+    new: dict[Any, object] = session._new  # private: see the module
+    states = [instance_state(obj) for obj in ours]
+    for state in states:  # out of the ORM's flush
+        del new[state]
+    try:
+        for m in before:
+            _write(session, m, waiting[m])
+        session.flush()
+        for m in after:
+            _write(session, m, waiting[m])
+    finally:
+        for state, obj in zip(states, ours, strict=True):
+            new[state] = obj
+    session._register_persistent(set(states))  # private: see the module
+
+
+def _order(session: Session, waiting: dict[_Model, list[Any]]) -> tuple[list[_Model], list[_Model]]:
+    """The enabled models to write before and after the ORM's flush, each list in the order
+    of the tables' foreign keys; the ones that must go with the ORM are left out (and stay
+    pending for it)."""
+    theirs = {
+        type(obj).__table__
+        for group in (session.new, session.dirty)
+        for obj in group
+        if not any(isinstance(obj, m.model) for m in waiting)
+    }
+    ours = {m.table: m for m in waiting}
+    while True:
+        after = {t for t in ours if _refers_to(t, theirs)}
+        left = {t for t in after if any(_refers_to(o, {t}) for o in theirs)}
+        if not left:
+            break
+        for table in left:  # both sides of the ORM's rows: the ORM orders it
+            theirs.add(table)
+            del ours[table]
+    order = _sorted(ours)
+    before = [ours[t] for t in order if t not in after]
+    return before, [ours[t] for t in order if t in after]
+
+
+def _refers_to(table: Table, others: Iterable[Table]) -> bool:
+    """Whether a row of `table` may refer to one of `others` (directly or through a chain of
+    foreign keys)."""
+    targets = set(others)
+    return bool(targets & _referred(table))
+
+
+_REFERRED: Final[dict[Table, frozenset[Table]]] = {}
+
+
+def _referred(table: Table) -> frozenset[Table]:
+    """Every table a row of `table` refers to, through any chain of foreign keys."""
+    found = _REFERRED.get(table)
+    if found is None:
+        seen: set[Table] = set()
+        stack = [table]
+        while stack:
+            for fk in stack.pop().foreign_keys:
+                target = fk.column.table
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        found = _REFERRED[table] = frozenset(seen - {table})
+    return found
+
+
+def _sorted(tables: dict[Table, _Model]) -> list[Table]:
+    """`tables` so that each comes after the ones it refers to."""
+    left = dict.fromkeys(sorted(tables, key=lambda t: t.name))
+    order: list[Table] = []
+    while left:
+        ready = [t for t in left if not (_referred(t) & left.keys())]
+        order.extend(ready)
+        for table in ready:
+            del left[table]
+    return order
+
+
+def _write(session: Session, model: _Model, objs: list[Any]) -> None:
+    rows = []
+    for obj in objs:
+        if model.numbered:
+            ids.assign(session, obj)
+        values = obj.__dict__
+        row = {}
+        for column in model.columns:
+            value = values.get(column.attribute, _NO_DEFAULT)
+            if value is _NO_DEFAULT:
+                value = None if column.default is None else column.default()
+                values[column.attribute] = value
+            row[column.key] = value
+        for key in model.keys:
+            if values.get(key) is None:
+                raise ValueError(f"a new {model.model.__name__} has no {key} before its INSERT")
+        rows.append(row)
+    # on the session's connection: `session.execute` would autoflush the ORM's rows first
+    session.connection().execute(_statement(model.table), rows)
+
+
+_STATEMENTS: Final[dict[Table, Any]] = {}
+
+
+def _statement(table: Table) -> Any:
+    """`table`'s INSERT, built once (its compiled form is then cached by the engine)."""
+    found = _STATEMENTS.get(table)
+    if found is None:
+        found = _STATEMENTS[table] = insert(table)
+    return found
+
+
+def _model(model: type) -> _Model:
+    known = _MODELS.get(model)
+    if known is not None:
+        return known
+    mapper: Any = inspect(model)
+    name = model.__name__
+    if mapper.version_id_col is not None:
+        raise ValueError(f"{name} has a version counter: the ORM writes it")
+    if len(mapper.dispatch.before_insert) > int(ids.registered(model)) or len(
+        mapper.dispatch.after_insert
+    ):
+        raise ValueError(f"{name} has insert events: the ORM writes it")
+    table: Table = mapper.local_table
+    columns = []
+    for prop in mapper.column_attrs:
+        (column,) = prop.columns
+        if column.table is not table:
+            raise ValueError(f"{name}.{prop.key} is not a column of {table.name}")
+        if column.server_default is not None or column.computed is not None:
+            raise ValueError(f"{name}.{prop.key} is written by the database: the ORM writes it")
+        default = column.default
+        if default is None:
+            factory = None
+        elif default.is_scalar:
+            factory = _constant(default.arg)
+        elif default.is_callable:
+            factory = _called(default.arg)
+        else:
+            raise ValueError(f"{name}.{prop.key} has a default the ORM computes")
+        columns.append(_Column(prop.key, column.key, factory))
+    keys = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+    numbered = ids.registered(model)
+    found = _MODELS[model] = _Model(model, table, tuple(columns), keys, numbered)
+    return found
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
+
+
+def _called(function: Callable[[Any], Any]) -> Callable[[], Any]:
+    # SQLAlchemy wraps a default that takes no argument into one that takes the execution
+    # context: none of these defaults reads it
+    return lambda: function(None)
