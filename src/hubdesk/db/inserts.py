@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Table, insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ONETOMANY, Session
 from sqlalchemy.orm.attributes import instance_state
 
 from hubdesk.db import ids, reads
@@ -63,6 +63,11 @@ class _Model:
     """The primary key's attributes, each given before the INSERT."""
     numbered: bool
     """Whether `db.ids` numbers its new rows (one without its id yet takes it here)."""
+    computed: tuple[str, ...]
+    """Columns the database computes: left out of the INSERT, read when asked."""
+    relations: tuple[tuple[str, bool, tuple[tuple[str, str], ...]], ...]
+    """(relationship, one-to-many, (source attribute, foreign-key attribute) pairs): the
+    keys a related object set on the relationship gives, as the ORM's flush copies them."""
 
 
 _MODELS: Final[dict[type, _Model]] = {}
@@ -104,6 +109,10 @@ def flush(session: Session) -> None:
         for state, obj in zip(states, ours, strict=True):
             new[state] = obj
     session._register_persistent(set(states))  # private: see the module
+    for m in before + after:
+        if m.computed:
+            for obj in waiting[m]:
+                session.expire(obj, m.computed)
 
 
 def _order(session: Session, waiting: dict[_Model, list[Any]]) -> tuple[list[_Model], list[_Model]]:
@@ -174,6 +183,9 @@ def _write(session: Session, model: _Model, objs: list[Any]) -> None:
         if model.numbered:
             ids.assign(session, obj)
         values = obj.__dict__
+        for key, to_many, pairs in model.relations:
+            if key in values:
+                _copy_keys(obj, values[key], to_many, pairs)
         row = {}
         for column in model.columns:
             value = values.get(column.attribute, _NO_DEFAULT)
@@ -187,6 +199,21 @@ def _write(session: Session, model: _Model, objs: list[Any]) -> None:
         rows.append(row)
     # on the session's connection: `session.execute` would autoflush the ORM's rows first
     session.connection().execute(_statement(model.table), rows)
+
+
+def _copy_keys(obj: Any, related: Any, to_many: bool, pairs: tuple[tuple[str, str], ...]) -> None:
+    """What the ORM's flush copies along a relationship set on the new `obj`: its key into
+    each child's foreign key (one-to-many), or the parent's key into its own (many-to-one)."""
+    if related is None:
+        return
+    if not to_many:
+        for source, dest in pairs:
+            obj.__dict__[dest] = related.__dict__.get(source)
+        return
+    for child in related if isinstance(related, list) else (related,):
+        for source, dest in pairs:
+            if getattr(child, dest) != obj.__dict__.get(source):
+                setattr(child, dest, obj.__dict__.get(source))
 
 
 _STATEMENTS: Final[dict[Table, Any]] = {}
@@ -206,34 +233,68 @@ def _model(model: type) -> _Model:
         return known
     mapper: Any = inspect(model)
     name = model.__name__
-    if mapper.version_id_col is not None:
-        raise ValueError(f"{name} has a version counter: the ORM writes it")
     if len(mapper.dispatch.before_insert) > int(ids.registered(model)) or len(
         mapper.dispatch.after_insert
     ):
         raise ValueError(f"{name} has insert events: the ORM writes it")
     table: Table = mapper.local_table
     columns = []
+    computed = []
     for prop in mapper.column_attrs:
         (column,) = prop.columns
         if column.table is not table:
             raise ValueError(f"{name}.{prop.key} is not a column of {table.name}")
-        if column.server_default is not None or column.computed is not None:
-            raise ValueError(f"{name}.{prop.key} is written by the database: the ORM writes it")
-        default = column.default
-        if default is None:
-            factory = None
-        elif default.is_scalar:
-            factory = _constant(default.arg)
-        elif default.is_callable:
-            factory = _called(default.arg)
-        else:
-            raise ValueError(f"{name}.{prop.key} has a default the ORM computes")
-        columns.append(_Column(prop.key, column.key, factory))
+        if column.computed is not None:  # left out, and read when asked, as the ORM does
+            computed.append(prop.key)
+            continue
+        columns.append(_Column(prop.key, column.key, _default(mapper, column, name, prop.key)))
+    relations = []
+    for rel in mapper.relationships:
+        if rel.secondary is not None:
+            raise ValueError(f"{name}.{rel.key} is many-to-many: the ORM writes it")
+        pairs = tuple(
+            (
+                rel.parent.get_property_by_column(source).key,
+                rel.mapper.get_property_by_column(dest).key,
+            )
+            if rel.direction is ONETOMANY
+            else (
+                rel.mapper.get_property_by_column(source).key,
+                mapper.get_property_by_column(dest).key,
+            )
+            for source, dest in rel.synchronize_pairs
+        )
+        relations.append((rel.key, rel.direction is ONETOMANY, pairs))
     keys = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
-    numbered = ids.registered(model)
-    found = _MODELS[model] = _Model(model, table, tuple(columns), keys, numbered)
+    found = _MODELS[model] = _Model(
+        model,
+        table,
+        tuple(columns),
+        keys,
+        ids.registered(model),
+        tuple(computed),
+        tuple(relations),
+    )
     return found
+
+
+def _default(mapper: Any, column: Any, name: str, key: str) -> Callable[[], Any] | None:
+    """What the INSERT writes for `column` when the object was not given a value."""
+    if column is mapper.version_id_col:
+        if mapper.version_id_generator is False:
+            raise ValueError(f"{name} counts its versions itself: the ORM writes it")
+        generator = mapper.version_id_generator
+        return lambda: generator(None)  # the first version, as the ORM's INSERT writes it
+    default = column.default
+    if default is None:
+        if column.server_default is not None:
+            raise ValueError(f"{name}.{key} is written by the database: the ORM writes it")
+        return None
+    if default.is_scalar:
+        return _constant(default.arg)
+    if default.is_callable:
+        return _called(default.arg)
+    raise ValueError(f"{name}.{key} has a default the ORM computes")
 
 
 def _constant(value: Any) -> Callable[[], Any]:

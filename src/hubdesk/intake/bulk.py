@@ -61,7 +61,7 @@ from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
 from hubdesk.sla.models import SlaClock
 from hubdesk.storage.blobs import keep
-from hubdesk.tickets.models import Comment, EmailLog, Ticket, TicketParticipant
+from hubdesk.tickets.models import Comment, EmailLog, Ticket, TicketParticipant, TicketTag
 from hubdesk.users.permissions import Principal
 
 log = logging.getLogger(__name__)
@@ -348,9 +348,8 @@ def _start(session: Session, *, defer: bool) -> None:
         inserts.enable(session, *_PLAIN_ROWS)
 
 
-_PLAIN_ROWS: Final = (Contact, EmailLog, Comment, SlaClock, TicketParticipant)
-"""The new rows a mail makes that `db.inserts` writes: every column plain, each key known
-before the INSERT."""
+_PLAIN_ROWS: Final = (Contact, Ticket, TicketTag, EmailLog, Comment, SlaClock, TicketParticipant)
+"""The new rows a mail makes, written by `db.inserts`: each key known before the INSERT."""
 
 
 _REPLY_COLUMNS: Final = ("updated_at", "first_response_at", "status", "resolved_at", "closed_at")
