@@ -68,10 +68,14 @@ class _Chunk:
     """Rows whose raw bytes another ledger row already holds (not parsed: duplicates)."""
 
 
-_SETTLED_WITH_IDS: Final = select(InboundMessage.message_id, InboundMessage.id).where(
-    InboundMessage.message_id.in_(bindparam("ids", expanding=True)),
-    InboundMessage.status.in_(("processed", "ignored")),
-)
+_SETTLED_WITH_IDS: Final = select(
+    InboundMessage.message_id, InboundMessage.id, InboundMessage.status
+).where(InboundMessage.message_id.in_(bindparam("ids", expanding=True)))
+"""The ledger rows with the chunk's Message-IDs. Their status is tested by the caller, not
+here: with it in the statement SQLite planned the (status, received_at) index, every
+processed row of the ledger read again by every chunk (6 % of a batch's time at 4,000
+mails, and growing with the ledger; `bench/README.md`, "Issue 9, 2026-12-06")."""
+_SETTLED: Final = frozenset(("processed", "ignored"))
 
 
 def prepare(
@@ -107,8 +111,9 @@ def prepare(
     chunk.repeated = frozenset(i for i, n in ids.items() if n > 1)
     if ids:
         # session.execute: flushes the batch's pending settlements first
-        for message_id, inbound_id in session.execute(_SETTLED_WITH_IDS, {"ids": list(ids)}):
-            if message_id is not None:
+        found = session.execute(_SETTLED_WITH_IDS, {"ids": list(ids)})
+        for message_id, inbound_id, status in found:
+            if message_id is not None and status in _SETTLED:
                 chunk.settled_ids.setdefault(message_id, set()).add(inbound_id)
     senders = {p.from_.email for p in mails if p.from_ is not None}
     customers.prefetch_contacts(session, senders)

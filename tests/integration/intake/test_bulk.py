@@ -13,12 +13,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, inspect, select, text
+from sqlalchemy import Connection, Engine, Executable, event, func, inspect, select, text
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.db import deferred, quick
+from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.intake import bulk, pipeline, prologue
 from hubdesk.intake.executor import own_addresses
@@ -1155,19 +1157,51 @@ def test_the_throttles_reads_search_the_senders_rows_by_the_sender_index(
             assert "ix_tticket_email_log_email_from" not in found
             return
         for statement in (prologue._OPENED_BY, prologue._OPENED):
-            compiled = statement.compile(dialect=connection.dialect)
-            state = compiled.construct_expanded_state(values)
-            parameters: object = state.parameters
-            if state.positiontup is not None:
-                parameters = tuple(state.parameters[name] for name in state.positiontup)
-            plan = " ".join(
-                str(row[-1])
-                for row in connection.exec_driver_sql(
-                    "EXPLAIN QUERY PLAN " + state.statement,
-                    parameters,  # type: ignore[arg-type]
-                )  # type: ignore[arg-type]
-            )
+            plan = _sqlite_plan(connection, statement, values)
             assert "ix_tticket_email_log_sender_opened" in plan, plan
+
+
+def _sqlite_plan(connection: Connection, statement: Executable, values: dict[str, Any]) -> str:
+    """SQLite's query plan for `statement` with `values` bound."""
+    compiled = statement.compile(dialect=connection.dialect)
+    state = compiled.construct_expanded_state(values)
+    parameters: object = state.parameters
+    if state.positiontup is not None:
+        parameters = tuple(state.parameters[name] for name in state.positiontup)
+    return " ".join(
+        str(row[-1])
+        for row in connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + state.statement,
+            parameters,  # type: ignore[arg-type]
+        )  # type: ignore[arg-type]
+    )
+
+
+def test_a_chunks_read_of_settled_message_ids_searches_the_message_id_index(
+    runtime: Runtime, db_kind: str
+) -> None:
+    """The chunk's read of the ledger rows with its Message-IDs is planned on SQLite on the
+    Message-ID index, not on the (status, time) index that holds every processed row of the
+    ledger (which it took while the statement tested the status too); and a row that is
+    not settled (received, failed) is still not taken for one."""
+    from hubdesk.intake import lookahead
+
+    if db_kind == "sqlite":
+        with runtime.db.transaction(write=False) as session:
+            plan = _sqlite_plan(
+                session.connection(), lookahead._SETTLED_WITH_IDS, {"ids": ["<a@x>", "<b@x>"]}
+            )
+        assert "ix_inbound_messages_message_id" in plan, plan
+    with runtime.db.transaction() as session:
+        rows = inbound.add_received_many(session, [("a" * 64, 10, "t#1"), ("b" * 64, 9, "t#2")])
+        rows[0].message_id, rows[1].message_id = "<settled@x>", "<pending@x>"
+        inbound.settle(rows[0], "processed", "created")
+    with runtime.db.transaction() as session:
+        found = session.execute(
+            lookahead._SETTLED_WITH_IDS, {"ids": ["<settled@x>", "<pending@x>"]}
+        ).all()
+        settled = {m for m, _id, status in found if status in lookahead._SETTLED}
+    assert settled == {"<settled@x>"}
 
 
 def test_a_senders_second_mail_in_a_chunk_is_counted_from_the_chunks_read_and_the_batch(
