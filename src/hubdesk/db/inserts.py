@@ -94,22 +94,48 @@ def flush(session: Session) -> None:
         session.flush()
         return
     before, after = _order(session, waiting)
-    ours = [obj for m in before + after for obj in waiting[m]]
-    new: dict[Any, object] = session._new  # private: see the module
-    states = [instance_state(obj) for obj in ours]
-    for state in states:  # out of the ORM's flush
-        del new[state]
+    first = _hide(session, [obj for m in before for obj in waiting[m]])
+    then = _hide(session, [obj for m in after for obj in waiting[m]])
     try:
         for m in before:
             _write(session, m, waiting[m])
+        # written: persistent before the ORM's flush, whose changed rows may refer to them
+        _register(session, first, before, waiting)
         session.flush()
         for m in after:
             _write(session, m, waiting[m])
-    finally:
-        for state, obj in zip(states, ours, strict=True):
-            new[state] = obj
-    session._register_persistent(set(states))  # private: see the module
-    for m in before + after:
+    except BaseException:
+        _unhide(session, first)
+        _unhide(session, then)
+        raise
+    _register(session, then, after, waiting)
+
+
+def _hide(session: Session, objs: list[Any]) -> dict[Any, Any]:
+    """Take `objs` out of the session's new objects, where the ORM's flush would find them."""
+    new: dict[Any, object] = session._new  # private: see the module
+    hidden = {}
+    for obj in objs:
+        state = instance_state(obj)
+        del new[state]
+        hidden[state] = obj
+    return hidden
+
+
+def _unhide(session: Session, hidden: dict[Any, Any]) -> None:
+    """Put back what `_hide` took and is not registered yet (a write or the flush failed)."""
+    session._new.update(hidden)  # private: see the module
+    hidden.clear()
+
+
+def _register(
+    session: Session, hidden: dict[Any, Any], models: list[_Model], waiting: dict[_Model, list[Any]]
+) -> None:
+    """The written objects as the ORM's flush leaves what it INSERTed: persistent."""
+    states = set(hidden)
+    _unhide(session, hidden)
+    session._register_persistent(states)  # private: see the module
+    for m in models:
         if m.computed:
             for obj in waiting[m]:
                 session.expire(obj, m.computed)

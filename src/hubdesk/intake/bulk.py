@@ -43,7 +43,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hubdesk.config import Settings
 from hubdesk.customers.models import Contact
-from hubdesk.db import deferred, ids, inserts, reads, versioned
+from hubdesk.db import deferred, ids, inserts, reads, updates
 from hubdesk.db.uow import is_transient
 from hubdesk.errors import (
     Conflict,
@@ -343,7 +343,9 @@ def _start(session: Session, *, defer: bool) -> None:
         reads.track_pending(session)
         # the tickets the chunk's replies moved, written with one UPDATE (each row's
         # version still checked), not one a ticket
-        versioned.enable(session, Ticket, _REPLY_COLUMNS)
+        updates.enable(session, Ticket, _REPLY_COLUMNS)
+        # the ledger rows' fates likewise (the ORM collects each row's changes by attribute)
+        updates.enable(session, InboundMessage, _FATE_COLUMNS)
         # the plain new rows with one executemany a table, beside the unit of work
         inserts.enable(session, *_PLAIN_ROWS)
 
@@ -351,6 +353,24 @@ def _start(session: Session, *, defer: bool) -> None:
 _PLAIN_ROWS: Final = (Contact, Ticket, TicketTag, EmailLog, Comment, SlaClock, TicketParticipant)
 """The new rows a mail makes, written by `db.inserts`: each key known before the INSERT."""
 
+
+_FATE_COLUMNS: Final = (
+    "status",
+    "reason",
+    "ticket_id",
+    "duplicate_of_id",
+    "processed_at",
+    "flags",
+    "queue",
+    "message_id",
+    "subject",
+    "from_address",
+    "classification",
+    "classification_confidence",
+    "last_error",
+    "attempts",
+)
+"""What a message's run writes on its ledger row (`inbound.settle`, the dispositions)."""
 
 _REPLY_COLUMNS: Final = ("updated_at", "first_response_at", "status", "resolved_at", "closed_at")
 """What a reply changes on its ticket (a comment's time, an agent's first response, the

@@ -1575,7 +1575,7 @@ def test_a_message_that_fails_gives_back_the_keys_its_chunk_claimed_for_it(
 def test_a_chunks_replies_move_their_tickets_with_one_update(runtime: Runtime) -> None:
     """Issue 9: a reply moves its ticket's `updated_at`, and the ORM writes a versioned row
     with an UPDATE of its own (0.43 statements a mail). A batch writes the tickets its
-    chunk's replies moved with one UPDATE (`db.versioned`), each row's version still
+    chunk's replies moved with one UPDATE (`db.updates`), each row's version still
     checked: 20 replies to 20 tickets are one statement of 20 rows, and every ticket has its
     reply's time and its version moved on once; a second reply to the same ticket in the
     next chunk moves it on again."""

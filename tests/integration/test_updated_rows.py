@@ -1,8 +1,9 @@
-"""Versioned ticket rows written with one statement a set of changed columns
-(`hubdesk.db.versioned`, a bulk batch's replies), on both databases: each row's version is
-still checked and moved on, a row another transaction moved on is refused as the ORM's own
-UPDATE refuses it, and what the statement cannot write (another column, a relationship, a
-flush inside a savepoint) is left to the ORM."""
+"""Changed rows written with one statement a set of changed columns (`hubdesk.db.updates`,
+a bulk batch's replies and its ledger rows' fates), on both databases: a versioned row's
+version is still checked and moved on, a row another transaction moved on is refused as
+the ORM's own UPDATE refuses it, a row without a version is written by its key, and what
+the statement cannot write (another column, a relationship, a flush inside a savepoint, a
+key naming a row the ORM has yet to INSERT) is left to the ORM."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from hubdesk.db import versioned
+import hubdesk.intake.bulk  # noqa: F401 - orders a ledger row after its ticket (`ids.order_after`)
+from hubdesk.db import ids, updates
+from hubdesk.inbound import service as inbound
+from hubdesk.inbound.models import InboundMessage
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import Ticket
 from tests.support import factories
@@ -29,15 +33,17 @@ def _tickets(runtime: Runtime, count: int) -> list[int]:
         return [factories.ticket(session, f"Versioned {n}").id for n in range(count)]
 
 
-def _updates(session: Session) -> tuple[list[int], Callable[[], None]]:
-    """The rows each UPDATE of the ticket table carried (an executemany counts its rows)."""
+def _updates(
+    session: Session, table: str = "tticket_tickets"
+) -> tuple[list[int], Callable[[], None]]:
+    """The rows each UPDATE of `table` carried (an executemany counts its rows)."""
     seen: list[int] = []
     engine = session.get_bind()
 
     def count(
         _conn: object, _cursor: object, statement: str, params: object, _context: object, many: bool
     ) -> None:
-        if statement.lstrip().upper().startswith("UPDATE TTICKET_TICKETS"):
+        if statement.lstrip().upper().startswith(f"UPDATE {table.upper()}"):
             seen.append(len(params) if many else 1)  # type: ignore[arg-type]
 
     event.listen(engine, "before_cursor_execute", count)
@@ -46,7 +52,7 @@ def _updates(session: Session) -> tuple[list[int], Callable[[], None]]:
 
 def _loaded(session: Session, made: list[int]) -> list[Ticket]:
     """`made`'s tickets read in a session whose changed tickets are written set-wise."""
-    versioned.enable(session, Ticket, _COLUMNS)
+    updates.enable(session, Ticket, _COLUMNS)
     loaded = [session.get(Ticket, ticket_id) for ticket_id in made]
     assert all(ticket is not None for ticket in loaded)
     return [ticket for ticket in loaded if ticket is not None]
@@ -157,9 +163,9 @@ def test_a_flush_inside_a_savepoint_is_left_to_the_orm(runtime: Runtime) -> None
 
 def test_only_plain_columns_can_be_named() -> None:
     with pytest.raises(ValueError, match="'version' is not a plain column"):
-        versioned.enable(Session(), Ticket, ["version"])
+        updates.enable(Session(), Ticket, ["version"])
     with pytest.raises(ValueError, match="'tag_rows' is not a plain column"):
-        versioned.enable(Session(), Ticket, ["tag_rows"])
+        updates.enable(Session(), Ticket, ["tag_rows"])
 
 
 def test_a_column_set_to_the_value_it_had_is_no_change(runtime: Runtime) -> None:
@@ -181,3 +187,66 @@ def test_a_column_set_to_the_value_it_had_is_no_change(runtime: Runtime) -> None
         assert (same.version, moved.version) == (1, 2)
         assert not session.dirty
     assert [version for version, _at, _status in _stored(runtime, made)] == [1, 2]
+
+
+_FATE = ("status", "reason", "ticket_id", "duplicate_of_id", "processed_at", "flags")
+
+
+def _ledger(runtime: Runtime, count: int) -> list[int]:
+    with runtime.db.transaction() as session:
+        made = [(f"{n:064d}", 10, f"test#{n}") for n in range(count)]
+        return [row.id for row in inbound.add_received_many(session, made)]
+
+
+def test_rows_without_a_version_are_written_by_their_key(runtime: Runtime) -> None:
+    """Three ledger rows given their fate: one UPDATE of three rows (by id alone), the
+    values stored, nothing left for the ORM's flush."""
+    rows = _ledger(runtime, 3)
+    ticket = _tickets(runtime, 1)[0]
+    with runtime.db.transaction() as session:
+        updates.enable(session, InboundMessage, _FATE)
+        loaded = [session.get(InboundMessage, row) for row in rows]
+        seen, stop = _updates(session, "inbound_messages")
+        try:
+            for row in loaded:
+                assert row is not None
+                inbound.settle(row, "processed", "linked", ticket_id=ticket, flags={"n": row.id})
+            session.flush()
+        finally:
+            stop()
+        assert seen == [3]
+        assert not session.dirty
+    with runtime.db.transaction(write=False) as session:
+        stored = session.execute(
+            select(InboundMessage.status, InboundMessage.ticket_id, InboundMessage.flags)
+            .where(InboundMessage.id.in_(rows))
+            .order_by(InboundMessage.id)
+        ).all()
+    assert stored == [("processed", ticket, {"n": row}) for row in rows]
+
+
+def test_a_row_naming_one_the_orm_has_yet_to_insert_is_left_to_the_orm(runtime: Runtime) -> None:
+    """A ledger row settled on a new ticket that is still pending: the ORM writes both, the
+    ticket first (a set-wise UPDATE before the flush would name a row not there yet)."""
+    (row_id,) = _ledger(runtime, 1)
+    with runtime.db.transaction() as session:
+        ids.enable(session)
+        updates.enable(session, InboundMessage, _FATE)
+        row = session.get(InboundMessage, row_id)
+        assert row is not None
+        ticket = Ticket(ticket_number="TKT-20261206-901", subject="New", created_at=_LATER)
+        ticket.updated_at = _LATER
+        session.add(ticket)
+        ids.assign(session, ticket)
+        inbound.settle(row, "processed", "created", ticket_id=ticket.id)
+        seen, stop = _updates(session, "inbound_messages")
+        try:
+            session.flush()
+        finally:
+            stop()
+        assert seen == [1]
+    with runtime.db.transaction(write=False) as session:
+        assert (
+            session.scalar(select(InboundMessage.ticket_id).where(InboundMessage.id == row_id))
+            == ticket.id
+        )

@@ -1,25 +1,30 @@
-"""Versioned rows a bulk batch changed, written with one statement a set of changed columns.
+"""Rows a bulk batch changed, written with one statement a set of changed columns.
 
 SQLAlchemy writes a row that has a `version_id_col` with an UPDATE of its own, so that each
 row's version is checked by its own rowcount. A bulk batch adds about one reply a mail to a
 ticket it already holds, and each reply moves the ticket's `updated_at`: 0.43 UPDATE
-statements a mail, a round trip each on PostgreSQL (`bench.statements`, 2026-12-05).
+statements a mail, a round trip each on PostgreSQL (`bench.statements`, 2026-12-05). Rows
+without a version (the ledger's, each message's fate) the ORM does group into one
+executemany, but after collecting each row's changes one attribute at a time: 7 % of the
+ingesting process at 4,000 mails (`bench/README.md`, "Issue 9, 2026-12-06").
 
 In a session where `enable` was called (the optimistic attempt of a bulk batch,
 `hubdesk.intake.bulk`), every flush first writes the changed rows of that model whose
 changes are all among the named plain columns with one executemany a set of changed
-columns, each row still checked against its version: `UPDATE ... SET <columns>, version =
-:next WHERE id = :id AND version = :version`. The rows the statement changed must add up
-to the rows it was given, or it raises `StaleDataError`, as the ORM's own UPDATE does (the
-batch then runs again, each message in a savepoint). A column set to the value it had is
-no change, as for the ORM: a row whose columns all are is not written and its version not
-moved. The values written are then the object's committed values, its version the next
-one, and the ORM's flush finds nothing left to write for it.
+columns. A versioned row is still checked against its version: `UPDATE ... SET <columns>,
+version = :next WHERE id = :id AND version = :version`; others `... WHERE id = :id`. The
+rows the statement changed must add up to the rows it was given, or it raises
+`StaleDataError`, as the ORM's own UPDATE does (the batch then runs again, each message in
+a savepoint). A column set to the value it had is no change, as for the ORM: a row whose
+columns all are is not written and its version not moved. The values written are then the
+object's committed values, its version the next one, and the ORM's flush finds nothing left
+to write for it.
 
 Only outside savepoints: a savepoint rolled back expires what the ORM wrote inside it, and
 nothing here would be expired with it, so a flush inside one is left to the ORM. Objects
 with any other change (a relationship, a column outside the list, one a computed column
-depends on) are left to the ORM as well.
+depends on), and those whose changed foreign key names a row the session does not hold as
+written (a new ticket the ORM's flush INSERTs after this), are left to the ORM as well.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.dml import Update
 
+from hubdesk.db.base import Base
+
 _KEY: Final = "hubdesk_versioned"
 
 
@@ -40,32 +47,33 @@ class _Writer:
     def __init__(self, model: type[Any], columns: Iterable[str]) -> None:
         mapper = inspect(model)
         version = mapper.version_id_col
-        if version is None:
-            raise ValueError(f"{model.__name__} has no version_id_col")
         (primary,) = mapper.primary_key
         self.model = model
         self.table: Table = mapper.local_table
         self.primary = mapper.get_property_by_column(primary).key
-        self.version = mapper.get_property_by_column(version).key
+        self.version = None if version is None else mapper.get_property_by_column(version).key
         self.columns = frozenset(columns)
         for key in self.columns:  # attribute keys that are the table's own column names
             if key not in self.table.c or key in (self.primary, self.version):
                 raise ValueError(f"{key!r} is not a plain column of {self.table.name}")
+        self.references = {
+            key: fk.column.table for key in self.columns for fk in self.table.c[key].foreign_keys
+        }
+        """The columns that refer to another row, by the table they refer to."""
         self._statements: dict[frozenset[str], Update] = {}
 
     def statement(self, keys: frozenset[str]) -> Update:
         found = self._statements.get(keys)
         if found is None:
             table = self.table
-            found = (
-                table.update()
-                .where(
+            found = table.update().values({key: bindparam(key) for key in sorted(keys)})
+            if self.version is None:
+                found = found.where(table.c[self.primary] == bindparam("_key"))
+            else:
+                found = found.where(
                     table.c[self.primary] == bindparam("_key"),
                     table.c[self.version] == bindparam("_version"),
-                )
-                .values({key: bindparam(key) for key in sorted(keys)})
-                .values({self.version: bindparam("_next")})
-            )
+                ).values({self.version: bindparam("_next")})
             self._statements[keys] = found
         return found
 
@@ -79,12 +87,12 @@ class _Writer:
             state = inspect(obj)
             before = state.committed_state
             values = state.dict
-            version = values.get(self.version)
+            version = values.get(self.version) if self.version is not None else 0
             if not before.keys() <= self.columns or state.deleted or version is None:
                 continue
             # a column set to the value it had is no change (the ORM writes nothing for it)
             changed = frozenset(key for key, old in before.items() if values.get(key) != old)
-            if changed:
+            if changed and self._refers_to_written(session, changed, values):
                 groups.setdefault(changed, []).append((obj, values, version, tuple(before)))
         if not groups:
             return
@@ -108,7 +116,34 @@ class _Writer:
             for obj, values, version, touched in members:
                 for key in touched:  # the same-value ones too: nothing is left to flush
                     set_committed_value(obj, key, values[key])
-                set_committed_value(obj, self.version, version + 1)
+                if self.version is not None:
+                    set_committed_value(obj, self.version, version + 1)
+
+    def _refers_to_written(
+        self, session: Session, changed: frozenset[str], values: dict[str, Any]
+    ) -> bool:
+        """Whether every row a changed column now refers to is one the session holds as
+        written: one still to be INSERTed (a new ticket the ORM's flush writes after this)
+        leaves the row to the ORM, which orders the two."""
+        for key in changed & self.references.keys():
+            target = values.get(key)
+            if target is None:
+                continue
+            held = session.identity_map.get(_identity(self.references[key], target))
+            if held is None:
+                return False
+        return True
+
+
+_MAPPERS: dict[Table, Any] = {}
+
+
+def _identity(table: Table, key: Any) -> Any:
+    """The identity-map key of the row of `table` with primary key `key`."""
+    mapper = _MAPPERS.get(table)
+    if mapper is None:
+        mapper = _MAPPERS[table] = next(m for m in Base.registry.mappers if m.local_table is table)
+    return mapper.identity_key_from_primary_key((key,))
 
 
 _WRITERS: dict[tuple[type[Any], frozenset[str]], _Writer] = {}
