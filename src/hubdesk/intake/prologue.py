@@ -6,13 +6,14 @@ all come through here, so they see the same mail the same way.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import CompoundSelect, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from hubdesk.budgets import mail_limits
@@ -296,17 +297,26 @@ class OpenedRead:
     opened: dict[str, list[datetime]] = field(default_factory=dict)
     made_before: frozenset[int] | None = None
     """The ids of the email-log rows the session had made at the read (None: not tracked)."""
+    took: int | None = None
+    """The most rows read a sender (`read_opened`: the limit and one, or `READ_AT_MOST`
+    and one where the limit is higher); None: every row was read."""
     limit: int | None = None
-    """The limit: at most one row more was read a sender (the newest), so a count up to the
-    limit is exact, and a sender with more rows may have opened more still (`capped`)."""
+    """The throttle's limit the read was made for."""
 
     def capped(self, sender: str, since: datetime) -> bool:
         """Whether `count` for `since` counted every row read of a sender that has more."""
         rows = self.opened.get(sender, ())
-        return self.limit is not None and len(rows) > self.limit and min(rows) >= since
+        return self.took is not None and len(rows) >= self.took and min(rows) >= since
 
     def count(self, session: Session, sender: str, since: datetime) -> int | None:
         if sender not in self.senders or since < self.since:
+            return None
+        if (
+            self.capped(sender, since)
+            and self.limit is not None
+            and self.took is not None
+            and self.took <= self.limit
+        ):  # more rows than were read, and maybe fewer than the limit: asked per mail
             return None
         opened = sum(1 for at in self.opened.get(sender, ()) if at >= since)
         if sender not in self.repeated:
@@ -319,24 +329,31 @@ class OpenedRead:
 
 OPENED_READ: Final = "hubdesk_opened"
 
-_NEWEST_OPENED: Final = (
-    select(
-        EmailLog.email_from,
-        EmailLog.created_at,
-        func.row_number()
-        .over(partition_by=EmailLog.email_from, order_by=EmailLog.created_at.desc())
-        .label("newest"),
-    )
-    .where(EmailLog.email_from.in_(bindparam("senders", expanding=True)), *_OPENED_SINCE)
-    .subquery()
-)
-_OPENED_BY: Final = select(_NEWEST_OPENED.c.email_from, _NEWEST_OPENED.c.created_at).where(
-    _NEWEST_OPENED.c.newest <= bindparam("limit")
-)
-"""When each sender opened its newest tickets since a moment, at most `limit` a sender (the
-throttle's limit and one: enough to count exactly up to the limit and to know a sender passed
-it). On a long import a sender's rows of the last hour are its whole import, which every
-chunk read whole before."""
+READ_AT_MOST: Final = 100
+"""The rows `read_opened` takes a sender at most where the limit is higher: a sender with
+more in the window is counted by `_OPENED` when its mail asks (an index range counted in
+the database), not read row by row into the chunk."""
+
+
+@functools.cache
+def _newest_opened(senders: int) -> CompoundSelect[str, datetime]:
+    """When each of `senders` senders (`sender_0`, ...) opened its newest tickets since a
+    moment, at most `take` rows a sender: one part a sender, each the newest rows of the
+    sender's index range (`ix_tticket_email_log_sender_opened`, read from its end), so that
+    a sender with a long import behind it costs `take` rows, not its whole hour. (A window
+    function over all the senders' rows ranked every row of the window first: with the limit
+    raised out of reach, 70 % of a batch's time at 900,000 stored emails, 2026-12-06.)"""
+    parts = []
+    for n in range(senders):
+        newest = (
+            select(EmailLog.email_from, EmailLog.created_at)
+            .where(EmailLog.email_from == bindparam(f"sender_{n}"), *_OPENED_SINCE)
+            .order_by(EmailLog.created_at.desc())
+            .limit(bindparam("take"))
+            .subquery()
+        )
+        parts.append(select(newest.c.email_from, newest.c.created_at))
+    return union_all(*parts)
 
 
 def _opened_by(log: EmailLog, sender: str, since: datetime) -> bool:
@@ -364,12 +381,14 @@ def read_opened(session: Session, mails: Iterable[tuple[str, datetime]], limit: 
         frozenset(times),
         repeated=frozenset(s for s, n in times.items() if n > 1),
         made_before=reads.made_mark(session, EmailLog),
+        took=min(limit, READ_AT_MOST) + 1,
         limit=limit,
     )
+    senders = sorted(read.senders)
+    values: dict[str, object] = {f"sender_{n}": sender for n, sender in enumerate(senders)}
+    values |= {"since": since, "take": read.took}
     with touching(session, EmailLog, where=lambda log: log.email_from in read.senders):
-        for sender, at in session.execute(
-            _OPENED_BY, {"senders": list(read.senders), "since": since, "limit": limit + 1}
-        ):
+        for sender, at in session.execute(_newest_opened(len(senders)), values):
             read.opened.setdefault(sender, []).append(at)
     session.info[OPENED_READ] = read
 

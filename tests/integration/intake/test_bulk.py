@@ -1134,6 +1134,33 @@ def test_the_chunks_throttle_read_takes_at_most_the_limit_of_a_senders_newest_ti
     )
 
 
+def test_a_sender_past_what_the_chunk_reads_is_counted_exactly_under_a_higher_limit(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a limit above what the chunk's read takes a sender (`READ_AT_MOST`, two here),
+    a sender with more rows than that in the hour is counted by the database when its mail
+    asks, exactly: three opened under a limit of four lets the fourth through and holds the
+    fifth ("opened 4", not "at least")."""
+    monkeypatch.setattr(prologue, "READ_AT_MOST", 2)
+    update = {"new_tickets_per_sender_per_hour": 4}
+    limited = replace(runtime, settings=runtime.settings.model_copy(update=update))
+    earlier = [
+        raw_mail(subject=f"Earlier {n}", message_id=f"<e{n}@x>", sender="alice@example.org")
+        for n in range(3)
+    ]
+    assert {o.status for _s, o in bulk.ingest_bulk(limited, _sources(*earlier), ONE_BATCH)} == {
+        "created"
+    }
+    later = [
+        raw_mail(subject=f"Again {n}", message_id=f"<a{n}@x>", sender="alice@example.org")
+        for n in range(2)
+    ]
+    outcomes, counts = _ingest_counting(limited, later, "count(")
+    assert [o.status for o in outcomes] == ["created", "ignored"]
+    assert "alice@example.org opened 4 tickets in the last hour" in (outcomes[1].reason or "")
+    assert len(counts) == 2  # each mail's own count: the read took two rows of three
+
+
 def test_the_throttles_reads_search_the_senders_rows_by_the_sender_index(
     runtime: Runtime, db_kind: str
 ) -> None:
@@ -1142,8 +1169,8 @@ def test_the_throttles_reads_search_the_senders_rows_by_the_sender_index(
     time) index that holds every inbound row of the window (migration 0021). PostgreSQL
     plans by its statistics (on an empty table, any index is as cheap): there the index is
     checked to be in place."""
-    values = {"senders": ["a@example.org", "b@example.org"], "sender": "a@example.org"}
-    values |= {"since": "2026-12-06 00:00:00+00:00", "limit": 51}
+    values = {"sender_0": "a@example.org", "sender_1": "b@example.org", "sender": "a@example.org"}
+    values |= {"since": "2026-12-06 00:00:00+00:00", "take": 51}
     with runtime.db.transaction(write=False) as session:
         connection = session.connection()
         if db_kind == "postgresql":
@@ -1156,9 +1183,12 @@ def test_the_throttles_reads_search_the_senders_rows_by_the_sender_index(
             ]
             assert "ix_tticket_email_log_email_from" not in found
             return
-        for statement in (prologue._OPENED_BY, prologue._OPENED):
+        for statement in (prologue._newest_opened(2), prologue._OPENED):
             plan = _sqlite_plan(connection, statement, values)
-            assert "ix_tticket_email_log_sender_opened" in plan, plan
+            assert plan.count("ix_tticket_email_log_sender_opened") == (
+                2 if statement is not prologue._OPENED else 1
+            ), plan
+            assert "TEMP B-TREE" not in plan, plan  # each sender's newest read off the index
 
 
 def _sqlite_plan(connection: Connection, statement: Executable, values: dict[str, Any]) -> str:
