@@ -302,6 +302,9 @@ class OpenedRead:
     and one where the limit is higher); None: every row was read."""
     limit: int | None = None
     """The throttle's limit the read was made for."""
+    totals: dict[str, int] = field(default_factory=dict)
+    """How many tickets each sender with more rows than were read opened since `since`
+    (counted where the limit is above what was read a sender)."""
 
     def capped(self, sender: str, since: datetime) -> bool:
         """Whether `count` for `since` counted every row read of a sender that has more."""
@@ -311,28 +314,37 @@ class OpenedRead:
     def count(self, session: Session, sender: str, since: datetime) -> int | None:
         if sender not in self.senders or since < self.since:
             return None
-        if (
-            self.capped(sender, since)
-            and self.limit is not None
-            and self.took is not None
-            and self.took <= self.limit
-        ):  # more rows than were read, and maybe fewer than the limit: asked per mail
+        total = self.totals.get(sender)
+        if self.capped(sender, since) and total is not None:
+            # more rows than were read, under a limit above them: the sender's count since
+            # the read's moment, which a later mail's window can only lower, decides while
+            # it stays under the limit; at the limit the mail's own window is counted
+            opened = total
+        else:
+            opened = sum(1 for at in self.opened.get(sender, ()) if at >= since)
+        if sender in self.repeated:
+            made = reads.made_since(session, EmailLog, self.made_before)
+            if made is None:
+                return None
+            opened += sum(1 for log in made if _opened_by(log, sender, since))
+        if total is not None and opened >= (self.limit or 0):
             return None
-        opened = sum(1 for at in self.opened.get(sender, ()) if at >= since)
-        if sender not in self.repeated:
-            return opened
-        made = reads.made_since(session, EmailLog, self.made_before)
-        if made is None:
-            return None
-        return opened + sum(1 for log in made if _opened_by(log, sender, since))
+        return opened
 
 
 OPENED_READ: Final = "hubdesk_opened"
 
+_OPENED_TOTALS: Final = (
+    select(EmailLog.email_from, func.count())
+    .where(EmailLog.email_from.in_(bindparam("senders", expanding=True)), *_OPENED_SINCE)
+    .group_by(EmailLog.email_from)
+)
+"""How many tickets each sender opened since a moment, counted off the sender index."""
+
 READ_AT_MOST: Final = 100
 """The rows `read_opened` takes a sender at most where the limit is higher: a sender with
-more in the window is counted by `_OPENED` when its mail asks (an index range counted in
-the database), not read row by row into the chunk."""
+more in the window is counted in the database instead (`_OPENED_TOTALS`, the sender index
+alone), not read row by row into the chunk."""
 
 
 @functools.cache
@@ -376,20 +388,27 @@ def read_opened(session: Session, mails: Iterable[tuple[str, datetime]], limit: 
         session.info.pop(OPENED_READ, None)
         return
     since = min(at for _sender, at in pairs) - timedelta(hours=1)
+    took = min(limit, READ_AT_MOST) + 1
     read = OpenedRead(
         since,
         frozenset(times),
         repeated=frozenset(s for s, n in times.items() if n > 1),
         made_before=reads.made_mark(session, EmailLog),
-        took=min(limit, READ_AT_MOST) + 1,
+        took=took,
         limit=limit,
     )
     senders = sorted(read.senders)
     values: dict[str, object] = {f"sender_{n}": sender for n, sender in enumerate(senders)}
-    values |= {"since": since, "take": read.took}
+    values |= {"since": since, "take": took}
     with touching(session, EmailLog, where=lambda log: log.email_from in read.senders):
         for sender, at in session.execute(_newest_opened(len(senders)), values):
             read.opened.setdefault(sender, []).append(at)
+        if took <= limit:  # a sender with more rows than were read: counted
+            more = [s for s in senders if read.capped(s, since)]
+            if more:
+                counts = session.execute(_OPENED_TOTALS, {"senders": more, "since": since})
+                for sender, count in counts:
+                    read.totals[sender] = count
     session.info[OPENED_READ] = read
 
 

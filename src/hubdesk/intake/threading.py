@@ -319,13 +319,19 @@ def participant_reason(
         contact = reads.get(session, Contact, ticket.contact_id)  # maybe the batch's, pending
         if contact is not None and contact.email == sender:
             return "is the ticket's contact"
-    role = session.scalar(
-        select(TicketParticipant.role).where(
-            TicketParticipant.ticket_id == ticket.id,
-            TicketParticipant.email == sender,
-            TicketParticipant.role.in_(("contact", "sender")),
+    # flushes only a pending participant of this ticket and address, not the batch's rows
+    with touching(
+        session,
+        TicketParticipant,
+        where=lambda row: row.ticket_id == ticket.id and row.email == sender,
+    ):
+        role = session.scalar(
+            select(TicketParticipant.role).where(
+                TicketParticipant.ticket_id == ticket.id,
+                TicketParticipant.email == sender,
+                TicketParticipant.role.in_(("contact", "sender")),
+            )
         )
-    )
     if role is not None:
         return "wrote to the ticket before"
     if ticket.customer_id is not None:

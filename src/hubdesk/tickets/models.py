@@ -296,8 +296,14 @@ class EmailLog(Base):
         Index("uq_tticket_email_log_inbound_ticket", "inbound_id", "ticket_id", unique=True),
         # The newest mail first (dashboard): walked backwards, stops after a page (0015_scale).
         Index("ix_tticket_email_log_direction_created", "direction", "created_at", "id"),
-        # A sender's inbound mail since a moment (the new-ticket throttle; 0021).
-        Index("ix_tticket_email_log_sender_opened", "email_from", "direction", "created_at"),
+        # The tickets a sender opened since a moment (the new-ticket throttle; 0021, 0022).
+        Index(
+            "ix_tticket_email_log_sender_opened",
+            "email_from",
+            "direction",
+            "is_reply",
+            "created_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
