@@ -1,10 +1,11 @@
-"""New rows of plain models written with one executemany a table, beside the unit of work.
+"""New rows written with one executemany a table, beside the unit of work.
 
-A bulk batch (`hubdesk.intake.bulk`) makes a chunk's worth of new email-log rows, comments,
-SLA clocks, participants and contacts, each with its key already (`db.ids`), and writes them
-with its next flush. The ORM's unit of work sorts, checks and books each of them one by one
-before and after its executemany: a quarter of the ingesting process went to the flush of a
-chunk's rows, and a fifth of that was SQLite's own work (`bench/README.md`, "Issue 9").
+A bulk batch (`hubdesk.intake.bulk`) makes a chunk's worth of new contacts, tickets and
+their tags, email-log rows, comments, SLA clocks and participants, each with its key already
+(`db.ids`), and writes them with its next flush. The ORM's unit of work sorts, checks and
+books each of them one by one around its executemany: the flush of a chunk's rows was 27 %
+of the ingesting process, a third of it SQLite's own work; written this way, 12 % (py-spy,
+`bench.bulk_cpu --count 4000`; `bench/README.md`, "Issue 9, 2026-12-06").
 
 In a session where `enable` was called, `flush` writes the new objects of the given models
 with one Core executemany a table and hands the rest to the ORM's flush:
@@ -13,18 +14,24 @@ with one Core executemany a table and hands the rest to the ORM's flush:
   before the ORM's flush, and one that refers to them (a comment, after its new ticket)
   after it; a table that both refers to the ORM's rows and is referred to by them is left
   to the ORM, as is every table that refers to a table left to it;
-- each object's row is taken from its attributes, and a column it was not given takes
-  the column's Python default (put into the object too, as the ORM's INSERT does);
-- the objects are then registered as the ORM's flush registers what it inserted
+- each object's row is taken from its attributes; a column it was not given takes the
+  column's Python default (put into the object too, as the ORM's INSERT does), a version
+  counter its first value, and a computed column is left out and read when asked (as the
+  ORM leaves it: `eager_defaults=False`); the keys of an object set on a relationship are
+  copied along it, as the ORM's flush copies them;
+- the written objects are then registered as the ORM's flush registers what it inserted
   (`Session._register_persistent`: the identity map, the transaction's list of new objects
   that a rollback expunges, the `pending_to_persistent` event), so nothing reads them
-  again and a rollback forgets them as it forgets the ORM's.
+  again and a rollback forgets them as it forgets the ORM's. The ones written before the
+  ORM's flush are registered before it, so that a changed row naming them can be written
+  set-wise too (`db.updates`).
 
-A model qualifies when every column it has is a plain one: no server default, no computed
-column, no version counter, and no insert events but `db.ids`'s (checked by `enable`, which
-refuses one that does not by name). Its primary key must be known before the INSERT (`db.ids`
-numbers a new row at once; a natural key is given). Inside a savepoint, and where the
-SQLAlchemy in use lacks what this relies on, `flush` is the ORM's flush.
+`enable` refuses, by name, a model with a column only the database fills in (a server
+default without a Python one), with insert events other than `db.ids`'s, or with a
+many-to-many relationship. A new row's primary key must be known before the INSERT
+(`db.ids` numbers one at once; a natural key is given). `Session._new` and
+`Session._register_persistent` are SQLAlchemy's own (2.0 and 2.1): inside a savepoint, and
+where the SQLAlchemy in use lacks them, `flush` is the ORM's flush.
 """
 
 from __future__ import annotations

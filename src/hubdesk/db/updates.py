@@ -40,7 +40,7 @@ from sqlalchemy.sql.dml import Update
 
 from hubdesk.db.base import Base
 
-_KEY: Final = "hubdesk_versioned"
+_KEY: Final = "hubdesk_updates"
 
 
 class _Writer:

@@ -347,6 +347,12 @@ more in the window is counted in the database instead (`_OPENED_TOTALS`, the sen
 alone), not read row by row into the chunk."""
 
 
+_PARTS_AT_MOST: Final = 100
+"""Senders a statement of `_newest_opened` reads at most (SQLite allows 500 parts of a
+compound SELECT; a worker's claimed batch is read ahead as one chunk of up to
+`HUBDESK_INGEST_BATCH_MESSAGES` mails)."""
+
+
 @functools.cache
 def _newest_opened(senders: int) -> CompoundSelect[str, datetime]:
     """When each of `senders` senders (`sender_0`, ...) opened its newest tickets since a
@@ -398,11 +404,13 @@ def read_opened(session: Session, mails: Iterable[tuple[str, datetime]], limit: 
         limit=limit,
     )
     senders = sorted(read.senders)
-    values: dict[str, object] = {f"sender_{n}": sender for n, sender in enumerate(senders)}
-    values |= {"since": since, "take": took}
     with touching(session, EmailLog, where=lambda log: log.email_from in read.senders):
-        for sender, at in session.execute(_newest_opened(len(senders)), values):
-            read.opened.setdefault(sender, []).append(at)
+        for start in range(0, len(senders), _PARTS_AT_MOST):
+            some = senders[start : start + _PARTS_AT_MOST]
+            values: dict[str, object] = {f"sender_{n}": sender for n, sender in enumerate(some)}
+            values |= {"since": since, "take": took}
+            for sender, at in session.execute(_newest_opened(len(some)), values):
+                read.opened.setdefault(sender, []).append(at)
         if took <= limit:  # a sender with more rows than were read: counted
             more = [s for s in senders if read.capped(s, since)]
             if more:

@@ -1164,6 +1164,27 @@ def test_a_sender_past_what_the_chunk_reads_is_counted_exactly_under_a_higher_li
     assert len(counts) == 2
 
 
+def test_a_chunk_with_more_senders_than_a_statement_reads_reads_them_in_parts(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's senders are read a bounded number a statement (SQLite allows 500 parts of
+    a compound SELECT; a worker's claimed batch is one chunk): with two a statement, five
+    senders take three statements, and each sender is still counted."""
+    monkeypatch.setattr(prologue, "_PARTS_AT_MOST", 2)
+    update = {"new_tickets_per_sender_per_hour": 1}
+    limited = replace(runtime, settings=runtime.settings.model_copy(update=update))
+    senders = [f"s{n}@example.org" for n in range(5)]
+    earlier = [raw_mail(subject=f"First {s}", message_id=f"<f-{s}>", sender=s) for s in senders]
+    assert {o.status for _s, o in bulk.ingest_bulk(limited, _sources(*earlier), ONE_BATCH)} == {
+        "created"
+    }
+    later = [raw_mail(subject=f"Again {s}", message_id=f"<a-{s}>", sender=s) for s in senders]
+    outcomes, reads = _ingest_counting(limited, later, "UNION ALL")
+    assert [o.status for o in outcomes] == ["ignored"] * 5
+    assert all("opened 1 tickets" in (o.reason or "") for o in outcomes)
+    assert len(reads) == 2  # 2 + 2 senders with UNION ALL; the fifth alone, without
+
+
 def test_the_throttles_reads_search_the_senders_rows_by_the_sender_index(
     runtime: Runtime, db_kind: str
 ) -> None:
