@@ -152,12 +152,12 @@ def _order(session: Session, waiting: dict[_Model, list[Any]]) -> tuple[list[_Mo
     """The enabled models to write before and after the ORM's flush, each list in the order
     of the tables' foreign keys; the ones that must go with the ORM are left out (and stay
     pending for it)."""
-    theirs = {
+    theirs = {  # what the ORM's flush writes: the other new rows, and every changed one
         type(obj).__table__
-        for group in (session.new, session.dirty)
-        for obj in group
+        for obj in session.new
         if not any(isinstance(obj, m.model) for m in waiting)
     }
+    theirs.update(type(obj).__table__ for obj in session.dirty)
     ours = {m.table: m for m in waiting}
     while True:
         after = {t for t in ours if _refers_to(t, theirs)}
