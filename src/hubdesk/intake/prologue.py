@@ -298,8 +298,8 @@ class OpenedRead:
     made_before: frozenset[int] | None = None
     """The ids of the email-log rows the session had made at the read (None: not tracked)."""
     took: int | None = None
-    """The most rows read a sender (`read_opened`: the limit and one, or `READ_AT_MOST`
-    and one where the limit is higher); None: every row was read."""
+    """The most rows read a sender (`read_opened`: the limit and one, or `READ_ABOVE` and
+    one where the limit is above `READ_AT_MOST`); None: every row was read."""
     limit: int | None = None
     """The throttle's limit the read was made for."""
     totals: dict[str, int] = field(default_factory=dict)
@@ -342,9 +342,13 @@ _OPENED_TOTALS: Final = (
 """How many tickets each sender opened since a moment, counted off the sender index."""
 
 READ_AT_MOST: Final = 100
-"""The rows `read_opened` takes a sender at most where the limit is higher: a sender with
-more in the window is counted in the database instead (`_OPENED_TOTALS`, the sender index
-alone), not read row by row into the chunk."""
+"""The highest limit under which `read_opened` reads a sender's rows up to the limit and one
+(so the count is exact up to the limit and a sender past it reads "at least")."""
+READ_ABOVE: Final = 10
+"""The rows `read_opened` takes a sender where the limit is above `READ_AT_MOST`: a sender
+with more in the window is counted in the database instead (`_OPENED_TOTALS`, the sender
+index alone), not read row by row into the chunk. (With 100 and one read a sender, a chunk
+read 2,500 rows at 930,000 stored emails with the limit out of reach, 11 % of a batch.)"""
 
 
 _PARTS_AT_MOST: Final = 100
@@ -394,7 +398,7 @@ def read_opened(session: Session, mails: Iterable[tuple[str, datetime]], limit: 
         session.info.pop(OPENED_READ, None)
         return
     since = min(at for _sender, at in pairs) - timedelta(hours=1)
-    took = min(limit, READ_AT_MOST) + 1
+    took = (limit if limit <= READ_AT_MOST else READ_ABOVE) + 1
     read = OpenedRead(
         since,
         frozenset(times),

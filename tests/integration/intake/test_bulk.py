@@ -1137,12 +1137,14 @@ def test_the_chunks_throttle_read_takes_at_most_the_limit_of_a_senders_newest_ti
 def test_a_sender_past_what_the_chunk_reads_is_counted_exactly_under_a_higher_limit(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Under a limit above what the chunk's read takes a sender (`READ_AT_MOST`, two here),
+    """Under a limit above `READ_AT_MOST` (three here), where the chunk's read takes a
+    sender's newest `READ_ABOVE` rows and one (two and one here),
     a sender with more rows than that in the hour is counted by the database, once for the
     chunk, and a mail whose count reaches the limit is counted again in its own window,
     exactly: three opened under a limit of four lets the fourth through and holds the fifth
     ("opened 4", not "at least")."""
-    monkeypatch.setattr(prologue, "READ_AT_MOST", 2)
+    monkeypatch.setattr(prologue, "READ_AT_MOST", 3)
+    monkeypatch.setattr(prologue, "READ_ABOVE", 2)
     update = {"new_tickets_per_sender_per_hour": 4}
     limited = replace(runtime, settings=runtime.settings.model_copy(update=update))
     earlier = [
