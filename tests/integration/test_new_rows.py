@@ -161,3 +161,51 @@ def test_a_new_ticket_without_tags_knows_it_and_takes_tags_later(runtime: Runtim
     with runtime.db.transaction(write=False) as session:
         stored = session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id))
         assert list(stored) == ["vip"]
+
+
+def test_add_without_related_objects_skips_the_cascade_and_pends_the_row(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rows.add` of an object holding no related object places it as `Session.add` does
+    (pending, its events fired, written by the next flush) without walking the cascade."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Mapper
+
+    walked: list[str] = []
+    cascade = Mapper.cascade_iterator
+
+    def watched(self: Mapper[Any], *args: Any, **kwargs: Any) -> Any:
+        walked.append(self.class_.__name__)
+        return cascade(self, *args, **kwargs)
+
+    monkeypatch.setattr(Mapper, "cascade_iterator", watched)
+    with runtime.db.transaction() as session:
+        pending: list[object] = []
+        event.listen(session, "transient_to_pending", lambda _s, obj: pending.append(obj))
+        ticket = rows.new(Ticket, ticket_number="TKT-20261206-001", subject="Plain")
+        rows.add(session, ticket)
+        assert ticket in session.new and pending == [ticket]
+        session.flush()
+        comment = rows.new(Comment, ticket_id=ticket.id, body="hi", source="email")
+        rows.add(session, comment)
+        session.flush()
+        assert walked == []
+        assert session.scalar(select(Comment.body).where(Comment.ticket_id == ticket.id)) == "hi"
+
+
+def test_add_with_a_related_object_cascades_to_it(runtime: Runtime) -> None:
+    """An object that holds a related object is added with the cascade: the related row
+    is written too (skipping the cascade there would leave it out)."""
+    with runtime.db.transaction() as session:
+        ticket = rows.new(Ticket, ticket_number="TKT-20261206-002", subject="Tagged")
+        ticket.tag_rows = [TicketTag(tag="vip", position=0)]
+        rows.add(session, ticket)
+        assert len(session.new) == 2
+        session.flush()
+        tags = session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id))
+        assert list(tags) == ["vip"]
+        comment = rows.new(Comment, body="on the ticket", source="email")
+        comment.ticket = rows.new(Ticket, ticket_number="TKT-20261206-003", subject="Via")
+        rows.add(session, comment)
+        session.flush()
+        assert comment.ticket_id is not None and comment.ticket.id == comment.ticket_id

@@ -10,6 +10,11 @@ a relationship is still set through its attribute afterwards (its events keep bo
 in step). Used where the pipeline makes rows by the mail: the email log, a comment, a new
 ticket, its SLA clock and participants (`tests/integration/test_new_rows.py` writes each
 both ways and compares the rows).
+
+`add` puts such an object in the session as `Session.add` does, without walking the
+mapper's relationships for related objects to add with it (the save-update cascade) when
+the object holds none: a new ticket's cascade visits its eighteen relationships and finds
+nothing, and the walk was 3 % of a bulk batch's time (py-spy, 2026-12-06).
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ from __future__ import annotations
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import inspect
+from sqlalchemy.orm import Session, attributes
 
 T = TypeVar("T")
 
 _MODELS: Final[dict[type, tuple[frozenset[str], Any]]] = {}
+_CASCADED: Final[dict[Any, tuple[str, ...]]] = {}
+"""Mapper -> the relationships `Session.add` follows (save-update cascade)."""
 
 
 def new(model: type[T], **values: Any) -> T:
@@ -37,3 +45,24 @@ def new(model: type[T], **values: Any) -> T:
     obj: T = manager.new_instance()
     obj.__dict__.update(values)
     return obj
+
+
+def add(session: Session, obj: object) -> None:
+    """`session.add(obj)`, skipping the save-update cascade where `obj` holds no related
+    object (no such relationship in its dictionary, or only None or an empty collection):
+    the cascade would add nothing then. Otherwise, on an event-watching session, or on a
+    SQLAlchemy without `Session._save_or_update_impl`, it is `session.add` itself."""
+    state = attributes.instance_state(obj)
+    mapper = state.mapper
+    followed = _CASCADED.get(mapper)
+    if followed is None:
+        followed = _CASCADED[mapper] = tuple(
+            prop.key for prop in mapper.relationships if prop.cascade.save_update
+        )
+    values = state.dict
+    place = getattr(session, "_save_or_update_impl", None)
+    if place is None or session._warn_on_events or any(values.get(key) for key in followed):
+        session.add(obj)
+        return
+    state._orphaned_outside_of_session = False
+    place(state)

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from hubdesk.audit import service as audit
 from hubdesk.db import ids
 from hubdesk.db.paging import Page, paginate
-from hubdesk.db.rows import new
+from hubdesk.db.rows import add, new
 from hubdesk.db.types import utcnow
 from hubdesk.db.uow import Database
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
@@ -199,7 +199,7 @@ def _insert_numbered(
     for values in rows:
         row = new(InboundMessage, **values)
         make_transient_to_detached(row)  # the written row, as if read from the database
-        session.add(row)
+        add(session, row)
         made.append(row)
     return made
 

@@ -73,7 +73,7 @@ def log_email(session: Session, ticket: Ticket, mail: Mail, *, is_reply: bool) -
     if ids.active(session):
         row = rows.new(EmailLog, **values)
         ids.assign(session, row)
-        session.add(row)
+        rows.add(session, row)
         return LoggedEmail(row.id, mail.body_text)
     log_id = session.connection().execute(_INSERT_LOG, values).scalar_one()
     return LoggedEmail(log_id, mail.body_text)

@@ -450,7 +450,7 @@ def _start_clock(session: Session, ticket: Ticket) -> SlaClock:
         clock.pauses = encode_pauses([(start, None)])
     if ticket.status not in OPEN_STATES:
         clock.stopped_at = ticket.resolved_at or ticket.closed_at or start
-    session.add(clock)
+    rows.add(session, clock)
     recompute(session, clock, start)
     # No flush of its own: its key is the ticket's (nothing to learn from the INSERT), so the
     # clock goes with the session's next flush; a `clock_of` before that finds it through

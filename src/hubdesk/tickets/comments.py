@@ -55,7 +55,7 @@ def add_comment(
         created_at=now,
         email_log_id=email_log_id,
     )
-    session.add(comment)
+    rows.add(session, comment)
     ticket.updated_at = now
     if not internal and author_contact_id is None and actor.user_id is not None:
         ticket.first_response_at = ticket.first_response_at or now

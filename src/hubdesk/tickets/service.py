@@ -168,7 +168,7 @@ def create_ticket(
         ticket.tag_rows = [TicketTag(tag=tag, position=i) for i, tag in enumerate(tags)]
     else:  # known empty, without the collection's events (no row to write, none to read)
         set_committed_value(ticket, "tag_rows", [])
-    session.add(ticket)
+    rows.add(session, ticket)
     if not ids.assign(session, ticket):  # a bulk batch numbers it now, flushes it later
         session.flush()
     record_event(
@@ -503,7 +503,8 @@ def add_first_participants(
         address = email.lower()
         if address not in seen:
             seen.add(address)
-            session.add(rows.new(TicketParticipant, ticket_id=ticket.id, email=address, role=role))
+            participant = rows.new(TicketParticipant, ticket_id=ticket.id, email=address, role=role)
+            rows.add(session, participant)
 
 
 def _clean_subject(value: str) -> str:
