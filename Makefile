@@ -11,8 +11,11 @@ STAMP_FUZZ := $(VENV)/.installed-fuzz
 FUZZ_TARGET ?= parse
 FUZZ_SECONDS ?= 300
 HOST ?= 127.0.0.1
-# pytest workers (pytest-xdist); 0 runs everything in one process.
-TEST_WORKERS ?= 2
+# pytest workers (pytest-xdist); 0 runs everything in one process. Three on this 2-core
+# machine: a third of the suite's time is spent waiting (fsync, child processes, browsers),
+# which a third worker fills (bench/README.md, "make test": 721 s of pytest against 833 s
+# with two, 770 s with four, 2026-12-06).
+TEST_WORKERS ?= 3
 PORT ?= 8001
 
 .PHONY: run test test-long lint typecheck install install-dev clean bench system-packages fuzz
