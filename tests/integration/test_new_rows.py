@@ -184,7 +184,8 @@ def test_add_without_related_objects_skips_the_cascade_and_pends_the_row(
         event.listen(session, "transient_to_pending", lambda _s, obj: pending.append(obj))
         ticket = rows.new(Ticket, ticket_number="TKT-20261206-001", subject="Plain")
         rows.add(session, ticket)
-        assert ticket in session.new and pending == [ticket]
+        assert ticket in session.new
+        assert pending == [ticket]
         session.flush()
         comment = rows.new(Comment, ticket_id=ticket.id, body="hi", source="email")
         rows.add(session, comment)
@@ -208,4 +209,5 @@ def test_add_with_a_related_object_cascades_to_it(runtime: Runtime) -> None:
         comment.ticket = rows.new(Ticket, ticket_number="TKT-20261206-003", subject="Via")
         rows.add(session, comment)
         session.flush()
-        assert comment.ticket_id is not None and comment.ticket.id == comment.ticket_id
+        assert comment.ticket_id is not None
+        assert comment.ticket.id == comment.ticket_id
