@@ -12,9 +12,8 @@ FUZZ_TARGET ?= parse
 FUZZ_SECONDS ?= 300
 HOST ?= 127.0.0.1
 # pytest workers (pytest-xdist); 0 runs everything in one process. Three on this 2-core
-# machine: a third of the suite's time is spent waiting (fsync, child processes, browsers),
-# which a third worker fills (bench/README.md, "make test": 721 s of pytest against 833 s
-# with two, 770 s with four, 2026-12-06).
+# machine: with two, the suite kept 1.43 cores busy on average (it waits on fsync, child
+# processes and browsers); with three 1.52-1.57 (bench/README.md, 2026-12-06 second session).
 TEST_WORKERS ?= 3
 PORT ?= 8001
 
