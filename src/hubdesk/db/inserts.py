@@ -86,6 +86,12 @@ def enable(session: Session, *models: type) -> None:
     session.info[_KEY] = tuple(_model(model) for model in models)
 
 
+def writes(session: Session, model: type) -> bool:
+    """Whether `session`'s next `flush` writes new objects of `model` set-wise (`enable`)."""
+    models: tuple[_Model, ...] | None = session.info.get(_KEY)
+    return _SUPPORTED and models is not None and any(m.model is model for m in models)
+
+
 def flush(session: Session) -> None:
     """`session.flush()`, with the new objects of the enabled models written set-wise."""
     models: tuple[_Model, ...] | None = session.info.get(_KEY)

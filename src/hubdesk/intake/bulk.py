@@ -350,8 +350,19 @@ def _start(session: Session, *, defer: bool) -> None:
         inserts.enable(session, *_PLAIN_ROWS)
 
 
-_PLAIN_ROWS: Final = (Contact, Ticket, TicketTag, EmailLog, Comment, SlaClock, TicketParticipant)
-"""The new rows a mail makes, written by `db.inserts`: each key known before the INSERT."""
+_PLAIN_ROWS: Final = (
+    Contact,
+    Ticket,
+    TicketTag,
+    InboundMessage,
+    EmailLog,
+    Comment,
+    SlaClock,
+    TicketParticipant,
+)
+"""The new rows a mail makes, written by `db.inserts`: each key known before the INSERT.
+A SQLite batch's ledger rows are among them, written with their fates
+(`inbound.add_received_many`)."""
 
 
 _FATE_COLUMNS: Final = (

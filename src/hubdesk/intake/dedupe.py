@@ -34,12 +34,22 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Executable, bindparam, delete, exists, insert, select, true, union_all
+from sqlalchemy import (
+    Connection,
+    Executable,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hubdesk.db import deferred, ids
+from hubdesk.db import deferred, ids, reads
 from hubdesk.db.types import utcnow
 from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.mail.types import ParsedEmail
@@ -203,9 +213,9 @@ def claim(session: Session, inbound_id: int, key: str) -> int | None:
             return None
         return None if owner == inbound_id else original_of(session, owner)
     # On the session's connection, not through the ORM: no autoflush (the key names only
-    # the ledger row, which is flushed already) and no ORM statement overhead per message;
-    # the statements are built once (each message only binds its values).
-    connection = session.connection()
+    # the ledger row, written first) and no ORM statement overhead per message; the
+    # statements are built once (each message only binds its values).
+    connection = _claiming(session, inbound_id)
     inserted = connection.execute(
         _CLAIM[connection.dialect.name == "postgresql"],
         {"key": key, "inbound_id": inbound_id, "created_at": utcnow()},
@@ -232,7 +242,7 @@ def claim_both(session: Session, inbound_id: int, raw: str, content: str) -> tup
     known = _owners_in_memory(session, (raw, content))
     if known is not None:
         return _claim_both_in_memory(session, inbound_id, (raw, content), known)
-    connection = session.connection()
+    connection = _claiming(session, inbound_id)
     values = {"raw": raw, "content": content, "inbound_id": inbound_id, "created_at": utcnow()}
     taken = set(connection.scalars(_CLAIM_BOTH[connection.dialect.name == "postgresql"], values))
     if raw not in taken:
@@ -246,6 +256,15 @@ def claim_both(session: Session, inbound_id: int, raw: str, content: str) -> tup
         if owner is not None and owner != inbound_id:
             return "content", original_of(session, owner)
     return None
+
+
+def _claiming(session: Session, inbound_id: int) -> Connection:
+    """The session's connection, for a claim of ledger row `inbound_id` inserted at once:
+    the row is written first if it is still a new object (a SQLite batch writes a chunk's
+    ledger rows at its next flush, `inbound.add_received_many`), as the claim refers to it."""
+    if any(row.id == inbound_id for row in reads.pending_of(session, InboundMessage)):
+        session.flush()
+    return session.connection()
 
 
 def _claim_both_in_memory(
@@ -333,7 +352,7 @@ def original_of(session: Session, inbound_id: int) -> int:
     seen = {inbound_id}
     current = inbound_id
     while True:
-        row = session.get(InboundMessage, current)
+        row = reads.get(session, InboundMessage, current)  # a batch's new row too
         parent = row.duplicate_of_id if row is not None else None
         if parent is None or parent in seen:
             return current

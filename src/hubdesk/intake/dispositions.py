@@ -50,7 +50,7 @@ def outcome_of(session: Session, row: InboundMessage) -> Outcome:
 
 
 def duplicate(session: Session, row: InboundMessage, original: int, why: str) -> Outcome:
-    first = session.get(InboundMessage, original)
+    first = reads.get(session, InboundMessage, original)  # a batch's new row too
     if first is not None and row.message_id is None:
         row.message_id, row.subject = first.message_id, first.subject
         row.from_address = first.from_address

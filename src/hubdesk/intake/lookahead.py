@@ -19,10 +19,10 @@ chunk, what every message would otherwise ask the database for one at a time:
   of the next block of ticket numbers, `tickets.numbers.expect`).
 
 What the chunk itself changes is accounted for: a Message-ID that two messages of the chunk
-carry is asked of the database again when it is needed, after writing what is pending (an
-earlier message of the chunk may have been settled by then; before this module, a batch
-without savepoints missed that collision, its settlement not yet flushed), and a contact
-made by an earlier message of the batch is found in the transaction's own contacts first.
+carry is also looked for among the chunk's own rows, as settled in memory (an earlier
+message of the chunk may have been settled by then, its row not written yet; before this
+module, a batch without savepoints missed that collision), and a contact made by an earlier
+message of the batch is found in the transaction's own contacts first.
 On PostgreSQL another worker can commit in between; what it commits is then seen as if it
 had committed just after the message was processed: a contact it made meanwhile is caught
 by `ensure_contact`'s INSERT ... ON CONFLICT DO NOTHING, which then reads it.
@@ -66,6 +66,8 @@ class _Chunk:
     """Message-IDs two or more of the chunk's messages carry (asked again when needed)."""
     known_bytes: frozenset[int] = frozenset()
     """Rows whose raw bytes another ledger row already holds (not parsed: duplicates)."""
+    rows: Sequence[InboundMessage] = ()
+    """The chunk's ledger rows: what their runs settle is seen here before it is written."""
 
 
 _SETTLED_WITH_IDS: Final = select(
@@ -90,8 +92,27 @@ def prepare(
     `ahead` holds what a parse helper already parsed for them, in order (None: not parsed).
     On PostgreSQL the tickets the chunk's mail names are locked (`ticket_locks`); without
     `wait_for_tickets`, those another transaction holds are left alone, and the ids of the
-    rows naming them are returned: the caller runs those rows later."""
-    chunk = _Chunk()
+    rows naming them are returned: the caller runs those rows later.
+
+    `rows` may still be new objects (a SQLite batch writes a chunk's ledger rows with
+    their fates, `inbound.add_received_many`). None of the reads here could see one of
+    them (each asks for other rows: settled ones, the holders of keys, tickets, contacts),
+    so they run without an autoflush, after anything else pending is written."""
+    own = {id(row) for row in rows}
+    if session.dirty or session.deleted or any(id(obj) not in own for obj in session.new):
+        session.flush()
+    with session.no_autoflush:
+        return _prepare(session, runtime, rows, ahead, wait_for_tickets)
+
+
+def _prepare(
+    session: Session,
+    runtime: Runtime,
+    rows: Sequence[InboundMessage],
+    ahead: Sequence[ParsedEmail | ParseRejection | None],
+    wait_for_tickets: bool,
+) -> frozenset[int]:
+    chunk = _Chunk(rows=rows)
     chunk.known_bytes = _known_bytes(session, rows)
     for index, row in enumerate(rows):
         if row.status != "received" or row.raw_purged_at is not None:
@@ -110,7 +131,6 @@ def prepare(
     chunk.covered = frozenset(ids)
     chunk.repeated = frozenset(i for i, n in ids.items() if n > 1)
     if ids:
-        # session.execute: flushes the batch's pending settlements first
         found = session.execute(_SETTLED_WITH_IDS, {"ids": list(ids)})
         for message_id, inbound_id, status in found:
             if message_id is not None and status in _SETTLED:
@@ -244,9 +264,11 @@ def same_message_id_exists(session: Session, mail: ParsedEmail, inbound_id: int)
         return False
     if chunk is None or mail.message_id not in chunk.covered:
         return dedupe.same_message_id_exists(session, mail, inbound_id)
-    if mail.message_id in chunk.repeated:
-        # an earlier message of the chunk may carry it: its settlement, still pending in a
-        # batch without savepoints, is written first so that the look-up sees it
-        session.flush()
-        return dedupe.same_message_id_exists(session, mail, inbound_id)
+    if mail.message_id in chunk.repeated and any(
+        # an earlier message of the chunk may carry it: its row, settled in memory and
+        # written by the batch's next flush (before this module, a flush of its own)
+        row.id != inbound_id and row.message_id == mail.message_id and row.status in _SETTLED
+        for row in chunk.rows
+    ):
+        return True
     return bool(chunk.settled_ids.get(mail.message_id, set()) - {inbound_id})

@@ -141,7 +141,7 @@ def mailbox_team(
 
 def inbound_team(session: Session, inbound_id: int) -> int | None:
     """`mailbox_team` of ledger row `inbound_id` (None when there is no such row)."""
-    row = session.get(InboundMessage, inbound_id)
+    row = reads.get(session, InboundMessage, inbound_id)  # a batch's new row too
     return mailbox_team(session, row.envelope, row.mailbox_id) if row is not None else None
 
 

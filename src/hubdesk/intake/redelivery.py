@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubdesk.db import reads
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
 from hubdesk.intake import dedupe, dispositions, executor, prologue
@@ -96,7 +97,7 @@ def _make(
     family: Sequence[Ticket],
     missing: Sequence[TeamAddress],
 ) -> Outcome | None:
-    original = session.get(InboundMessage, original_id)
+    original = reads.get(session, InboundMessage, original_id)  # a batch's new row too
     opened_first = original is not None and (original.flags or {}).get("result") == "created"
     numbers = ", ".join(t.ticket_number for t in first)
     env = executor.environment(session, runtime)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from hubdesk.api.limits import ALNUM_CHAR
 from hubdesk.audit import service as audit
 from hubdesk.db.memo import memo
+from hubdesk.db.reads import touching
 from hubdesk.db.types import utcnow
 from hubdesk.errors import Conflict, NotFound, ValidationFailed
 from hubdesk.priority.keywords import SPEC, Keywords
@@ -69,7 +70,9 @@ def keywords(session: Session) -> Keywords:
 def _build(session: Session) -> Keywords:
     subject: dict[str, list[str]] = defaultdict(list)
     body: dict[str, list[str]] = defaultdict(list)
-    for row in session.scalars(select(PriorityKeyword)):
+    with touching(session, PriorityKeyword):  # a bulk batch's other pending rows wait
+        found = session.scalars(select(PriorityKeyword)).all()
+    for row in found:
         (subject if row.scope == "subject" else body)[row.level].append(row.word)
     return Keywords.build(subject, body)
 

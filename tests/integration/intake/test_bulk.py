@@ -390,11 +390,13 @@ def test_replies_search_documents_read_at_the_batch_end_are_the_rebuilt_ones(
     assert "whistles louder" in documents[outcomes[1].ticket_id]
 
 
-def test_the_ledger_row_is_updated_once_per_message_with_its_description_and_fate(
+def test_the_ledger_row_is_written_with_its_description_and_fate_at_once(
     runtime: Runtime,
 ) -> None:
     """What a run learns early (Message-ID, subject, sender, classification) is written with
-    the row's fate in one UPDATE, and the stored row says all of it."""
+    the row's fate: on PostgreSQL in one UPDATE, on SQLite in the row's INSERT itself (none
+    here, though the reply reads the ticket its chunk's first mail opened), and the stored
+    row says all of it."""
 
     updates: list[str] = []
 
@@ -414,7 +416,7 @@ def test_the_ledger_row_is_updated_once_per_message_with_its_description_and_fat
     finally:
         event.remove(runtime.db.engine, "before_cursor_execute", count)
     assert [o.status for o in outcomes] == ["created", "linked"]
-    assert len(updates) == 2
+    assert len(updates) == (2 if runtime.db.engine.dialect.name == "postgresql" else 0)
     with runtime.db.transaction(write=False) as session:
         rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
         assert [r.message_id for r in rows] == ["<mouse@x>", outcomes[1].message_id]
@@ -423,6 +425,46 @@ def test_the_ledger_row_is_updated_once_per_message_with_its_description_and_fat
         assert all(r.classification and r.classification_confidence is not None for r in rows)
         assert [r.status for r in rows] == ["processed", "processed"]
         assert [r.ticket_id for r in rows] == [outcomes[0].ticket_id] * 2
+
+
+def test_a_sqlite_chunks_ledger_rows_are_inserted_once_with_their_fates(runtime: Runtime) -> None:
+    """On SQLite a chunk's ledger rows are written by the batch's next flush, each with its
+    fate, in one INSERT and no UPDATE. On PostgreSQL the chunk's dedupe claims refer to the
+    rows at its start, so they are inserted then and their fates updated."""
+    ledger: list[tuple[str, int]] = []
+
+    def watch(
+        _conn: object, _cursor: object, statement: str, params: Any, _ctx: object, many: bool
+    ) -> None:
+        if re.match(r"(INSERT INTO|UPDATE) inbound_messages\b", statement):
+            ledger.append((statement.split()[0], len(params) if many else 1))
+
+    raws = [
+        raw_mail(subject=f"Printer {i} is jammed", message_id=f"<p{i}@x>", sender=f"u{i}@x.org")
+        for i in range(5)
+    ]
+    raws.append(raws[0])  # the same bytes again: a duplicate of the chunk's own first row
+    event.listen(runtime.db.engine, "before_cursor_execute", watch)
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(runtime, _sources(*raws), ONE_BATCH)]
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", watch)
+    assert [o.status for o in outcomes] == ["created"] * 5 + ["duplicate"]
+    assert ledger[0] == ("INSERT", 6)
+    updated = sum(n for verb, n in ledger[1:] if verb == "UPDATE")  # grouped by what changed
+    assert updated == (6 if runtime.db.engine.dialect.name == "postgresql" else 0), ledger
+    with runtime.db.transaction(write=False) as session:
+        rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        assert [r.id for r in rows] == [o.inbound_id for o in outcomes]
+        assert [r.status for r in rows] == ["processed"] * 5 + ["duplicate"]
+        assert [r.ticket_id for r in rows] == [o.ticket_id for o in outcomes[:5]] + [
+            outcomes[0].ticket_id
+        ]
+        assert rows[5].duplicate_of_id == rows[0].id
+        assert [r.subject for r in rows[:5]] == [f"Printer {i} is jammed" for i in range(5)]
+        assert all(r.processed_at is not None and r.classification for r in rows[:5])
+        claimed = session.scalars(select(DedupeKey.inbound_id)).all()
+        assert sorted(set(claimed)) == [r.id for r in rows[:5]]
 
 
 def _batch_flushes() -> tuple[list[int], Callable[[], None]]:
