@@ -195,15 +195,25 @@ def _load_replied_tickets(session: Session, ticket_ids: set[int]) -> None:
     if not ticket_ids:
         return
     wanted = list(ticket_ids)
-    session.scalars(select(Ticket).where(Ticket.id.in_(wanted))).all()
-    session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(wanted))).all()
-    session.scalars(select(TicketParticipant).where(TicketParticipant.ticket_id.in_(wanted))).all()
+    for statement in _REPLIED:
+        session.scalars(statement, {"ids": wanted}).all()
     if prologue.any_same_email_links(session):
         families: dict[int, list[int]] = {ticket_id: [] for ticket_id in wanted}
         for ticket_id, linked in session.execute(_FAMILIES, {"ids": wanted}):
             families[ticket_id].append(linked)
         session.info[prologue.FAMILIES_READ] = families
 
+
+_REPLIED: Final = tuple(
+    select(model).where(key.in_(bindparam("ids", expanding=True)))
+    for model, key in (
+        (Ticket, Ticket.id),
+        (SlaClock, SlaClock.ticket_id),
+        (TicketParticipant, TicketParticipant.ticket_id),
+    )
+)
+"""What `_load_replied_tickets` reads, built once (a statement built anew each chunk
+generated its cache key again)."""
 
 _FAMILIES: Final = select(TicketLink.ticket_id, TicketLink.linked_ticket_id).where(
     TicketLink.ticket_id.in_(bindparam("ids", expanding=True)), TicketLink.kind == "same_email"

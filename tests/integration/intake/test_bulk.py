@@ -1229,6 +1229,27 @@ def test_a_chunk_with_more_senders_than_a_statement_reads_reads_them_in_parts(
     assert len(reads) == 2  # 2 + 2 senders with UNION ALL; the fifth alone, without
 
 
+def test_a_chunks_senders_are_read_by_a_statement_of_the_next_power_of_two_parts(
+    runtime: Runtime,
+) -> None:
+    """Three senders are read by the statement of four parts (the fourth asks for no
+    sender, NULL), so that a run compiles a few statements, not one a number of senders;
+    each sender is counted as before, and the empty part counts no one."""
+    update = {"new_tickets_per_sender_per_hour": 1}
+    limited = replace(runtime, settings=runtime.settings.model_copy(update=update))
+    senders = [f"p{n}@example.org" for n in range(3)]
+    earlier = [raw_mail(subject=f"First {s}", message_id=f"<f-{s}>", sender=s) for s in senders]
+    earlier.append(raw_mail(subject="Nobody", message_id="<f-none>", sender="q@example.org"))
+    assert {o.status for _s, o in bulk.ingest_bulk(limited, _sources(*earlier), ONE_BATCH)} == {
+        "created"
+    }
+    later = [raw_mail(subject=f"Again {s}", message_id=f"<a-{s}>", sender=s) for s in senders]
+    outcomes, reads = _ingest_counting(limited, later, "UNION ALL")
+    assert [o.status for o in outcomes] == ["ignored"] * 3
+    assert all("opened 1 tickets" in (o.reason or "") for o in outcomes)
+    assert [statement.count("UNION ALL") for statement in reads] == [3]
+
+
 def test_the_throttles_reads_search_the_senders_rows_by_the_sender_index(
     runtime: Runtime, db_kind: str
 ) -> None:
