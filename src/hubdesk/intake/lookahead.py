@@ -63,7 +63,7 @@ class _Chunk:
     covered: frozenset[str] = frozenset()
     """The Message-IDs the chunk's read asked for."""
     repeated: frozenset[str] = frozenset()
-    """Message-IDs two or more of the chunk's messages carry (asked again when needed)."""
+    """Message-IDs two or more of the chunk's messages carry (looked for in `rows` too)."""
     known_bytes: frozenset[int] = frozenset()
     """Rows whose raw bytes another ledger row already holds (not parsed: duplicates)."""
     rows: Sequence[InboundMessage] = ()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, select
 
 from hubdesk.inbound import service as inbound
-from hubdesk.inbound.models import DedupeKey
+from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.intake import dedupe
 from hubdesk.runtime import Runtime
 
@@ -110,3 +110,18 @@ def test_a_raw_key_committed_after_the_snapshot_gives_the_content_key_back(
     assert answer == ("raw", first)
     assert waited >= 0.4  # it did wait for the other transaction's raw key
     assert _holders(runtime) == {"raw:a": first}  # "msg:a" was given back
+
+
+def test_a_claim_made_at_once_writes_its_ledger_row_first_when_still_pending(
+    runtime: Runtime,
+) -> None:
+    """A claim inserted at once on the connection (a key no chunk asked for ahead, such as a
+    team's key of a redelivery) refers to its ledger row. A SQLite batch keeps a chunk's
+    rows as new objects until its next flush (`inbound.add_received_many`): such a row is
+    written first, not left for the foreign key to refuse the claim."""
+    with runtime.db.transaction() as session:
+        row = InboundMessage(id=4242, source="test", raw_sha256="f" * 64, size=10)
+        session.add(row)
+        assert dedupe.claim(session, 4242, "team:7:1") is None
+        assert dedupe.claim(session, 4242, "team:7:1") is None  # ours already
+    assert _holders(runtime) == {"team:7:1": 4242}

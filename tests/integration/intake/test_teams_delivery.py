@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from hubdesk.audit.models import AuditEntry
 from hubdesk.automation.reasons import english
 from hubdesk.config import Settings
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import pipeline
+from hubdesk.intake import bulk, pipeline
+from hubdesk.intake.sources import Source
 from hubdesk.outbox.models import OutboxMessage
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import EmailLog, Ticket
@@ -160,6 +161,37 @@ def test_a_bcc_only_delivery_opens_that_teams_ticket_exactly_once(
         == "duplicate"
     )
     assert _counts(api) == (2, 2)
+
+
+def test_a_bcc_copy_in_the_same_import_batch_opens_that_teams_ticket_without_a_retry(
+    team_api: Api,
+) -> None:
+    """`hubdesk ingest` of a mail and its copy to another team's address in one batch: the
+    copy's claim for that team is inserted at once and refers to the copy's ledger row,
+    which a SQLite batch otherwise writes with the chunk's next flush; the batch still runs
+    once, without a savepoint, and both tickets are made."""
+    api = team_api
+    teams, _boxes = _teams(api)
+    mail = _mail()
+    copy = b"Delivered-To: sales+orders@example.com\r\n" + _received("mx2", mail)
+    sources = [Source(f"m{i}", (lambda raw=raw: raw)) for i, raw in enumerate((mail, copy))]
+    savepoints: list[str] = []
+
+    def watch(*args: Any) -> None:
+        if args[2].startswith("SAVEPOINT"):
+            savepoints.append(args[2])
+
+    event.listen(api.runtime.db.engine, "before_cursor_execute", watch)
+    try:
+        outcomes = [o for _s, o in bulk.ingest_bulk(api.runtime, sources)]
+    finally:
+        event.remove(api.runtime.db.engine, "before_cursor_execute", watch)
+    assert [o.status for o in outcomes] == ["created", "created"], outcomes
+    assert [_ticket(api, o.ticket_id)["team_id"] for o in outcomes] == [
+        teams["Support"],
+        teams["Sales"],
+    ]
+    assert savepoints == []
 
 
 def test_two_bcc_copies_at_once_make_the_teams_ticket_once(team_api: Api) -> None:
