@@ -1215,15 +1215,7 @@ def test_a_chunk_with_more_senders_than_a_statement_reads_reads_them_in_parts(
     a compound SELECT; a worker's claimed batch is one chunk): with two a statement, five
     senders take three statements, and each sender is still counted."""
     monkeypatch.setattr(prologue, "_PARTS_AT_MOST", 2)
-    update = {"new_tickets_per_sender_per_hour": 1}
-    limited = replace(runtime, settings=runtime.settings.model_copy(update=update))
-    senders = [f"s{n}@example.org" for n in range(5)]
-    earlier = [raw_mail(subject=f"First {s}", message_id=f"<f-{s}>", sender=s) for s in senders]
-    assert {o.status for _s, o in bulk.ingest_bulk(limited, _sources(*earlier), ONE_BATCH)} == {
-        "created"
-    }
-    later = [raw_mail(subject=f"Again {s}", message_id=f"<a-{s}>", sender=s) for s in senders]
-    outcomes, reads = _ingest_counting(limited, later, "UNION ALL")
+    outcomes, reads = _each_sender_again(runtime, [f"s{n}@example.org" for n in range(5)])
     assert [o.status for o in outcomes] == ["ignored"] * 5
     assert all("opened 1 tickets" in (o.reason or "") for o in outcomes)
     assert len(reads) == 2  # 2 + 2 senders with UNION ALL; the fifth alone, without
@@ -1235,19 +1227,30 @@ def test_a_chunks_senders_are_read_by_a_statement_of_the_next_power_of_two_parts
     """Three senders are read by the statement of four parts (the fourth asks for no
     sender, NULL), so that a run compiles a few statements, not one a number of senders;
     each sender is counted as before, and the empty part counts no one."""
+    senders = [f"p{n}@example.org" for n in range(3)]
+    outcomes, reads = _each_sender_again(runtime, senders, others=["q@example.org"])
+    assert [o.status for o in outcomes] == ["ignored"] * 3
+    assert all("opened 1 tickets" in (o.reason or "") for o in outcomes)
+    assert [statement.count("UNION ALL") for statement in reads] == [3]
+
+
+def _each_sender_again(
+    runtime: Runtime, senders: list[str], *, others: list[str] | None = None
+) -> tuple[list[Outcome], list[str]]:
+    """Under a limit of one ticket an hour, each of `senders` (and of `others`) opens one,
+    then `senders` write again, in one chunk: those mails' outcomes and the statements of
+    the throttle's chunk read (the ones with UNION ALL)."""
     update = {"new_tickets_per_sender_per_hour": 1}
     limited = replace(runtime, settings=runtime.settings.model_copy(update=update))
-    senders = [f"p{n}@example.org" for n in range(3)]
-    earlier = [raw_mail(subject=f"First {s}", message_id=f"<f-{s}>", sender=s) for s in senders]
-    earlier.append(raw_mail(subject="Nobody", message_id="<f-none>", sender="q@example.org"))
+    earlier = [
+        raw_mail(subject=f"First {s}", message_id=f"<f-{s}>", sender=s)
+        for s in [*senders, *(others or [])]
+    ]
     assert {o.status for _s, o in bulk.ingest_bulk(limited, _sources(*earlier), ONE_BATCH)} == {
         "created"
     }
     later = [raw_mail(subject=f"Again {s}", message_id=f"<a-{s}>", sender=s) for s in senders]
-    outcomes, reads = _ingest_counting(limited, later, "UNION ALL")
-    assert [o.status for o in outcomes] == ["ignored"] * 3
-    assert all("opened 1 tickets" in (o.reason or "") for o in outcomes)
-    assert [statement.count("UNION ALL") for statement in reads] == [3]
+    return _ingest_counting(limited, later, "UNION ALL")
 
 
 def test_the_throttles_reads_search_the_senders_rows_by_the_sender_index(
