@@ -202,16 +202,14 @@ def _insert_numbered(
     if len(rows[0]) != len(_LEDGER.columns):  # a column added to the model and not here
         unset = sorted(set(_LEDGER.columns.keys()) - set(rows[0]))
         raise TypeError(f"add_received_many gives no value for {', '.join(unset)}")
-    if ids.sole_writer(session) and inserts.writes(session, InboundMessage):
-        pending = [new(InboundMessage, **values) for values in rows]
-        for row in pending:
-            add(session, row)
-        return pending
-    session.execute(insert(_LEDGER), rows)
+    written_later = ids.sole_writer(session) and inserts.writes(session, InboundMessage)
+    if not written_later:
+        session.execute(insert(_LEDGER), rows)
     made = []
     for values in rows:
         row = new(InboundMessage, **values)
-        make_transient_to_detached(row)  # the written row, as if read from the database
+        if not written_later:
+            make_transient_to_detached(row)  # the written row, as if read from the database
         add(session, row)
         made.append(row)
     return made
