@@ -17,8 +17,10 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
+
+from hubdesk.db import many
 
 _KEY: Final = "hubdesk_deferred"
 _MISSING: Final = object()
@@ -142,8 +144,9 @@ def flush(session: Session) -> int:
     for table, row in pending.rows:
         groups.setdefault((table, tuple(row)), []).append(row)
     written = 0
-    for (table, _columns), rows in groups.items():
-        session.execute(insert(table), rows)
+    connection = session.connection()
+    for (table, columns), rows in groups.items():
+        many.insert_many(connection, table, columns, [tuple(row.values()) for row in rows])
         written += len(rows)
     for name, values in pending.keyed.items():
         if values:

@@ -40,11 +40,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import Table, inspect
 from sqlalchemy.orm import ONETOMANY, Session
 from sqlalchemy.orm.attributes import instance_state
 
-from hubdesk.db import ids, reads
+from hubdesk.db import ids, many, reads
 
 _KEY: Final = "hubdesk_inserts"
 _SUPPORTED: Final = hasattr(Session, "_register_persistent")
@@ -75,6 +75,10 @@ class _Model:
     relations: tuple[tuple[str, bool, tuple[tuple[str, str], ...]], ...]
     """(relationship, one-to-many, (source attribute, foreign-key attribute) pairs): the
     keys a related object set on the relationship gives, as the ORM's flush copies them."""
+
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        return tuple(column.key for column in self.columns)
 
 
 _MODELS: Final[dict[type, _Model]] = {}
@@ -217,7 +221,9 @@ def _sorted(tables: dict[Table, _Model]) -> list[Table]:
 
 
 def _write(session: Session, model: _Model, objs: list[Any]) -> None:
-    rows = []
+    # on the session's connection: `session.execute` would autoflush the ORM's rows first
+    connection = session.connection()
+    rows: list[list[Any]] = []
     for obj in objs:
         if model.numbered:
             ids.assign(session, obj)
@@ -225,19 +231,18 @@ def _write(session: Session, model: _Model, objs: list[Any]) -> None:
         for key, to_many, pairs in model.relations:
             if key in values:
                 _copy_keys(obj, values[key], to_many, pairs)
-        row = {}
+        row = []
         for column in model.columns:
             value = values.get(column.attribute, _NO_DEFAULT)
             if value is _NO_DEFAULT:
                 value = None if column.default is None else column.default()
                 values[column.attribute] = value
-            row[column.key] = value
+            row.append(value)
         for key in model.keys:
             if values.get(key) is None:
                 raise ValueError(f"a new {model.model.__name__} has no {key} before its INSERT")
         rows.append(row)
-    # on the session's connection: `session.execute` would autoflush the ORM's rows first
-    session.connection().execute(_statement(model.table), rows)
+    many.insert_many(connection, model.table, model.column_keys, rows)
 
 
 def _copy_keys(obj: Any, related: Any, to_many: bool, pairs: tuple[tuple[str, str], ...]) -> None:
@@ -253,17 +258,6 @@ def _copy_keys(obj: Any, related: Any, to_many: bool, pairs: tuple[tuple[str, st
         for source, dest in pairs:
             if getattr(child, dest) != obj.__dict__.get(source):
                 setattr(child, dest, obj.__dict__.get(source))
-
-
-_STATEMENTS: Final[dict[Table, Any]] = {}
-
-
-def _statement(table: Table) -> Any:
-    """`table`'s INSERT, built once (its compiled form is then cached by the engine)."""
-    found = _STATEMENTS.get(table)
-    if found is None:
-        found = _STATEMENTS[table] = insert(table)
-    return found
 
 
 def _model(model: type) -> _Model:
