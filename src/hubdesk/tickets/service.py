@@ -164,13 +164,19 @@ def create_ticket(
         updated_at=now,
     )
     tags = normalize_tags(new.tags)
-    if tags:
-        ticket.tag_rows = [TicketTag(tag=tag, position=i) for i, tag in enumerate(tags)]
-    else:  # known empty, without the collection's events (no row to write, none to read)
-        set_committed_value(ticket, "tag_rows", [])
     rows.add(session, ticket)
     if not ids.assign(session, ticket):  # a bulk batch numbers it now, flushes it later
         session.flush()
+    # the tags as new rows of their own, and the collection set as loaded with them: no
+    # collection event, backref or cascade walk a tag (2.5 % of a bulk batch, py-spy,
+    # `bench.bulk_cpu --count 4000`, 2026-12-06); nothing to read for a new ticket
+    tag_rows = [
+        rows.new(TicketTag, ticket_id=ticket.id, tag=tag, position=i)
+        for i, tag in enumerate(tags)
+    ]
+    for tag_row in tag_rows:
+        rows.add(session, tag_row)
+    set_committed_value(ticket, "tag_rows", tag_rows)
     record_event(
         session,
         actor,
