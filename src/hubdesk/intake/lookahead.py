@@ -42,6 +42,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hubdesk.customers import service as customers
+from hubdesk.db import reads
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import DedupeKey, InboundMessage
 from hubdesk.intake import dedupe, prologue, threading, ticket_locks
@@ -195,8 +196,13 @@ def _load_replied_tickets(session: Session, ticket_ids: set[int]) -> None:
     if not ticket_ids:
         return
     wanted = list(ticket_ids)
-    for statement in _REPLIED:
-        session.scalars(statement, {"ids": wanted}).all()
+    # a ticket this batch opened is held with its clock and participants since (each made
+    # in the batch, `reads.made_of`): nothing of it to read
+    made = {ticket.id for ticket in reads.made_of(session, Ticket) or ()}
+    unread = [ticket_id for ticket_id in wanted if ticket_id not in made]
+    if unread:
+        for statement in _REPLIED:
+            session.scalars(statement, {"ids": unread}).all()
     if prologue.any_same_email_links(session):
         families: dict[int, list[int]] = {ticket_id: [] for ticket_id in wanted}
         for ticket_id, linked in session.execute(_FAMILIES, {"ids": wanted}):
