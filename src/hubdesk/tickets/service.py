@@ -171,8 +171,7 @@ def create_ticket(
     # collection event, backref or cascade walk a tag (2.5 % of a bulk batch, py-spy,
     # `bench.bulk_cpu --count 4000`, 2026-12-06); nothing to read for a new ticket
     tag_rows = [
-        rows.new(TicketTag, ticket_id=ticket.id, tag=tag, position=i)
-        for i, tag in enumerate(tags)
+        rows.new(TicketTag, ticket_id=ticket.id, tag=tag, position=i) for i, tag in enumerate(tags)
     ]
     for tag_row in tag_rows:
         rows.add(session, tag_row)
