@@ -4,7 +4,7 @@ Ingests `--count` generated mails (bench/mailgen.py) with `bulk.ingest_bulk` (th
 helper on, as `hubdesk ingest` runs) into a fresh SQLite database and prints the ingesting
 process's CPU a mail (`time.process_time`, which a slow disk does not inflate), the
 ingesting thread's alone (`time.thread_time`: without the threads that write to the parse
-helper, read from it and checkpoint SQLite's log) and the rate.
+helper, read from it and make the batch's blobs durable) and the rate.
 Run it alternately from two trees (`git worktree add /tmp/base <commit>`) to compare code
 versions on this shared machine:
 

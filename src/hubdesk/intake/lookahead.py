@@ -197,8 +197,8 @@ def _load_replied_tickets(session: Session, ticket_ids: set[int]) -> None:
         return
     wanted = list(ticket_ids)
     # a ticket this batch opened is held with its clock and participants since (each made
-    # in the batch, `reads.made_of`): nothing of it to read
-    made = {ticket.id for ticket in reads.made_of(session, Ticket) or ()}
+    # in the batch, `reads.made_mark`): nothing of it to read
+    made = reads.made_mark(session, Ticket) or frozenset()
     unread = [ticket_id for ticket_id in wanted if ticket_id not in made]
     if unread:
         for statement in _REPLIED:

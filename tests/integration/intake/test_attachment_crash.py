@@ -39,6 +39,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import func, select
@@ -273,7 +274,8 @@ def _crash_runs(settings: Settings, runtime: Runtime, tmp_path: Path, runs: int)
         if root is not None:
             total = len(raw) + len(attachment)
             offset = chooser.randrange(int(total * 1.3))
-            directories = {root / d[:2] / d[2:4] for d in digests}  # `BlobStore.path_for`
+            store = cast(BlobStore, runtime.blobs)
+            directories = {store.path_for(digest).parent for digest in digests}
             base = _bytes_on_disk(directories)
             landed = _kill_at(process, directories, base, offset, total, chooser.uniform(0.0, 0.4))
         elif chooser.random() < 1 / 3:  # once the objects are stored: fsync-less tail
