@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
+from hubdesk.db import jsontext
 from hubdesk.errors import DatabaseUnavailable
 from hubdesk.storage.private import ensure_private_file
 
@@ -39,6 +40,8 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         pool_size=5,
         max_overflow=10,
         connect_args={"connect_timeout": 5},
+        json_serializer=jsontext.dumps,
+        json_deserializer=jsontext.loads,
     )
 
 
@@ -56,6 +59,8 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
         url,
         echo=echo,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        json_serializer=jsontext.dumps,
+        json_deserializer=jsontext.loads,
     )
 
     @event.listens_for(engine, "connect")
