@@ -21,7 +21,7 @@ from sqlalchemy import Engine, inspect, text
 from hubdesk.db.uow import describe_unavailable, is_transient
 from hubdesk.errors import DatabaseUnavailable, HubdeskError
 
-HEAD: Final = "0022_sender_opened_is_reply"
+HEAD: Final = "0023_redundant_indexes"
 """The newest migration in `hubdesk/db/migrations/versions` (the history is one line)."""
 
 _VERSION_TABLE: Final = "alembic_version"

@@ -120,14 +120,14 @@ class Ticket(Base):
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     assigned_to_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+        ForeignKey("users.id", ondelete="SET NULL")
+    )  # looked up by `ix_tticket_tickets_assignee_updated`, which it leads
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source: Mapped[str] = mapped_column(String(16), default="api")
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # `..._created_id` leads
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
@@ -322,8 +322,8 @@ class EmailLog(Base):
     # Added by the pipeline (migration 0002): the ledger row, who else it went to, the bodies
     # (full text, the visible new text, sanitised HTML) and facts such as from_problem.
     inbound_id: Mapped[int | None] = mapped_column(
-        ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True
-    )
+        ForeignKey("inbound_messages.id", ondelete="SET NULL")
+    )  # looked up by `uq_tticket_email_log_inbound_ticket`, which it leads
     email_to: Mapped[list[str]] = mapped_column(default=list)
     email_cc: Mapped[list[str]] = mapped_column(default=list)
     body_text: Mapped[str] = mapped_column(Text, default="")
