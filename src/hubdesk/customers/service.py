@@ -6,11 +6,12 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 
 from hubdesk.api.limits import DOMAIN_PATTERN
 from hubdesk.audit import service as audit
@@ -283,7 +284,7 @@ def ensure_contact(session: Session, actor: Principal, *, email: str, name: str 
 def _in_session(contact: Contact) -> bool:
     """Whether a kept contact is still the session's: written, or added and not yet written
     (a savepoint that rolled back takes an added one out, and its row never existed)."""
-    state = inspect(contact)
+    state = instance_state(contact)  # what `inspect` answers, without its look-up by type
     return state.persistent or state.pending
 
 

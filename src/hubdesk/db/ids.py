@@ -66,8 +66,11 @@ def assign(session: Session, obj: Any) -> bool:
     ids: _Ids | None = session.info.get(_KEY)
     if ids is None:
         return False
-    if obj.id is None:
-        obj.id = _next(session, ids, type(obj).__table__)
+    # the new object's dictionary, where its INSERT reads the key: through the attribute,
+    # an event and a history entry for an object that has no loaded state (1 % of a batch)
+    values = obj.__dict__
+    if values.get("id") is None:
+        values["id"] = _next(session, ids, type(obj).__table__)
     return True
 
 

@@ -63,12 +63,15 @@ class ActionEnv:
         return self.runtime.blobs
 
 
+_EVERY_PERMISSION: Final = frozenset(ALL_PERMISSIONS)
+"""Built once: each mail's actor holds it (a set of every permission built a mail cost 0.5 %
+of a bulk batch, py-spy 2026-12-06)."""
+
+
 def mail_actor(mail: Mail) -> Principal:
     """Audit rows of mail-driven writes name the sender, e.g. `email:alice@example.com`."""
     return Principal(
-        user_id=None,
-        email=f"email:{mail.sender or 'unknown'}",
-        permissions=frozenset(ALL_PERMISSIONS),
+        user_id=None, email=f"email:{mail.sender or 'unknown'}", permissions=_EVERY_PERMISSION
     )
 
 
@@ -250,7 +253,7 @@ def past_reopen_window(ended: datetime | None, received_at: datetime, settings: 
 
 def _agent_actor(agent: User) -> Principal:
     """An agent answering by mail writes as themselves (their comment is a first response)."""
-    return Principal(user_id=agent.id, email=agent.email, permissions=frozenset(ALL_PERMISSIONS))
+    return Principal(user_id=agent.id, email=agent.email, permissions=_EVERY_PERMISSION)
 
 
 def _sender_agent(env: ActionEnv, mail: Mail) -> User | None:
