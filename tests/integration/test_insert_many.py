@@ -1,7 +1,8 @@
 """`hubdesk.db.many.insert_many`: rows handed to the driver as tuples on SQLite store what
 SQLAlchemy's Core INSERT stores (times, JSON and its null, flags, text), with one
 executemany; a table whose rows leave out a column with a Python default, and PostgreSQL,
-take the Core INSERT, which fills the default in."""
+take the Core INSERT, which fills the default in. `update_many`: the same for an UPDATE of
+named parameters, and the count of rows it changed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     event,
     insert,
     select,
@@ -98,3 +100,36 @@ def test_rows_in_another_order_of_columns(connection: Connection) -> None:
 def test_a_left_out_column_with_a_default_is_filled_in(connection: Connection) -> None:
     many.insert_many(connection, _DEFAULTED, ("id",), [(1,), (2,)])
     assert _stored(connection, _DEFAULTED) == [(1, "open"), (2, "open")]
+
+
+def test_an_update_of_named_parameters_stores_what_the_core_update_stores(
+    connection: Connection,
+) -> None:
+    many.insert_many(connection, _KINDS, _KEYS, _ROWS)
+    statement = (
+        _KINDS.update()
+        .values(at=bindparam("at"), facts=bindparam("facts"), name=bindparam("name"))
+        .where(_KINDS.c.id == bindparam("_key"), _KINDS.c.flag.is_not(None))
+    )
+    changes = [
+        {
+            "_key": 1,
+            "at": datetime(2026, 12, 7, 1, 0, tzinfo=timezone(timedelta(hours=-5))),
+            "facts": {"b": None},
+            "name": "changed",
+        },
+        {"_key": 2, "at": None, "facts": ["x"], "name": "also"},
+        {"_key": 3, "at": None, "facts": {}, "name": "never"},  # flag is NULL: not matched
+        {"_key": 9, "at": None, "facts": {}, "name": "no such row"},
+    ]
+    sent = _sent(connection)
+    assert many.update_many(connection, statement, changes) == 2
+    assert sent == [("UPDATE many_kinds SET", True)]
+    ours = _stored(connection, _KINDS)
+    connection.execute(_KINDS.delete())
+    many.insert_many(connection, _KINDS, _KEYS, _ROWS)
+    assert connection.execute(statement, changes).rowcount == 2
+    assert ours == _stored(connection, _KINDS)
+    assert ours[0][1] == datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    assert ours[0][2:] == ({"b": None}, True, "changed")
+    assert ours[2] == (3, None, [], None, None)

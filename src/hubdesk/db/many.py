@@ -1,4 +1,5 @@
-"""Rows INSERTed with one executemany, handed to the driver as SQLAlchemy would hand them.
+"""Rows INSERTed or UPDATEd with one executemany, handed to the driver as SQLAlchemy would
+hand them.
 
 SQLAlchemy's Core INSERT of many rows builds each row's parameters again (its
 `construct_params` a row, then a bind processor a column): 4 % of a bulk batch's time on
@@ -8,8 +9,10 @@ SQLite (py-spy, `bench.bulk_cpu --count 4000`, 2026-12-06), for the new rows of
 tuple, each value converted by the bind processor SQLAlchemy itself applies to its column
 (`bind_processor` of the column's type for the dialect): the driver gets the same values.
 Elsewhere, and for a table with a column the rows leave out that SQLAlchemy would fill in
-(a Python default), it is the Core INSERT. Statement events and the connection's
-transaction are SQLAlchemy's as for any statement (`Connection.exec_driver_sql`).
+(a Python default), it is the Core INSERT. `update_many` does the same for an UPDATE whose
+every value is a named parameter (the changed rows of `db.updates`). Statement events and
+the connection's transaction are SQLAlchemy's as for any statement
+(`Connection.exec_driver_sql`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from sqlalchemy import Connection, Dialect, Table, insert
+from sqlalchemy.sql.dml import Update
 
 _Plan = tuple[str, tuple[int, ...], tuple[Callable[[Any], Any] | None, ...]]
 """The INSERT's text, where each of its parameters is in a row, and its bind processor."""
 
 _PLANS: Final[dict[tuple[Table, tuple[str, ...], str], _Plan | None]] = {}
 _STATEMENTS: Final[dict[Table, Any]] = {}
+_UPDATES: Final[dict[tuple[Update, str], tuple[str, tuple[str, ...], tuple[Any, ...]] | None]] = {}
 
 
 def insert_many(
@@ -75,4 +80,46 @@ def _plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None
                 ),
             )
     _PLANS[cache] = found
+    return found
+
+
+def update_many(connection: Connection, statement: Update, rows: Sequence[dict[str, Any]]) -> int:
+    """Run `statement` once for each of `rows` (its named parameters' values) with one
+    executemany; the number of rows it changed."""
+    plan = _update_plan(statement, connection.dialect)
+    if plan is None:
+        return connection.execute(statement, list(rows)).rowcount
+    sql, names, processors = plan
+    return connection.exec_driver_sql(
+        sql,
+        [
+            tuple(
+                [row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True)]
+            )
+            for row in rows
+        ],
+    ).rowcount
+
+
+def _update_plan(
+    statement: Update, dialect: Dialect
+) -> tuple[str, tuple[str, ...], tuple[Any, ...]] | None:
+    """The driver's text, its parameters' names in order and their bind processors, or None
+    (not a `?` driver: the Core UPDATE). Kept per statement object: callers build each once."""
+    cache = (statement, dialect.name)
+    if cache in _UPDATES:
+        return _UPDATES[cache]
+    found = None
+    if dialect.paramstyle == "qmark":
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        found = (
+            compiled.string,
+            names,
+            tuple(
+                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in names
+            ),
+        )
+    _UPDATES[cache] = found
     return found

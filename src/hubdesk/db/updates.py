@@ -38,6 +38,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.dml import Update
 
+from hubdesk.db import many
 from hubdesk.db.base import Base
 
 _KEY: Final = "hubdesk_updates"
@@ -107,11 +108,11 @@ class _Writer:
                 }
                 for _obj, values, version, _touched in members
             ]
-            result = connection.execute(self.statement(keys), params)
-            if result.rowcount != len(params):
+            matched = many.update_many(connection, self.statement(keys), params)
+            if matched != len(params):
                 raise StaleDataError(
                     f"UPDATE statement on table '{self.table.name}' expected to update "
-                    f"{len(params)} row(s); {result.rowcount} were matched."
+                    f"{len(params)} row(s); {matched} were matched."
                 )
             for obj, values, version, touched in members:
                 for key in touched:  # the same-value ones too: nothing is left to flush
