@@ -18,7 +18,8 @@ rows the statement changed must add up to the rows it was given, or it raises
 a savepoint). A column set to the value it had is no change, as for the ORM: a row whose
 columns all are is not written and its version not moved. The values written are then the
 object's committed values, its version the next one, and the ORM's flush finds nothing left
-to write for it.
+to write for it: the object leaves the session's changed ones (`_settle`), as a row the
+ORM's flush wrote does.
 
 Only outside savepoints: a savepoint rolled back expires what the ORM wrote inside it, and
 nothing here would be expired with it, so a flush inside one is left to the ORM. Objects
@@ -34,8 +35,9 @@ from typing import Any, Final
 
 from sqlalchemy import Table, bindparam, event, inspect
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.dml import Update
 
 from hubdesk.db import many
@@ -62,6 +64,9 @@ class _Writer:
         }
         """The columns that refer to another row, by the table they refer to."""
         self._statements: dict[frozenset[str], Update] = {}
+        self._settles = not (mapper.dispatch.before_update or mapper.dispatch.after_update)
+        """Whether a written row may leave the session's changed objects (`_settle`): the
+        ORM's flush would call a model's update events for it."""
 
     def statement(self, keys: frozenset[str]) -> Update:
         found = self._statements.get(keys)
@@ -119,6 +124,8 @@ class _Writer:
                     set_committed_value(obj, key, values[key])
                 if self.version is not None:
                     set_committed_value(obj, self.version, version + 1)
+                if self._settles:
+                    _settle(session, obj)
 
     def _refers_to_written(
         self, session: Session, changed: frozenset[str], values: dict[str, Any]
@@ -134,6 +141,27 @@ class _Writer:
             if held is None:
                 return False
         return True
+
+
+_COMMIT_ALL: Final = getattr(InstanceState, "_commit_all_states", None)
+"""SQLAlchemy's own (2.0 and 2.1), what its flush calls on the rows it wrote."""
+
+
+def _settle(session: Session, obj: Any) -> None:
+    """`obj`, every change of which was just written, made clean as the ORM's flush leaves a
+    row it wrote: off the session's changed objects, so that the flush's unit of work does
+    not visit it (its relationships, its history column by column) to find nothing to write
+    (1.5 % of a bulk batch for the tickets of 1,000 mails' replies, py-spy, 2026-12-06). An
+    object with anything else still pending, or one expired, is left as it is."""
+    state = instance_state(obj)
+    if (
+        _COMMIT_ALL is None
+        or state.committed_state
+        or state.expired
+        or state.__dict__.get("_pending_mutations")  # a collection's, to apply at its load
+    ):
+        return
+    _COMMIT_ALL([(state, state.dict)], session.identity_map)
 
 
 _MAPPERS: dict[Table, Any] = {}
