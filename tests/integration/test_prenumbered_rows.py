@@ -180,7 +180,8 @@ def test_made_of_lists_the_new_rows_pending_or_written_until_rolled_back(
 ) -> None:
     """`reads.made_of`: every new object of a tracking session, before and after its
     flush, in the order made; one rolled back with its savepoint is dropped; a session
-    that does not track answers None."""
+    that does not track answers None, as does one that stopped (`reads.untrack`), whose
+    listeners are gone."""
     with runtime.db.transaction() as session:
         assert reads.made_of(session, Ticket) is None
         _enabled(session)
@@ -196,6 +197,19 @@ def test_made_of_lists_the_new_rows_pending_or_written_until_rolled_back(
         savepoint.rollback()
         assert list(reads.made_of(session, Ticket) or ()) == [first]
         assert list(reads.made_of(session, Comment) or ()) == []
+        # a batch's work done: nothing tracked, and nothing called for what is made later
+        # or detached at the close
+        dropped: list[object] = []
+        event.listen(session, "persistent_to_detached", lambda _s, obj: dropped.append(obj))
+        reads.untrack(session)
+        assert reads.made_of(session, Ticket) is None
+        third = _new_ticket(session, "Third")
+        assert list(reads.pending_of(session, Ticket)) == [third]  # from the session itself
+        session.flush()
+        for name in ("transient_to_pending", "pending_to_persistent", "persistent_to_detached"):
+            assert len(getattr(session.dispatch, name)) == (name == "persistent_to_detached")
+    assert first in dropped
+    assert third in dropped
 
 
 def test_made_since_tells_the_rows_made_after_a_mark_apart(runtime: Runtime) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import instance_state
 
 _PENDING: Final = "hubdesk_pending"
 _MADE: Final = "hubdesk_made"
+_LISTENERS: Final = "hubdesk_pending_listeners"
 
 T = TypeVar("T")
 
@@ -119,11 +120,27 @@ def track_pending(session: Session) -> None:
         index.get(type(obj), {}).pop(id(obj), None)
         made.get(type(obj), {}).pop(id(obj), None)
 
-    event.listen(session, "transient_to_pending", added)
-    event.listen(session, "pending_to_persistent", flushed)
-    event.listen(session, "pending_to_transient", dropped)
-    event.listen(session, "persistent_to_transient", dropped)
-    event.listen(session, "persistent_to_detached", dropped)
+    listeners = (
+        ("transient_to_pending", added),
+        ("pending_to_persistent", flushed),
+        ("pending_to_transient", dropped),
+        ("persistent_to_transient", dropped),
+        ("persistent_to_detached", dropped),
+    )
+    for name, listener in listeners:
+        event.listen(session, name, listener)
+    session.info[_LISTENERS] = listeners
+
+
+def untrack(session: Session) -> None:
+    """Stop what `track_pending` keeps, for a session whose work is done (a bulk batch about
+    to commit): closing it detaches every object it holds, and each detached object would
+    call `dropped` to update an index nothing reads again (1 % of a bulk batch with the
+    events' own dispatch, py-spy, 2026-12-06)."""
+    for name, listener in session.info.pop(_LISTENERS, ()):
+        event.remove(session, name, listener)
+    session.info.pop(_PENDING, None)
+    session.info.pop(_MADE, None)
 
 
 def made_of(session: Session, model: type[T]) -> Iterable[T] | None:

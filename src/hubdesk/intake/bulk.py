@@ -415,7 +415,8 @@ def _finish(session: Session, runtime: Runtime) -> None:
     object store), the caller commits right after. The blobs are made durable by a thread
     of its own while this one writes the rows: each mostly waits, on the disk or the store
     (a sixth of a batch's time, `bench/README.md`). Both are done before this returns; a
-    failure of either is raised, the rows' first."""
+    failure of either is raised, the rows' first. The session's new objects are no longer
+    tracked after (`reads.untrack`): nothing reads them before the commit and the close."""
     with ThreadPoolExecutor(1, thread_name_prefix="hubdesk-blob-sync") as syncing:
         synced = syncing.submit(runtime.blobs.sync_batch)
         _flush_messages(session)
@@ -426,6 +427,7 @@ def _finish(session: Session, runtime: Runtime) -> None:
                 raise
             raise _DeferredWriteFailed(str(exc)) from exc
     synced.result()
+    reads.untrack(session)
 
 
 def _reprocess_batch(
