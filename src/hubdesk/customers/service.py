@@ -447,8 +447,12 @@ def prefetch_contacts(session: Session, emails: Iterable[str]) -> None:
     caught by `ensure_contact`'s INSERT ... ON CONFLICT DO NOTHING, which then reads it.)"""
     known: dict[str, Contact] = session.info.setdefault(_CONTACTS_SEEN, {})
     absent: set[str] = session.info.setdefault(_CONTACTS_ABSENT, set())
-    wanted = {email.lower() for email in emails} - {
-        address for address, c in known.items() if _in_session(c)
+    # the chunk's addresses not kept yet (asking of each kept contact of the batch whether
+    # it still is the session's, every chunk, was 0.5 % of a bulk batch)
+    wanted = {
+        address
+        for address in {email.lower() for email in emails}
+        if (kept := known.get(address)) is None or not _in_session(kept)
     }
     if not wanted:
         return
