@@ -76,6 +76,19 @@ def test_a_batch_numbers_its_rows_without_flushing_and_writes_them_in_one_flush(
         assert session.get(Comment, note.id) is not None
 
 
+def test_a_loaded_row_keeps_its_id_even_with_its_attributes_expired(runtime: Runtime) -> None:
+    """`ids.assign` numbers a new object by its dictionary: a loaded one whose attributes
+    are expired (none in its dictionary) is not new, and keeps its id."""
+    with runtime.db.transaction() as session:
+        first = _first_ticket(session, "first")
+        known = first.id
+        session.expire(first)
+        assert "id" not in first.__dict__
+        assert ids.assign(session, first)
+        assert first.id == known
+        assert _new_ticket(session, "next").id == known + 1
+
+
 def test_a_row_inserted_without_an_id_in_a_batch_takes_the_next_one_not_a_handed_out_one(
     runtime: Runtime,
 ) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from sqlalchemy import Table, event, func, select, text
 from sqlalchemy.orm import Mapper, Session, object_session, relationship
+from sqlalchemy.orm.attributes import instance_state
 
 _KEY: Final = "hubdesk_ids"
 BLOCK: Final = 25
@@ -69,7 +70,7 @@ def assign(session: Session, obj: Any) -> bool:
     # the new object's dictionary, where its INSERT reads the key: through the attribute,
     # an event and a history entry for an object that has no loaded state (1 % of a batch)
     values = obj.__dict__
-    if values.get("id") is None:
+    if values.get("id") is None and instance_state(obj).key is None:  # new, not a loaded one
         values["id"] = _next(session, ids, type(obj).__table__)
     return True
 
