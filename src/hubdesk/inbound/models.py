@@ -73,7 +73,7 @@ class InboundMessage(Base):
     `raw_sha256`. Loaded only when read (`inbound.service.raw_bytes`)."""
     # The classifier's current verdict (history in inbound_classifications), and the human
     # queue a message waits in when no workflow took it (`triage`), or None.
-    classification: Mapped[str | None] = mapped_column(String(64), index=True)
+    classification: Mapped[str | None] = mapped_column(String(64))  # no statement selects by it
     classification_confidence: Mapped[float | None] = mapped_column(Float)
     queue: Mapped[str | None] = mapped_column(String(32), index=True)
     mailbox_id: Mapped[int | None] = mapped_column(
