@@ -20,15 +20,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import Connection, Dialect, Table, insert
+from sqlalchemy import Connection, CursorResult, Dialect, Table, insert
+from sqlalchemy.engine.interfaces import Compiled
 from sqlalchemy.sql.dml import Update
 
-_Plan = tuple[str, tuple[int, ...], tuple[Callable[[Any], Any] | None, ...]]
-"""The INSERT's text, where each of its parameters is in a row, and its bind processor."""
+_Plan = tuple[str, tuple[Any, ...], tuple[Callable[[Any], Any] | None, ...]]
+"""The statement's text, where each of its parameters is in a row (an index into a row of
+values, or a name in a row of named values), and the parameter's bind processor."""
 
 _PLANS: Final[dict[tuple[Table, tuple[str, ...], str], _Plan | None]] = {}
 _STATEMENTS: Final[dict[Table, Any]] = {}
-_UPDATES: Final[dict[tuple[Update, str], tuple[str, tuple[str, ...], tuple[Any, ...]] | None]] = {}
+_UPDATES: Final[dict[tuple[Update, str], _Plan | None]] = {}
 
 
 def insert_many(
@@ -43,19 +45,7 @@ def insert_many(
             statement = _STATEMENTS[table] = insert(table)
         connection.execute(statement, [dict(zip(keys, row, strict=True)) for row in rows])
         return
-    sql, positions, processors = plan
-    connection.exec_driver_sql(
-        sql,
-        [
-            tuple(
-                [
-                    row[i] if p is None else p(row[i])
-                    for i, p in zip(positions, processors, strict=True)
-                ]
-            )
-            for row in rows
-        ],
-    )
+    _send(connection, plan, rows)
 
 
 def _plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
@@ -71,14 +61,7 @@ def _plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None
         compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
         order = compiled.positiontup or []
         if sorted(order) == sorted(keys):
-            found = (
-                compiled.string,
-                tuple(keys.index(name) for name in order),
-                tuple(
-                    table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                    for name in order
-                ),
-            )
+            found = _compiled_plan(compiled, dialect, tuple(keys.index(name) for name in order))
     _PLANS[cache] = found
     return found
 
@@ -89,21 +72,10 @@ def update_many(connection: Connection, statement: Update, rows: Sequence[dict[s
     plan = _update_plan(statement, connection.dialect)
     if plan is None:
         return connection.execute(statement, list(rows)).rowcount
-    sql, names, processors = plan
-    return connection.exec_driver_sql(
-        sql,
-        [
-            tuple(
-                [row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True)]
-            )
-            for row in rows
-        ],
-    ).rowcount
+    return _send(connection, plan, rows).rowcount
 
 
-def _update_plan(
-    statement: Update, dialect: Dialect
-) -> tuple[str, tuple[str, ...], tuple[Any, ...]] | None:
+def _update_plan(statement: Update, dialect: Dialect) -> _Plan | None:
     """The driver's text, its parameters' names in order and their bind processors, or None
     (not a `?` driver: the Core UPDATE). Kept per statement object: callers build each once."""
     cache = (statement, dialect.name)
@@ -112,14 +84,37 @@ def _update_plan(
     found = None
     if dialect.paramstyle == "qmark":
         compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        found = (
-            compiled.string,
-            names,
-            tuple(
-                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-                for name in names
-            ),
-        )
+        found = _compiled_plan(compiled, dialect, tuple(compiled.positiontup or ()))
     _UPDATES[cache] = found
     return found
+
+
+def _compiled_plan(compiled: Compiled, dialect: Dialect, places: tuple[Any, ...]) -> _Plan:
+    """`compiled`'s text, where each of its `?` takes its value from a row (`places`, in
+    the order of `compiled.positiontup`), and the bind processor SQLAlchemy applies to it."""
+    names = compiled.positiontup or []  # type: ignore[attr-defined]
+    return (
+        compiled.string,
+        places,
+        tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[attr-defined]
+            for name in names
+        ),
+    )
+
+
+def _send(connection: Connection, plan: _Plan, rows: Sequence[Any]) -> CursorResult[Any]:
+    """The plan's statement with one executemany, each row converted to the driver's tuple."""
+    sql, places, processors = plan
+    return connection.exec_driver_sql(
+        sql,
+        [
+            tuple(
+                [
+                    row[place] if p is None else p(row[place])
+                    for place, p in zip(places, processors, strict=True)
+                ]
+            )
+            for row in rows
+        ],
+    )
