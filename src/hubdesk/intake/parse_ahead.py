@@ -13,10 +13,14 @@ parsed mail comes back pickled (0.05 ms a mail each way, measured on the same co
 
 Nothing depends on the helpers: a message a helper could not parse (it raised), a helper
 that died, or a batch too small to be worth a process (`WORTH_A_PROCESS`) is parsed in the
-ingesting process, as without them. A helper is a plain child process (`python -m
-hubdesk.intake.parse_ahead`) that imports only `hubdesk.mail`: it shares no database
-connection, thread or lock with the ingesting process, and (unlike `multiprocessing`'s spawn
-and forkserver) never imports the program that started it. Chunks go to it and parsed mail
+ingesting process, as without them. Nor does the ingesting process wait for a helper that
+is still starting (it says `READY` once its imports are done, about 0.1 s) or for a chunk
+no helper has taken yet: it parses that chunk itself, and a chunk it took is not sent.
+
+A helper is a plain child process (`python -m hubdesk.intake.parse_ahead`) that imports only
+`hubdesk.mail`: it shares no database connection, thread or lock with the ingesting
+process, and (unlike `multiprocessing`'s spawn and forkserver) never imports the program
+that started it. Chunks go to it and parsed mail
 comes back over its standard input and output as pickled frames, in order; a thread of the
 ingesting process writes and one reads, so handing over a chunk never waits for the helper.
 """
@@ -31,7 +35,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from queue import SimpleQueue
@@ -79,6 +83,20 @@ def _parse_chunk(raws: list[bytes], options: ParseOptions) -> list[Parsed | None
     return done
 
 
+HELPER_COMMAND: list[str] = [sys.executable, "-m", __name__]
+"""How a helper is started (a test may hold it back with a wrapper)."""
+
+READY: Final = "ready"
+"""A helper's first frame: its imports are done and it parses what it is sent."""
+
+
+@dataclass(frozen=True)
+class _Request:
+    future: Future[list[Parsed | None]]
+    raws: list[bytes]
+    options: ParseOptions
+
+
 class HelperEnded(Exception):
     """A parse helper ended (or could not be written to) before it answered."""
 
@@ -88,7 +106,7 @@ class _Helper:
 
     def __init__(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__],
+            HELPER_COMMAND,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
@@ -99,9 +117,11 @@ class _Helper:
         self._from = Connection(os.dup(self._process.stdout.fileno()), writable=False)
         self._process.stdin.close()
         self._process.stdout.close()
-        self._outbox: SimpleQueue[tuple[list[bytes], ParseOptions] | None] = SimpleQueue()
+        self._outbox: SimpleQueue[_Request | None] = SimpleQueue()
         self._waiting: deque[Future[list[Parsed | None]]] = deque()
         self._lock = threading.Lock()
+        self.ready = False
+        """The helper has said `READY` (until then a chunk is parsed faster here)."""
         self.ended: str | None = None
         """Why the helper answers no more (None while it runs)."""
         self._threads = [
@@ -116,29 +136,45 @@ class _Helper:
         return self._process.pid
 
     def submit(self, raws: list[bytes], options: ParseOptions) -> Future[list[Parsed | None]]:
+        """The chunk's parsed mail, to come. Until the writer sends the chunk, the future
+        can be cancelled (the ingesting process parses it itself), and it is not sent."""
         future: Future[list[Parsed | None]] = Future()
         with self._lock:
             if self.ended is not None:
                 future.set_exception(HelperEnded(self.ended))
                 return future
-            self._waiting.append(future)  # the helper answers in the order it was asked
-        self._outbox.put((raws, options))
+        self._outbox.put(_Request(future, raws, options))
         return future
 
     def _write(self) -> None:
-        try:
-            while (item := self._outbox.get()) is not None:
-                self._to.send(item)
-        except OSError:
-            pass  # the helper is gone; the reader fails what waits
-        finally:
-            self._to.close()
+        """Send each chunk not taken back; once the helper cannot be written to, fail each
+        (the reader fails those sent), until `close` says stop."""
+        gone: str | None = None
+        while (item := self._outbox.get()) is not None:
+            if not item.future.set_running_or_notify_cancel():
+                continue  # taken by the ingesting process
+            with self._lock:
+                gone = gone or self.ended
+                if gone is None:
+                    self._waiting.append(item.future)  # answered in the order sent
+            if gone is not None:
+                item.future.set_exception(HelperEnded(gone))
+                continue
+            try:
+                self._to.send((item.raws, item.options))
+            except OSError as exc:  # the helper is gone
+                gone = f"the parse helper {self.pid} cannot be written to ({exc})"
+        self._to.close()
 
     def _read(self) -> None:
         try:
+            self._from.recv()  # READY: the helper's imports are done
+            self.ready = True
             while True:
                 answer = self._from.recv()
-                self._waiting.popleft().set_result(answer)
+                with self._lock:
+                    future = self._waiting.popleft()
+                future.set_result(answer)
         except (EOFError, OSError):
             pass
         finally:
@@ -159,29 +195,54 @@ class _Helper:
             thread.join(timeout=10)
 
 
+_Asked = tuple[Future[list[Parsed | None]], _Helper]
+"""A chunk's answer to come, and the helper asked for it."""
+
+
 class Ahead:
     """One batch's messages, being parsed a chunk at a time."""
 
-    def __init__(self, futures: list[Future[list[Parsed | None]] | None], chunk: int) -> None:
+    def __init__(self, futures: list[_Asked | None], chunk: int) -> None:
         self._futures, self._chunk = futures, chunk
 
     def results(self, start: int, count: int) -> list[Parsed | None]:
-        """The parsed messages `start` .. `start + count` of the batch (None: parse it here)."""
+        """The parsed messages `start` .. `start + count` of the batch (None: parse it here).
+
+        A chunk's answer is waited for only while its helper is parsing it: a chunk no
+        helper has taken yet is taken back, and one sent to a helper that is still
+        starting is left to it, both parsed here instead."""
         found: list[Parsed | None] = [None] * count
+        chunks: dict[int, list[Parsed | None] | None] = {}
         for offset in range(count):
             index = start + offset
             number = index // self._chunk
-            future = self._futures[number] if number < len(self._futures) else None
-            if future is None:
-                continue
-            try:
-                chunk = future.result()
-            except Exception as exc:  # a helper died: parse here instead
-                log.warning("%s; parsing in this process", exc)
-                self._futures = []
-                return found
-            found[offset] = chunk[index - number * self._chunk]
+            if number not in chunks:
+                try:
+                    chunks[number] = self._answer(number)
+                except Exception as exc:  # a helper died: parse here instead
+                    log.warning("%s; parsing in this process", exc)
+                    self._futures = []
+                    return found
+            chunk = chunks[number]
+            if chunk is not None:
+                found[offset] = chunk[index - number * self._chunk]
         return found
+
+    def _answer(self, number: int) -> list[Parsed | None] | None:
+        asked = self._futures[number] if number < len(self._futures) else None
+        if asked is None:
+            return None
+        future, helper = asked
+        if future.cancelled() or (not future.done() and (future.cancel() or not helper.ready)):
+            return None
+        return future.result()
+
+    def settled(self, timeout: float) -> bool:
+        """Wait until every chunk handed to a helper is answered (or failed, or taken back);
+        False if `timeout` seconds passed first. For tests and diagnostics: the bulk path
+        never waits for a chunk it can parse itself."""
+        futures = [asked[0] for asked in self._futures if asked is not None]
+        return not wait(futures, timeout=timeout).not_done
 
 
 class ParseAhead:
@@ -211,13 +272,10 @@ class ParseAhead:
             return Ahead([], self._chunk)
         # The first chunk is parsed here (unless the batch waits for an earlier one): the
         # helpers parse the next ones meanwhile, so the batch never starts by waiting.
-        futures: list[Future[list[Parsed | None]] | None] = [None] if first_here else []
-        futures += [
-            self._helpers[number % len(self._helpers)].submit(
-                list(raws[i : i + self._chunk]), self._options
-            )
-            for number, i in enumerate(range(len(futures) * self._chunk, len(raws), self._chunk))
-        ]
+        futures: list[_Asked | None] = [None] if first_here else []
+        for number, i in enumerate(range(len(futures) * self._chunk, len(raws), self._chunk)):
+            helper = self._helpers[number % len(self._helpers)]
+            futures.append((helper.submit(list(raws[i : i + self._chunk]), self._options), helper))
         return Ahead(futures, self._chunk)
 
     @property
@@ -238,6 +296,7 @@ def _serve() -> None:
     os.dup2(2, 1)  # a stray print must not corrupt the frames
     requests = Connection(0, writable=False)
     answers = Connection(channel, readable=False)
+    answers.send(READY)
     while True:
         try:
             raws, options = requests.recv()

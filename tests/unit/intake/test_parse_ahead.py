@@ -1,15 +1,19 @@
 """The bulk path's parse helpers (`hubdesk.intake.parse_ahead`), as real child processes:
-they parse exactly as the ingesting process does, small batches never start one, and a
-helper that dies costs nothing but the time to parse its chunks here."""
+they parse exactly as the ingesting process does, small batches never start one, a helper
+that is still starting is not waited for, and a helper that dies costs nothing but the time
+to parse its chunks here."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import sys
+from pathlib import Path
 
 import pytest
 
+from hubdesk.intake import parse_ahead
 from hubdesk.intake.parse_ahead import WORTH_A_PROCESS, ParseAhead, ParseOptions, parse_raw
 from hubdesk.mail.limits import MailLimits
 from tests.support.mail import deeply_nested, raw_mail
@@ -43,7 +47,9 @@ def test_a_helper_parses_a_batch_exactly_as_this_process_does() -> None:
     raws = _batch(WORTH_A_PROCESS + 26)
     helpers = ParseAhead(OPTIONS, 1, chunk=25)
     try:
-        found = helpers.start(raws).results(0, len(raws))
+        ahead = helpers.start(raws)
+        assert ahead.settled(60)
+        found = ahead.results(0, len(raws))
         assert len(helpers.pids) == 1
     finally:
         helpers.close()
@@ -61,6 +67,7 @@ def test_a_batch_handed_over_while_another_runs_is_parsed_whole_by_the_helpers()
     try:
         first = helpers.start(raws[:WORTH_A_PROCESS])
         second = helpers.start(raws, first_here=False)
+        assert second.settled(60)
         found = second.results(0, len(raws))
         assert first.results(0, 25) == [None] * 25
     finally:
@@ -73,6 +80,7 @@ def test_results_are_taken_in_pieces_across_chunks() -> None:
     helpers = ParseAhead(OPTIONS, 2, chunk=25)
     try:
         ahead = helpers.start(raws)
+        assert ahead.settled(60)
         pieces = ahead.results(0, 10) + ahead.results(10, 30) + ahead.results(40, 60)
         assert len(helpers.pids) == 2
     finally:
@@ -99,6 +107,7 @@ def test_a_helper_that_dies_leaves_its_chunks_to_this_process(
     try:
         ahead = helpers.start(raws)
         os.kill(helpers.pids[0], signal.SIGKILL)
+        assert ahead.settled(60)  # each chunk failed: the one being sent, and those after
         with caplog.at_level(logging.WARNING, logger="hubdesk.intake.parse_ahead"):
             found = ahead.results(0, len(raws))
         expected = [parse_raw(raw, OPTIONS) for raw in raws]
@@ -106,5 +115,30 @@ def test_a_helper_that_dies_leaves_its_chunks_to_this_process(
         assert None in found[25:]
         assert "ended (exit status -9); parsing in this process" in caplog.text
         assert helpers.start(raws).results(0, len(raws)) == [None] * len(raws)
+    finally:
+        helpers.close()
+
+
+def test_a_helper_still_starting_is_not_waited_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """While the helper starts (held back here until the test lets it go), every chunk is
+    parsed in this process; those it took back are never sent, so the helper's answers to
+    the next batch still come in order, each exactly `parse_raw`'s."""
+    go = tmp_path / "go"
+    os.mkfifo(go)
+    held = ["sh", "-c", 'read line < "$0" && exec "$@"', str(go)]
+    monkeypatch.setattr(
+        parse_ahead, "HELPER_COMMAND", [*held, sys.executable, "-m", parse_ahead.__name__]
+    )
+    raws = _batch(WORTH_A_PROCESS + 26)
+    helpers = ParseAhead(OPTIONS, 1, chunk=25)
+    try:
+        first = helpers.start(raws)
+        assert first.results(0, len(raws)) == [None] * len(raws)
+        go.write_text("go\n")
+        second = helpers.start(raws, first_here=False)
+        assert second.settled(60)
+        assert second.results(0, len(raws)) == [parse_raw(raw, OPTIONS) for raw in raws]
     finally:
         helpers.close()
