@@ -44,6 +44,7 @@ import sqlalchemy as sa
 
 from bench import django_helpdesk
 from bench.mailgen import generate
+from hubdesk import models
 from hubdesk.config import Settings
 from hubdesk.db.engine import create_db_engine
 from hubdesk.db.migrate import upgrade
@@ -94,6 +95,9 @@ def runtime_for(url: str, workdir: Path) -> Runtime:
         mail_domain="support.example.com",
         _env_file=None,  # type: ignore[call-arg]
     )
+    # The mappers are configured before the clock starts, as `django.setup()` readies
+    # Django's models before django-helpdesk's clock starts.
+    models.configure()
     built = Runtime.build(settings)
     upgrade(built.db.engine)
     return built

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from hubdesk import __version__
+from hubdesk import __version__, models
 from hubdesk.access.deps import get_principal
 from hubdesk.accounts.lock_router import router as login_lock_router
 from hubdesk.accounts.router import router as users_router
@@ -49,6 +49,7 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    models.configure()
     runtime = runtime or Runtime.build(settings)
 
     @asynccontextmanager
