@@ -14,8 +14,8 @@ parsed mail comes back pickled (0.05 ms a mail each way, measured on the same co
 Nothing depends on the helpers: a message a helper could not parse (it raised), a helper
 that died, or a batch too small to be worth a process (`WORTH_A_PROCESS`) is parsed in the
 ingesting process, as without them. Nor does the ingesting process wait for a helper that
-is still starting (it says `READY` once its imports are done, about 0.1 s) or for a chunk
-no helper has taken yet: it parses that chunk itself, and a chunk it took is not sent.
+is still starting (it says `READY` once its imports are done, 0.1 s and more): it parses
+that helper's chunks itself meanwhile, and those not yet sent are never sent.
 
 A helper is a plain child process (`python -m hubdesk.intake.parse_ahead`) that imports only
 `hubdesk.mail`: it shares no database connection, thread or lock with the ingesting
@@ -208,9 +208,8 @@ class Ahead:
     def results(self, start: int, count: int) -> list[Parsed | None]:
         """The parsed messages `start` .. `start + count` of the batch (None: parse it here).
 
-        A chunk's answer is waited for only while its helper is parsing it: a chunk no
-        helper has taken yet is taken back, and one sent to a helper that is still
-        starting is left to it, both parsed here instead."""
+        A helper that is still starting is not waited for: its chunks are parsed here
+        instead (those it has not taken yet are taken back, never to be sent)."""
         found: list[Parsed | None] = [None] * count
         chunks: dict[int, list[Parsed | None] | None] = {}
         for offset in range(count):
@@ -233,7 +232,10 @@ class Ahead:
         if asked is None:
             return None
         future, helper = asked
-        if future.cancelled() or (not future.done() and (future.cancel() or not helper.ready)):
+        if future.cancelled():
+            return None
+        if not future.done() and not helper.ready:
+            future.cancel()  # if no helper took it yet, none ever will
             return None
         return future.result()
 
@@ -277,6 +279,11 @@ class ParseAhead:
             helper = self._helpers[number % len(self._helpers)]
             futures.append((helper.submit(list(raws[i : i + self._chunk]), self._options), helper))
         return Ahead(futures, self._chunk)
+
+    @property
+    def ready(self) -> bool:
+        """Every helper started so far has said `READY` (and one was started)."""
+        return bool(self._helpers) and all(helper.ready for helper in self._helpers)
 
     @property
     def pids(self) -> list[int]:

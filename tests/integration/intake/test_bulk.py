@@ -10,6 +10,7 @@ search index and ledger agree.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -1025,16 +1026,28 @@ def test_a_batch_parsed_by_a_helper_process_settles_as_one_parsed_here(
     """A batch of 120 (requests, replies threading to them in the same batch, a quarantined
     message) is parsed by the helper (`HUBDESK_INGEST_PARSE_WORKERS`, default 1) but for its
     first chunk, and settles as the same batch parsed here: same statuses, replies on their
-    requests' tickets."""
-    from hubdesk.intake import prologue
+    requests' tickets. (The helper is not waited for while it starts, `parse_ahead`; so
+    that what it parses is the same in every run, the first parse here waits for it.)"""
+    from hubdesk.intake import parse_ahead, prologue
 
     parsed_here: list[int] = []
     parse = prologue.parse
+    runs: list[parse_ahead.ParseAhead] = []
+    start = parse_ahead.ParseAhead.start
+
+    def recorded(self: parse_ahead.ParseAhead, *args: Any, **kwargs: Any) -> Any:
+        runs.append(self)
+        return start(self, *args, **kwargs)
 
     def counted(runtime: Runtime, raw: bytes) -> object:
+        if runs and runs[-1].pids:
+            deadline = time.monotonic() + 60
+            while not runs[-1].ready and time.monotonic() < deadline:
+                time.sleep(0.01)
         parsed_here.append(len(raw))
         return parse(runtime, raw)
 
+    monkeypatch.setattr(parse_ahead.ParseAhead, "start", recorded)
     monkeypatch.setattr(prologue, "parse", counted)
 
     def batch(tag: str) -> list[bytes]:
