@@ -8,6 +8,7 @@ temporary files, `syncfs`) is tested on the local store.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -219,17 +220,16 @@ def test_a_batch_shows_no_blob_under_its_name_before_sync_on_either_store(
 def test_a_batch_shows_no_blob_under_its_name_before_sync(
     store: BlobStore, open_umask: None
 ) -> None:
-    """In batch mode a blob is readable from memory at once, but appears under its final
-    name only at `sync_batch` (the batch's durability point), 0600 like any other; storing
-    the same bytes twice in a batch writes one file."""
+    """In batch mode a blob is readable from memory at once, but is written (to a temporary
+    file) and appears under its final name only at `sync_batch` (the batch's durability
+    point), 0600 like any other; storing the same bytes twice in a batch writes one file."""
     store.begin_batch()
     digest = store.put(b"raw mail")
     assert store.put(b"raw mail") == digest
     assert not store.path_for(digest).exists()
     assert store.read(digest) == b"raw mail"
     assert store.exists(digest)
-    temporaries = [p for p in store.root.rglob(".tmp-*") if p.is_file()]
-    assert len(temporaries) == 1
+    assert not [p for p in store.root.rglob("*") if p.is_file()]
     assert store.sync_batch() == 1
     assert stat.S_IMODE(store.path_for(digest).stat().st_mode) == 0o600
     assert not [p for p in store.root.rglob(".tmp-*") if p.is_file()]
@@ -247,6 +247,31 @@ def test_a_batch_that_never_synced_leaves_nothing(any_store: Blobs) -> None:
     assert list(store.all_digests()) == []
     if isinstance(store, BlobStore):
         assert not [p for p in store.root.rglob("*") if p.is_file()]
+
+
+def test_a_sync_the_disk_refuses_halfway_leaves_nothing_after_the_batch(
+    store: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sync_batch` writes the batch's files: when the disk refuses the second, it raises,
+    nothing is under its final name, and `end_batch` removes the file it had written."""
+    write = BlobStore._write_temp
+    written: list[str] = []
+
+    def second_refused(self: BlobStore, path: Path, data: bytes) -> str:
+        if written:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(write(self, path, data))
+        return written[-1]
+
+    monkeypatch.setattr(BlobStore, "_write_temp", second_refused)
+    store.begin_batch()
+    digests = [store.put(b"first"), store.put(b"second")]
+    with pytest.raises(OSError, match="No space left"):
+        store.sync_batch()
+    assert Path(written[0]).is_file()
+    assert not any(store.path_for(digest).exists() for digest in digests)
+    store.end_batch()
+    assert not [p for p in store.root.rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize("count", [1, 20])
