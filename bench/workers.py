@@ -9,7 +9,9 @@ as one batch. The rate is the rows settled divided by the time from the first to
 Beside each rate: the CPU time an email of the workers and of the PostgreSQL server (every
 `postgres` process, read from /proc on Linux), from the first settled row to the last, which
 says how much of the two cores a worker leaves to a second one. `--logs DIR` keeps each
-worker's log (its batches that ran again, its errors).
+worker's log (its batches that ran again, its errors). Each run also times a pure-Python
+loop in one process and in two at once (`_machine_scaling`): what this machine itself gives
+two CPU-bound processes, the ceiling the workers' ratio is read against.
 
     .venv/bin/python -m bench.workers --count 600 --runs 3 --workers 1,2
 """
@@ -75,6 +77,23 @@ def _postgres_pids() -> list[int]:
 def _cpu(workers: list[int]) -> tuple[float, float]:
     """(the workers' CPU seconds, the PostgreSQL server's) so far."""
     return _cpu_seconds(workers), _cpu_seconds(_postgres_pids())
+
+
+_LOOP = "s = 0\nfor i in range(10_000_000):\n    s += i\n"
+
+
+def _machine_scaling() -> float:
+    """How many times the work of one CPU-bound process two of them do in the same time
+    (2.0 on two idle cores of their own; less where the cores share their host)."""
+
+    def together(count: int) -> float:
+        started = time.perf_counter()
+        loops = [subprocess.Popen([sys.executable, "-c", _LOOP]) for _ in range(count)]
+        for loop in loops:
+            loop.wait()
+        return time.perf_counter() - started
+
+    return 2 * together(1) / together(2)
 
 
 def run(
@@ -157,7 +176,10 @@ def main() -> None:
     counts = [int(n) for n in args.workers.split(",")]
     found: dict[int, list[float]] = {n: [] for n in counts}
     cpu: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
+    scaling: list[float] = []
     for number in range(args.runs):
+        scaling.append(_machine_scaling())
+        print(f"run {number + 1}: two CPU-bound processes x{scaling[-1]:.2f}", flush=True)
         for workers in counts:  # interleaved, so that the machine's load hits each alike
             with tempfile.TemporaryDirectory(dir=Path.cwd()) as scratch:
                 name = f"hubdesk_bench_workers_{os.getpid()}"
@@ -183,6 +205,7 @@ def main() -> None:
             f"{workers} worker(s): median {median:.1f} emails/s, x{median / base:.2f}; "
             f"CPU an email: workers {worker_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms"
         )
+    print(f"the machine: two CPU-bound processes x{statistics.median(scaling):.2f} (median)")
 
 
 if __name__ == "__main__":

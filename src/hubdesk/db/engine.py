@@ -13,6 +13,7 @@ before SQLite opens it; SQLite gives its `-wal` and `-shm` files the same mode.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ from hubdesk.storage.private import ensure_private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "hubdesk_write"
+CHECKPOINT_PAGES = 1000
+"""A connection checkpoints the WAL in the commit that takes it past this many pages
+(SQLite's default), unless a bulk run took its checkpoints over (`db.checkpoint`)."""
+_DEFERRED = "hubdesk_checkpoints_deferred"
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
@@ -43,6 +48,24 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         json_serializer=jsontext.dumps,
         json_deserializer=jsontext.loads,
     )
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite database file of `engine` (None for PostgreSQL or an in-memory one)."""
+    url = engine.url
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database).expanduser().absolute()
+
+
+def defer_checkpoints(connection: Connection) -> None:
+    """`connection` stops checkpointing the WAL in its commits until it is back in the pool
+    (then it does again): a thread of `db.checkpoint` does instead."""
+    connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+    connection.connection.info[_DEFERRED] = True
 
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
@@ -74,7 +97,14 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
         # that follows it survives a power loss too (NORMAL in WAL mode may lose the last
         # commits then). Group commit keeps the fsyncs to one per batch.
         cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         cursor.close()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: sqlite3.Connection | None, record: Any) -> None:
+        if record.info.pop(_DEFERRED, False) and dbapi_connection is not None:
+            with contextlib.suppress(sqlite3.Error):  # a broken connection is not used again
+                dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from hubdesk.config import Settings
 from hubdesk.customers.models import Contact
 from hubdesk.db import deferred, ids, inserts, reads, updates
+from hubdesk.db.checkpoint import Checkpoints
 from hubdesk.db.uow import is_transient
 from hubdesk.errors import (
     Conflict,
@@ -138,22 +139,26 @@ def ingest_bulk(
         if batch:
             queued.append((batch, helpers.start(_raws(batch), first_here=first_here)))
 
-    try:
-        read_next(first_here=True)
-        while queued:
-            batch, ahead = queued.popleft()
-            if not queued and stopped is None:
-                # the next batch is read now, so that the helpers parse all of it (its
-                # first chunk too) while this one runs
-                read_next(first_here=False)
-            done, carried = _ingest_batch(runtime, batch, limits, ledger_source, ahead)
-            yield from done
-            if carried:  # what the time bound left over: a batch of its own, next
-                queued.appendleft((carried, helpers.start(_raws(carried))))
-        if stopped is not None:
-            raise stopped
-    finally:
-        helpers.close()
+    with Checkpoints(runtime.db.engine) as checkpoints:
+        try:
+            read_next(first_here=True)
+            while queued:
+                batch, ahead = queued.popleft()
+                if not queued and stopped is None:
+                    # the next batch is read now, so that the helpers parse all of it (its
+                    # first chunk too) while this one runs
+                    read_next(first_here=False)
+                done, carried = _ingest_batch(
+                    runtime, batch, limits, ledger_source, ahead, checkpoints
+                )
+                checkpoints.committed()
+                yield from done
+                if carried:  # what the time bound left over: a batch of its own, next
+                    queued.appendleft((carried, helpers.start(_raws(carried))))
+            if stopped is not None:
+                raise stopped
+        finally:
+            helpers.close()
 
 
 def _raws(batch: list[tuple[Source, bytes]]) -> list[bytes]:
@@ -232,10 +237,13 @@ def _ingest_batch(
     limits: BatchLimits,
     ledger_source: Callable[[str], str],
     ahead: parse_ahead.Ahead,
+    checkpoints: Checkpoints,
 ) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     """One transaction: returns the committed outcomes and what the time bound left over."""
     return _attempts(
-        lambda mode: _ingest_batch_once(runtime, batch, limits, ledger_source, ahead, mode)
+        lambda mode: _ingest_batch_once(
+            runtime, batch, limits, ledger_source, ahead, checkpoints, mode
+        )
     )
 
 
@@ -245,12 +253,14 @@ def _ingest_batch_once(
     limits: BatchLimits,
     ledger_source: Callable[[str], str],
     ahead: parse_ahead.Ahead,
+    checkpoints: Checkpoints,
     mode: _Mode,
 ) -> tuple[list[tuple[Source, Outcome]], list[tuple[Source, bytes]]]:
     done: list[tuple[Source, Outcome]] = []
     deadline = time.monotonic() + limits.seconds
     with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
         _start(session, defer=mode.defer)
+        checkpoints.take_over(session)
         while len(done) < len(batch) and (not done or time.monotonic() <= deadline):
             chunk = batch[len(done) : len(done) + _LEDGER_CHUNK]
             _flush_messages(session)
