@@ -82,9 +82,10 @@ def _cpu(workers: list[int]) -> tuple[float, float]:
 _LOOP = "s = 0\nfor i in range(10_000_000):\n    s += i\n"
 
 
-def _machine_scaling() -> float:
+def _machine_scaling(repeats: int = 3) -> float:
     """How many times the work of one CPU-bound process two of them do in the same time
-    (2.0 on two idle cores of their own; less where the cores share their host)."""
+    (2.0 on two idle cores of their own; less where the cores share their host): the
+    median time of one alone against the median of two at once, taken in turns."""
 
     def together(count: int) -> float:
         started = time.perf_counter()
@@ -93,7 +94,11 @@ def _machine_scaling() -> float:
             loop.wait()
         return time.perf_counter() - started
 
-    return 2 * together(1) / together(2)
+    alone, paired = [], []
+    for _ in range(repeats):
+        alone.append(together(1))
+        paired.append(together(2))
+    return 2 * statistics.median(alone) / statistics.median(paired)
 
 
 def run(
