@@ -33,6 +33,11 @@ from hubdesk.db.engine import defer_checkpoints, sqlite_file
 log = logging.getLogger(__name__)
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    """The checkpoint thread's own connection (used by that thread alone)."""
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+
 class Checkpoints:
     """The checkpoint thread of one bulk run (a context manager; nothing on PostgreSQL)."""
 
@@ -47,7 +52,7 @@ class Checkpoints:
         if self._path is None:
             return self
         try:
-            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            connection = _connect(self._path)
         except sqlite3.Error as exc:  # the run's connections checkpoint as they always did
             log.warning("no checkpoint thread for %s: %s", self._path, exc)
             return self

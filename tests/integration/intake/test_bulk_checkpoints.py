@@ -60,7 +60,7 @@ def _tickets_in_the_file_alone(runtime: Runtime) -> int:
 
 
 def test_a_bulk_run_leaves_its_checkpoints_to_a_thread_and_its_log_checkpointed(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime,
 ) -> None:
     if runtime.db.engine.dialect.name != "sqlite":
         with Checkpoints(runtime.db.engine) as checkpoints:
@@ -90,7 +90,7 @@ def test_a_run_without_its_thread_checkpoints_as_before_and_loses_nothing(
     def refused(*_args: Any, **_kwargs: Any) -> sqlite3.Connection:
         raise sqlite3.OperationalError("unable to open database file")
 
-    monkeypatch.setattr(checkpoint.sqlite3, "connect", refused)
+    monkeypatch.setattr(checkpoint, "_connect", refused)
     runtime = Runtime.build(settings_for(templates.sqlite_copy(tmp_path / "h.db"), tmp_path))
     try:
         with (
