@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import CompoundSelect, bindparam, func, select, union_all
+from sqlalchemy import TextualSelect, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from hubdesk.budgets import mail_limits
@@ -366,25 +366,35 @@ def _parts_for(senders: int) -> int:
     return min(1 << (senders - 1).bit_length(), _PARTS_AT_MOST)
 
 
+_NEWEST_PART: Final = (
+    "SELECT email_from, created_at FROM (SELECT email_from, created_at FROM tticket_email_log"
+    " WHERE email_from = :sender_{n} AND direction = 'inbound' AND is_reply = :no"
+    " AND created_at >= :since ORDER BY created_at DESC LIMIT :take) AS newest_{n}"
+)
+"""One part of `_newest_opened`, for the sender `{n}`: the test of `_OPENED_SINCE`."""
+
+
 @functools.cache
-def _newest_opened(senders: int) -> CompoundSelect[str, datetime]:
+def _newest_opened(senders: int) -> TextualSelect:
     """When each of `senders` senders (`sender_0`, ...) opened its newest tickets since a
     moment, at most `take` rows a sender: one part a sender, each the newest rows of the
     sender's index range (`ix_tticket_email_log_sender_opened`, read from its end), so that
     a sender with a long import behind it costs `take` rows, not its whole hour. (A window
     function over all the senders' rows ranked every row of the window first: with the limit
-    raised out of reach, 70 % of a batch's time at 900,000 stored emails, 2026-12-06.)"""
-    parts = []
-    for n in range(senders):
-        newest = (
-            select(EmailLog.email_from, EmailLog.created_at)
-            .where(EmailLog.email_from == bindparam(f"sender_{n}"), *_OPENED_SINCE)
-            .order_by(EmailLog.created_at.desc())
-            .limit(bindparam("take"))
-            .subquery()
+    raised out of reach, 70 % of a batch's time at 900,000 stored emails, 2026-12-06.)
+
+    Written as text (`_NEWEST_PART`): SQLAlchemy compiled the same UNION of 32 parts built
+    from the ORM in 9-14 ms, once per number of parts and process, about 5 % of a 1,000-mail
+    run's first batch (2026-12-06)."""
+    parts = [_NEWEST_PART.replace("{n}", str(n)) for n in range(senders)]
+    return (
+        text(" UNION ALL ".join(parts))
+        .bindparams(
+            bindparam("no", False, type_=EmailLog.is_reply.type),
+            bindparam("since", type_=EmailLog.created_at.type),
         )
-        parts.append(select(newest.c.email_from, newest.c.created_at))
-    return union_all(*parts)
+        .columns(EmailLog.email_from, EmailLog.created_at)
+    )
 
 
 def _opened_by(log: EmailLog, sender: str, since: datetime) -> bool:
