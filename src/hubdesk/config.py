@@ -176,7 +176,7 @@ class Settings(BaseSettings):
         64 * 1024, ge=0, le=1024 * 1024, validation_alias=_env("HUBDESK_INLINE_MAX_BYTES")
     )
     ingest_batch_messages: int = Field(
-        200, ge=1, le=100_000, validation_alias=_env("HUBDESK_INGEST_BATCH_MESSAGES")
+        500, ge=1, le=100_000, validation_alias=_env("HUBDESK_INGEST_BATCH_MESSAGES")
     )
     ingest_batch_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, validation_alias=_env("HUBDESK_INGEST_BATCH_BYTES")
