@@ -17,7 +17,7 @@ from hubdesk.channels import pending
 from hubdesk.db.engine import WRITE_OPTION
 from hubdesk.inbound import service as inbound
 from hubdesk.inbound.models import InboundMessage
-from hubdesk.intake import pipeline
+from hubdesk.intake import bulk, pipeline
 from hubdesk.runtime import Runtime
 from hubdesk.tickets.models import EmailLog, Ticket
 from tests.support.mail import raw_mail
@@ -66,9 +66,23 @@ def test_a_claim_skips_rows_another_open_claim_holds(runtime: Runtime, db_kind: 
     assert second == ids[3:]
 
 
-def test_drain_processes_every_received_row_once(runtime: Runtime) -> None:
-    ids = _receive(runtime, 2 * pending.CLAIM_BATCH + 3)
+def test_drain_processes_every_received_row_once(
+    runtime: Runtime, db_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claimed a batch at a time (50 rows on SQLite, 150 on PostgreSQL), each row once."""
+    batch = {"sqlite": 50, "postgresql": 150}[db_kind]
+    assert pending.claim_batch(runtime) == batch
+    ids = _receive(runtime, 2 * batch + 3)
+    sizes: list[int] = []
+    process_claimed = bulk.process_claimed
+
+    def recorded(runtime: Runtime, inbound_ids: Sequence[int]) -> object:
+        sizes.append(len(inbound_ids))
+        return process_claimed(runtime, inbound_ids)
+
+    monkeypatch.setattr(bulk, "process_claimed", recorded)
     assert pending.drain(runtime) == len(ids)
+    assert sizes == [batch, batch, 3]
     assert pending.drain(runtime) == 0
     with runtime.db.transaction(write=False) as session:
         statuses = set(session.scalars(select(InboundMessage.status)))
