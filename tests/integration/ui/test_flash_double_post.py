@@ -30,10 +30,13 @@ def test_the_abandoned_page_load_does_not_eat_the_second_posts_message(
     abandoned = ui.get("/tickets", headers={"Cookie": carried_by_first_load})
     assert "Changed 1 ticket" in text_of(abandoned.text)
 
-    shown = text_of(ui.get("/tickets").text)
+    page = ui.get("/tickets").text
+    shown = text_of(page)
     assert "No ticket was changed." in shown
     assert "(already so)" in shown
     assert "Changed 1 ticket" not in shown
+    # what was asked holds: a status, as the first post's, not an alert
+    assert '<div class="flash flash-ok" role="status">No ticket was changed.' in page
     # Shown once: the next page has no message left.
     again = text_of(ui.get("/tickets").text)
     assert "No ticket was changed." not in again

@@ -193,6 +193,15 @@ def test_bulk_actions_go_ticket_by_ticket_and_name_what_they_left(
             )
         ).all()
     assert [s.get("status") for s in steps] == [None, ["open", "resolved"], ["resolved", "closed"]]
+    # every ticket already as asked (a second click): no failure, a status; a refusal with
+    # nothing changed: an error
+    again = ui.post("/tickets/bulk", {"action": "close", "ids": selected, "confirmed": "1"})
+    refused = ui.post(
+        "/tickets/bulk",
+        {"action": "assign", "assignee": str(user_id), "ids": [selected[2]], "confirmed": "1"},
+    )
+    kinds = [flash.newest(ui.runtime.secret_key, r.cookies) for r in (again, refused)]
+    assert [shown.kind if shown else None for shown in kinds] == ["ok", "error"]
 
 
 def test_language_choice_is_remembered_and_dates_follow_the_time_zone(

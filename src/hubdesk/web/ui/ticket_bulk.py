@@ -94,11 +94,14 @@ def bulk(
             },
         )
     changed, skipped = apply(session, runtime, viewer.principal, chosen, action, assigned, priority)
+    # Tickets already as asked (a second click, a colleague who did the same) are no failure:
+    # an error only when nothing changed and some ticket was refused or changed meanwhile.
+    refused = [number for number, code in skipped if code != "already"]
     return flash.redirect(
         request,
         back,
         summary(request, changed, skipped),
-        kind="error" if skipped and not changed else "ok",
+        kind="error" if refused and not changed else "ok",
     )
 
 
