@@ -6,6 +6,9 @@ receivers leave them), then starts N `hubdesk worker` processes with no listener
 the backlog through `inbound.claim_received` (FOR UPDATE SKIP LOCKED) and process each claim
 as one batch. The rate is the rows settled divided by the time from the first to the last
 `processed_at`, so process start-up is not counted; medians of `--runs` fresh runs per N.
+The steady rate leaves out the first and the last 5 % of the rows settled: the workers'
+first batches and the run's tail, where one worker finishes its last claim while the other
+has nothing left (up to half a claim's time, which weighs more the smaller the backlog).
 Beside each rate: the CPU time an email of the workers and of the PostgreSQL server (every
 `postgres` process, read from /proc on Linux), from the first settled row to the last, which
 says how much of the two cores a worker leaves to a second one. `--logs DIR` keeps each
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -101,11 +105,25 @@ def _machine_scaling(repeats: int = 3) -> float:
     return 2 * statistics.median(alone) / statistics.median(paired)
 
 
+STEADY_TRIM = 0.05
+"""The share of a run's settled rows left out at each end for its steady rate."""
+
+
+def _rate(settled: list[datetime], trim: float) -> float:
+    """Emails a second between the settled times `trim` of the way in from each end (0: the
+    first and the last row): with `trim`, the run's start (the workers' first batches) and its
+    tail (one worker finishing its last claim while the other has none left) are left out."""
+    first, last = round(trim * (len(settled) - 1)), round((1 - trim) * (len(settled) - 1))
+    rows = last - first if trim else len(settled)  # the whole run: every row, as before
+    return rows / (settled[last] - settled[first]).total_seconds()
+
+
 def run(
     url: str, work: Path, raws: list[bytes], workers: int, logs: Path | None = None
-) -> tuple[float, float, float]:
-    """The rate (emails/s) and the CPU ms an email of the workers and of PostgreSQL;
-    each worker's log goes to `logs` (a file a worker, named after the run) when given."""
+) -> tuple[float, float, float, float]:
+    """The rate (emails/s) over the whole run and over its steady middle (`_rate`), and the
+    CPU ms an email of the workers and of PostgreSQL; each worker's log goes to `logs` (a
+    file a worker, named after the run) when given."""
     _backlog(url, work, raws)
     environment = {
         **os.environ,
@@ -142,12 +160,11 @@ def run(
                     at_start, measured = _cpu(pids), left
                 if not left:
                     at_end = _cpu(pids)
-                    first, last = session.execute(
-                        select(
-                            func.min(InboundMessage.processed_at),
-                            func.max(InboundMessage.processed_at),
-                        )
-                    ).one()
+                    settled = sorted(
+                        at
+                        for at in session.scalars(select(InboundMessage.processed_at))
+                        if at is not None
+                    )
                     break
             time.sleep(0.2)
         begun = at_start or (0.0, 0.0)
@@ -155,7 +172,7 @@ def run(
             1000 * (end - start) / max(measured, 1)
             for end, start in zip(at_end, begun, strict=True)
         )
-        return len(raws) / (last - first).total_seconds(), worker_ms, server_ms
+        return _rate(settled, 0.0), _rate(settled, STEADY_TRIM), worker_ms, server_ms
     finally:
         for process in started:
             process.terminate()
@@ -180,6 +197,7 @@ def main() -> None:
     raws = list(generate(args.count, seed=5))
     counts = [int(n) for n in args.workers.split(",")]
     found: dict[int, list[float]] = {n: [] for n in counts}
+    steadies: dict[int, list[float]] = {n: [] for n in counts}
     cpu: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
     scaling: list[float] = []
     for number in range(args.runs):
@@ -191,24 +209,31 @@ def main() -> None:
                 url = f"sqlite:///{scratch}/w.db" if args.sqlite else fresh_postgres(name)
                 if url is None:
                     return
-                rate, worker_ms, server_ms = run(url, Path(scratch), raws, workers, args.logs)
+                rate, steady, worker_ms, server_ms = run(
+                    url, Path(scratch), raws, workers, args.logs
+                )
                 if not args.sqlite:
                     drop_postgres(name)
             found[workers].append(rate)
+            steadies[workers].append(steady)
             cpu[workers].append((worker_ms, server_ms))
             print(
-                f"run {number + 1}, {workers} worker(s): {rate:.1f} emails/s; CPU an email: "
-                f"workers {worker_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms",
+                f"run {number + 1}, {workers} worker(s): {rate:.1f} emails/s (steady"
+                f" {steady:.1f}); CPU an email: workers {worker_ms:.2f} ms, PostgreSQL"
+                f" {server_ms:.2f} ms",
                 flush=True,
             )
     base = statistics.median(found[counts[0]])
+    steady_base = statistics.median(steadies[counts[0]])
     for workers in counts:
         median = statistics.median(found[workers])
+        steady = statistics.median(steadies[workers])
         worker_ms = statistics.median(w for w, _s in cpu[workers])
         server_ms = statistics.median(s for _w, s in cpu[workers])
         print(
-            f"{workers} worker(s): median {median:.1f} emails/s, x{median / base:.2f}; "
-            f"CPU an email: workers {worker_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms"
+            f"{workers} worker(s): median {median:.1f} emails/s, x{median / base:.2f}; steady"
+            f" {steady:.1f} emails/s, x{steady / steady_base:.2f}; CPU an email: workers"
+            f" {worker_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms"
         )
     print(f"the machine: two CPU-bound processes x{statistics.median(scaling):.2f} (median)")
 
