@@ -101,25 +101,33 @@ def claim_batch(runtime: Runtime) -> int:
 def drain(runtime: Runtime, stop: threading.Event | None = None) -> int:
     """Process received mail nobody has started, claimed batch by batch, until none is left
     (or `stop` is set); returns how many rows were claimed. Every worker runs this, on any
-    machine: the claim (`inbound.claim_received`) gives each row to one of them."""
+    machine: the claim (`inbound.claim_received`) gives each row to one of them.
+
+    A row naming a ticket another worker's batch holds is handed back by its batch
+    (`bulk.process_claimed`) and runs with the next claim's rows, once; if that ticket is
+    still held then, or nothing is left to claim, its batch waits for the ticket."""
     if not _enabled(runtime):
         return 0
     claimed = 0
+    carried: list[int] = []
     while stop is None or not stop.is_set():
         # Looked at first without a write transaction: on SQLite a writer takes the whole
         # database's write lock, and every worker looks every second.
         with runtime.db.transaction(write=False) as session:
             if not inbound.has_unclaimed(session):
-                return claimed
+                break
         with runtime.db.transaction() as session:
             rows = inbound.claim_received(session, claim_batch(runtime))
         if not rows:
-            return claimed
+            break
         claimed += len(rows)
         header_only = [row_id for row_id, envelope in rows if oversized.is_header_only(envelope)]
         for inbound_id in header_only:
             oversized.quarantine(runtime, inbound_id)
-        bulk.process_claimed(runtime, [row_id for row_id, _e in rows if row_id not in header_only])
+        new = [row_id for row_id, _e in rows if row_id not in header_only]
+        _done, carried = bulk.process_claimed(runtime, sorted(carried + new), hand_back=set(new))
+    if carried:  # claimed by this worker: run now, not left for the pending job
+        bulk.process_claimed(runtime, carried)
     return claimed
 
 

@@ -8,6 +8,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event, select, text, update
@@ -76,9 +77,9 @@ def test_drain_processes_every_received_row_once(
     sizes: list[int] = []
     process_claimed = bulk.process_claimed
 
-    def recorded(runtime: Runtime, inbound_ids: Sequence[int]) -> object:
+    def recorded(runtime: Runtime, inbound_ids: Sequence[int], **kwargs: Any) -> Any:
         sizes.append(len(inbound_ids))
-        return process_claimed(runtime, inbound_ids)
+        return process_claimed(runtime, inbound_ids, **kwargs)
 
     monkeypatch.setattr(bulk, "process_claimed", recorded)
     assert pending.drain(runtime) == len(ids)
@@ -317,3 +318,65 @@ def test_two_batches_answering_two_tickets_in_opposite_orders_take_turns(
             )
         ).all()
     assert sorted(linked) == [("<fan-reply@x>", first), ("<pump-reply@x>", second)]
+
+
+def test_a_reply_to_a_held_ticket_is_handed_back_and_runs_with_the_next_claim(
+    runtime: Runtime, db_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: another worker's batch holds the ticket a reply of the first claim names.
+    The reply is handed back, not waited for (the rest of its batch commits), and runs in the
+    next claim's batch, the other batch having committed meanwhile: no transaction of this
+    drain waits for a ticket. SQLite has no row locks: nothing is handed back."""
+    ticket_id = _ticket_for(runtime, "lamp")
+    reply = raw_mail(
+        subject="Re: lamp broke",
+        message_id="<lamp-reply@x>",
+        in_reply_to="<lamp@x>",
+        sender="dee@example.com",
+    )
+    reply_id = inbound.receive(runtime.db, runtime.blobs, reply, source="test")
+    first, second = _receive(runtime, 2)
+    monkeypatch.setitem(pending.CLAIM_BATCH, db_kind, 2)
+    calls: list[tuple[list[int], list[int], list[int]]] = []
+    waits: list[list[int]] = []
+    first_batch, committed = threading.Event(), threading.Event()
+    process_claimed, run_once = bulk.process_claimed, bulk._process_claimed_once
+
+    def recorded(runtime: Runtime, inbound_ids: Sequence[int], **kwargs: Any) -> Any:
+        result = process_claimed(runtime, inbound_ids, **kwargs)
+        calls.append((list(inbound_ids), sorted(kwargs.get("hand_back", ())), result[1]))
+        first_batch.set()
+        assert committed.wait(60)
+        return result
+
+    def once(runtime: Runtime, inbound_ids: Sequence[int], mode: Any, **kwargs: Any) -> Any:
+        if kwargs.get("wait"):
+            waits.append(list(inbound_ids))
+        return run_once(runtime, inbound_ids, mode, **kwargs)
+
+    monkeypatch.setattr(bulk, "process_claimed", recorded)
+    monkeypatch.setattr(bulk, "_process_claimed_once", once)
+    drained: list[int] = []
+    if db_kind == "postgresql":
+        beside = threading.Thread(target=lambda: drained.append(pending.drain(runtime)))
+        with runtime.db.transaction() as other:
+            _answer(other, ticket_id)
+            beside.start()
+            assert first_batch.wait(60)
+        committed.set()
+        beside.join(60)
+        assert calls == [
+            ([reply_id, first], [reply_id, first], [reply_id]),
+            ([reply_id, second], [second], []),
+        ]
+    else:
+        committed.set()
+        drained.append(pending.drain(runtime))
+        assert calls == [([reply_id, first], [reply_id, first], []), ([second], [second], [])]
+    assert drained == [3]
+    assert waits == []
+    with runtime.db.transaction(write=False) as session:
+        row = session.get(InboundMessage, reply_id)
+        assert row is not None
+        assert (row.status, row.ticket_id) == ("processed", ticket_id)
+
