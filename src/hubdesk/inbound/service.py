@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hubdesk.audit import service as audit
@@ -234,18 +234,22 @@ def lock(session: Session, inbound_id: int) -> InboundMessage:
     return lock_many(session, [inbound_id])[0]
 
 
-def lock_many(session: Session, inbound_ids: Sequence[int]) -> list[InboundMessage]:
+def lock_many(
+    session: Session, inbound_ids: Sequence[int], *, with_raw: bool = False
+) -> list[InboundMessage]:
     """The rows, in the order asked, locked for this transaction with one statement (in id
-    order, so that two transactions locking overlapping sets cannot deadlock)."""
-    found = {
-        row.id: row
-        for row in session.scalars(
-            select(InboundMessage)
-            .where(InboundMessage.id.in_(inbound_ids))
-            .order_by(InboundMessage.id)
-            .with_for_update()
-        )
-    }
+    order, so that two transactions locking overlapping sets cannot deadlock). `with_raw`:
+    the raw bytes kept in the rows are read by the same statement (a batch about to run
+    them), not by a statement a row when first asked for."""
+    statement = (
+        select(InboundMessage)
+        .where(InboundMessage.id.in_(inbound_ids))
+        .order_by(InboundMessage.id)
+        .with_for_update()
+    )
+    if with_raw:
+        statement = statement.options(undefer(InboundMessage.raw_inline))
+    found = {row.id: row for row in session.scalars(statement)}
     missing = [i for i in inbound_ids if i not in found]
     if missing:
         raise NotFound(f"inbound message {missing[0]} not found")

@@ -213,7 +213,7 @@ def _process_claimed_once(
     done: list[tuple[int, Outcome]] = []
     with _batch_store(runtime) as runtime, runtime.db.transaction() as session:
         _start(session, defer=mode.defer)
-        rows = inbound.lock_many(session, inbound_ids)
+        rows = inbound.lock_many(session, inbound_ids, with_raw=True)
         busy = lookahead.prepare(session, runtime, rows, wait_for_tickets=wait)
         for row in rows:
             if row.id not in busy:

@@ -380,3 +380,24 @@ def test_a_reply_to_a_held_ticket_is_handed_back_and_runs_with_the_next_claim(
         assert row is not None
         assert (row.status, row.ticket_id) == ("processed", ticket_id)
 
+
+def test_a_claimed_batch_reads_its_rows_raw_bytes_with_one_statement(runtime: Runtime) -> None:
+    """The batch locks its ledger rows with their raw bytes (kept in the rows, as a small
+    message's are): no statement a row to read them as each message runs."""
+    _receive(runtime, 5)
+    reads: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statement = str(args[2])
+        if statement.lstrip().upper().startswith("SELECT") and "raw_inline" in statement:
+            reads.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", seen)
+    try:
+        assert pending.drain(runtime) == 5
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", seen)
+    assert len(reads) == 1, reads
+    with runtime.db.transaction(write=False) as session:
+        statuses = session.scalars(select(InboundMessage.status)).all()
+    assert statuses == ["processed"] * 5
