@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select, text
@@ -17,7 +18,8 @@ from sqlalchemy import func, select, text
 from hubdesk.audit.models import AuditEntry
 from hubdesk.auth import ALL_PERMISSIONS, Principal
 from hubdesk.customers import service as customers
-from hubdesk.customers.models import Contact
+from hubdesk.customers.models import Contact, Customer
+from hubdesk.db import deferred
 from hubdesk.runtime import Runtime
 
 MAIL = Principal(user_id=None, email="email:x", permissions=frozenset(ALL_PERMISSIONS))
@@ -61,13 +63,16 @@ def test_two_transactions_making_one_new_sender_end_with_one_contact(
     holding, release = threading.Event(), threading.Event()
     made_by_other: list[int] = []
 
-    def other_worker() -> None:
-        with runtime.db.transaction() as session:
-            made_by_other.append(customers.ensure_contact(session, MAIL, email="new@x.dk").id)
-            holding.set()
-            release.wait(30)  # commits while the other transaction waits on the address
+    def other_worker_for(address: str) -> Callable[[], None]:
+        def other_worker() -> None:
+            with runtime.db.transaction() as session:
+                made_by_other.append(customers.ensure_contact(session, MAIL, email=address).id)
+                holding.set()
+                release.wait(30)  # commits while the other transaction waits on the address
 
-    worker = threading.Thread(target=other_worker)
+        return other_worker
+
+    worker = threading.Thread(target=other_worker_for("new@x.dk"))
     worker.start()
     assert holding.wait(30)
     threading.Timer(0.5, release.set).start()
@@ -81,6 +86,28 @@ def test_two_transactions_making_one_new_sender_end_with_one_contact(
     with runtime.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(Contact)) == 1
     assert _created_audits(runtime) == 1
+
+    # The same met by a bulk batch (the address read ahead as absent, its contact made by a
+    # statement of its own): looking up the other transaction's contact writes none of the
+    # batch's unwritten rows (an autoflush wrote them one by one, not with the batch's
+    # set-wise writes).
+    holding.clear()
+    release.clear()
+    made_by_other.clear()
+    worker = threading.Thread(target=other_worker_for("late@x.dk"))
+    worker.start()
+    assert holding.wait(30)
+    threading.Timer(0.5, release.set).start()
+    with runtime.db.transaction() as session:
+        deferred.enable(session)
+        customers.prefetch_contacts(session, ["late@x.dk"])
+        unwritten = Customer(name="Unwritten Ltd")
+        session.add(unwritten)
+        found = customers.ensure_contact(session, MAIL, email="late@x.dk").id
+        assert unwritten in session.new
+        session.expunge(unwritten)
+    worker.join(30)
+    assert found == made_by_other[0]
 
 
 def test_a_bulk_batch_on_postgresql_makes_a_new_contact_without_holding_it(
