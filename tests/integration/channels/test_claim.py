@@ -103,7 +103,7 @@ def test_a_drain_batch_leaves_other_threads_blobs_alone(
     stored_beside: list[tuple[str, bool]] = []
 
     def lock_many_with_puts_beside(
-        _session: Session, inbound_ids: Sequence[int]
+        _session: Session, inbound_ids: Sequence[int], **_options: object
     ) -> list[InboundMessage]:
         def beside(inbound_id: int) -> None:
             digest = runtime.blobs.put(f"another thread's mail {inbound_id}".encode())
