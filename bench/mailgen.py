@@ -126,8 +126,14 @@ def _message(
     return message.as_bytes(policy=SMTP)
 
 
-def generate(count: int, *, seed: int = 1, day: datetime | None = None) -> Iterator[bytes]:
-    """`count` messages: about 45 % new requests and 55 % replies, in a plausible order."""
+def generate(
+    count: int, *, seed: int = 1, day: datetime | None = None, subject_tokens: bool = True
+) -> Iterator[bytes]:
+    """`count` messages: about 45 % new requests and 55 % replies, in a plausible order.
+    `subject_tokens=False`: the replies that would name their ticket's predicted number in
+    the subject refer to the conversation by References instead (for runs that do not number
+    tickets in the corpus's order, such as several workers); the bytes are otherwise the
+    same."""
     rng = random.Random(seed)
     day = day or datetime.now(UTC)
     ticket_day = day.strftime("%Y%m%d")
@@ -162,6 +168,8 @@ def generate(count: int, *, seed: int = 1, day: datetime | None = None) -> Itera
         body = (REPLY_DA if convo.danish else REPLY_EN).format(name=convo.name)
         quoted = "\n".join("> " + line for line in body.splitlines())
         signal = rng.choice(("in_reply_to", "references", "subject"))
+        if signal == "subject" and not subject_tokens:
+            signal = "references"
         subject = f"Re: {convo.subject}"
         in_reply_to, references = None, None
         if signal == "in_reply_to":
