@@ -190,13 +190,14 @@ def process_claimed(
     transaction (a savepoint per message once one failed), one durability point; the
     outcomes once committed, and the rows handed back unrun.
 
-    On PostgreSQL a row naming a ticket another worker's batch holds (`intake.ticket_locks`)
-    is handed back when it is in `hand_back`: the caller runs it with its next claim, by when
-    that batch has most likely committed. The others such rows run in a second transaction
-    once the first committed, which waits for their tickets. (Run at once, they were 85 of
-    1,350 rows of a worker of two, at 3.3 ms of CPU and 7.3 ms of wall time each against 2.1
-    and 3.0 in a batch, 2026-12-06.) (The workers' processing of received mail,
-    `hubdesk.channels.pending.drain`.)"""
+    On PostgreSQL a row naming a ticket another worker's batch holds, or answering mail that
+    names no ticket yet while older mail is in another worker's open batch
+    (`intake.ticket_locks.behind_others`), is handed back when it is in `hand_back`: the
+    caller runs it later, by when that batch has most likely committed. The others such rows
+    run in a second transaction once the first committed, which waits for their tickets.
+    (Run so at once, the rows naming a held ticket were 85 of 1,350 rows of a worker of two,
+    at 3.3 ms of CPU and 7.3 ms of wall time each against 2.1 and 3.0 in a batch,
+    2026-12-06.) (The workers' processing of received mail, `hubdesk.channels.pending.drain`.)"""
     pipeline.check_enabled(runtime.settings)
     done, busy = _attempts(lambda mode: _process_claimed_once(runtime, inbound_ids, mode))
     later = [row_id for row_id in busy if row_id not in hand_back]

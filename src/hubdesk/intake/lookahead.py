@@ -149,14 +149,15 @@ def _prepare(
         runtime.settings.new_tickets_per_sender_per_hour,
     )
     stored = threading.StoredIds(own=frozenset(p.message_id for p in mails))
-    named = ticket_locks.named_tickets(
-        session,
-        {row_id: p for (row_id, _sha), p in chunk.parsed.items() if isinstance(p, ParsedEmail)},
-        stored=stored,
-    )
+    by_row = {row_id: p for (row_id, _sha), p in chunk.parsed.items() if isinstance(p, ParsedEmail)}
+    named = ticket_locks.named_tickets(session, by_row, stored=stored)
     busy: frozenset[int] = frozenset()
     if session.get_bind().dialect.name == "postgresql":
         busy = ticket_locks.lock(session, named, wait=wait_for_tickets)
+        if not wait_for_tickets:  # a worker's claimed batch: mail answering mail in flight
+            busy |= ticket_locks.behind_others(
+                session, by_row, named, [row.id for row in rows], busy
+            )
     # the claims the rows run here will make, answered from memory (`dedupe.claim_ahead`)
     dedupe.claim_ahead(session, _wanted(rows, chunk, busy))
     # how many may open a ticket: the size of a PostgreSQL batch's next block of numbers

@@ -367,7 +367,7 @@ def test_a_reply_to_a_held_ticket_is_handed_back_and_runs_with_the_next_claim(
         beside.join(60)
         assert calls == [
             ([reply_id, first], [reply_id, first], [reply_id]),
-            ([reply_id, second], [second], []),
+            ([reply_id, second], [reply_id, second], []),
         ]
     else:
         committed.set()
@@ -401,3 +401,38 @@ def test_a_claimed_batch_reads_its_rows_raw_bytes_with_one_statement(runtime: Ru
     with runtime.db.transaction(write=False) as session:
         statuses = session.scalars(select(InboundMessage.status)).all()
     assert statuses == ["processed"] * 5
+
+
+def test_a_reply_to_mail_another_batch_is_running_is_handed_back(
+    runtime: Runtime, db_kind: str
+) -> None:
+    """PostgreSQL: the mail a reply answers is in another worker's open batch (its ledger
+    row claimed, no ticket committed yet). Run now, the reply would open a ticket of its own;
+    it is handed back, with the reply answering it, while new mail of the same batch runs.
+    Once the other batch has settled that mail, both replies run and join its ticket. (SQLite
+    runs one batch at a time, so there the mail runs in order.)"""
+
+    def received(subject: str, message_id: str, **headers: str) -> int:
+        mail = raw_mail(subject=subject, message_id=message_id, sender="dee@example.com", **headers)
+        return inbound.receive(runtime.db, runtime.blobs, mail, source="test")
+
+    original_id = received("fan broke", "<fan@x>")
+    reply_id = received("Re: fan broke", "<fan-reply@x>", in_reply_to="<fan@x>")
+    again_id = received("Re: fan broke", "<fan-again@x>", in_reply_to="<fan-reply@x>")
+    fresh_id = received("kettle broke", "<kettle@x>")
+    with runtime.db.transaction() as session:  # the other worker's claim, committed
+        assert [row_id for row_id, _e in inbound.claim_received(session, 1)] == [original_id]
+    batch = [reply_id, again_id, fresh_id]
+    if db_kind == "postgresql":
+        done, handed_back = bulk.process_claimed(runtime, batch, hand_back=set(batch))
+        assert handed_back == [reply_id, again_id]
+        assert [row_id for row_id, _outcome in done] == [fresh_id]
+        batch = handed_back
+    bulk.process_claimed(runtime, [original_id])  # the other worker's batch settles it
+    done, handed_back = bulk.process_claimed(runtime, batch, hand_back=set(batch))
+    assert handed_back == []
+    assert sorted(row_id for row_id, _outcome in done) == batch
+    with runtime.db.transaction(write=False) as session:
+        rows = {i: session.get(InboundMessage, i) for i in (original_id, reply_id, again_id)}
+        tickets = {i: row.ticket_id for i, row in rows.items() if row is not None}
+    assert tickets[reply_id] == tickets[again_id] == tickets[original_id] is not None
