@@ -17,6 +17,10 @@ turns: 1.31x one worker instead of 1.6x). The set is a superset (a number in a s
 that ticket even when the sender may not add to it): a lock too many only delays. A ticket a
 message reaches any other way (one another worker opened a moment ago) is locked when it is
 written, as before.
+
+A worker's claimed batch also leaves out mail answering mail that no ticket holds yet while
+older mail is claimed and unsettled (`behind_others`): most likely the mail it answers, in
+another worker's batch that has not committed its ticket.
 """
 
 from __future__ import annotations
