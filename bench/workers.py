@@ -16,7 +16,7 @@ worker's log (its batches that ran again, its errors). Each run also times a pur
 loop in one process and in two at once (`_machine_scaling`): what this machine itself gives
 two CPU-bound processes, the ceiling the workers' ratio is read against.
 
-    .venv/bin/python -m bench.workers --count 600 --runs 3 --workers 1,2
+    .venv/bin/python -m bench.workers --count 3000 --runs 3 --workers 1,2
 """
 
 from __future__ import annotations
