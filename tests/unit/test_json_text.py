@@ -33,6 +33,14 @@ def test_reads_back_what_json_reads(value: object) -> None:
     assert jsontext.loads(json.dumps(value)) == json.loads(json.dumps(value))
 
 
+def test_integers_beyond_64_bits_read_back_exactly() -> None:
+    # orjson reads them as floats without a word (found by the property test above)
+    for value in (-(2**63) - 1, 2**64, [1, 10**20], {"n": -(2**63) - 1}):
+        assert jsontext.loads(json.dumps(value)) == value
+        assert jsontext.loads(json.dumps(value).encode()) == value
+    assert jsontext.loads('"+4512345678901234567890"') == "+4512345678901234567890"
+
+
 def test_what_orjson_refuses_is_written_as_json_writes_it() -> None:
     for value in ({"n": 2**70}, {"s": "lone \ud800 surrogate"}, {1: "a", "1x": 2}):
         assert jsontext.loads(jsontext.dumps(value)) == json.loads(json.dumps(value))
