@@ -53,10 +53,12 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
 def sqlite_file(engine: Engine) -> Path | None:
     """The SQLite database file of `engine` (None for PostgreSQL or an in-memory one)."""
     url = engine.url
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if database.startswith("file:"):
+    return _file_of(url.database) if url.get_backend_name() == "sqlite" else None
+
+
+def _file_of(database: str | None) -> Path | None:
+    """The file a SQLite URL's database names (None: in memory, or a `file:` URI)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database).expanduser().absolute()
 
@@ -69,8 +71,8 @@ def defer_checkpoints(connection: Connection) -> None:
 
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
-    if database and database != ":memory:" and not database.startswith("file:"):
-        path = Path(database).expanduser().absolute()
+    path = _file_of(database)
+    if path is not None:
         try:
             ensure_private_file(path)
         except OSError as exc:
